@@ -1,0 +1,42 @@
+// Scenario validation, defaults and schema, exchanged with Python as JSON text so that validation
+// lives only in the C++ loader.
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "plsim/scenario.hpp"
+
+namespace py = pybind11;
+
+void bind_scenario(py::module_& m) {
+  static py::exception<plsim::ScenarioError> scenario_error(m, "ScenarioError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const plsim::ScenarioError& e) {
+      py::object error = py::reinterpret_borrow<py::object>(scenario_error.ptr())(e.what());
+      error.attr("errors") = py::cast(e.errors());
+      PyErr_SetObject(scenario_error.ptr(), error.ptr());
+    }
+  });
+
+  m.def(
+      "check_scenario",
+      [](const std::string& text, const std::string& source) {
+        return plsim::check_scenario(nlohmann::json::parse(text), source);
+      },
+      py::arg("scenario_json"), py::arg("source"),
+      "Every error of a scenario given as JSON text; an empty list when it is valid.");
+  m.def(
+      "resolve_scenario",
+      [](const std::string& text, const std::string& source) {
+        return plsim::resolve_scenario(nlohmann::json::parse(text), source).dump();
+      },
+      py::arg("scenario_json"), py::arg("source"),
+      "The scenario with every default filled in, as JSON text; raises ScenarioError when invalid.");
+  m.def(
+      "read_scenario_file", [](const std::string& path) { return plsim::read_scenario_file(path).dump(); },
+      py::arg("path"), "Reads a scenario file as JSON text; raises ScenarioError naming the file.");
+  m.def(
+      "scenario_schema", [] { return plsim::scenario_schema().dump(2); },
+      "JSON Schema of scenario files, generated from the loader's specification.");
+}

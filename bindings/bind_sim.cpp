@@ -1,0 +1,202 @@
+// plsim._core.Sim: a run with the GIL released while C++ works, Ctrl-C checked between weeks, and
+// zero-copy read-only numpy views of the agent columns whose base keeps the run alive.
+#include <optional>
+
+#include <pybind11/functional.h>
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include "plsim/population.hpp"
+#include "plsim/scenario.hpp"
+#include "plsim/simulation.hpp"
+
+namespace py = pybind11;
+using plsim::n_subjects;
+using plsim::subject_names;
+
+namespace {
+
+struct PySim {
+  std::unique_ptr<plsim::Simulation> sim;
+};
+
+std::shared_ptr<const plsim::Model> make_model(const std::string& text, const std::string& source,
+                                               std::optional<std::uint64_t> seed) {
+  auto model = std::make_shared<plsim::Model>(plsim::build_model(nlohmann::json::parse(text), source));
+  if (seed) model->seed = *seed;
+  return model;
+}
+
+template <class T>
+py::array view(const std::vector<T>& column, py::handle owner) {
+  py::array out(py::dtype::of<T>(), {static_cast<py::ssize_t>(column.size())}, {static_cast<py::ssize_t>(sizeof(T))},
+                column.data(), owner);
+  py::detail::array_proxy(out.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return out;
+}
+
+template <class T>
+py::array copy_of(const std::vector<T>& column) {
+  return py::array_t<T>(static_cast<py::ssize_t>(column.size()), column.data());
+}
+
+// Runs with the GIL released; between weeks takes the GIL to deliver Ctrl-C and progress.
+void run(PySim& self, const py::object& progress, bool one_week) {
+  std::optional<py::error_already_set> error;
+  auto between_weeks = [&](const plsim::Progress& p) {
+    py::gil_scoped_acquire acquire;
+    try {
+      if (PyErr_CheckSignals() != 0) throw py::error_already_set();
+      if (!progress.is_none()) progress(p.weeks_done, p.weeks_total);
+    } catch (py::error_already_set& e) {
+      error = std::move(e);
+      return false;
+    }
+    return !one_week;
+  };
+  {
+    py::gil_scoped_release release;
+    self.sim->run(between_weeks);
+  }
+  if (error) throw std::move(*error);
+}
+
+}  // namespace
+
+void bind_sim(py::module_& m) {
+  py::class_<PySim>(m, "Sim")
+      .def(py::init([](const std::string& text, const std::string& source, int threads,
+                       std::optional<std::uint64_t> seed) {
+             if (threads < 0) throw py::value_error("threads: must be 0 (all cores) or positive (got " + std::to_string(threads) + ")");
+             auto model = make_model(text, source, seed);
+             py::gil_scoped_release release;
+             return PySim{std::make_unique<plsim::Simulation>(model, threads)};
+           }),
+           py::arg("scenario_json"), py::arg("source"), py::arg("threads") = 0, py::arg("seed") = std::nullopt)
+      .def("run", [](PySim& self, const py::object& progress) { run(self, progress, false); },
+           py::arg("progress") = py::none(),
+           "Runs to the end; progress(weeks_done, weeks_total) is called between weeks.")
+      .def("step", [](PySim& self) { run(self, py::none(), true); return !self.sim->finished(); },
+           "Runs one week; returns False when the run is finished.")
+      .def_property_readonly("finished", [](const PySim& self) { return self.sim->finished(); })
+      .def_property_readonly("threads", [](const PySim& self) { return self.sim->threads(); })
+      .def_property_readonly("seed", [](const PySim& self) { return self.sim->model().seed; })
+      .def_property_readonly("name", [](const PySim& self) { return self.sim->model().name; })
+      .def_property_readonly("year", [](const PySim& self) { return self.sim->state().year; })
+      .def_property_readonly("week", [](const PySim& self) { return self.sim->state().week; })
+      .def_property_readonly("counts",
+                             [](const PySim& self) {
+                               const auto& s = self.sim->state();
+                               const auto& r = self.sim->results();
+                               py::dict d;
+                               d["students"] = s.students.size();
+                               d["teachers"] = s.teachers.size();
+                               d["classrooms"] = s.classrooms.size();
+                               d["schools"] = s.schools.size();
+                               d["districts"] = s.districts.size();
+                               d["years_completed"] = r.years_completed;
+                               d["weeks_simulated"] = r.weeks_simulated;
+                               d["student_weeks"] = r.student_weeks;
+                               d["seconds"] = r.seconds;
+                               d["cancelled"] = r.cancelled;
+                               return d;
+                             })
+      .def_property_readonly(
+          "students",
+          [](py::object owner) {
+            const auto& st = owner.cast<PySim&>().sim->state().students;
+            py::dict d;
+            d["id"] = view(st.id, owner);
+            d["school"] = view(st.school, owner);
+            d["classroom"] = view(st.classroom, owner);
+            d["grade"] = view(st.grade, owner);
+            d["frl"] = view(st.frl, owner);
+            d["self_regulation"] = view(st.self_regulation, owner);
+            d["engagement"] = view(st.engagement, owner);
+            d["attendance"] = view(st.attendance, owner);
+            for (int s = 0; s < n_subjects; ++s) {
+              const std::string p = std::string(subject_names[s]) + "_";
+              d[(p + "learning_rate").c_str()] = view(st.learning_rate[s], owner);
+              d[(p + "frontier").c_str()] = view(st.frontier[s], owner);
+              d[(p + "gaps").c_str()] = view(st.gaps[s], owner);
+              d[(p + "recent_gaps").c_str()] = view(st.recent_gaps[s], owner);
+              d[(p + "p_known").c_str()] = view(st.p_known[s], owner);
+              d[(p + "score").c_str()] = view(st.score[s], owner);
+            }
+            return d;
+          },
+          "Zero-copy read-only views of the student columns (valid until the next year transition).")
+      .def("true_rit",
+           [](const PySim& self, const std::string& subject) {
+             const int s = plsim::index_of(subject_names, subject);
+             if (s < 0) throw py::value_error("subject: must be math or reading (got '" + subject + "')");
+             const auto& st = self.sim->state().students;
+             py::array_t<double> out(static_cast<py::ssize_t>(st.size()));
+             auto o = out.mutable_unchecked<1>();
+             for (std::size_t i = 0; i < st.size(); ++i)
+               o(i) = self.sim->model().scale.rit(static_cast<plsim::Subject>(s), plsim::mastered_position(st, s, i));
+             return out;
+           },
+           py::arg("subject"), "Each student's scale score of true knowledge (no test error).")
+      .def_property_readonly("schools",
+                             [](const PySim& self) {
+                               const auto& sc = self.sim->state().schools;
+                               const auto& model = self.sim->model();
+                               py::dict d;
+                               d["district"] = copy_of(sc.district);
+                               d["level"] = copy_of(sc.level);
+                               d["type"] = copy_of(sc.type);
+                               d["grade_lo"] = copy_of(sc.grade_lo);
+                               d["grade_hi"] = copy_of(sc.grade_hi);
+                               d["model"] = copy_of(sc.model);
+                               d["frl_share"] = copy_of(sc.frl_share);
+                               d["achievement_shift"] = copy_of(sc.achievement_shift);
+                               d["growth_multiplier"] = copy_of(sc.growth_multiplier);
+                               std::vector<std::uint32_t> n(sc.size()), classes(sc.size());
+                               for (std::size_t k = 0; k < sc.size(); ++k) {
+                                 n[k] = sc.end[k] - sc.begin[k];
+                                 classes[k] = sc.class_end[k] - sc.class_begin[k];
+                               }
+                               d["students"] = copy_of(n);
+                               d["classrooms"] = copy_of(classes);
+                               std::vector<std::string> models;
+                               for (const auto& im : model.instructional_models) models.push_back(im.name);
+                               d["model_names"] = models;
+                               d["district_names"] = self.sim->state().districts.name;
+                               return d;
+                             })
+      .def_property_readonly("assessments", [](const PySim& self) {
+        const auto& rows = self.sim->results().assessments;
+        const auto n = static_cast<py::ssize_t>(rows.size());
+        py::array_t<std::int32_t> year(n), grade(n);
+        py::array_t<std::uint8_t> season(n), subject(n);
+        py::array_t<std::uint32_t> school(n), count(n);
+        py::array_t<double> rit(n), true_rit(n), pct(n), sd(n);
+        for (py::ssize_t i = 0; i < n; ++i) {
+          const auto& r = rows[i];
+          year.mutable_at(i) = r.year;
+          season.mutable_at(i) = static_cast<std::uint8_t>(r.season);
+          subject.mutable_at(i) = static_cast<std::uint8_t>(r.subject);
+          grade.mutable_at(i) = r.grade;
+          school.mutable_at(i) = r.school;
+          count.mutable_at(i) = r.n;
+          rit.mutable_at(i) = r.mean_rit;
+          true_rit.mutable_at(i) = r.mean_true_rit;
+          pct.mutable_at(i) = r.mean_percentile;
+          sd.mutable_at(i) = r.mean_sd;
+        }
+        py::dict d;
+        d["year"] = year;
+        d["season"] = season;
+        d["subject"] = subject;
+        d["grade"] = grade;
+        d["school_id"] = school;
+        d["n"] = count;
+        d["mean_rit"] = rit;
+        d["mean_true_rit"] = true_rit;
+        d["mean_percentile"] = pct;
+        d["mean_sd"] = sd;
+        return d;
+      });
+}

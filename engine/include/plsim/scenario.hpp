@@ -1,0 +1,38 @@
+// Scenario files: JSON validated completely against one specification before anything runs, then
+// turned into an immutable Model. The same specification exports scenarios/scenario.schema.json.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "plsim/model.hpp"
+#include "plsim/scenario_spec.hpp"
+
+namespace plsim {
+
+// Every problem found in a scenario, each "SOURCE: /json/path: what was expected (got VALUE)".
+class ScenarioError : public std::runtime_error {
+ public:
+  explicit ScenarioError(std::vector<std::string> errors);
+  const std::vector<std::string>& errors() const { return errors_; }
+
+ private:
+  std::vector<std::string> errors_;
+};
+
+const Spec& scenario_spec();
+nlohmann::json scenario_schema();
+
+// All errors of a scenario document (structure and meaning); empty when it is valid.
+std::vector<std::string> check_scenario(const nlohmann::json& doc, const std::string& source);
+// The document with every default filled in; throws ScenarioError when invalid.
+nlohmann::json resolve_scenario(const nlohmann::json& doc, const std::string& source);
+// Builds the model; throws ScenarioError listing every error when invalid.
+Model build_model(const nlohmann::json& doc, const std::string& source);
+// Reads and parses a scenario file; errors name the file.
+nlohmann::json read_scenario_file(const std::string& path);
+
+}  // namespace plsim

@@ -1,0 +1,91 @@
+// The mutable agent state of a run, structure-of-arrays: one contiguous column per attribute.
+// Students are sorted by school, then grade, then classroom, so every classroom and school is a
+// contiguous range [begin, end) of the student columns.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <vector>
+
+#include "plsim/types.hpp"
+
+namespace plsim {
+
+template <class T>
+using PerSubject = std::array<std::vector<T>, n_subjects>;
+
+struct StudentColumns {
+  std::vector<std::uint32_t> id;           // per student (n): stable identity, keys random streams
+  std::vector<std::uint32_t> school;       // per student: index into SchoolColumns
+  std::vector<std::uint32_t> classroom;    // per student: index into ClassroomColumns
+  std::vector<std::uint8_t> grade;         // per student: 0 (kindergarten) to 12
+  std::vector<std::uint8_t> frl;           // per student: 1 if eligible for free/reduced-price lunch
+  std::vector<float> self_regulation;      // per student: 0..1, how well he works alone
+  std::vector<float> engagement;           // per student: 0..1, dynamic
+  std::vector<float> attendance;           // per student: share of instructional time present
+  PerSubject<float> learning_rate;         // per subject, per student: units learned relative to median
+  PerSubject<std::uint16_t> frontier;      // per subject, per student: unit being worked on
+  PerSubject<std::uint16_t> gaps;          // per subject, per student: units below frontier not mastered
+  PerSubject<std::uint64_t> recent_gaps;   // per subject, per student: bit k = unit frontier-1-k is a gap
+  PerSubject<float> p_known;               // per subject, per student: BKT P(working unit known)
+  PerSubject<float> score;                 // per subject, per student: last measured RIT score
+
+  std::size_t size() const { return id.size(); }
+  void reserve(std::size_t n);
+};
+
+struct ClassroomColumns {
+  std::vector<std::uint32_t> begin, end;  // per classroom: student range
+  std::vector<std::uint32_t> school;      // per classroom
+  std::vector<std::uint32_t> teacher;     // per classroom: index into TeacherColumns
+  std::vector<std::uint8_t> grade;        // per classroom
+  PerSubject<float> pacing_unit;          // per subject, per classroom: pacing-guide unit this week
+
+  std::size_t size() const { return begin.size(); }
+};
+
+struct TeacherColumns {
+  std::vector<std::uint32_t> school;     // per teacher
+  std::vector<float> effectiveness;      // per teacher: value-added multiplier of learning, median 1
+
+  std::size_t size() const { return school.size(); }
+};
+
+struct SchoolColumns {
+  std::vector<std::uint32_t> district;        // per school: index into DistrictColumns
+  std::vector<std::uint8_t> level;            // per school: Level
+  std::vector<std::uint8_t> type;             // per school: SchoolType
+  std::vector<std::uint8_t> grade_lo, grade_hi;
+  std::vector<std::uint16_t> class_size;
+  std::vector<std::uint32_t> model;           // per school: index into Model::instructional_models
+  std::vector<std::uint32_t> grade_enrollment;  // per school: entry cohort size per grade
+  std::vector<float> frl_share;
+  std::vector<float> achievement_shift;       // per school: student-SD shift of new students
+  std::vector<float> growth_multiplier;       // per school: effect on learning
+  std::vector<std::int32_t> feeder_next;      // per school: school receiving its leavers, or -1
+  std::vector<std::uint32_t> begin, end;      // per school: student range
+  std::vector<std::uint32_t> class_begin, class_end;  // per school: classroom range
+  std::vector<std::uint32_t> teachers_begin, teachers_end;  // per school: teacher range
+
+  std::size_t size() const { return district.size(); }
+};
+
+struct DistrictColumns {
+  std::vector<std::string> name;           // per district
+  std::vector<float> achievement_shift;    // per district: student-SD shift
+
+  std::size_t size() const { return name.size(); }
+};
+
+struct State {
+  StudentColumns students;
+  ClassroomColumns classrooms;
+  TeacherColumns teachers;
+  SchoolColumns schools;
+  DistrictColumns districts;
+  std::uint32_t next_student_id = 0;
+  int year = 0;  // 0-based school year being simulated
+  int week = 0;  // 0-based week within the year
+};
+
+}  // namespace plsim

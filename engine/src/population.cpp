@@ -1,0 +1,383 @@
+#include "plsim/population.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <numeric>
+#include <tuple>
+
+#include "plsim/rng.hpp"
+
+namespace plsim {
+
+namespace {
+
+// Student-SD components of starting achievement (national reference population): school effect,
+// FRL composition and the student's own deviation, so that the national mean is 0 with SD 1 and the
+// SD of school means is `school_mean_sd`.
+struct AchievementVariance {
+  double school_effect_sd;
+  double within_sd;
+  double subject_residual_correlation;
+};
+
+AchievementVariance achievement_variance(const PopulationParameters& p) {
+  const double between_frl = p.frl_achievement_gap * p.national_frl_share_sd;
+  const double school_effect_var = p.school_mean_sd * p.school_mean_sd - between_frl * between_frl;
+  const double within_frl_var = p.frl_achievement_gap * p.frl_achievement_gap *
+                                std::max(0.0, p.national_frl_share * (1 - p.national_frl_share) -
+                                                  p.national_frl_share_sd * p.national_frl_share_sd);
+  const double within_var = 1.0 - p.school_mean_sd * p.school_mean_sd - within_frl_var;
+  const double shared = 1.0 - within_var;  // identical in both subjects
+  const double residual = std::clamp((p.subject_correlation - shared) / within_var, -1.0, 1.0);
+  return {std::sqrt(std::max(0.0, school_effect_var)), std::sqrt(within_var), residual};
+}
+
+double lognormal(double sd, double normal) { return std::exp(sd * normal - 0.5 * sd * sd); }
+
+template <class T>
+void push(std::vector<T>& column, T value) {
+  column.push_back(value);
+}
+
+// Mask of `n` recent units each a gap with probability `share` (8-bit resolution, bit-sliced from
+// random words so the mask costs four Philox calls whatever its length).
+std::uint64_t random_gap_mask(const Rng& rng, std::uint32_t id, int subject, double share, int n) {
+  if (n <= 0 || share <= 0) return 0;
+  const auto level = static_cast<std::uint32_t>(std::clamp(share, 0.0, 1.0) * 256.0);
+  std::uint64_t mask = 0;
+  for (int bit = 0; bit < 8; ++bit) {
+    const auto w = rng.words(Stream::student_gaps, id, static_cast<std::uint32_t>(subject), bit / 2);
+    const std::uint64_t word = bit % 2 ? (std::uint64_t(w[2]) << 32 | w[3]) : (std::uint64_t(w[0]) << 32 | w[1]);
+    mask = (level >> bit) & 1u ? (mask | word) : (mask & word);
+  }
+  if (level >= 256) mask = ~std::uint64_t(0);
+  return n >= 64 ? mask : mask & ((std::uint64_t(1) << n) - 1);
+}
+
+// Appends one new student to the columns; every trait is a function of (seed, id).
+void add_student(const Model& model, State& state, std::uint32_t school, int grade) {
+  const PopulationParameters& p = model.params.population;
+  const LearningParameters& L = model.params.learning;
+  const Rng rng(model.seed);
+  const AchievementVariance var = achievement_variance(p);
+  StudentColumns& st = state.students;
+  const std::uint32_t id = state.next_student_id++;
+
+  const auto w0 = rng.words(Stream::student_traits, id, 0);
+  const auto w1 = rng.words(Stream::student_traits, id, 1);
+  const auto n0 = standard_normals(w0);
+  const auto n1 = standard_normals(w1);
+  const auto w2 = rng.words(Stream::student_traits, id, 2);
+  const auto n2 = standard_normals(w2);
+
+  const bool frl = uniform01(rng.words(Stream::student_traits, id, 3)[0]) < state.schools.frl_share[school];
+  const double frl_shift = -p.frl_achievement_gap * ((frl ? 1.0 : 0.0) - p.national_frl_share);
+  const double shared = state.schools.achievement_shift[school] + frl_shift;
+  const double r = var.subject_residual_correlation;
+  const std::array<double, n_subjects> z{
+      shared + var.within_sd * n0.first,
+      shared + var.within_sd * (r * n0.first + std::sqrt(1 - r * r) * n0.second)};
+  const double z_mean = 0.5 * (z[0] + z[1]);
+
+  push(st.id, id);
+  push(st.school, school);
+  push(st.classroom, std::uint32_t(0));
+  push(st.grade, static_cast<std::uint8_t>(grade));
+  push(st.frl, static_cast<std::uint8_t>(frl));
+  const double rl = L.learning_rate_achievement_correlation;
+  const double aptitude = lognormal(L.learning_rate_sd, rl * z_mean + std::sqrt(1 - rl * rl) * n1.first);
+  const double rs = p.self_regulation_achievement_correlation;
+  push(st.self_regulation, static_cast<float>(std::clamp(
+                               p.self_regulation_mean + p.self_regulation_sd * (rs * z_mean + std::sqrt(1 - rs * rs) * n1.second),
+                               0.0, 1.0)));
+  push(st.engagement, static_cast<float>(L.engagement_baseline));
+  push(st.attendance, static_cast<float>(std::clamp(
+                          p.attendance_mean - (frl ? p.attendance_frl_gap : 0.0) + p.attendance_sd * n2.first, 0.5, 1.0)));
+
+  for (int s = 0; s < n_subjects; ++s) {
+    const auto subject = static_cast<Subject>(s);
+    const NormCell& norm = model.norms.at(subject, Season::fall, grade);
+    const double x = model.scale.position(subject, norm.mean + norm.sd * z[s]);
+    const double share = std::clamp(p.gap_share_base + p.gap_share_per_sd_below * std::max(0.0, -z[s]), 0.0, 0.6);
+    const double mastered = std::floor(x);
+    int gaps = static_cast<int>(std::lround(mastered * share / (1.0 - share)));
+    std::uint64_t recent = random_gap_mask(rng, id, s, share, static_cast<int>(mastered) + gaps);
+    gaps = std::max(gaps, std::popcount(recent));
+    const int frontier = std::min(65535, static_cast<int>(mastered) + gaps);
+    // Status-neutral growth: units come faster where the scale is flat, so that expected RIT growth
+    // does not depend on where a student starts (MAP conditional growth norms vary little with status).
+    const double neutral = model.scale.slope(subject, model.scale.position(subject, norm.mean)) /
+                           model.scale.slope(subject, x);
+    const double status = std::clamp(std::pow(neutral, L.status_neutral_growth), 0.25, 4.0);
+    push(st.learning_rate[s], static_cast<float>(aptitude * status));
+    push(st.frontier[s], static_cast<std::uint16_t>(frontier));
+    push(st.gaps[s], static_cast<std::uint16_t>(gaps));
+    push(st.recent_gaps[s], recent);
+    push(st.p_known[s], static_cast<float>(x - mastered));
+    push(st.score[s], static_cast<float>(norm.mean + norm.sd * z[s]));
+  }
+}
+
+void add_teacher(const Model& model, State& state, std::uint32_t school) {
+  const Rng rng(model.seed);
+  const auto index = static_cast<std::uint32_t>(state.teachers.size());
+  const auto w = rng.words(Stream::teacher_traits, index, 0);
+  state.teachers.school.push_back(school);
+  state.teachers.effectiveness.push_back(
+      static_cast<float>(lognormal(model.params.learning.teacher_effect_sd, standard_normal(w[0], w[1]))));
+}
+
+// Largest-remainder counts of schools per model, then a seeded shuffle of which school gets which.
+std::vector<std::uint32_t> assign_models(const Model& model, const SchoolGroupSpec& group, std::uint32_t first_school) {
+  const int n = group.count;
+  std::vector<int> counts;
+  std::vector<std::pair<double, std::size_t>> remainders;
+  int assigned = 0;
+  for (std::size_t k = 0; k < group.models.size(); ++k) {
+    const double exact = group.models[k].second * n;
+    counts.push_back(static_cast<int>(std::floor(exact)));
+    assigned += counts.back();
+    remainders.emplace_back(-(exact - std::floor(exact)), k);
+  }
+  std::sort(remainders.begin(), remainders.end());
+  for (std::size_t k = 0; assigned < n; ++k, ++assigned) counts[remainders[k % remainders.size()].second]++;
+  std::vector<std::uint32_t> models;
+  for (std::size_t k = 0; k < counts.size(); ++k)
+    models.insert(models.end(), counts[k], static_cast<std::uint32_t>(group.models[k].first));
+  const Rng rng(model.seed);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> keyed;
+  for (int i = 0; i < n; ++i)
+    keyed.emplace_back(rng.words(Stream::school_models, first_school + i, 0)[0], static_cast<std::uint32_t>(i));
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::uint32_t> out(n);
+  for (int i = 0; i < n; ++i) out[keyed[i].second] = models[i];
+  return out;
+}
+
+void add_school(const Model& model, State& state, const SchoolGroupSpec& group, std::uint32_t district,
+                std::uint32_t model_index) {
+  const Rng rng(model.seed);
+  const AchievementVariance var = achievement_variance(model.params.population);
+  auto& sc = state.schools;
+  const auto index = static_cast<std::uint32_t>(sc.size());
+  const auto w = rng.words(Stream::school_traits, index, 0);
+  const auto normals = standard_normals(w);
+  const auto w2 = rng.words(Stream::school_traits, index, 1);
+  sc.district.push_back(district);
+  sc.level.push_back(static_cast<std::uint8_t>(group.level));
+  sc.type.push_back(static_cast<std::uint8_t>(group.type));
+  sc.grade_lo.push_back(static_cast<std::uint8_t>(group.grade_lo));
+  sc.grade_hi.push_back(static_cast<std::uint8_t>(group.grade_hi));
+  sc.class_size.push_back(static_cast<std::uint16_t>(group.class_size));
+  sc.model.push_back(model_index);
+  const int n_served = group.grade_hi - group.grade_lo + 1;
+  sc.grade_enrollment.push_back(static_cast<std::uint32_t>(std::max(1L, std::lround(double(group.enrollment) / n_served))));
+  sc.frl_share.push_back(static_cast<float>(std::clamp(group.frl_share_mean + group.frl_share_sd * normals.first, 0.0, 1.0)));
+  sc.achievement_shift.push_back(static_cast<float>(state.districts.achievement_shift[district] +
+                                                    group.achievement_shift_sd + var.school_effect_sd * normals.second));
+  sc.growth_multiplier.push_back(
+      static_cast<float>(lognormal(model.params.learning.school_growth_sd, standard_normal(w2[0], w2[1]))));
+  sc.feeder_next.push_back(-1);
+  for (auto* range : {&sc.begin, &sc.end, &sc.class_begin, &sc.class_end}) range->push_back(0);
+}
+
+// Each school that does not serve grade 12 sends its leavers to a school of the same district copy
+// that starts at the next grade, spread evenly when there are several.
+void link_feeders(State& state, std::uint32_t first, std::uint32_t last) {
+  auto& sc = state.schools;
+  for (std::uint32_t a = first; a < last; ++a) {
+    std::vector<std::uint32_t> next;
+    for (std::uint32_t b = first; b < last; ++b)
+      if (sc.grade_lo[b] == sc.grade_hi[a] + 1) next.push_back(b);
+    if (next.empty()) continue;
+    std::vector<std::uint32_t> same_start;
+    for (std::uint32_t b = first; b < last; ++b)
+      if (sc.grade_hi[b] == sc.grade_hi[a]) same_start.push_back(b);
+    const auto rank = static_cast<std::size_t>(std::find(same_start.begin(), same_start.end(), a) - same_start.begin());
+    sc.feeder_next[a] = static_cast<std::int32_t>(next[rank * next.size() / same_start.size()]);
+  }
+}
+
+// Gathers column[order[i]] in place: the buffer stays where it is (Python holds views of it) as long
+// as the population fits the capacity reserved at start.
+template <class T>
+void permute(std::vector<T>& column, const std::vector<std::uint32_t>& order) {
+  std::vector<T> gathered(order.size());
+  for (std::size_t i = 0; i < order.size(); ++i) gathered[i] = column[order[i]];
+  column.resize(order.size());
+  std::copy(gathered.begin(), gathered.end(), column.begin());
+}
+
+void permute_students(StudentColumns& st, const std::vector<std::uint32_t>& order) {
+  permute(st.id, order);
+  permute(st.school, order);
+  permute(st.classroom, order);
+  permute(st.grade, order);
+  permute(st.frl, order);
+  permute(st.self_regulation, order);
+  permute(st.engagement, order);
+  permute(st.attendance, order);
+  for (int s = 0; s < n_subjects; ++s) {
+    permute(st.learning_rate[s], order);
+    permute(st.frontier[s], order);
+    permute(st.gaps[s], order);
+    permute(st.recent_gaps[s], order);
+    permute(st.p_known[s], order);
+    permute(st.score[s], order);
+  }
+}
+
+// Mean frontier a student of the grade has at the fall norm mean: the national grade level.
+double grade_level_frontier(const Model& model, int subject, int grade) {
+  const auto s = static_cast<Subject>(subject);
+  const double x = model.scale.position(s, model.norms.at(s, Season::fall, grade).mean);
+  return x / (1.0 - model.params.population.gap_share_base);
+}
+
+}  // namespace
+
+void StudentColumns::reserve(std::size_t n) {
+  id.reserve(n);
+  school.reserve(n);
+  classroom.reserve(n);
+  grade.reserve(n);
+  frl.reserve(n);
+  self_regulation.reserve(n);
+  engagement.reserve(n);
+  attendance.reserve(n);
+  for (int s = 0; s < n_subjects; ++s) {
+    learning_rate[s].reserve(n);
+    frontier[s].reserve(n);
+    gaps[s].reserve(n);
+    recent_gaps[s].reserve(n);
+    p_known[s].reserve(n);
+    score[s].reserve(n);
+  }
+}
+
+State build_population(const Model& model) {
+  State state;
+  for (const DistrictSpec& spec : model.districts) {
+    for (int copy = 0; copy < spec.count; ++copy) {
+      const auto district = static_cast<std::uint32_t>(state.districts.size());
+      state.districts.name.push_back(spec.count > 1 ? spec.name + "-" + std::to_string(copy + 1) : spec.name);
+      state.districts.achievement_shift.push_back(static_cast<float>(spec.achievement_shift_sd));
+      const auto first = static_cast<std::uint32_t>(state.schools.size());
+      for (const SchoolGroupSpec& group : spec.schools) {
+        const auto models = assign_models(model, group, static_cast<std::uint32_t>(state.schools.size()));
+        for (int k = 0; k < group.count; ++k) add_school(model, state, group, district, models[k]);
+      }
+      link_feeders(state, first, static_cast<std::uint32_t>(state.schools.size()));
+    }
+  }
+  std::size_t expected = 0;
+  for (std::size_t k = 0; k < state.schools.size(); ++k)
+    expected += std::size_t(state.schools.grade_enrollment[k]) * (state.schools.grade_hi[k] - state.schools.grade_lo[k] + 1);
+  // Twice the starting population: room for feeder imbalances without moving any column.
+  state.students.reserve(2 * expected + 1024);
+  for (std::uint32_t k = 0; k < state.schools.size(); ++k)
+    for (int g = state.schools.grade_lo[k]; g <= state.schools.grade_hi[k]; ++g)
+      for (std::uint32_t i = 0; i < state.schools.grade_enrollment[k]; ++i) add_student(model, state, k, g);
+  form_classrooms(model, state);
+  return state;
+}
+
+void advance_year(const Model& model, State& state) {
+  StudentColumns& st = state.students;
+  const auto& sc = state.schools;
+  // Promotion: keep[i] is false for graduates and for leavers whose school has no feeder.
+  std::vector<std::uint32_t> keep;
+  keep.reserve(st.size());
+  for (std::uint32_t i = 0; i < st.size(); ++i) {
+    const std::uint32_t school = st.school[i];
+    const int grade = st.grade[i];
+    if (grade >= sc.grade_hi[school]) {
+      if (grade >= 12 || sc.feeder_next[school] < 0) continue;
+      st.school[i] = static_cast<std::uint32_t>(sc.feeder_next[school]);
+    }
+    st.grade[i] = static_cast<std::uint8_t>(grade + 1);
+    keep.push_back(i);
+  }
+  permute_students(st, keep);
+  // Entry cohorts fill every grade up to the school's per-grade enrollment.
+  std::vector<std::uint32_t> count(sc.size() * n_grades, 0);
+  for (std::size_t i = 0; i < st.size(); ++i) count[st.school[i] * n_grades + st.grade[i]]++;
+  for (std::uint32_t k = 0; k < sc.size(); ++k)
+    for (int g = sc.grade_lo[k]; g <= sc.grade_hi[k]; ++g)
+      for (std::uint32_t n = count[k * n_grades + g]; n < sc.grade_enrollment[k]; ++n) add_student(model, state, k, g);
+  ++state.year;
+  state.week = 0;
+  form_classrooms(model, state);
+}
+
+void form_classrooms(const Model& model, State& state) {
+  StudentColumns& st = state.students;
+  SchoolColumns& sc = state.schools;
+  ClassroomColumns& cl = state.classrooms;
+  const Rng rng(model.seed);
+
+  // Order: school, grade, then a yearly shuffle so classrooms are re-mixed every year; tracked grades
+  // order by last measured achievement instead, so each classroom is a course level.
+  const int tracked = model.params.population.tracking_from_grade;
+  std::vector<std::tuple<std::uint64_t, std::uint32_t, std::uint32_t>> keys(st.size());
+  for (std::uint32_t i = 0; i < st.size(); ++i) {
+    std::uint32_t within = rng.words(Stream::classroom_shuffle, st.id[i], static_cast<std::uint32_t>(state.year))[0];
+    if (st.grade[i] >= tracked) {
+      const double z = model.norms.z_score(Subject::math, Season::fall, st.grade[i], st.score[0][i]) +
+                       model.norms.z_score(Subject::reading, Season::fall, st.grade[i], st.score[1][i]);
+      within = static_cast<std::uint32_t>(std::clamp((z + 16.0) * 1e8, 0.0, 4294967295.0));
+    }
+    keys[i] = {(std::uint64_t(st.school[i]) << 40) | (std::uint64_t(st.grade[i]) << 32) | within, st.id[i], i};
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::uint32_t> order(st.size());
+  for (std::uint32_t i = 0; i < st.size(); ++i) order[i] = std::get<2>(keys[i]);
+  permute_students(st, order);
+
+  cl = ClassroomColumns{};
+  std::vector<std::uint32_t> teachers_used(sc.size(), 0);
+  std::vector<std::vector<std::uint32_t>> school_teachers(sc.size());
+  for (std::uint32_t t = 0; t < state.teachers.size(); ++t) school_teachers[state.teachers.school[t]].push_back(t);
+
+  std::uint32_t i = 0;
+  for (std::uint32_t k = 0; k < sc.size(); ++k) {
+    sc.begin[k] = i;
+    sc.class_begin[k] = static_cast<std::uint32_t>(cl.size());
+    while (i < st.size() && st.school[i] == k) {
+      const int grade = st.grade[i];
+      std::uint32_t j = i;
+      while (j < st.size() && st.school[j] == k && st.grade[j] == grade) ++j;
+      // Split the grade into the fewest classrooms that respect the class size, as even as possible.
+      const std::uint32_t n = j - i;
+      const std::uint32_t n_classes = (n + sc.class_size[k] - 1) / sc.class_size[k];
+      for (std::uint32_t c = 0; c < n_classes; ++c) {
+        const std::uint32_t b = i + c * n / n_classes, e = i + (c + 1) * n / n_classes;
+        const auto index = static_cast<std::uint32_t>(cl.size());
+        if (teachers_used[k] == school_teachers[k].size()) {
+          add_teacher(model, state, k);
+          school_teachers[k].push_back(static_cast<std::uint32_t>(state.teachers.size() - 1));
+        }
+        cl.begin.push_back(b);
+        cl.end.push_back(e);
+        cl.school.push_back(k);
+        cl.teacher.push_back(school_teachers[k][teachers_used[k]++]);
+        cl.grade.push_back(static_cast<std::uint8_t>(grade));
+        for (std::uint32_t q = b; q < e; ++q) st.classroom[q] = index;
+        for (int s = 0; s < n_subjects; ++s) {
+          // Pacing starts between national grade level and where this class actually is.
+          std::vector<std::uint16_t> frontiers(st.frontier[s].begin() + b, st.frontier[s].begin() + e);
+          std::nth_element(frontiers.begin(), frontiers.begin() + frontiers.size() / 2, frontiers.end());
+          const double w = model.params.learning.pacing_grade_level_weight;
+          cl.pacing_unit[s].push_back(static_cast<float>(w * grade_level_frontier(model, s, grade) +
+                                                         (1 - w) * frontiers[frontiers.size() / 2]));
+        }
+      }
+      i = j;
+    }
+    sc.end[k] = i;
+    sc.class_end[k] = static_cast<std::uint32_t>(cl.size());
+  }
+}
+
+}  // namespace plsim

@@ -1,0 +1,512 @@
+#include "plsim/scenario.hpp"
+
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "calibrated_defaults.hpp"
+
+namespace plsim {
+
+using nlohmann::json;
+using Props = std::vector<std::pair<std::string, Spec>>;
+
+ScenarioError::ScenarioError(std::vector<std::string> errors)
+    : std::runtime_error([&] {
+        std::string text;
+        for (const auto& e : errors) text += (text.empty() ? "" : "\n") + e;
+        return text;
+      }()),
+      errors_(std::move(errors)) {}
+
+namespace {
+
+constexpr double inf = 1e300;
+
+Spec learning_spec() {
+  const LearningParameters d;
+  json pace = {{"math", calibrated::grade_pace_math}, {"reading", calibrated::grade_pace_reading}};
+  json efficiency = json::object();
+  for (int m = 0; m < n_modes; ++m) efficiency[mode_names[m]] = d.mode_efficiency[m];
+  Props eff_props;
+  for (int m = 0; m < n_modes; ++m)
+    eff_props.emplace_back(mode_names[m], Spec::number(0, 10, d.mode_efficiency[m],
+                                                       std::string("learning per minute in ") + mode_names[m] +
+                                                           ", relative to well-matched whole-class teaching"));
+  auto grade_array = [](const char* subject) {
+    return Spec::array_of(Spec::number(0, 20, nullptr, "multiplier for one grade"), n_grades, n_grades,
+                          std::string("calibrated pace for ") + subject + ", grades K-12");
+  };
+  return Spec::object(
+      "Learner model and instruction parameters",
+      Props{
+          {"units_per_grade", Spec::integer(1, 60, d.units_per_grade, "knowledge-map units per grade level")},
+          {"levels_below", Spec::integer(0, 6, d.levels_below, "grade levels of units below kindergarten")},
+          {"learn_rate", Spec::number(0, 1, d.learn_rate,
+                                      "BKT learn probability per practice opportunity (median student, "
+                                      "full match); ASSISTments median 0.08")},
+          {"minutes_per_opportunity", Spec::positive(d.minutes_per_opportunity,
+                                                     "instructional minutes per practice opportunity")},
+          {"prior", Spec::number(0, 0.9, d.prior, "BKT probability that a new unit is already known")},
+          {"mastery_threshold", Spec::number(0.5, 0.999, d.mastery_threshold, "BKT mastery criterion")},
+          {"gap_penalty", Spec::number(0, 1, d.gap_penalty,
+                                       "share of learning lost when every prerequisite unit is a gap")},
+          {"prerequisite_window", Spec::integer(1, 64, d.prerequisite_window,
+                                                "units below the frontier that act as prerequisites")},
+          {"mismatch_width_behind", Spec::number(0.5, 64, d.mismatch_width_behind,
+                                                   "units; learning falls as exp(-distance/width) when "
+                                                   "instruction is above the student's frontier")},
+          {"mismatch_width_ahead", Spec::number(0.5, 64, d.mismatch_width_ahead,
+                                                  "units; same when instruction is below the frontier")},
+          {"ahead_floor", Spec::number(0, 1, d.ahead_floor,
+                                       "share of learning left when instruction is far below the student")},
+          {"seat_time_slack", Spec::number(0, 24, d.seat_time_slack,
+                                           "units behind the pacing guide before seat time moves a student on")},
+          {"pacing_grade_level_weight",
+           Spec::number(0, 1, d.pacing_grade_level_weight,
+                        "where each class's pacing guide starts: 1 = national grade level, 0 = class median")},
+          {"mode_efficiency", Spec::object("learning per minute of each instruction mode", eff_props)},
+          {"small_group_estimate_error", Spec::number(0, 24, d.small_group_estimate_error,
+                                                      "units: error of the teacher's placement of a student")},
+          {"software_estimate_error", Spec::number(0, 24, d.software_estimate_error,
+                                                   "units: error of adaptive software's frontier estimate")},
+          {"self_regulation_floor", Spec::number(0, 1, d.self_regulation_floor,
+                                                 "share of software minutes that count at zero self-regulation")},
+          {"gap_repair_share", Spec::number(0, 1, d.gap_repair_share,
+                                            "share of targeted time spent on recent gaps when there are any")},
+          {"gap_repair_ease", Spec::positive(d.gap_repair_ease, "relearning a gap is this many times faster")},
+          {"engagement_baseline", Spec::number(0.05, 1, d.engagement_baseline, "engagement under traditional teaching")},
+          {"engagement_rate", Spec::number(0, 1, d.engagement_rate, "weekly adjustment of engagement toward its target")},
+          {"engagement_collaborative_bonus", Spec::number(0, 1, d.engagement_collaborative_bonus,
+                                                          "rise of the engagement target when all time is collaborative")},
+          {"frl_learning_multiplier", Spec::number(0.1, 2, d.frl_learning_multiplier,
+                                                   "learning-rate multiplier of FRL students")},
+          {"learning_rate_sd", Spec::number(0, 2, d.learning_rate_sd, "lognormal SD of student learning rates")},
+          {"learning_rate_achievement_correlation",
+           Spec::number(-1, 1, d.learning_rate_achievement_correlation,
+                        "correlation of the learning rate with starting achievement")},
+          {"status_neutral_growth",
+           Spec::number(0, 2, d.status_neutral_growth,
+                        "exponent of the scale-slope ratio in a student's learning rate: 1 makes expected RIT "
+                        "growth independent of starting status, 0 gives every student the same unit rate")},
+          {"teacher_effect_sd", Spec::number(0, 2, d.teacher_effect_sd, "lognormal SD of teacher effectiveness")},
+          {"school_growth_sd", Spec::number(0, 2, d.school_growth_sd, "lognormal SD of school effects on learning")},
+          {"grade_pace", Spec::object("calibrated learn-rate multiplier per grade",
+                                      Props{{"math", grade_array("math").with_default(pace["math"])},
+                                            {"reading", grade_array("reading").with_default(pace["reading"])}})},
+      });
+}
+
+Spec population_spec() {
+  const PopulationParameters d;
+  return Spec::object(
+      "Synthetic population parameters",
+      Props{
+          {"school_mean_sd", Spec::number(0, 0.95, d.school_mean_sd,
+                                          "SD of school mean achievement in student SDs, national population")},
+          {"frl_achievement_gap", Spec::number(0, 3, d.frl_achievement_gap, "FRL students start this many SDs lower")},
+          {"national_frl_share", Spec::number(0, 1, d.national_frl_share, "mean school FRL share, national population")},
+          {"national_frl_share_sd", Spec::number(0, 0.5, d.national_frl_share_sd, "SD of school FRL shares, national")},
+          {"subject_correlation", Spec::number(-1, 1, d.subject_correlation, "correlation of math and reading achievement")},
+          {"gap_share_base", Spec::number(0, 0.5, d.gap_share_base, "share of passed units that are gaps, average student")},
+          {"gap_share_per_sd_below", Spec::number(0, 0.5, d.gap_share_per_sd_below,
+                                                  "added gap share per SD below the national mean")},
+          {"self_regulation_mean", Spec::number(0, 1, d.self_regulation_mean, "mean self-regulation")},
+          {"self_regulation_sd", Spec::number(0, 1, d.self_regulation_sd, "SD of self-regulation")},
+          {"self_regulation_achievement_correlation",
+           Spec::number(-1, 1, d.self_regulation_achievement_correlation, "correlation with achievement")},
+          {"attendance_mean", Spec::number(0.5, 1, d.attendance_mean, "mean share of time present")},
+          {"attendance_frl_gap", Spec::number(0, 0.5, d.attendance_frl_gap, "attendance gap of FRL students")},
+          {"attendance_sd", Spec::number(0, 0.5, d.attendance_sd, "SD of attendance")},
+          {"tracking_from_grade", Spec::integer(0, 13, d.tracking_from_grade,
+                                                "from this grade on, classrooms are formed by achievement "
+                                                "(course tracking); 13 = never")},
+      });
+}
+
+Spec assessment_spec() {
+  const AssessmentParameters d;
+  return Spec::object(
+      "Assessments",
+      Props{
+          {"measurement_error_rit", Spec::number(0, 20, d.measurement_error_rit, "SD of test error in RIT")},
+          {"weeks", Spec::object("week of the year (1-based) of each assessment window",
+                                 Props{{"fall", Spec::integer(1, 52, d.weeks[0], "fall window")},
+                                       {"winter", Spec::integer(1, 52, d.weeks[1], "winter window")},
+                                       {"spring", Spec::integer(1, 52, d.weeks[2], "spring window")}})},
+      });
+}
+
+Spec summer_spec() {
+  const SummerParameters d;
+  return Spec::object(
+      "Summer step between school years",
+      Props{
+          {"loss_scale", Spec::number(0, 5, d.loss_scale, "multiplier on the norm-derived summer loss")},
+          {"frl_extra_loss", Spec::number(0, 5, d.frl_extra_loss, "FRL students lose this share more")},
+          {"loss_sd", Spec::number(0, 2, d.loss_sd, "relative student variation of the loss")},
+      });
+}
+
+Spec instructional_model_spec() {
+  Props minutes;
+  for (const char* name : mode_names)
+    minutes.emplace_back(name, Spec::number(0, 3000, 0.0, std::string("weekly minutes per subject in ") + name));
+  const InstructionalModel d;
+  return Spec::object(
+      "An instructional model: weekly minutes per subject in each mode and a progression rule",
+      Props{
+          {"description", Spec::text("", "what the model is")},
+          {"minutes", Spec::object("weekly minutes per subject in each instruction mode", minutes).as_required()},
+          {"progression", Spec::text("seat_time", "how students move between units",
+                                     {progression_names.begin(), progression_names.end()})},
+          {"small_groups", Spec::integer(1, 16, d.small_groups, "small groups per classroom")},
+          {"regroup_weeks", Spec::integer(1, 52, d.regroup_weeks, "small groups are re-formed this often")},
+      });
+}
+
+Spec school_group_spec() {
+  return Spec::object(
+      "A group of similar schools in each district",
+      Props{
+          {"level", Spec::text(nullptr, "school level", {level_names.begin(), level_names.end()}).as_required()},
+          {"type", Spec::text("district", "governance", {school_type_names.begin(), school_type_names.end()})},
+          {"count", Spec::integer(1, 100000, 1, "number of schools in the group")},
+          {"enrollment", Spec::integer(1, 20000, nullptr, "students per school").as_required()},
+          {"grades", Spec::array_of(Spec::integer(0, 12, nullptr, "grade, 0 = kindergarten"), 2, 2,
+                                    "first and last grade served; default by level: elementary [0, 5], "
+                                    "middle [6, 8], high [9, 12]")},
+          {"class_size", Spec::integer(1, 64, nullptr,
+                                       "students per classroom; default by level: 22, 26, 28")},
+          {"frl_share", Spec::object("share of students eligible for free/reduced-price lunch",
+                                     Props{{"mean", Spec::number(0, 1, 0.5, "mean over the group's schools")},
+                                           {"sd", Spec::number(0, 0.5, 0.25, "SD over the group's schools")}})},
+          {"achievement_shift_sd", Spec::number(-3, 3, 0.0, "starting achievement shift in student SDs")},
+          {"model", Spec::text(nullptr, "instructional model of every school in the group (default traditional)")},
+          {"models", Spec::map_of(Spec::number(0, 1, nullptr, "share of schools"),
+                                  "shares of schools per instructional model, summing to 1")},
+      });
+}
+
+Spec build_scenario_spec() {
+  return Spec::object(
+      "A plsim scenario",
+      Props{
+          {"name", Spec::text(nullptr, "scenario name").as_required()},
+          {"description", Spec::text("", "what the scenario represents")},
+          {"seed", Spec::integer(0, 18446744073709551615.0, 1, "random seed")},
+          {"years", Spec::integer(1, 50, 1, "school years to simulate")},
+          {"weeks_per_year", Spec::integer(10, 52, 36, "instructional weeks per school year")},
+          {"parameters", Spec::object("model parameters; every key is optional",
+                                      Props{{"learning", learning_spec()},
+                                            {"population", population_spec()},
+                                            {"assessment", assessment_spec()},
+                                            {"summer", summer_spec()}})},
+          {"instructional_models",
+           Spec::map_of(instructional_model_spec(),
+                        "instructional models by name, added to or replacing the built-in ones "
+                        "(traditional, station_rotation)")
+               .with_default(json::object())},
+          {"districts",
+           Spec::array_of(Spec::object("a district, replicated `count` times",
+                                       Props{{"name", Spec::text(nullptr, "district name").as_required()},
+                                             {"count", Spec::integer(1, 10000, 1, "number of such districts")},
+                                             {"achievement_shift_sd",
+                                              Spec::number(-3, 3, 0.0, "starting achievement shift in student SDs")},
+                                             {"schools", Spec::array_of(school_group_spec(), 1, 1000,
+                                                                        "school groups")
+                                                             .as_required()}}),
+                          1, 10000, "districts")
+               .as_required()},
+      });
+}
+
+json builtin_models() {
+  json traditional = {{"description", "Whole-class instruction at the pace of the pacing guide"},
+                      {"minutes", {{"whole_class", 300.0}}},
+                      {"progression", "seat_time"}};
+  json rotation = {{"description",
+                    "Whole-class mini-lesson, then rotation between teacher small group, collaborative work "
+                    "and adaptive software"},
+                   {"minutes",
+                    {{"whole_class", 75.0}, {"small_group", 75.0}, {"collaborative", 75.0}, {"adaptive_software", 75.0}}},
+                   {"progression", "seat_time"},
+                   {"small_groups", 4},
+                   {"regroup_weeks", 6}};
+  return {{"traditional", traditional}, {"station_rotation", rotation}};
+}
+
+std::array<int, 2> default_grades(Level level) {
+  switch (level) {
+    case Level::elementary: return {0, 5};
+    case Level::middle: return {6, 8};
+    case Level::high: return {9, 12};
+  }
+  return {0, 12};
+}
+
+int default_class_size(Level level) {
+  switch (level) {
+    case Level::elementary: return 22;
+    case Level::middle: return 26;
+    case Level::high: return 28;
+  }
+  return 25;
+}
+
+// Checks that need more than one value at a time; `doc` has defaults filled.
+std::vector<std::string> check_meaning(const json& doc) {
+  std::vector<std::string> errors;
+  json models = builtin_models();
+  for (const auto& [name, m] : doc["instructional_models"].items()) {
+    models[name] = m;
+    double total = 0;
+    for (const auto& [mode, minutes] : m["minutes"].items()) total += minutes.get<double>();
+    if (total <= 0)
+      errors.push_back("/instructional_models/" + name + "/minutes: at least one mode needs minutes (got " +
+                       m["minutes"].dump() + ")");
+  }
+  std::string model_names;
+  for (const auto& [name, m] : models.items()) model_names += (model_names.empty() ? "" : ", ") + name;
+
+  const auto& w = doc["parameters"]["assessment"]["weeks"];
+  const int weeks = doc["weeks_per_year"].get<int>();
+  if (!(w["fall"].get<int>() < w["winter"].get<int>() && w["winter"].get<int>() < w["spring"].get<int>()))
+    errors.push_back("/parameters/assessment/weeks: fall, winter and spring must come in that order (got " +
+                     w.dump() + ")");
+  if (w["spring"].get<int>() > weeks)
+    errors.push_back("/parameters/assessment/weeks/spring: must be within the " + std::to_string(weeks) +
+                     " weeks of the year (got " + w["spring"].dump() + ")");
+
+  const auto& pop = doc["parameters"]["population"];
+  const double school_sd = pop["school_mean_sd"].get<double>();
+  const double gap = pop["frl_achievement_gap"].get<double>();
+  const double m = pop["national_frl_share"].get<double>();
+  const double sd = pop["national_frl_share_sd"].get<double>();
+  if (school_sd * school_sd < gap * gap * sd * sd)
+    errors.push_back("/parameters/population/school_mean_sd: too small for the FRL composition alone "
+                     "(frl_achievement_gap * national_frl_share_sd = " + std::to_string(gap * sd) + ", got " +
+                     std::to_string(school_sd) + ")");
+  if (1.0 - school_sd * school_sd - gap * gap * std::max(0.0, m * (1 - m) - sd * sd) <= 0.05)
+    errors.push_back("/parameters/population: school_mean_sd and frl_achievement_gap leave no variation "
+                     "between students of a school (got " + pop.dump() + ")");
+
+  double total_students = 0;
+  const auto& districts = doc["districts"];
+  for (std::size_t d = 0; d < districts.size(); ++d) {
+    const auto& schools = districts[d]["schools"];
+    for (std::size_t k = 0; k < schools.size(); ++k) {
+      const auto& group = schools[k];
+      const std::string path = "/districts/" + std::to_string(d) + "/schools/" + std::to_string(k);
+      const Level level = static_cast<Level>(index_of(level_names, group["level"].get<std::string>()));
+      auto grades = group.contains("grades") ? group["grades"].get<std::array<int, 2>>() : default_grades(level);
+      if (grades[0] > grades[1])
+        errors.push_back(path + "/grades: first grade must not exceed the last (got " + group["grades"].dump() + ")");
+      const int n_served = grades[1] - grades[0] + 1;
+      if (grades[0] <= grades[1] && group["enrollment"].get<int>() < n_served)
+        errors.push_back(path + "/enrollment: needs at least one student per grade served (" +
+                         std::to_string(n_served) + "), got " + group["enrollment"].dump() + ")");
+      if (group.contains("model") && group.contains("models"))
+        errors.push_back(path + ": give either model or models, not both (got both)");
+      if (group.contains("model") && !models.contains(group["model"].get<std::string>()))
+        errors.push_back(path + "/model: unknown instructional model; known models are " + model_names + " (got " +
+                         group["model"].dump() + ")");
+      if (group.contains("models")) {
+        double share = 0;
+        for (const auto& [name, s] : group["models"].items()) {
+          share += s.get<double>();
+          if (!models.contains(name))
+            errors.push_back(path + "/models/" + name + ": unknown instructional model; known models are " +
+                             model_names + " (got \"" + name + "\")");
+        }
+        if (std::abs(share - 1.0) > 1e-6)
+          errors.push_back(path + "/models: shares must sum to 1 (got " + std::to_string(share) + ")");
+      }
+      total_students += districts[d]["count"].get<double>() * group["count"].get<double>() *
+                        group["enrollment"].get<double>();
+    }
+  }
+  if (total_students > 5e7)
+    errors.push_back("/districts: at most 50,000,000 students per run (got " + std::to_string(total_students) + ")");
+  return errors;
+}
+
+const Spec& property_spec(const Spec& spec, const std::string& name) {
+  for (const auto& [key, sub] : spec.properties)
+    if (key == name) return sub;
+  throw std::logic_error("scenario spec has no property " + name);
+}
+
+std::vector<std::string> with_source(const std::vector<std::string>& errors, const std::string& source) {
+  std::vector<std::string> out;
+  for (const auto& e : errors) out.push_back(source + ": " + e);
+  return out;
+}
+
+template <std::size_t N>
+std::array<double, N> to_array(const json& j) {
+  std::array<double, N> out{};
+  for (std::size_t i = 0; i < N; ++i) out[i] = j.at(i).get<double>();
+  return out;
+}
+
+Parameters parameters_from(const json& p) {
+  Parameters out;
+  const auto& l = p["learning"];
+  auto& L = out.learning;
+  L.units_per_grade = l["units_per_grade"];
+  L.levels_below = l["levels_below"];
+  L.learn_rate = l["learn_rate"];
+  L.minutes_per_opportunity = l["minutes_per_opportunity"];
+  L.prior = l["prior"];
+  L.mastery_threshold = l["mastery_threshold"];
+  L.gap_penalty = l["gap_penalty"];
+  L.prerequisite_window = l["prerequisite_window"];
+  L.mismatch_width_behind = l["mismatch_width_behind"];
+  L.mismatch_width_ahead = l["mismatch_width_ahead"];
+  L.ahead_floor = l["ahead_floor"];
+  L.seat_time_slack = l["seat_time_slack"];
+  L.pacing_grade_level_weight = l["pacing_grade_level_weight"];
+  for (int m = 0; m < n_modes; ++m) L.mode_efficiency[m] = l["mode_efficiency"][mode_names[m]];
+  L.small_group_estimate_error = l["small_group_estimate_error"];
+  L.software_estimate_error = l["software_estimate_error"];
+  L.self_regulation_floor = l["self_regulation_floor"];
+  L.gap_repair_share = l["gap_repair_share"];
+  L.gap_repair_ease = l["gap_repair_ease"];
+  L.engagement_baseline = l["engagement_baseline"];
+  L.engagement_rate = l["engagement_rate"];
+  L.engagement_collaborative_bonus = l["engagement_collaborative_bonus"];
+  L.frl_learning_multiplier = l["frl_learning_multiplier"];
+  L.learning_rate_sd = l["learning_rate_sd"];
+  L.learning_rate_achievement_correlation = l["learning_rate_achievement_correlation"];
+  L.status_neutral_growth = l["status_neutral_growth"];
+  L.teacher_effect_sd = l["teacher_effect_sd"];
+  L.school_growth_sd = l["school_growth_sd"];
+  for (int s = 0; s < n_subjects; ++s) L.grade_pace[s] = to_array<n_grades>(l["grade_pace"][subject_names[s]]);
+
+  const auto& q = p["population"];
+  auto& P = out.population;
+  P.school_mean_sd = q["school_mean_sd"];
+  P.frl_achievement_gap = q["frl_achievement_gap"];
+  P.national_frl_share = q["national_frl_share"];
+  P.national_frl_share_sd = q["national_frl_share_sd"];
+  P.subject_correlation = q["subject_correlation"];
+  P.gap_share_base = q["gap_share_base"];
+  P.gap_share_per_sd_below = q["gap_share_per_sd_below"];
+  P.self_regulation_mean = q["self_regulation_mean"];
+  P.self_regulation_sd = q["self_regulation_sd"];
+  P.self_regulation_achievement_correlation = q["self_regulation_achievement_correlation"];
+  P.attendance_mean = q["attendance_mean"];
+  P.attendance_frl_gap = q["attendance_frl_gap"];
+  P.attendance_sd = q["attendance_sd"];
+  P.tracking_from_grade = q["tracking_from_grade"];
+
+  const auto& a = p["assessment"];
+  out.assessment.measurement_error_rit = a["measurement_error_rit"];
+  for (int s = 0; s < n_seasons; ++s) out.assessment.weeks[s] = a["weeks"][season_names[s]];
+
+  const auto& su = p["summer"];
+  out.summer.loss_scale = su["loss_scale"];
+  out.summer.frl_extra_loss = su["frl_extra_loss"];
+  out.summer.loss_sd = su["loss_sd"];
+  return out;
+}
+
+InstructionalModel instructional_model_from(const std::string& name, const json& m) {
+  InstructionalModel out;
+  out.name = name;
+  out.description = m.value("description", "");
+  for (int k = 0; k < n_modes; ++k) out.minutes[k] = m["minutes"].value(mode_names[k], 0.0);
+  out.progression = static_cast<Progression>(index_of(progression_names, m.value("progression", "seat_time")));
+  out.small_groups = m.value("small_groups", 4);
+  out.regroup_weeks = m.value("regroup_weeks", 6);
+  return out;
+}
+
+}  // namespace
+
+const Spec& scenario_spec() {
+  static const Spec spec = build_scenario_spec();
+  return spec;
+}
+
+json scenario_schema() {
+  json schema = to_json_schema(scenario_spec());
+  schema["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+  schema["$id"] = "https://plsim.org/scenario.schema.json";
+  schema["title"] = "plsim scenario";
+  return schema;
+}
+
+std::vector<std::string> check_scenario(const json& doc, const std::string& source) {
+  auto errors = validate(doc, scenario_spec());
+  if (errors.empty()) errors = check_meaning(fill_defaults(doc, scenario_spec()));
+  return with_source(errors, source);
+}
+
+json resolve_scenario(const json& doc, const std::string& source) {
+  auto errors = check_scenario(doc, source);
+  if (!errors.empty()) throw ScenarioError(errors);
+  json filled = fill_defaults(doc, scenario_spec());
+  json models = builtin_models();
+  for (const auto& [name, m] : filled["instructional_models"].items()) models[name] = m;
+  filled["instructional_models"] = fill_defaults(models, property_spec(scenario_spec(), "instructional_models"));
+  for (auto& district : filled["districts"]) {
+    for (auto& group : district["schools"]) {
+      const Level level = static_cast<Level>(index_of(level_names, group["level"].get<std::string>()));
+      if (!group.contains("grades")) group["grades"] = default_grades(level);
+      if (!group.contains("class_size")) group["class_size"] = default_class_size(level);
+      if (!group.contains("models")) group["models"] = {{group.value("model", "traditional"), 1.0}};
+      group.erase("model");
+    }
+  }
+  return filled;
+}
+
+Model build_model(const json& doc, const std::string& source) {
+  const json s = resolve_scenario(doc, source);
+  Model model(parameters_from(s["parameters"]), Norms::national_2020(), s["weeks_per_year"].get<int>());
+  model.name = s["name"];
+  model.description = s["description"];
+  model.seed = s["seed"].get<std::uint64_t>();
+  model.years = s["years"];
+  for (const auto& [name, m] : s["instructional_models"].items())
+    model.instructional_models.push_back(instructional_model_from(name, m));
+  for (const auto& d : s["districts"]) {
+    DistrictSpec district;
+    district.name = d["name"];
+    district.count = d["count"];
+    district.achievement_shift_sd = d["achievement_shift_sd"];
+    for (const auto& g : d["schools"]) {
+      SchoolGroupSpec group;
+      group.level = static_cast<Level>(index_of(level_names, g["level"].get<std::string>()));
+      group.type = static_cast<SchoolType>(index_of(school_type_names, g["type"].get<std::string>()));
+      group.count = g["count"];
+      group.enrollment = g["enrollment"];
+      group.grade_lo = g["grades"][0];
+      group.grade_hi = g["grades"][1];
+      group.class_size = g["class_size"];
+      group.frl_share_mean = g["frl_share"]["mean"];
+      group.frl_share_sd = g["frl_share"]["sd"];
+      group.achievement_shift_sd = g["achievement_shift_sd"];
+      for (const auto& [name, share] : g["models"].items())
+        group.models.emplace_back(model.model_index(name), share.get<double>());
+      district.schools.push_back(group);
+    }
+    model.districts.push_back(district);
+  }
+  return model;
+}
+
+json read_scenario_file(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ScenarioError({path + ": cannot open the file"});
+  try {
+    return json::parse(in);
+  } catch (const json::parse_error& e) {
+    throw ScenarioError({path + ": invalid JSON: " + e.what()});
+  }
+}
+
+}  // namespace plsim

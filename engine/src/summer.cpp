@@ -1,0 +1,39 @@
+#include "plsim/summer.hpp"
+
+#include <algorithm>
+#include <bit>
+
+#include <tbb/parallel_for.h>
+
+#include "plsim/rng.hpp"
+
+namespace plsim {
+
+void summer(const Model& model, State& state) {
+  StudentColumns& st = state.students;
+  const SummerParameters& p = model.params.summer;
+  const Rng rng(model.seed);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, st.size(), 4096), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t i = r.begin(); i != r.end(); ++i) {
+      const auto noise = standard_normals(rng.words(Stream::summer, st.id[i], static_cast<std::uint32_t>(state.year)));
+      for (int s = 0; s < n_subjects; ++s) {
+        const double variation = std::max(0.0, 1.0 + p.loss_sd * (s == 0 ? noise.first : noise.second));
+        double loss = model.summer_loss[s][st.grade[i]] * p.loss_scale * (1.0 + (st.frl[i] ? p.frl_extra_loss : 0.0)) *
+                      variation;
+        double known = st.p_known[s][i] - loss;
+        // Forget whole units, most recent mastered first, while the loss exceeds the working unit.
+        while (known < 0 && st.frontier[s][i] > st.gaps[s][i]) {
+          const std::uint64_t mastered_bits = ~st.recent_gaps[s][i];
+          const int in_window = std::min<int>(64, st.frontier[s][i]);
+          const std::uint64_t window = in_window >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << in_window) - 1;
+          if (mastered_bits & window) st.recent_gaps[s][i] |= std::uint64_t(1) << std::countr_zero(mastered_bits & window);
+          st.gaps[s][i]++;
+          known += 1.0;
+        }
+        st.p_known[s][i] = static_cast<float>(std::max(0.0, known));
+      }
+    }
+  });
+}
+
+}  // namespace plsim

@@ -1,0 +1,28 @@
+"""plsim: an agent-based simulation of personalized learning in schools and districts.
+
+Quickstart::
+
+    import plsim
+    sim = plsim.Sim(plsim.load_scenario("national_baseline"), threads=2).run()
+    sim.assessments.head()
+"""
+from ._core import ScenarioError
+from .results import growth_by_grade, norms_growth, school_growth_spread, school_spread
+from .scenarios import Scenario, check_scenario, load_scenario, scenario_schema, shipped_scenarios
+from .sim import Sim
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Scenario",
+    "ScenarioError",
+    "Sim",
+    "check_scenario",
+    "growth_by_grade",
+    "load_scenario",
+    "norms_growth",
+    "scenario_schema",
+    "school_growth_spread",
+    "school_spread",
+    "shipped_scenarios",
+]

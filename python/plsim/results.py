@@ -1,0 +1,105 @@
+"""Tidy results and the statistics the default model is calibrated against (shared/data/targets.json)."""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+SUBJECTS = ("math", "reading")
+SEASONS = ("fall", "winter", "spring")
+LEVELS = ("elementary", "middle", "high")
+SCHOOL_TYPES = ("district", "charter")
+
+
+def assessment_frame(columns: dict) -> pd.DataFrame:
+    """One row per year, season, subject, grade and school, from the engine's columns."""
+    df = pd.DataFrame(columns)
+    df["season"] = pd.Categorical.from_codes(df["season"], SEASONS)
+    df["subject"] = pd.Categorical.from_codes(df["subject"], SUBJECTS)
+    return df[["year", "season", "subject", "grade", "school_id", "n", "mean_rit", "mean_percentile",
+               "mean_sd", "mean_true_rit"]]
+
+
+@lru_cache(maxsize=1)
+def _norms() -> dict:
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_data" / "norms_map2020.json", here.parent.parent / "engine" / "data" / "norms_map2020.json"):
+        if candidate.exists():
+            return json.loads(candidate.read_text())
+    raise FileNotFoundError("norms_map2020.json is missing from the plsim installation")
+
+
+def norms_growth() -> pd.DataFrame:
+    """National fall-to-spring growth per subject and grade (RIT), and the fall SD."""
+    norms = _norms()
+    rows = []
+    for subject in SUBJECTS:
+        for grade in range(13):
+            fall = norms[subject]["fall"][str(grade)]
+            spring = norms[subject]["spring"][str(grade)]
+            rows.append({"subject": subject, "grade": grade, "norm_growth": spring["mean"] - fall["mean"],
+                         "fall_sd": fall["sd"]})
+    return pd.DataFrame(rows)
+
+
+def _cell_means(df: pd.DataFrame, year: int, value: str) -> pd.DataFrame:
+    sub = df[df["year"] == year]
+    sub = sub.assign(weighted=sub[value] * sub["n"])
+    g = sub.groupby(["subject", "season", "grade"], observed=True)[["weighted", "n"]].sum()
+    return (g["weighted"] / g["n"]).unstack("season")
+
+
+def growth_by_grade(assessments: pd.DataFrame, year: int = 0, value: str = "mean_rit") -> pd.DataFrame:
+    """Mean fall-to-spring growth per subject and grade in one year, next to the national norm growth."""
+    means = _cell_means(assessments, year, value)
+    out = (means["spring"] - means["fall"]).rename("growth").reset_index()
+    out = out.merge(norms_growth(), on=["subject", "grade"])
+    out["ratio"] = out["growth"] / out["norm_growth"]
+    return out[["subject", "grade", "growth", "norm_growth", "ratio"]]
+
+
+def school_spread(assessments: pd.DataFrame, year: int = 0, season: str = "fall") -> pd.DataFrame:
+    """SD across schools of school mean scores, in national student SDs, per subject and grade."""
+    sub = assessments[(assessments["year"] == year) & (assessments["season"] == season)]
+    out = sub.groupby(["subject", "grade"], observed=True)["mean_sd"].agg(["std", "count"])
+    return out.rename(columns={"std": "school_sd", "count": "schools"}).reset_index()
+
+
+def school_growth_spread(assessments: pd.DataFrame, year: int = 0, max_grade: int = 8) -> pd.DataFrame:
+    """SD across schools of school mean fall-to-spring growth, in national student SDs (fall SD of the
+    grade), per subject and grade up to `max_grade`."""
+    sub = assessments[(assessments["year"] == year) & (assessments["grade"] <= max_grade)]
+    wide = sub.pivot_table(index=["subject", "grade", "school_id"], columns="season", values="mean_rit",
+                           observed=True)
+    growth = (wide["spring"] - wide["fall"]).rename("growth").reset_index()
+    growth = growth.merge(norms_growth()[["subject", "grade", "fall_sd"]], on=["subject", "grade"])
+    growth["growth_sd_units"] = growth["growth"] / growth["fall_sd"]
+    out = growth.groupby(["subject", "grade"], observed=True)["growth_sd_units"].agg(["std", "count"])
+    return out.rename(columns={"std": "school_growth_sd", "count": "schools"}).reset_index()
+
+
+def headline(assessments: pd.DataFrame) -> dict:
+    """Per subject, the last spring's mean RIT, national percentile and SD units, and the first year's
+    mean fall-to-spring growth as a share of the national norm growth."""
+    out: dict = {}
+    if assessments.empty:
+        return out
+    last_year = int(assessments["year"].max())
+    spring = assessments[(assessments["year"] == last_year) & (assessments["season"] == "spring")]
+    growth = growth_by_grade(assessments, year=int(assessments["year"].min()))
+    for subject in SUBJECTS:
+        s = spring[spring["subject"] == subject]
+        entry = {"year": last_year}
+        if not s.empty:
+            w = s["n"] / s["n"].sum()
+            entry.update({"students": int(s["n"].sum()), "mean_rit": float((s["mean_rit"] * w).sum()),
+                          "mean_percentile": float((s["mean_percentile"] * w).sum()),
+                          "mean_sd": float((s["mean_sd"] * w).sum())})
+        g = growth[growth["subject"] == subject].dropna()
+        if not g.empty:
+            entry["growth_vs_norm"] = float(np.average(g["ratio"]))
+        out[subject] = entry
+    return out
