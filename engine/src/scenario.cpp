@@ -195,7 +195,7 @@ Spec build_scenario_spec() {
       Props{
           {"name", Spec::text(nullptr, "scenario name").as_required()},
           {"description", Spec::text("", "what the scenario represents")},
-          {"seed", Spec::integer(0, 18446744073709551615.0, 1, "random seed")},
+          {"seed", Spec::integer(0, 9007199254740991.0, 1, "random seed (an integer up to 2^53 - 1)")},
           {"years", Spec::integer(1, 50, 1, "school years to simulate")},
           {"weeks_per_year", Spec::integer(10, 52, 36, "instructional weeks per school year")},
           {"parameters", Spec::object("model parameters; every key is optional",

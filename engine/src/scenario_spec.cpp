@@ -1,5 +1,6 @@
 #include "plsim/scenario_spec.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <sstream>
 
@@ -92,8 +93,24 @@ std::string show(const json& value) {
 
 std::string format_number(double x) {
   std::ostringstream out;
+  out.precision(16);
   out << x;
   return out.str();
+}
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t next = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1])});
+      diagonal = row[j];
+      row[j] = next;
+    }
+  }
+  return row[b.size()];
 }
 
 std::string kind_name(Spec::Kind kind) {
@@ -215,7 +232,16 @@ std::vector<std::string> validate(const json& doc, const Spec& spec, const std::
           if (name == key) sub_spec = &s;
         const std::string sub_path = path + "/" + escape_pointer(key);
         if (!sub_spec) {
-          errors.push_back(sub_path + ": unknown key; valid keys are " + valid_keys);
+          std::string hint;
+          std::size_t best = key.size() / 3 + 2;
+          for (const auto& [name, s] : spec.properties) {
+            const std::size_t d = edit_distance(key, name);
+            if (d < best) {
+              best = d;
+              hint = " (did you mean \"" + name + "\"?)";
+            }
+          }
+          errors.push_back(sub_path + ": unknown key" + hint + "; valid keys are " + valid_keys);
           continue;
         }
         auto sub = validate(value, *sub_spec, sub_path);

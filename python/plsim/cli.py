@@ -1,0 +1,132 @@
+"""The `plsim` command: run, validate and describe scenarios."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from ._core import ScenarioError
+from .results import growth_by_grade
+from .scenarios import check_scenario, load_scenario, scenario_schema, shipped_scenarios
+from .sim import Sim
+
+
+def _print_summary(summary: dict, sim: Sim) -> None:
+    c = summary["counts"]
+    print(f"plsim {__version__}: scenario {summary['scenario']} (seed {summary['seed']}, {summary['threads']} threads)")
+    print(f"  population  {c['students']:,} students, {c['teachers']:,} teachers, {c['classrooms']:,} classrooms, "
+          f"{c['schools']:,} schools, {c['districts']:,} districts")
+    rate = summary["student_weeks_per_second"]
+    print(f"  simulated   {summary['years']} years, {summary['weeks_simulated']} weeks, "
+          f"{summary['student_weeks']:,} student-weeks in {summary['seconds']:.2f} s"
+          + (f" ({rate / 1e6:.1f} M student-weeks/s)" if rate else ""))
+    for subject, h in summary["headline"].items():
+        if "mean_rit" in h:
+            print(f"  {subject:8s}    spring of year {h['year'] + 1}: mean RIT {h['mean_rit']:.1f}, national percentile "
+                  f"{h['mean_percentile']:.1f}, {h['mean_sd']:+.2f} SD; first-year growth "
+                  f"{100 * h.get('growth_vs_norm', float('nan')):.0f}% of the national norm")
+    g = growth_by_grade(sim.assessments)
+    if not g.empty:
+        table = g.pivot(index="grade", columns="subject", values="growth").round(1)
+        norms = g.pivot(index="grade", columns="subject", values="norm_growth")
+        print("  fall-to-spring growth in year 1, RIT (national norm):")
+        for grade, row in table.iterrows():
+            label = "K" if grade == 0 else str(grade)
+            cells = "  ".join(f"{s} {row[s]:5.1f} ({norms.loc[grade, s]:4.1f})" for s in table.columns)
+            print(f"    grade {label:>2}  {cells}")
+
+
+def cmd_run(args) -> int:
+    scenario = load_scenario(args.scenario)
+    sim = Sim(scenario, threads=args.threads, seed=args.seed)
+    sim.run(progress=args.progress)
+    summary = sim.summary()
+    _print_summary(summary, sim)
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        sim.assessments.drop(columns=["mean_true_rit"]).to_csv(out / "assessments.csv", index=False, float_format="%.6f")
+        print(f"  wrote       {out / 'summary.json'}, {out / 'assessments.csv'}")
+    return 0
+
+
+def cmd_validate(args) -> int:
+    errors = check_scenario(args.scenario)
+    if errors:
+        for e in errors:
+            print(e, file=sys.stderr)
+        print(f"{args.scenario}: {len(errors)} error{'s' if len(errors) != 1 else ''}", file=sys.stderr)
+        return 1
+    print(f"{args.scenario}: valid")
+    return 0
+
+
+def cmd_schema(args) -> int:
+    text = json.dumps(scenario_schema(), indent=2) + "\n"
+    if args.out:
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def cmd_list(args) -> int:
+    for name, path in shipped_scenarios().items():
+        print(f"{name:32s} {path}")
+    return 0
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {value})")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="plsim", description="Simulate personalized learning in schools and districts.")
+    parser.add_argument("--version", action="version", version=f"plsim {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="run a scenario and print a summary")
+    run.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
+    run.add_argument("--out", help="directory for summary.json and assessments.csv")
+    run.add_argument("--threads", type=_non_negative, default=0, help="worker threads (0: all cores)")
+    run.add_argument("--seed", type=_non_negative, default=None, help="override the scenario's seed")
+    run.add_argument("--progress", action="store_true", help="show a progress bar")
+    run.set_defaults(func=cmd_run)
+
+    validate = sub.add_parser("validate", help="check a scenario file and list every error")
+    validate.add_argument("scenario")
+    validate.set_defaults(func=cmd_validate)
+
+    schema = sub.add_parser("schema", help="print the JSON Schema of scenario files")
+    schema.add_argument("--out", help="write to this file instead of standard output")
+    schema.set_defaults(func=cmd_schema)
+
+    listing = sub.add_parser("list", help="list the shipped scenarios")
+    listing.set_defaults(func=cmd_list)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except ScenarioError as e:
+        for line in e.errors:
+            print(line, file=sys.stderr)
+        return 2
+    except FileNotFoundError as e:
+        print(e, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("plsim: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

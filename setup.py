@@ -1,0 +1,53 @@
+"""Builds plsim: the pure-Python package in python/plsim plus the compiled module plsim._core, which
+CMake builds (in build/python, so rebuilds are incremental). Install without PyPI:
+    .venv/bin/pip install --no-index --no-build-isolation --no-deps .
+"""
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+from setuptools.command.build_py import build_py
+
+ROOT = Path(__file__).resolve().parent
+
+
+class CMakeExtension(Extension):
+    def __init__(self, name: str):
+        super().__init__(name, sources=[])
+
+
+class CMakeBuild(build_ext):
+    def build_extension(self, ext: Extension) -> None:
+        module_dir = Path(self.get_ext_fullpath(ext.name)).resolve().parent
+        build_dir = ROOT / "build" / "python"
+        configure = ["cmake", "-S", str(ROOT), "-B", str(build_dir), "-DCMAKE_BUILD_TYPE=Release",
+                     "-DPLSIM_BUILD_TESTS=OFF", "-DPLSIM_BUILD_BENCH=OFF", "-DPLSIM_BUILD_PYTHON=ON",
+                     f"-DPython_EXECUTABLE={sys.executable}", f"-DPLSIM_MODULE_DIR={module_dir}"]
+        if shutil.which("ninja") and not (build_dir / "Makefile").exists():
+            configure += ["-G", "Ninja"]
+        subprocess.check_call(configure)
+        subprocess.check_call(["cmake", "--build", str(build_dir), "--target", "_core", "--parallel"])
+
+
+class BuildPyWithData(build_py):
+    """Ships the scenarios and the norms table inside the package."""
+
+    def run(self) -> None:
+        super().run()
+        package = Path(self.build_lib) / "plsim"
+        scenarios = package / "_scenarios"
+        data = package / "_data"
+        scenarios.mkdir(parents=True, exist_ok=True)
+        data.mkdir(parents=True, exist_ok=True)
+        for path in (ROOT / "scenarios").glob("*.json"):
+            shutil.copy2(path, scenarios / path.name)
+        shutil.copy2(ROOT / "engine" / "data" / "norms_map2020.json", data / "norms_map2020.json")
+
+
+setup(
+    ext_modules=[CMakeExtension("plsim._core")],
+    cmdclass={"build_ext": CMakeBuild, "build_py": BuildPyWithData},
+)
