@@ -35,10 +35,10 @@ struct LearningParameters {
   double software_estimate_error = 1.0;     // units: adaptive software's error on the frontier
   double self_regulation_floor = 0.3;       // share of software minutes that count at zero self-regulation
   double gap_repair_share = 0.5;  // share of targeted time (small group, software, tutoring) on recent gaps
-  double gap_repair_ease = 2.0;   // relearning a gap is this much faster than a new unit
+  double gap_repair_ease = 1.5;   // relearning a gap is this much faster than a new unit
   double engagement_baseline = 0.7;
   double engagement_rate = 0.2;              // weekly adjustment toward the target
-  double engagement_collaborative_bonus = 0.2;  // target rise when all time is collaborative
+  double engagement_collaborative_bonus = 0.1;  // target rise when all time is collaborative
   double frl_learning_multiplier = 0.95;
   double learning_rate_sd = 0.25;            // lognormal SD of the student learning-rate multiplier
   double learning_rate_achievement_correlation = 0.4;

@@ -3,6 +3,7 @@
 // adding a mechanism with its own stream never shifts the draws of any other (common random numbers).
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 
@@ -50,6 +51,13 @@ inline double uniform01(std::uint32_t word) { return (static_cast<double>(word) 
 inline double standard_normal(std::uint32_t a, std::uint32_t b) {
   const double r = std::sqrt(-2.0 * std::log(uniform01(a)));
   return r * std::cos(6.283185307179586 * uniform01(b));
+}
+
+// Both standard normals of one Box-Muller transform of two words.
+inline std::array<float, 2> standard_normal_pair(std::uint32_t a, std::uint32_t b) {
+  const float r = std::sqrt(-2.0f * std::log(static_cast<float>(uniform01(a))));
+  const float angle = 6.2831853f * static_cast<float>(uniform01(b));
+  return {r * std::cos(angle), r * std::sin(angle)};
 }
 
 // Two independent standard normals from the four words of one draw.
