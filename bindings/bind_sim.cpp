@@ -8,6 +8,7 @@
 #include <pybind11/stl.h>
 
 #include "plsim/population.hpp"
+#include "plsim/rng.hpp"
 #include "plsim/scenario.hpp"
 #include "plsim/simulation.hpp"
 
@@ -34,6 +35,20 @@ py::array view(const std::vector<T>& column, py::handle owner) {
                 column.data(), owner);
   py::detail::array_proxy(out.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
   return out;
+}
+
+template <class T>
+py::array writable_view(std::vector<T>& column, py::handle owner) {
+  return py::array(py::dtype::of<T>(), {static_cast<py::ssize_t>(column.size())},
+                   {static_cast<py::ssize_t>(sizeof(T))}, column.data(), owner);
+}
+
+// FNV-1a: the stream number of a named Python hook stream, in the upper half of the stream space so it
+// never meets the engine's own streams.
+std::uint32_t hook_stream(const std::string& name) {
+  std::uint32_t h = 2166136261u;
+  for (unsigned char c : name) h = (h ^ c) * 16777619u;
+  return h | 0x80000000u;
 }
 
 template <class T>
@@ -79,6 +94,76 @@ void bind_sim(py::module_& m) {
            "Runs to the end; progress(weeks_done, weeks_total) is called between weeks.")
       .def("step", [](PySim& self) { run(self, py::none(), true); return !self.sim->finished(); },
            "Runs one week; returns False when the run is finished.")
+      .def("begin_week",
+           [](PySim& self) {
+             py::gil_scoped_release release;
+             self.sim->begin_week();
+             auto& state = self.sim->state();
+             if (state.external_minutes.capacity() < state.students.id.capacity() * plsim::n_modes)
+               state.external_minutes.reserve(state.students.id.capacity() * plsim::n_modes);
+             state.external_minutes.resize(state.students.size() * plsim::n_modes);
+           },
+           "First half of a week: year transition when due, then the week's assessments.")
+      .def("finish_week",
+           [](PySim& self) {
+             py::gil_scoped_release release;
+             self.sim->finish_week();
+           },
+           "Second half of a week: learning.")
+      .def("counterfactual",
+           [](const PySim& self) {
+             auto twin = plsim::counterfactual_of(self.sim->model());
+             py::gil_scoped_release release;
+             return PySim{std::make_unique<plsim::Simulation>(twin, self.sim->threads())};
+           },
+           "A new run of the same scenario and seed with every school on the traditional model.")
+      .def_property_readonly("has_personalization",
+                             [](const PySim& self) { return plsim::has_personalization(self.sim->model()); })
+      .def_property_readonly("counterfactual_mode", [](const PySim& self) { return self.sim->model().counterfactual; })
+      .def_property_readonly("weeks_per_year", [](const PySim& self) { return self.sim->model().weeks_per_year; })
+      .def_property_readonly(
+          "external_minutes",
+          [](py::object owner) {
+            auto& v = owner.cast<PySim&>().sim->state().external_minutes;
+            const auto n = static_cast<py::ssize_t>(v.size() / plsim::n_modes);
+            return py::array(py::dtype::of<double>(), {n, static_cast<py::ssize_t>(plsim::n_modes)},
+                             {static_cast<py::ssize_t>(plsim::n_modes * sizeof(double)),
+                              static_cast<py::ssize_t>(sizeof(double))},
+                             v.data(), owner);
+          },
+          "Writable (n_students, n_modes) minutes of schools on Python policies, read by this week's learning.")
+      .def(
+          "uniforms",
+          [](const PySim& self, const std::string& stream) {
+            const auto& st = self.sim->state().students;
+            const plsim::Rng rng(self.sim->model().seed);
+            const std::uint32_t id = hook_stream(stream);
+            const auto tick = static_cast<std::uint32_t>(self.sim->state().year * 64 + self.sim->state().week);
+            py::array_t<double> out(static_cast<py::ssize_t>(st.size()));
+            auto o = out.mutable_unchecked<1>();
+            for (std::size_t i = 0; i < st.size(); ++i)
+              o(i) = plsim::uniform01(rng.words(static_cast<plsim::Stream>(id), st.id[i], tick)[0]);
+            return out;
+          },
+          py::arg("stream"),
+          "One uniform (0, 1) per student from the engine's counter-based generator, keyed by the stream name, "
+          "the student and the week: deterministic, and shared by both arms of a comparison.")
+      .def(
+          "writable",
+          [](py::object owner, const std::string& column) -> py::array {
+            auto& st = owner.cast<PySim&>().sim->state().students;
+            if (column == "engagement") return writable_view(st.engagement, owner);
+            if (column == "self_regulation") return writable_view(st.self_regulation, owner);
+            if (column == "attendance") return writable_view(st.attendance, owner);
+            for (int s = 0; s < n_subjects; ++s) {
+              const std::string p = std::string(subject_names[s]) + "_";
+              if (column == p + "learning_rate") return writable_view(st.learning_rate[s], owner);
+              if (column == p + "p_known") return writable_view(st.p_known[s], owner);
+            }
+            throw py::value_error("column: writable columns are engagement, self_regulation, attendance, "
+                                  "{math,reading}_learning_rate and {math,reading}_p_known (got '" + column + "')");
+          },
+          py::arg("column"), "A writable zero-copy view of a student column, for Python processes.")
       .def_property_readonly("finished", [](const PySim& self) { return self.sim->finished(); })
       .def_property_readonly("threads", [](const PySim& self) { return self.sim->threads(); })
       .def_property_readonly("seed", [](const PySim& self) { return self.sim->model().seed; })
@@ -115,6 +200,7 @@ void bind_sim(py::module_& m) {
             d["self_regulation"] = view(st.self_regulation, owner);
             d["engagement"] = view(st.engagement, owner);
             d["attendance"] = view(st.attendance, owner);
+            d["autonomy"] = view(st.autonomy, owner);
             for (int s = 0; s < n_subjects; ++s) {
               const std::string p = std::string(subject_names[s]) + "_";
               d[(p + "learning_rate").c_str()] = view(st.learning_rate[s], owner);
@@ -153,6 +239,9 @@ void bind_sim(py::module_& m) {
                                d["frl_share"] = copy_of(sc.frl_share);
                                d["achievement_shift"] = copy_of(sc.achievement_shift);
                                d["growth_multiplier"] = copy_of(sc.growth_multiplier);
+                               d["implementation_year"] = copy_of(sc.implementation_year);
+                               for (int e = 0; e < plsim::n_elements; ++e)
+                                 d[(std::string("fidelity_") + plsim::element_names[e]).c_str()] = copy_of(sc.fidelity[e]);
                                std::vector<std::uint32_t> n(sc.size()), classes(sc.size());
                                for (std::size_t k = 0; k < sc.size(); ++k) {
                                  n[k] = sc.end[k] - sc.begin[k];

@@ -11,20 +11,48 @@ MismatchKernel::MismatchKernel(const LearningParameters& p) : table_(2 * half + 
   }
 }
 
+ModeWeights mode_weights(const std::array<double, n_modes>& minutes, const LearningParameters& p) {
+  ModeWeights w{};
+  for (int k = 0; k < n_modes; ++k)
+    w[k] = static_cast<float>(minutes[k] * p.mode_efficiency[k] / p.minutes_per_opportunity);
+  return w;
+}
+
+TimeShares time_shares(const std::array<double, n_modes>& minutes) {
+  double total = 0;
+  for (double m : minutes) total += m;
+  if (total <= 0) return {};
+  return {static_cast<float>(minutes[int(Mode::collaborative)] / total),
+          static_cast<float>((minutes[int(Mode::small_group)] + minutes[int(Mode::tutoring)]) / total),
+          static_cast<float>(minutes[int(Mode::adaptive_software)] / total)};
+}
+
 std::vector<InstructionPlan> make_plans(const Model& model) {
   const LearningParameters& L = model.params.learning;
   std::vector<InstructionPlan> plans;
   for (const InstructionalModel& m : model.instructional_models) {
     InstructionPlan plan;
-    for (int k = 0; k < n_modes; ++k)
-      plan.weight[k] = static_cast<float>(m.minutes[k] * L.mode_efficiency[k] / L.minutes_per_opportunity);
+    const bool levels = m.autonomy_levels >= 2;
+    plan.weight = mode_weights(m.minutes, L);
+    plan.top_weight = levels ? mode_weights(m.top_level_minutes, L) : plan.weight;
+    plan.shares = time_shares(m.minutes);
+    plan.top_shares = levels ? time_shares(m.top_level_minutes) : plan.shares;
     plan.progression = m.progression;
     plan.small_groups = m.small_groups;
     plan.regroup_weeks = m.regroup_weeks;
-    plan.collaborative_share = static_cast<float>(m.minutes[int(Mode::collaborative)] / m.total_minutes());
-    plan.uses_small_groups = m.minutes[int(Mode::small_group)] > 0;
-    plan.uses_software = m.minutes[int(Mode::adaptive_software)] > 0;
-    plan.targeted = plan.uses_small_groups || plan.uses_software || m.minutes[int(Mode::tutoring)] > 0;
+    for (int e = 0; e < n_elements; ++e) plan.asks[e] = static_cast<float>(m.asks[e]);
+    plan.choice = static_cast<float>(m.choice);
+    plan.check_ins = static_cast<float>(m.check_ins);
+    plan.open_space = static_cast<float>(m.open_space);
+    plan.test_out = m.test_out;
+    plan.autonomy_levels = levels ? m.autonomy_levels : 0;
+    plan.external = m.external;
+    // Python policies may use any mode in any week, so they get every per-week computation.
+    auto uses = [&](Mode mode) {
+      return m.external || m.minutes[int(mode)] > 0 || (levels && m.top_level_minutes[int(mode)] > 0);
+    };
+    plan.uses_small_groups = uses(Mode::small_group);
+    plan.targeted = plan.uses_small_groups || uses(Mode::adaptive_software) || uses(Mode::tutoring);
     plans.push_back(plan);
   }
   return plans;

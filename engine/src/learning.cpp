@@ -19,21 +19,21 @@ constexpr int max_class_size = 64;  // the scenario spec bounds class_size by th
 // regrouping) and split into groups taught at their group's mean estimate.
 using ClassArray = std::array<float, max_class_size>;
 
-void small_group_targets(const State& state, const Model& model, const InstructionPlan& plan, std::uint32_t b,
-                         std::uint32_t e, const WeekContext& week, std::array<ClassArray, n_subjects>& target) {
+void small_group_targets(const State& state, const Model& model, int small_groups, int regroup_weeks, float error,
+                         std::uint32_t b, std::uint32_t e, const WeekContext& week,
+                         std::array<ClassArray, n_subjects>& target) {
   const StudentColumns& st = state.students;
   const Rng rng(model.seed);
   const int n = static_cast<int>(e - b);
-  const auto regroup_week = static_cast<std::uint32_t>(week.week / plan.regroup_weeks * plan.regroup_weeks);
+  const auto regroup_week = static_cast<std::uint32_t>(week.week / regroup_weeks * regroup_weeks);
   const auto tick = static_cast<std::uint32_t>(week.year * 64) + regroup_week;
-  const auto error = static_cast<float>(model.params.learning.small_group_estimate_error);
   std::array<ClassArray, n_subjects> estimate;
   for (int q = 0; q < n; ++q) {
     const auto w = rng.words(Stream::weekly_learning, st.id[b + q], tick, 2);
     const auto noise = standard_normal_pair(w[0], w[1]);
     for (int s = 0; s < n_subjects; ++s) estimate[s][q] = st.frontier[s][b + q] + error * noise[s];
   }
-  const int groups = std::min(plan.small_groups, n);
+  const int groups = std::min(small_groups, n);
   std::array<int, max_class_size> order;
   for (int s = 0; s < n_subjects; ++s) {
     const ClassArray& est = estimate[s];
@@ -67,55 +67,110 @@ void LearningProcess::run_week(State& state, const WeekContext& week) const {
 
 void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekContext& week) const {
   const LearningParameters& L = model_.params.learning;
+  const PersonalizationParameters& P = model_.params.personalization;
   StudentColumns& st = state.students;
   ClassroomColumns& cl = state.classrooms;
   const std::uint32_t school = cl.school[c];
+  const std::uint32_t teacher = cl.teacher[c];
   const InstructionPlan& plan = plans_[state.schools.model[school]];
   const int grade = cl.grade[c];
   const std::uint32_t b = cl.begin[c], e = cl.end[c];
   const Rng rng(model_.seed);
 
-  const float class_rate = static_cast<float>(L.learn_rate) * state.teachers.effectiveness[cl.teacher[c]] *
-                           state.schools.growth_multiplier[school];
-  std::array<float, n_subjects> pace, rate;
+  // Delivered fidelity of each PL element: 1 where the model asks nothing, else what it asks scaled by
+  // the school's and the teacher's capacity, lower in the first implementation years.
+  const int year = std::clamp<int>(state.schools.implementation_year[school], 1, 3);
+  std::array<float, n_elements> fidelity;
+  for (int k = 0; k < n_elements; ++k) {
+    const float capacity = state.schools.fidelity[k][school] * state.teachers.capacity[teacher] *
+                           static_cast<float>(P.implementation_year_fidelity[year - 1]);
+    fidelity[k] = 1.0f - plan.asks[k] * (1.0f - std::min(1.0f, capacity));
+  }
+  const float f_profiles = fidelity[int(Element::learner_profiles)];
+  const float matched = fidelity[int(Element::learning_paths)];  // share of targeted time on own level
+  const float f_flexible = fidelity[int(Element::flexible_environment)];
+  const float hold = plan.progression == Progression::mastery ? fidelity[int(Element::competency_progression)] : 0.0f;
+  const float profile_error = 1.0f + static_cast<float>(P.estimate_error_scale) * (1.0f - f_profiles);
+  const float check_in = plan.check_ins * f_flexible;
+  const float noise = plan.open_space * (1.0f - 0.5f * f_flexible);
+  const float quiet = 1.0f - static_cast<float>(P.noise_penalty) * noise;
+  const int regroup_weeks = std::max(1, static_cast<int>(std::lround(plan.regroup_weeks * (2.0f - f_flexible))));
+  const float guess = std::min(0.5f, static_cast<float>(P.test_guess) * (2.0f - f_profiles));
+  const float slip = std::min(0.5f, static_cast<float>(P.test_slip) * (2.0f - f_profiles));
+
+  const float class_rate = static_cast<float>(L.learn_rate) * state.teachers.effectiveness[teacher] *
+                           state.schools.growth_multiplier[school] * quiet;
+  std::array<float, n_subjects> pace, rate, software_subject;
   for (int s = 0; s < n_subjects; ++s) {
     pace[s] = cl.pacing_unit[s][c];
     rate[s] = class_rate * static_cast<float>(L.grade_pace[s][grade]);
+    software_subject[s] = static_cast<float>(L.software_subject_efficiency[s]);
   }
   std::array<ClassArray, n_subjects> group_target{};
-  if (plan.uses_small_groups) small_group_targets(state, model_, plan, b, e, week, group_target);
+  if (plan.uses_small_groups)
+    small_group_targets(state, model_, plan.small_groups, regroup_weeks,
+                        static_cast<float>(L.small_group_estimate_error) * profile_error, b, e, week, group_target);
 
   const float inv_engagement = static_cast<float>(1.0 / L.engagement_baseline);
   const float frl_mult = static_cast<float>(L.frl_learning_multiplier);
   const float gap_penalty = static_cast<float>(L.gap_penalty / L.prerequisite_window);
   const float prior = static_cast<float>(L.prior);
   const float threshold = static_cast<float>(L.mastery_threshold);
+  const float test_threshold = static_cast<float>(P.test_out_threshold);
   const float slack = static_cast<float>(L.seat_time_slack);
   const float sr_floor = static_cast<float>(L.self_regulation_floor);
+  const float check_in_lift = check_in * static_cast<float>(P.check_in_recovery) * (1 - sr_floor);
   const float repair_share = plan.targeted ? static_cast<float>(L.gap_repair_share) : 0.0f;
   // A gap costs the learning hazard of a new unit (prior to mastery threshold) divided by the ease.
   const float repair_per_hazard =
       static_cast<float>(L.gap_repair_ease / std::log((1.0 - L.prior) / (1.0 - L.mastery_threshold)));
-  const float software_error = static_cast<float>(L.software_estimate_error);
-  const float w_class = plan.weight[int(Mode::whole_class)] + plan.weight[int(Mode::collaborative)];
-  const float w_group = plan.weight[int(Mode::small_group)];
-  const float w_software = plan.weight[int(Mode::adaptive_software)];
-  const float w_tutor = plan.weight[int(Mode::tutoring)];
-  const bool seat_time = plan.progression == Progression::seat_time;
-  const float engagement_target =
-      static_cast<float>(L.engagement_baseline + L.engagement_collaborative_bonus * plan.collaborative_share);
+  const float software_error = static_cast<float>(L.software_estimate_error) * profile_error;
+  const bool second_draw = plan.test_out || hold > 0;
+  const float engagement_base = static_cast<float>(L.engagement_baseline) -
+                                static_cast<float>(P.engagement_noise) * noise;
   const float engagement_rate = static_cast<float>(L.engagement_rate);
+  const int top_level = std::max(1, plan.autonomy_levels - 1);
+  const bool level_review = plan.autonomy_levels >= 2 && week.week > 0 && week.week % regroup_weeks == 0;
 
   for (std::uint32_t i = b; i < e; ++i) {
-    // One draw per student and week: software estimate errors (both subjects), gap-repair chances.
-    std::array<float, n_subjects> software_noise{0.0f, 0.0f}, repair_draw{1.0f, 1.0f};
+    // This week's mode weights: the model's, its autonomy level's, or the Python policy's minutes.
+    ModeWeights w = plan.weight;
+    TimeShares shares = plan.shares;
+    float choice = plan.choice;
+    if (plan.external) {
+      std::array<double, n_modes> minutes;
+      for (int k = 0; k < n_modes; ++k) minutes[k] = state.external_minutes[std::size_t(i) * n_modes + k];
+      w = mode_weights(minutes, L);
+      shares = time_shares(minutes);
+    } else if (plan.autonomy_levels >= 2) {
+      const float t = static_cast<float>(st.autonomy[i]) / static_cast<float>(top_level);
+      for (int k = 0; k < n_modes; ++k) w[k] += t * (plan.top_weight[k] - w[k]);
+      shares.collaborative += t * (plan.top_shares.collaborative - shares.collaborative);
+      shares.contact += t * (plan.top_shares.contact - shares.contact);
+      shares.software += t * (plan.top_shares.software - shares.software);
+      choice *= t;
+    }
+    choice *= matched;
+    const float w_class = w[int(Mode::whole_class)] + w[int(Mode::collaborative)];
+
+    // Draws of this student and week: software estimate errors, gap repair, holds at the unit, tests.
+    std::array<float, n_subjects> software_noise{0.0f, 0.0f}, repair_draw{1.0f, 1.0f}, hold_draw{1.0f, 1.0f},
+        test_draw{1.0f, 1.0f};
     if (plan.targeted) {
-      const auto w = rng.words(Stream::weekly_learning, st.id[i], week.tick(), 0);
-      software_noise = standard_normal_pair(w[0], w[1]);
-      repair_draw = {static_cast<float>(uniform01(w[2])), static_cast<float>(uniform01(w[3]))};
+      const auto r = rng.words(Stream::weekly_learning, st.id[i], week.tick(), 0);
+      software_noise = standard_normal_pair(r[0], r[1]);
+      repair_draw = {static_cast<float>(uniform01(r[2])), static_cast<float>(uniform01(r[3]))};
+    }
+    if (second_draw) {
+      const auto r = rng.words(Stream::weekly_learning, st.id[i], week.tick(), 1);
+      hold_draw = {static_cast<float>(uniform01(r[0])), static_cast<float>(uniform01(r[1]))};
+      test_draw = {static_cast<float>(uniform01(r[2])), static_cast<float>(uniform01(r[3]))};
     }
     const float student = (st.frl[i] ? frl_mult : 1.0f) * st.engagement[i] * inv_engagement * st.attendance[i];
-    const float software_use = w_software * (sr_floor + (1 - sr_floor) * st.self_regulation[i]);
+    const float sr = st.self_regulation[i];
+    const float software_use = w[int(Mode::adaptive_software)] * (sr_floor + (1 - sr_floor) * sr + check_in_lift * (1 - sr));
+    const float offered = w_class + w[int(Mode::tutoring)] + w[int(Mode::small_group)] + software_use;
+    float match_sum = 0;
 
     for (int s = 0; s < n_subjects; ++s) {
       std::uint16_t& frontier = st.frontier[s][i];
@@ -125,22 +180,34 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
       const float student_rate = rate[s] * st.learning_rate[s][i] * student;
       const float gap_factor = 1.0f - gap_penalty * static_cast<float>(std::popcount(prerequisite_gaps));
 
-      float targeted = w_tutor;
-      if (w_group > 0) targeted += w_group * kernel_(f - group_target[s][i - b]);
-      if (w_software > 0) targeted += software_use * kernel_(-software_error * software_noise[s]);
+      // Targeted time hits the student's own level as far as learning paths are delivered, else the class's.
+      const float at_class = kernel_(f - pace[s]);
+      float targeted = w[int(Mode::tutoring)];
+      if (w[int(Mode::small_group)] > 0)
+        targeted += w[int(Mode::small_group)] * (matched * kernel_(f - group_target[s][i - b]) + (1 - matched) * at_class);
+      if (software_use > 0)
+        targeted += software_use * software_subject[s] * (matched * kernel_(-software_error * software_noise[s]) + (1 - matched) * at_class);
+      match_sum += offered > 0 ? (w_class * at_class + targeted) / offered : 0.0f;
       const float repair = prerequisite_gaps ? repair_share : 0.0f;
-      const float hazard = (w_class * kernel_(f - pace[s]) + targeted * (1 - repair)) * student_rate * gap_factor;
+      const float hazard = (w_class * at_class + targeted * (1 - repair)) * student_rate * gap_factor;
 
       float p = 1.0f - (1.0f - st.p_known[s][i]) * std::exp(-hazard);
-      if (p >= threshold && frontier < 65535) {
+      bool advance = false, as_gap = false;
+      if (p >= threshold) {
+        advance = true;
+      } else if (plan.test_out && p >= test_threshold) {
+        // On-demand test: pass when known and no slip, or by a guess (the unit then becomes a gap).
+        const float pass_known = p * (1 - slip);
+        advance = test_draw[s] < pass_known + (1 - p) * guess;
+        as_gap = advance && test_draw[s] >= pass_known;
+      } else if (f + slack < pace[s] && hold_draw[s] >= hold) {
+        // The class has moved on and the student is not held at his unit: passed without mastery.
+        advance = as_gap = true;
+      }
+      if (advance && frontier < 65535) {
         frontier++;
-        recent <<= 1;
-        p = prior;
-      } else if (seat_time && f + slack < pace[s] && frontier < 65535) {
-        // The class has moved on: the unit is passed without mastery and becomes a gap.
-        frontier++;
-        st.gaps[s][i]++;
-        recent = (recent << 1) | 1u;
+        recent = (recent << 1) | (as_gap ? 1u : 0u);
+        if (as_gap) st.gaps[s][i]++;
         p = prior;
       }
       st.p_known[s][i] = p;
@@ -150,7 +217,25 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
         st.gaps[s][i]--;
       }
     }
-    st.engagement[i] += engagement_rate * (engagement_target - st.engagement[i]);
+
+    // Engagement moves toward a target set by collaboration, choice, teacher contact, how well what is
+    // taught matches the student, and noise.
+    const float match = match_sum / n_subjects;
+    const float target = engagement_base +
+                         static_cast<float>(L.engagement_collaborative_bonus) * shares.collaborative +
+                         static_cast<float>(P.engagement_choice) * choice +
+                         static_cast<float>(P.engagement_contact) * (shares.contact + check_in * shares.software) -
+                         static_cast<float>(P.engagement_mismatch) * (1.0f - match);
+    st.engagement[i] = std::clamp(st.engagement[i] + engagement_rate * (target - st.engagement[i]), 0.0f, 1.0f);
+
+    if (level_review) {
+      // Students earn autonomy with engagement and self-regulation, and lose it when disengaged.
+      const float needed = 0.3f + static_cast<float>(P.autonomy_self_regulation_step) * st.autonomy[i];
+      if (st.engagement[i] >= P.autonomy_engagement && sr >= needed && st.autonomy[i] < top_level)
+        st.autonomy[i]++;
+      else if (st.engagement[i] < P.autonomy_engagement - 0.1 && st.autonomy[i] > 0)
+        st.autonomy[i]--;
+    }
   }
   for (int s = 0; s < n_subjects; ++s) cl.pacing_unit[s][c] = pace[s] + static_cast<float>(model_.pacing_per_week);
 }

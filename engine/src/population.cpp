@@ -92,6 +92,7 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
                                p.self_regulation_mean + p.self_regulation_sd * (rs * z_mean + std::sqrt(1 - rs * rs) * n1.second),
                                0.0, 1.0)));
   push(st.engagement, static_cast<float>(L.engagement_baseline));
+  push(st.autonomy, std::uint8_t(0));
   push(st.attendance, static_cast<float>(std::clamp(
                           p.attendance_mean - (frl ? p.attendance_frl_gap : 0.0) + p.attendance_sd * n2.first, 0.5, 1.0)));
 
@@ -126,6 +127,8 @@ void add_teacher(const Model& model, State& state, std::uint32_t school) {
   state.teachers.school.push_back(school);
   state.teachers.effectiveness.push_back(
       static_cast<float>(lognormal(model.params.learning.teacher_effect_sd, standard_normal(w[0], w[1]))));
+  state.teachers.capacity.push_back(static_cast<float>(
+      std::clamp(1.0 + model.params.personalization.teacher_capacity_sd * standard_normal(w[2], w[3]), 0.0, 1.5)));
 }
 
 // Largest-remainder counts of schools per model, then a seeded shuffle of which school gets which.
@@ -178,6 +181,13 @@ void add_school(const Model& model, State& state, const SchoolGroupSpec& group, 
                                                     group.achievement_shift_sd + var.school_effect_sd * normals.second));
   sc.growth_multiplier.push_back(
       static_cast<float>(lognormal(model.params.learning.school_growth_sd, standard_normal(w2[0], w2[1]))));
+  const auto n3 = standard_normals(rng.words(Stream::school_traits, index, 2));
+  const auto n4 = standard_normals(rng.words(Stream::school_traits, index, 3));
+  const std::array<double, n_elements> capacity_noise{n3.first, n3.second, n4.first, n4.second};
+  for (int e = 0; e < n_elements; ++e)
+    sc.fidelity[e].push_back(
+        static_cast<float>(std::clamp(group.fidelity[e] + group.fidelity_sd * capacity_noise[e], 0.0, 1.0)));
+  sc.implementation_year.push_back(static_cast<std::uint8_t>(group.implementation_year));
   sc.feeder_next.push_back(-1);
   for (auto* range : {&sc.begin, &sc.end, &sc.class_begin, &sc.class_end}) range->push_back(0);
 }
@@ -218,6 +228,7 @@ void permute_students(StudentColumns& st, const std::vector<std::uint32_t>& orde
   permute(st.self_regulation, order);
   permute(st.engagement, order);
   permute(st.attendance, order);
+  permute(st.autonomy, order);
   for (int s = 0; s < n_subjects; ++s) {
     permute(st.learning_rate[s], order);
     permute(st.frontier[s], order);
@@ -246,6 +257,7 @@ void StudentColumns::reserve(std::size_t n) {
   self_regulation.reserve(n);
   engagement.reserve(n);
   attendance.reserve(n);
+  autonomy.reserve(n);
   for (int s = 0; s < n_subjects; ++s) {
     learning_rate[s].reserve(n);
     frontier[s].reserve(n);
@@ -306,6 +318,7 @@ void advance_year(const Model& model, State& state) {
   for (std::uint32_t k = 0; k < sc.size(); ++k)
     for (int g = sc.grade_lo[k]; g <= sc.grade_hi[k]; ++g)
       for (std::uint32_t n = count[k * n_grades + g]; n < sc.grade_enrollment[k]; ++n) add_student(model, state, k, g);
+  for (auto& year : state.schools.implementation_year) year = static_cast<std::uint8_t>(std::min(255, year + 1));
   ++state.year;
   state.week = 0;
   form_classrooms(model, state);

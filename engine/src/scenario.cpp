@@ -71,6 +71,11 @@ Spec learning_spec() {
                                                       "units: error of the teacher's placement of a student")},
           {"software_estimate_error", Spec::number(0, 24, d.software_estimate_error,
                                                    "units: error of adaptive software's frontier estimate")},
+          {"software_subject_efficiency",
+           Spec::object("multiplier of adaptive-software learning per subject: computer-assisted learning "
+                        "shows larger effects in math than in reading (Escueta et al. 2017)",
+                        Props{{"math", Spec::number(0, 2, d.software_subject_efficiency[0], "math")},
+                              {"reading", Spec::number(0, 2, d.software_subject_efficiency[1], "reading")}})},
           {"self_regulation_floor", Spec::number(0, 1, d.self_regulation_floor,
                                                  "share of software minutes that count at zero self-regulation")},
           {"gap_repair_share", Spec::number(0, 1, d.gap_repair_share,
@@ -153,6 +158,9 @@ Spec instructional_model_spec() {
   Props minutes;
   for (const char* name : mode_names)
     minutes.emplace_back(name, Spec::number(0, 3000, 0.0, std::string("weekly minutes per subject in ") + name));
+  Props asks;
+  for (const char* name : element_names)
+    asks.emplace_back(name, Spec::number(0, 1, 0.0, std::string("how much the model demands of teachers in ") + name));
   const InstructionalModel d;
   return Spec::object(
       "An instructional model: weekly minutes per subject in each mode and a progression rule",
@@ -163,6 +171,61 @@ Spec instructional_model_spec() {
                                      {progression_names.begin(), progression_names.end()})},
           {"small_groups", Spec::integer(1, 16, d.small_groups, "small groups per classroom")},
           {"regroup_weeks", Spec::integer(1, 52, d.regroup_weeks, "small groups are re-formed this often")},
+          {"asks", Spec::object("how much of each personalized-learning element the model demands of teachers and "
+                                "schools (0..1): what is delivered is this scaled by their capacity",
+                                asks)},
+          {"choice", Spec::number(0, 1, d.choice, "share of time in which students choose what they work on")},
+          {"check_ins", Spec::number(0, 1, d.check_ins, "teacher check-ins during independent time")},
+          {"open_space", Spec::number(0, 1, d.open_space, "share of time in open, shared spaces (noise)")},
+          {"test_out", Spec::flag(d.test_out, "students may take an on-demand test to move on")},
+          {"autonomy_levels", Spec::integer(0, 8, d.autonomy_levels,
+                                            "levels of autonomy students earn (0: none); minutes move from "
+                                            "`minutes` at the first level to `top_level_minutes` at the last")},
+          {"top_level_minutes", Spec::object("weekly minutes at the highest autonomy level", minutes)},
+          {"python_policy", Spec::flag(false, "minutes are set every week by the plsim.Policy of this name "
+                                              "registered with the Sim; `minutes` are its defaults")},
+      });
+}
+
+Spec fidelity_spec() {
+  Props props;
+  for (const char* name : element_names)
+    props.emplace_back(name, Spec::number(0, 1, 1.0, std::string("mean school capacity to deliver ") + name));
+  props.emplace_back("sd", Spec::number(0, 0.5, 0.0, "SD of school capacity across the group's schools"));
+  return Spec::object("capacity of the schools to deliver each personalized-learning element (0..1)", props);
+}
+
+Spec personalization_spec() {
+  const PersonalizationParameters d;
+  const auto& y = d.implementation_year_fidelity;
+  return Spec::object(
+      "Personalized-learning mechanisms",
+      Props{
+          {"estimate_error_scale", Spec::number(0, 20, d.estimate_error_scale,
+                                                "estimate errors grow by this factor at zero learner-profile fidelity")},
+          {"noise_penalty", Spec::number(0, 1, d.noise_penalty,
+                                         "learning lost in fully open space without flexible-environment skill")},
+          {"engagement_choice", Spec::number(0, 1, d.engagement_choice, "engagement target rise with full choice")},
+          {"engagement_contact", Spec::number(0, 1, d.engagement_contact,
+                                              "engagement target rise with all time in teacher contact")},
+          {"engagement_mismatch", Spec::number(0, 1, d.engagement_mismatch,
+                                               "engagement target fall when nothing taught matches the student")},
+          {"engagement_noise", Spec::number(0, 1, d.engagement_noise, "engagement target fall in fully open space")},
+          {"check_in_recovery", Spec::number(0, 1, d.check_in_recovery,
+                                             "share of the self-regulation shortfall that full check-ins recover")},
+          {"test_out_threshold", Spec::number(0, 1, d.test_out_threshold,
+                                              "P(known) at which a student asks for an on-demand test")},
+          {"test_guess", Spec::number(0, 0.5, d.test_guess, "P(pass) of an on-demand test on an unknown unit")},
+          {"test_slip", Spec::number(0, 0.5, d.test_slip, "P(fail) of an on-demand test on a known unit")},
+          {"implementation_year_fidelity",
+           Spec::array_of(Spec::number(0, 1, nullptr, "multiplier"), 3, 3,
+                          "capacity multiplier in implementation years 1, 2 and 3+")
+               .with_default(json::array({y[0], y[1], y[2]}))},
+          {"teacher_capacity_sd", Spec::number(0, 1, d.teacher_capacity_sd, "SD of teachers' PL capacity")},
+          {"autonomy_engagement", Spec::number(0, 1, d.autonomy_engagement,
+                                               "engagement needed to earn the next autonomy level")},
+          {"autonomy_self_regulation_step", Spec::number(0, 1, d.autonomy_self_regulation_step,
+                                                         "self-regulation needed rises by this per level")},
       });
 }
 
@@ -186,6 +249,10 @@ Spec school_group_spec() {
           {"model", Spec::text(nullptr, "instructional model of every school in the group (default traditional)")},
           {"models", Spec::map_of(Spec::number(0, 1, nullptr, "share of schools"),
                                   "shares of schools per instructional model, summing to 1")},
+          {"fidelity", fidelity_spec()},
+          {"implementation_year",
+           Spec::integer(1, 50, 3, "year of implementation of the schools' model in the first simulated year "
+                                   "(1: first year; fidelity grows over the first years)")},
       });
 }
 
@@ -200,13 +267,18 @@ Spec build_scenario_spec() {
           {"weeks_per_year", Spec::integer(10, 52, 36, "instructional weeks per school year")},
           {"parameters", Spec::object("model parameters; every key is optional",
                                       Props{{"learning", learning_spec()},
+                                            {"personalization", personalization_spec()},
                                             {"population", population_spec()},
                                             {"assessment", assessment_spec()},
                                             {"summer", summer_spec()}})},
+          {"counterfactual", Spec::text("auto", "also run the counterfactual twin (every school traditional, "
+                                                "same random numbers) to measure true effects; auto: when any "
+                                                "school is not traditional",
+                                        {"auto", "always", "never"})},
           {"instructional_models",
            Spec::map_of(instructional_model_spec(),
-                        "instructional models by name, added to or replacing the built-in ones "
-                        "(traditional, station_rotation)")
+                        "instructional models by name, added to or replacing the built-in ones (see "
+                        "engine/data/instructional_models.json)")
                .with_default(json::object())},
           {"districts",
            Spec::array_of(Spec::object("a district, replicated `count` times",
@@ -223,18 +295,8 @@ Spec build_scenario_spec() {
 }
 
 json builtin_models() {
-  json traditional = {{"description", "Whole-class instruction at the pace of the pacing guide"},
-                      {"minutes", {{"whole_class", 300.0}}},
-                      {"progression", "seat_time"}};
-  json rotation = {{"description",
-                    "Whole-class mini-lesson, then rotation between teacher small group, collaborative work "
-                    "and adaptive software"},
-                   {"minutes",
-                    {{"whole_class", 75.0}, {"small_group", 75.0}, {"collaborative", 75.0}, {"adaptive_software", 75.0}}},
-                   {"progression", "seat_time"},
-                   {"small_groups", 4},
-                   {"regroup_weeks", 6}};
-  return {{"traditional", traditional}, {"station_rotation", rotation}};
+  static const json models = json::parse(builtin_instructional_models_json());
+  return models;
 }
 
 std::array<int, 2> default_grades(Level level) {
@@ -266,6 +328,13 @@ std::vector<std::string> check_meaning(const json& doc) {
     if (total <= 0)
       errors.push_back("/instructional_models/" + name + "/minutes: at least one mode needs minutes (got " +
                        m["minutes"].dump() + ")");
+    if (m["autonomy_levels"].get<int>() == 1)
+      errors.push_back("/instructional_models/" + name + "/autonomy_levels: 0 (none) or at least 2 levels (got 1)");
+    double top = 0;
+    for (const auto& [mode, minutes] : m["top_level_minutes"].items()) top += minutes.get<double>();
+    if (m["autonomy_levels"].get<int>() >= 2 && top <= 0)
+      errors.push_back("/instructional_models/" + name + "/top_level_minutes: models with autonomy levels need "
+                       "the minutes of the highest level (got " + m["top_level_minutes"].dump() + ")");
   }
   std::string model_names;
   for (const auto& [name, m] : models.items()) model_names += (model_names.empty() ? "" : ", ") + name;
@@ -372,6 +441,7 @@ Parameters parameters_from(const json& p) {
   L.small_group_estimate_error = l["small_group_estimate_error"];
   L.software_estimate_error = l["software_estimate_error"];
   L.self_regulation_floor = l["self_regulation_floor"];
+  for (int s = 0; s < n_subjects; ++s) L.software_subject_efficiency[s] = l["software_subject_efficiency"][subject_names[s]];
   L.gap_repair_share = l["gap_repair_share"];
   L.gap_repair_ease = l["gap_repair_ease"];
   L.engagement_baseline = l["engagement_baseline"];
@@ -406,6 +476,23 @@ Parameters parameters_from(const json& p) {
   out.assessment.measurement_error_rit = a["measurement_error_rit"];
   for (int s = 0; s < n_seasons; ++s) out.assessment.weeks[s] = a["weeks"][season_names[s]];
 
+  const auto& pl = p["personalization"];
+  auto& PL = out.personalization;
+  PL.estimate_error_scale = pl["estimate_error_scale"];
+  PL.noise_penalty = pl["noise_penalty"];
+  PL.engagement_choice = pl["engagement_choice"];
+  PL.engagement_contact = pl["engagement_contact"];
+  PL.engagement_mismatch = pl["engagement_mismatch"];
+  PL.engagement_noise = pl["engagement_noise"];
+  PL.check_in_recovery = pl["check_in_recovery"];
+  PL.test_out_threshold = pl["test_out_threshold"];
+  PL.test_guess = pl["test_guess"];
+  PL.test_slip = pl["test_slip"];
+  PL.implementation_year_fidelity = to_array<3>(pl["implementation_year_fidelity"]);
+  PL.teacher_capacity_sd = pl["teacher_capacity_sd"];
+  PL.autonomy_engagement = pl["autonomy_engagement"];
+  PL.autonomy_self_regulation_step = pl["autonomy_self_regulation_step"];
+
   const auto& su = p["summer"];
   out.summer.loss_scale = su["loss_scale"];
   out.summer.frl_extra_loss = su["frl_extra_loss"];
@@ -419,8 +506,16 @@ InstructionalModel instructional_model_from(const std::string& name, const json&
   out.description = m.value("description", "");
   for (int k = 0; k < n_modes; ++k) out.minutes[k] = m["minutes"].value(mode_names[k], 0.0);
   out.progression = static_cast<Progression>(index_of(progression_names, m.value("progression", "seat_time")));
-  out.small_groups = m.value("small_groups", 4);
-  out.regroup_weeks = m.value("regroup_weeks", 6);
+  out.small_groups = m["small_groups"];
+  out.regroup_weeks = m["regroup_weeks"];
+  for (int e = 0; e < n_elements; ++e) out.asks[e] = m["asks"][element_names[e]];
+  out.choice = m["choice"];
+  out.check_ins = m["check_ins"];
+  out.open_space = m["open_space"];
+  out.test_out = m["test_out"];
+  out.autonomy_levels = m["autonomy_levels"];
+  out.external = m["python_policy"];
+  for (int k = 0; k < n_modes; ++k) out.top_level_minutes[k] = m["top_level_minutes"][mode_names[k]];
   return out;
 }
 
@@ -471,6 +566,7 @@ Model build_model(const json& doc, const std::string& source) {
   model.description = s["description"];
   model.seed = s["seed"].get<std::uint64_t>();
   model.years = s["years"];
+  model.counterfactual = s["counterfactual"].get<std::string>();
   for (const auto& [name, m] : s["instructional_models"].items())
     model.instructional_models.push_back(instructional_model_from(name, m));
   for (const auto& d : s["districts"]) {
@@ -492,6 +588,9 @@ Model build_model(const json& doc, const std::string& source) {
       group.achievement_shift_sd = g["achievement_shift_sd"];
       for (const auto& [name, share] : g["models"].items())
         group.models.emplace_back(model.model_index(name), share.get<double>());
+      for (int e = 0; e < n_elements; ++e) group.fidelity[e] = g["fidelity"][element_names[e]];
+      group.fidelity_sd = g["fidelity"]["sd"];
+      group.implementation_year = g["implementation_year"];
       district.schools.push_back(group);
     }
     model.districts.push_back(district);

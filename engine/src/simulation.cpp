@@ -1,6 +1,7 @@
 #include "plsim/simulation.hpp"
 
 #include <chrono>
+#include <memory>
 
 #include <tbb/info.h>
 
@@ -26,8 +27,8 @@ Progress Simulation::progress() const {
           static_cast<std::uint64_t>(model_->years) * model_->weeks_per_year};
 }
 
-bool Simulation::step() {
-  if (finished()) return false;
+void Simulation::begin_week() {
+  if (finished() || week_begun_) return;
   const Model& m = *model_;
   const auto started = std::chrono::steady_clock::now();
   arena_.execute([&] {
@@ -36,16 +37,31 @@ bool Simulation::step() {
       summer(m, state_);        // forgetting over the summer, by grade just finished
       advance_year(m, state_);  // promotion, graduation, entry cohorts, new classrooms
     }
-    // Stage order of a week: assessments open the week they fall in, then learning.
+    // Stage order of a week: assessments open the week they fall in, [Python policies], learning.
     for (int season = 0; season < n_seasons; ++season)
       if (m.params.assessment.weeks[season] == state_.week + 1)
         assess(m, state_, static_cast<Season>(season), results_.assessments);
-    learning_.run_week(state_, WeekContext{state_.year, state_.week});
   });
+  week_begun_ = true;
+  results_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+void Simulation::finish_week() {
+  if (finished()) return;
+  if (!week_begun_) begin_week();
+  const Model& m = *model_;
+  const auto started = std::chrono::steady_clock::now();
+  arena_.execute([&] { learning_.run_week(state_, WeekContext{state_.year, state_.week}); });
+  week_begun_ = false;
   results_.student_weeks += state_.students.size();
   results_.weeks_simulated++;
   if (++state_.week == m.weeks_per_year) results_.years_completed++;
   results_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+}
+
+bool Simulation::step() {
+  begin_week();
+  finish_week();
   return !finished();
 }
 
@@ -58,6 +74,24 @@ void Simulation::run(const std::function<bool(const Progress&)>& after_week) {
       return;
     }
   }
+}
+
+std::shared_ptr<const Model> counterfactual_of(const Model& model) {
+  auto twin = std::make_shared<Model>(model);
+  const int traditional = twin->model_index("traditional");
+  for (DistrictSpec& district : twin->districts)
+    for (SchoolGroupSpec& group : district.schools) group.models = {{traditional, 1.0}};
+  twin->name = model.name + " (counterfactual)";
+  return twin;
+}
+
+bool has_personalization(const Model& model) {
+  const int traditional = model.model_index("traditional");
+  for (const DistrictSpec& district : model.districts)
+    for (const SchoolGroupSpec& group : district.schools)
+      for (const auto& [index, share] : group.models)
+        if (index != traditional && share > 0) return true;
+  return false;
 }
 
 }  // namespace plsim

@@ -7,6 +7,7 @@ Quickstart::
     sim.assessments.head()
 """
 from ._core import ScenarioError
+from .extend import ELEMENTS, MODES, HookContext, Policy, Process
 from .results import growth_by_grade, norms_growth, school_growth_spread, school_spread
 from .scenarios import Scenario, check_scenario, load_scenario, scenario_schema, shipped_scenarios
 from .sim import Sim
@@ -14,6 +15,11 @@ from .sim import Sim
 __version__ = "0.1.0"
 
 __all__ = [
+    "ELEMENTS",
+    "HookContext",
+    "MODES",
+    "Policy",
+    "Process",
     "Scenario",
     "ScenarioError",
     "Sim",

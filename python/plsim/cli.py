@@ -27,6 +27,10 @@ def _print_summary(summary: dict, sim: Sim) -> None:
             print(f"  {subject:8s}    spring of year {h['year'] + 1}: mean RIT {h['mean_rit']:.1f}, national percentile "
                   f"{h['mean_percentile']:.1f}, {h['mean_sd']:+.2f} SD; first-year growth "
                   f"{100 * h.get('growth_vs_norm', float('nan')):.0f}% of the national norm")
+    for subject, h in (summary.get("headline_effects") or {}).items():
+        print(f"  effect      {subject}: {h['mean_effect_sd']:+.3f} SD ({h['mean_effect_rit']:+.2f} RIT) for "
+              f"{h['students']:,} students of personalized schools in year {h['year'] + 1}, against the "
+              f"counterfactual twin")
     g = growth_by_grade(sim.assessments)
     if not g.empty:
         table = g.pivot(index="grade", columns="subject", values="growth").round(1)
@@ -40,7 +44,7 @@ def _print_summary(summary: dict, sim: Sim) -> None:
 
 def cmd_run(args) -> int:
     scenario = load_scenario(args.scenario)
-    sim = Sim(scenario, threads=args.threads, seed=args.seed)
+    sim = Sim(scenario, threads=args.threads, seed=args.seed, counterfactual=args.counterfactual)
     sim.run(progress=args.progress)
     summary = sim.summary()
     _print_summary(summary, sim)
@@ -49,7 +53,11 @@ def cmd_run(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         sim.assessments.drop(columns=["mean_true_rit"]).to_csv(out / "assessments.csv", index=False, float_format="%.6f")
-        print(f"  wrote       {out / 'summary.json'}, {out / 'assessments.csv'}")
+        written = [out / "summary.json", out / "assessments.csv"]
+        if sim.has_counterfactual:
+            sim.effects.to_csv(out / "effects.csv", index=False, float_format="%.6f")
+            written.append(out / "effects.csv")
+        print(f"  wrote       {', '.join(str(p) for p in written)}")
     return 0
 
 
@@ -97,6 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=_non_negative, default=0, help="worker threads (0: all cores)")
     run.add_argument("--seed", type=_non_negative, default=None, help="override the scenario's seed")
     run.add_argument("--progress", action="store_true", help="show a progress bar")
+    twin = run.add_mutually_exclusive_group()
+    twin.add_argument("--counterfactual", dest="counterfactual", action="store_const", const=True, default=None,
+                      help="also run the counterfactual twin (default: when any school is personalized)")
+    twin.add_argument("--no-counterfactual", dest="counterfactual", action="store_const", const=False,
+                      help="do not run the counterfactual twin")
     run.set_defaults(func=cmd_run)
 
     validate = sub.add_parser("validate", help="check a scenario file and list every error")

@@ -81,6 +81,45 @@ def school_growth_spread(assessments: pd.DataFrame, year: int = 0, max_grade: in
     return out.rename(columns={"std": "school_growth_sd", "count": "schools"}).reset_index()
 
 
+def effects(assessments: pd.DataFrame, counterfactual: pd.DataFrame, season: str = "spring") -> pd.DataFrame:
+    """True effects per year, subject, grade and school: the policy run's mean true scale score minus
+    the counterfactual twin's, for the same students, in RIT points and national student SDs."""
+    keys = ["year", "season", "subject", "grade", "school_id"]
+    a = assessments[assessments["season"] == season]
+    b = counterfactual[counterfactual["season"] == season]
+    m = a.merge(b[keys + ["mean_true_rit", "mean_rit", "n"]], on=keys, suffixes=("", "_cf"))
+    if not (m["n"] == m["n_cf"]).all():
+        raise RuntimeError("effects: the policy run and its counterfactual twin have different students")
+    norms = _norms()
+    sd = np.array([norms[s][season][str(g)]["sd"] for s, g in zip(m["subject"].astype(str), m["grade"])])
+    out = m[["year", "subject", "grade", "school_id", "n"]].copy()
+    out["effect_rit"] = m["mean_true_rit"] - m["mean_true_rit_cf"]
+    out["effect_sd"] = out["effect_rit"] / sd
+    out["measured_effect_rit"] = m["mean_rit"] - m["mean_rit_cf"]
+    return out.reset_index(drop=True)
+
+
+def headline_effects(effect_rows: pd.DataFrame) -> dict:
+    """Per subject, the mean true effect over students of personalized schools (model other than
+    traditional), per year, weighted by students; `effect_rows` as from `Sim.effects`."""
+    e = effect_rows[effect_rows["model"].astype(str) != "traditional"]
+    out: dict = {}
+    for subject in SUBJECTS:
+        s = e[e["subject"] == subject]
+        if s.empty:
+            continue
+        by_year = s.groupby("year").apply(lambda g: pd.Series({
+            "students": int(g["n"].sum()),
+            "mean_effect_sd": float(np.average(g["effect_sd"], weights=g["n"])),
+            "mean_effect_rit": float(np.average(g["effect_rit"], weights=g["n"]))}))
+        last = by_year.iloc[-1]
+        out[subject] = {"mean_effect_sd": float(last["mean_effect_sd"]),
+                        "mean_effect_rit": float(last["mean_effect_rit"]),
+                        "students": int(last["students"]), "year": int(by_year.index[-1]),
+                        "by_year": {int(y): round(float(v), 6) for y, v in by_year["mean_effect_sd"].items()}}
+    return out
+
+
 def headline(assessments: pd.DataFrame) -> dict:
     """Per subject, the last spring's mean RIT, national percentile and SD units, and the first year's
     mean fall-to-spring growth as a share of the national norm growth."""

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import json
 from types import MappingProxyType
-from typing import Callable, Mapping, Optional, Union
+from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
 
 from . import _core
-from .results import LEVELS, SCHOOL_TYPES, assessment_frame, headline
+from .extend import HookContext, Policy, Process, apply_policy_minutes, hook_name
+from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects
 from .scenarios import Scenario, ScenarioLike, load_scenario
 
 Progress = Union[bool, Callable[[int, int], None]]
@@ -22,50 +23,136 @@ class Sim:
     >>> sim.assessments  # tidy DataFrame, one row per year, season, subject, grade and school
 
     `threads=0` uses every core; results are identical for any thread count. `seed` overrides the
-    scenario's seed.
+    scenario's seed. `counterfactual` runs the counterfactual twin (every school traditional, same
+    random numbers) beside the scenario; by default the scenario's `counterfactual` setting decides
+    (auto: when any school is personalized). `policies` are `plsim.Policy` objects that scenarios
+    name as instructional models; `processes` are `plsim.Process` mechanisms run on every arm.
     """
 
-    def __init__(self, scenario: ScenarioLike, *, threads: int = 0, seed: Optional[int] = None):
+    def __init__(self, scenario: ScenarioLike, *, threads: int = 0, seed: Optional[int] = None,
+                 counterfactual: Optional[bool] = None, policies: Sequence[Policy] = (),
+                 processes: Sequence[Process] = ()):
         if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 0:
             raise ValueError(f"threads: expected 0 (all cores) or a positive integer (got {threads!r})")
         if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
             raise ValueError(f"seed: expected a non-negative integer (got {seed!r})")
-        self.scenario: Scenario = load_scenario(scenario)
+        if counterfactual is not None and not isinstance(counterfactual, bool):
+            raise ValueError(f"counterfactual: expected True, False or None (got {counterfactual!r})")
+        self.policies = list(policies)
+        self.processes = list(processes)
+        for p in self.policies:
+            if not isinstance(p, Policy):
+                raise TypeError(f"policies: expected plsim.Policy objects (got {type(p).__name__})")
+        for p in self.processes:
+            if not isinstance(p, Process):
+                raise TypeError(f"processes: expected plsim.Process objects (got {type(p).__name__})")
+        scenario = load_scenario(scenario)
+        if self.policies:
+            doc = scenario.document
+            models = doc.setdefault("instructional_models", {})
+            for p in self.policies:
+                models[p.name] = p.model_entry()
+            scenario = Scenario(doc, scenario.source)
+        self.scenario: Scenario = scenario
         self._core = _core.Sim(json.dumps(self.scenario.document), self.scenario.source, int(threads),
                                None if seed is None else int(seed))
+        if counterfactual is None:
+            mode = self._core.counterfactual_mode
+            counterfactual = mode == "always" or (mode == "auto" and self._core.has_personalization)
+        self._twin = self._core.counterfactual() if counterfactual else None
+        self._schools_cache: dict = {}
 
     def run(self, *, progress: Progress = False) -> "Sim":
-        """Run to the end of the scenario. `progress=True` shows a progress bar; a callable receives
-        (weeks_done, weeks_total). Ctrl-C stops the run between two weeks (KeyboardInterrupt); calling
-        run again resumes it."""
+        """Run to the end of the scenario (and of its counterfactual twin). `progress=True` shows a
+        progress bar; a callable receives (weeks_done, weeks_total). Ctrl-C stops the run between two
+        weeks (KeyboardInterrupt); calling run again resumes it."""
+        total = self.scenario.years * self._core.weeks_per_year * len(self._arms())
         if progress is True:
             from tqdm.auto import tqdm
 
-            bar = tqdm(total=self.scenario.years * self.scenario.resolved["weeks_per_year"], unit="week")
-            bar.update(self._core.counts["weeks_simulated"])
+            bar = tqdm(total=total, unit="week")
 
-            def report(done: int, total: int) -> None:
+            def report(done: int, _total: int) -> None:
                 bar.update(done - bar.n)
 
             try:
-                self._core.run(report)
+                self._run(report)
             finally:
                 bar.close()
         elif progress is False or progress is None:
-            self._core.run(None)
+            self._run(None)
         elif callable(progress):
-            self._core.run(progress)
+            self._run(progress)
         else:
             raise TypeError(f"progress: expected True, False or a callable (got {type(progress).__name__})")
         return self
 
+    def _arms(self):
+        return [("policy", self._core)] + ([("counterfactual", self._twin)] if self._twin is not None else [])
+
+    def _run(self, report) -> None:
+        arms = self._arms()
+        total = self.scenario.years * self._core.weeks_per_year * len(arms)
+        if not (self.policies or self.processes):
+            # No Python hooks: each arm runs in C++ to its end, the GIL released.
+            done = 0
+            for _, core in arms:
+                offset = done
+                core.run(None if report is None else (lambda d, t, o=offset: report(o + d, total)))
+                done += core.counts["weeks_simulated"]
+            return
+        while not self.finished:
+            self._week()
+            if report is not None:
+                report(sum(core.counts["weeks_simulated"] for _, core in arms), total)
+
+    def _week(self) -> None:
+        """One week of every unfinished arm in lockstep, with the Python hooks between the stages."""
+        weeks_per_year = self._core.weeks_per_year
+        live = [(arm, core) for arm, core in self._arms() if not core.finished]
+        for _, core in live:
+            core.begin_week()
+        if self.policies and not self._core.finished:
+            minutes = self._core.external_minutes
+            for policy in self.policies:
+                ctx = self._context(self._core, "policy", policy)
+                self._call(policy, "minutes", ctx, lambda c=ctx, p=policy: apply_policy_minutes(p, c, minutes))
+        for _, core in live:
+            core.finish_week()
+        for arm, core in live:
+            for process in self.processes:
+                ctx = self._context(core, arm, process)
+                self._call(process, "on_week", ctx, lambda c=ctx, p=process: p.on_week(c))
+                if core.week == weeks_per_year:
+                    self._call(process, "on_year_end", ctx, lambda c=ctx, p=process: p.on_year_end(c))
+
+    def _context(self, core, arm: str, hook) -> HookContext:
+        key = (arm, core.year)
+        if key not in self._schools_cache:
+            self._schools_cache = {k: v for k, v in self._schools_cache.items() if k[0] != arm}
+            self._schools_cache[key] = _schools_frame(core)
+        schools = self._schools_cache[key]
+        return HookContext(core, arm=arm, hook_name=hook_name(hook), schools=schools,
+                           model_names=list(schools["model"].cat.categories))
+
+    @staticmethod
+    def _call(hook, method: str, ctx: HookContext, fn) -> None:
+        try:
+            fn()
+        except Exception as error:
+            error.add_note(f"plsim: raised by {type(hook).__name__}.{method} in the {ctx.arm} run, "
+                           f"year {ctx.year + 1}, week {ctx.week + 1}; the run stopped there (run() resumes it)")
+            raise
+
     def step(self) -> bool:
-        """Run one week; False once the run is finished."""
-        return self._core.step()
+        """Run one week (of every arm, with the hooks); False once the run is finished."""
+        if not self.finished:
+            self._week()
+        return not self.finished
 
     @property
     def finished(self) -> bool:
-        return self._core.finished
+        return all(core.finished for _, core in self._arms())
 
     @property
     def seed(self) -> int:
@@ -99,17 +186,42 @@ class Sim:
 
     @property
     def schools(self) -> pd.DataFrame:
-        """One row per school: district, level, type, grades, instructional model, FRL share, effects."""
-        raw = dict(self._core.schools)
-        models = raw.pop("model_names")
-        districts = raw.pop("district_names")
-        df = pd.DataFrame(raw)
-        df.index.name = "school_id"
-        df["district"] = pd.Categorical.from_codes(df["district"], districts)
-        df["level"] = pd.Categorical.from_codes(df["level"], LEVELS)
-        df["type"] = pd.Categorical.from_codes(df["type"], SCHOOL_TYPES)
-        df["model"] = pd.Categorical.from_codes(df["model"], models)
-        return df
+        """One row per school: district, level, type, grades, instructional model, FRL share, effects,
+        implementation year and capacity for each personalized-learning element."""
+        return _schools_frame(self._core)
+
+    @property
+    def has_counterfactual(self) -> bool:
+        return self._twin is not None
+
+    def _require_twin(self, what: str):
+        if self._twin is None:
+            raise RuntimeError(f"{what}: this Sim has no counterfactual twin; create it with counterfactual=True")
+        return self._twin
+
+    @property
+    def counterfactual_assessments(self) -> pd.DataFrame:
+        """Assessments of the counterfactual twin (every school traditional, same random numbers)."""
+        return assessment_frame(self._require_twin("counterfactual_assessments").assessments)
+
+    @property
+    def effects(self) -> pd.DataFrame:
+        """True effects per year, subject, grade and school (spring): n, effect_rit, effect_sd
+        (national student SDs) and measured_effect_rit (with test error), against the twin."""
+        e = effects(self.assessments, self.counterfactual_assessments)
+        e.insert(4, "model", self.schools["model"].to_numpy()[e["school_id"].to_numpy()])
+        return e
+
+    def student_effects(self, subject: str) -> pd.DataFrame:
+        """Each current student's true effect in `subject` (true RIT in this run minus in the twin)."""
+        twin = self._require_twin("student_effects")
+        a, b = self.students, twin.students
+        order_a, order_b = np.argsort(a["id"], kind="stable"), np.argsort(b["id"], kind="stable")
+        if not np.array_equal(a["id"][order_a], b["id"][order_b]):
+            raise RuntimeError("student_effects: the two runs have different students (different weeks?)")
+        effect = self.true_rit(subject)[order_a] - twin.true_rit(subject)[order_b]
+        return pd.DataFrame({"id": a["id"][order_a], "school_id": a["school"][order_a],
+                             "grade": a["grade"][order_a], "effect_rit": effect})
 
     def summary(self) -> dict:
         """Scenario, seed, threads, counts, timing and headline results, ready for summary.json."""
@@ -125,12 +237,28 @@ class Sim:
             "weeks_simulated": counts["weeks_simulated"],
             "student_weeks": counts["student_weeks"],
             "seconds": seconds,
+            "seconds_counterfactual": self._twin.counts["seconds"] if self._twin is not None else None,
             "student_weeks_per_second": counts["student_weeks"] / seconds if seconds > 0 else None,
             "finished": self.finished,
+            "counterfactual": self.has_counterfactual,
             "headline": headline(self.assessments),
+            "headline_effects": headline_effects(self.effects) if self.has_counterfactual else None,
         }
 
     def __repr__(self) -> str:
         c = self.counts
         return (f"Sim({self.scenario.name!r}, seed={self.seed}, threads={self.threads}, "
                 f"students={c['students']}, weeks={c['weeks_simulated']})")
+
+
+def _schools_frame(core) -> pd.DataFrame:
+    raw = dict(core.schools)
+    models = raw.pop("model_names")
+    districts = raw.pop("district_names")
+    df = pd.DataFrame(raw)
+    df.index.name = "school_id"
+    df["district"] = pd.Categorical.from_codes(df["district"], districts)
+    df["level"] = pd.Categorical.from_codes(df["level"], LEVELS)
+    df["type"] = pd.Categorical.from_codes(df["type"], SCHOOL_TYPES)
+    df["model"] = pd.Categorical.from_codes(df["model"], models)
+    return df

@@ -27,16 +27,33 @@ class MismatchKernel {
   std::vector<float> table_;
 };
 
-// Per instructional model, the weekly opportunity weight of each mode (minutes times efficiency over
-// minutes per opportunity) and what the model needs computed each week.
+// Weekly opportunity weight of each mode: minutes times efficiency over minutes per opportunity. The
+// one place this is computed, so built-in and Python policies with equal minutes learn identically.
+using ModeWeights = std::array<float, n_modes>;
+ModeWeights mode_weights(const std::array<double, n_modes>& minutes, const LearningParameters& p);
+
+// Shares of a week's minutes that drive engagement.
+struct TimeShares {
+  float collaborative = 0;  // peer and project work
+  float contact = 0;        // with a teacher: small group and tutoring
+  float software = 0;       // independent software time (check-ins add contact here)
+};
+TimeShares time_shares(const std::array<double, n_modes>& minutes);
+
+// What an instructional model means for one week of learning, computed once per run.
 struct InstructionPlan {
-  std::array<float, n_modes> weight{};
+  ModeWeights weight{};      // at the first autonomy level (or the only one)
+  ModeWeights top_weight{};  // at the highest autonomy level
+  TimeShares shares{}, top_shares{};
   Progression progression = Progression::seat_time;
   int small_groups = 1;
   int regroup_weeks = 6;
-  float collaborative_share = 0;  // of all minutes
+  std::array<float, n_elements> asks{};
+  float choice = 0, check_ins = 0, open_space = 0;
+  bool test_out = false;
+  int autonomy_levels = 0;
+  bool external = false;  // minutes from a Python policy, per student and week
   bool uses_small_groups = false;
-  bool uses_software = false;
   bool targeted = false;  // small group, software or tutoring: may repair gaps
 };
 

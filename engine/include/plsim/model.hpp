@@ -30,11 +30,12 @@ struct LearningParameters {
   double ahead_floor = 0.3;         // share of learning left when instruction is far below the student
   double seat_time_slack = 1.0;     // units behind the pacing guide before seat time moves a student on
   double pacing_grade_level_weight = 0.3;  // pacing starts between grade level (1) and class median (0)
-  std::array<double, n_modes> mode_efficiency{1.0, 1.5, 0.9, 0.4, 2.5};
+  std::array<double, n_modes> mode_efficiency{1.0, 1.1, 0.8, 0.4, 1.5};
   double small_group_estimate_error = 2.0;  // units: teacher's error placing a student from test data
   double software_estimate_error = 1.0;     // units: adaptive software's error on the frontier
+  std::array<double, n_subjects> software_subject_efficiency{1.0, 0.75};  // reading software does less
   double self_regulation_floor = 0.3;       // share of software minutes that count at zero self-regulation
-  double gap_repair_share = 0.5;  // share of targeted time (small group, software, tutoring) on recent gaps
+  double gap_repair_share = 0.25;  // share of targeted time (small group, software, tutoring) on recent gaps
   double gap_repair_ease = 1.5;   // relearning a gap is this much faster than a new unit
   double engagement_baseline = 0.7;
   double engagement_rate = 0.2;              // weekly adjustment toward the target
@@ -77,8 +78,27 @@ struct SummerParameters {
   double loss_sd = 0.3;          // relative student variation of summer loss
 };
 
+// Personalized-learning mechanisms (scenario key "parameters/personalization"); docs/model.md.
+struct PersonalizationParameters {
+  double estimate_error_scale = 3.0;  // estimate errors grow by this factor at zero learner-profile fidelity
+  double noise_penalty = 0.15;        // learning lost in fully open space without flexible-environment skill
+  double engagement_choice = 0.15;    // engagement target rise with full choice
+  double engagement_contact = 0.10;   // ... with all time in teacher contact (small group, tutoring, check-ins)
+  double engagement_mismatch = 0.25;  // ... fall when nothing taught matches the student
+  double engagement_noise = 0.10;     // ... fall in fully open, noisy space
+  double check_in_recovery = 0.5;     // share of the self-regulation shortfall that check-ins recover
+  double test_out_threshold = 0.7;    // P(known) at which a student asks for an on-demand test
+  double test_guess = 0.15;           // BKT guess and slip of on-demand tests (ASSISTments medians)
+  double test_slip = 0.20;
+  std::array<double, 3> implementation_year_fidelity{0.6, 0.8, 1.0};  // years 1, 2, 3+
+  double teacher_capacity_sd = 0.15;  // SD of teachers' PL capacity (multiplies school fidelity)
+  double autonomy_engagement = 0.72;  // engagement needed to earn the next autonomy level
+  double autonomy_self_regulation_step = 0.15;  // self-regulation needed rises by this per level
+};
+
 struct Parameters {
   LearningParameters learning;
+  PersonalizationParameters personalization;
   PopulationParameters population;
   AssessmentParameters assessment;
   SummerParameters summer;
@@ -92,6 +112,14 @@ struct InstructionalModel {
   Progression progression = Progression::seat_time;
   int small_groups = 4;
   int regroup_weeks = 6;  // small groups are re-formed this often
+  std::array<double, n_elements> asks{};  // how much of each PL element the model demands of teachers
+  double choice = 0;       // share of time in which students choose what they work on
+  double check_ins = 0;    // teacher check-ins during independent time (0..1)
+  double open_space = 0;   // share of time in open, shared spaces (noise)
+  bool test_out = false;   // students may take an on-demand test to move on
+  int autonomy_levels = 0;  // levels of autonomy students earn (0: none); minutes move toward
+  std::array<double, n_modes> top_level_minutes{};  // these at the highest level
+  bool external = false;   // minutes come from a Python policy each week
 
   double total_minutes() const {
     double t = 0;
@@ -113,6 +141,9 @@ struct SchoolGroupSpec {
   double frl_share_mean = 0.5, frl_share_sd = 0.25;
   double achievement_shift_sd = 0.0;
   std::vector<std::pair<int, double>> models;  // (instructional model index, share)
+  std::array<double, n_elements> fidelity{1, 1, 1, 1};  // mean school fidelity per PL element
+  double fidelity_sd = 0.0;                               // SD across schools
+  int implementation_year = 3;  // year of PL implementation in the first simulated year (3: mature)
 };
 
 struct DistrictSpec {
@@ -127,6 +158,7 @@ struct Model {
   std::string description;
   std::uint64_t seed = 1;
   int years = 1;
+  std::string counterfactual = "auto";  // auto, always or never: also run the all-traditional twin
   int weeks_per_year = 36;
   Parameters params;
   std::vector<InstructionalModel> instructional_models;

@@ -24,6 +24,8 @@ class ScenarioError : public std::runtime_error {
 };
 
 const Spec& scenario_spec();
+// The built-in instructional models (engine/data/instructional_models.json), as JSON text.
+const char* builtin_instructional_models_json();
 nlohmann::json scenario_schema();
 
 // All errors of a scenario document (structure and meaning); empty when it is valid.

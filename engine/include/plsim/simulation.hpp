@@ -31,6 +31,10 @@ class Simulation {
   void run(const std::function<bool(const Progress&)>& after_week = {});
   // Runs exactly one week (with the year transition before it when due); false when finished.
   bool step();
+  // The two halves of step(), for callers that act between them (Python policies): begin_week runs
+  // the year transition when due and the week's assessments; finish_week runs learning.
+  void begin_week();
+  void finish_week();
 
   bool finished() const { return results_.years_completed >= model_->years; }
   const Model& model() const { return *model_; }
@@ -48,6 +52,14 @@ class Simulation {
   State state_;
   LearningProcess learning_;
   Results results_;
+  bool week_begun_ = false;
 };
+
+// The counterfactual twin of a model: the same scenario with every school on the traditional model.
+// Run with the same seed, it shares every random draw that does not depend on instruction (common
+// random numbers), so the difference between the two runs is the true effect of the policy.
+std::shared_ptr<const Model> counterfactual_of(const Model& model);
+// Whether any school of the model is assigned a model other than traditional.
+bool has_personalization(const Model& model);
 
 }  // namespace plsim

@@ -23,6 +23,7 @@ struct StudentColumns {
   std::vector<float> self_regulation;      // per student: 0..1, how well he works alone
   std::vector<float> engagement;           // per student: 0..1, dynamic
   std::vector<float> attendance;           // per student: share of instructional time present
+  std::vector<std::uint8_t> autonomy;      // per student: autonomy level earned (autonomy-level models)
   PerSubject<float> learning_rate;         // per subject, per student: units learned relative to median
   PerSubject<std::uint16_t> frontier;      // per subject, per student: unit being worked on
   PerSubject<std::uint16_t> gaps;          // per subject, per student: units below frontier not mastered
@@ -47,6 +48,7 @@ struct ClassroomColumns {
 struct TeacherColumns {
   std::vector<std::uint32_t> school;     // per teacher
   std::vector<float> effectiveness;      // per teacher: value-added multiplier of learning, median 1
+  std::vector<float> capacity;           // per teacher: PL capacity, multiplies the school's fidelity
 
   std::size_t size() const { return school.size(); }
 };
@@ -62,6 +64,8 @@ struct SchoolColumns {
   std::vector<float> frl_share;
   std::vector<float> achievement_shift;       // per school: student-SD shift of new students
   std::vector<float> growth_multiplier;       // per school: effect on learning
+  std::array<std::vector<float>, n_elements> fidelity;  // per element, per school: capacity to deliver 0..1
+  std::vector<std::uint8_t> implementation_year;        // per school: 1 in the first year of its model
   std::vector<std::int32_t> feeder_next;      // per school: school receiving its leavers, or -1
   std::vector<std::uint32_t> begin, end;      // per school: student range
   std::vector<std::uint32_t> class_begin, class_end;  // per school: classroom range
@@ -83,6 +87,8 @@ struct State {
   TeacherColumns teachers;
   SchoolColumns schools;
   DistrictColumns districts;
+  // Python policies: weekly minutes per student and mode (n_students x n_modes), set before learning.
+  std::vector<double> external_minutes;
   std::uint32_t next_student_id = 0;
   int year = 0;  // 0-based school year being simulated
   int week = 0;  // 0-based week within the year

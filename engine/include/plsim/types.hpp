@@ -35,6 +35,17 @@ inline constexpr int n_modes = 5;
 inline constexpr std::array<const char*, n_modes> mode_names{
     "whole_class", "small_group", "adaptive_software", "collaborative", "tutoring"};
 
+// The four elements of personalized learning; schools and teachers deliver each with a fidelity 0..1.
+enum class Element : std::uint8_t {
+  learner_profiles = 0,        // how accurately and how often teacher and software know each frontier
+  learning_paths = 1,          // share of targeted time really on the student's own material, and choice
+  competency_progression = 2,  // advance on demonstrated mastery, with on-demand assessment
+  flexible_environment = 3,    // regrouping, use of space and time, check-ins
+};
+inline constexpr int n_elements = 4;
+inline constexpr std::array<const char*, n_elements> element_names{
+    "learner_profiles", "learning_paths", "competency_progression", "flexible_environment"};
+
 // How a student moves from one unit of the knowledge map to the next.
 enum class Progression : std::uint8_t {
   seat_time = 0,  // the class moves on with the pacing guide; unmastered units become gaps
