@@ -13,6 +13,7 @@ from .results import LEVELS, SCHOOL_TYPES, assessment_frame, headline
 from .scenarios import Scenario, ScenarioLike, load_scenario
 
 Progress = Union[bool, Callable[[int, int], None]]
+MAX_SEED = 2**53 - 1  # the scenario specification's bound: seeds survive a round trip through JSON numbers
 
 
 class Sim:
@@ -28,8 +29,9 @@ class Sim:
     def __init__(self, scenario: ScenarioLike, *, threads: int = 0, seed: Optional[int] = None):
         if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 0:
             raise ValueError(f"threads: expected 0 (all cores) or a positive integer (got {threads!r})")
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
-            raise ValueError(f"seed: expected a non-negative integer (got {seed!r})")
+        if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)
+                                 or not 0 <= seed <= MAX_SEED):
+            raise ValueError(f"seed: expected an integer between 0 and {MAX_SEED} (got {seed!r})")
         self.scenario: Scenario = load_scenario(scenario)
         self._core = _core.Sim(json.dumps(self.scenario.document), self.scenario.source, int(threads),
                                None if seed is None else int(seed))
