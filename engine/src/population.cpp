@@ -55,8 +55,22 @@ std::uint64_t random_gap_mask(const Rng& rng, std::uint32_t id, int subject, dou
   return n >= 64 ? mask : mask & ((std::uint64_t(1) << n) - 1);
 }
 
+// Moves every student column to a buffer twice as large, keeping the old buffers alive for views.
+void grow_student_columns(State& state) {
+  const std::size_t capacity = 2 * state.students.id.capacity() + 1024;
+  state.students.for_each_column([&](auto& column) {
+    using Column = std::decay_t<decltype(column)>;
+    auto old = std::make_shared<Column>(std::move(column));
+    column = Column();
+    column.reserve(capacity);
+    column.assign(old->begin(), old->end());
+    state.retired_columns.push_back(std::move(old));
+  });
+}
+
 // Appends one new student to the columns; every trait is a function of (seed, id).
 void add_student(const Model& model, State& state, std::uint32_t school, int grade) {
+  if (state.students.size() == state.students.id.capacity()) grow_student_columns(state);
   const PopulationParameters& p = model.params.population;
   const LearningParameters& L = model.params.learning;
   const Rng rng(model.seed);
@@ -210,7 +224,7 @@ void link_feeders(State& state, std::uint32_t first, std::uint32_t last) {
 }
 
 // Gathers column[order[i]] in place: the buffer stays where it is (Python holds views of it) as long
-// as the population fits the capacity reserved at start.
+// as the population fits the capacity reserved (see grow_student_columns).
 template <class T>
 void permute(std::vector<T>& column, const std::vector<std::uint32_t>& order) {
   std::vector<T> gathered(order.size());
@@ -220,23 +234,7 @@ void permute(std::vector<T>& column, const std::vector<std::uint32_t>& order) {
 }
 
 void permute_students(StudentColumns& st, const std::vector<std::uint32_t>& order) {
-  permute(st.id, order);
-  permute(st.school, order);
-  permute(st.classroom, order);
-  permute(st.grade, order);
-  permute(st.frl, order);
-  permute(st.self_regulation, order);
-  permute(st.engagement, order);
-  permute(st.attendance, order);
-  permute(st.autonomy, order);
-  for (int s = 0; s < n_subjects; ++s) {
-    permute(st.learning_rate[s], order);
-    permute(st.frontier[s], order);
-    permute(st.gaps[s], order);
-    permute(st.recent_gaps[s], order);
-    permute(st.p_known[s], order);
-    permute(st.score[s], order);
-  }
+  st.for_each_column([&](auto& column) { permute(column, order); });
 }
 
 // Mean frontier a student of the grade has at the fall norm mean: the national grade level.
@@ -247,26 +245,6 @@ double grade_level_frontier(const Model& model, int subject, int grade) {
 }
 
 }  // namespace
-
-void StudentColumns::reserve(std::size_t n) {
-  id.reserve(n);
-  school.reserve(n);
-  classroom.reserve(n);
-  grade.reserve(n);
-  frl.reserve(n);
-  self_regulation.reserve(n);
-  engagement.reserve(n);
-  attendance.reserve(n);
-  autonomy.reserve(n);
-  for (int s = 0; s < n_subjects; ++s) {
-    learning_rate[s].reserve(n);
-    frontier[s].reserve(n);
-    gaps[s].reserve(n);
-    recent_gaps[s].reserve(n);
-    p_known[s].reserve(n);
-    score[s].reserve(n);
-  }
-}
 
 State build_population(const Model& model) {
   State state;
@@ -287,7 +265,7 @@ State build_population(const Model& model) {
   for (std::size_t k = 0; k < state.schools.size(); ++k)
     expected += std::size_t(state.schools.grade_enrollment[k]) * (state.schools.grade_hi[k] - state.schools.grade_lo[k] + 1);
   // Twice the starting population: room for feeder imbalances without moving any column.
-  state.students.reserve(2 * expected + 1024);
+  state.students.for_each_column([&](auto& column) { column.reserve(2 * expected + 1024); });
   for (std::uint32_t k = 0; k < state.schools.size(); ++k)
     for (int g = state.schools.grade_lo[k]; g <= state.schools.grade_hi[k]; ++g)
       for (std::uint32_t i = 0; i < state.schools.grade_enrollment[k]; ++i) add_student(model, state, k, g);

@@ -10,7 +10,7 @@ from . import __version__
 from ._core import ScenarioError
 from .results import growth_by_grade
 from .scenarios import check_scenario, load_scenario, scenario_schema, shipped_scenarios
-from .sim import Sim
+from .sim import MAX_SEED, Sim
 
 
 def _print_summary(summary: dict, sim: Sim) -> None:
@@ -88,9 +88,19 @@ def cmd_list(args) -> int:
 
 
 def _non_negative(text: str) -> int:
-    value = int(text)
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer (got {text!r})") from None
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more (got {value})")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _non_negative(text)
+    if value > MAX_SEED:
+        raise argparse.ArgumentTypeError(f"must be at most {MAX_SEED} (got {value})")
     return value
 
 
@@ -103,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
     run.add_argument("--out", help="directory for summary.json and assessments.csv")
     run.add_argument("--threads", type=_non_negative, default=0, help="worker threads (0: all cores)")
-    run.add_argument("--seed", type=_non_negative, default=None, help="override the scenario's seed")
+    run.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     run.add_argument("--progress", action="store_true", help="show a progress bar")
     twin = run.add_mutually_exclusive_group()
     twin.add_argument("--counterfactual", dest="counterfactual", action="store_const", const=True, default=None,

@@ -28,9 +28,20 @@ def shipped_scenarios() -> dict[str, Path]:
     return found
 
 
+def _plain(value: Any) -> Any:
+    """JSON encoder fallback: numpy scalars and arrays become plain numbers and lists."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    raise TypeError(f"scenario: values must be JSON numbers, strings, lists or objects (got {type(value).__name__})")
+
+
+def to_json(doc: Any) -> str:
+    return json.dumps(doc, default=_plain)
+
+
 def _read(source: Union[str, os.PathLike, Mapping[str, Any]]) -> tuple[dict, str]:
     if isinstance(source, Mapping):
-        doc = json.loads(json.dumps(source))  # a plain, JSON-clean copy
+        doc = json.loads(to_json(source))  # a plain, JSON-clean copy
         return doc, str(doc.get("name", "<dict>")) if isinstance(doc, dict) else "<dict>"
     if not isinstance(source, (str, os.PathLike)):
         raise TypeError(f"scenario: expected a path, a scenario name or a dict (got {type(source).__name__})")
@@ -51,7 +62,7 @@ class Scenario:
     every default filled in. Immutable: `replace` returns a new scenario."""
 
     def __init__(self, document: Mapping[str, Any], source: str = "<dict>"):
-        self._document = json.loads(json.dumps(document))
+        self._document = json.loads(to_json(document))
         self.source = source
         self._resolved = json.loads(_core.resolve_scenario(json.dumps(self._document), source))
 
@@ -80,7 +91,7 @@ class Scenario:
     def replace(self, **changes: Any) -> "Scenario":
         """A new scenario with top-level keys replaced, e.g. ``scenario.replace(seed=7, years=3)``."""
         doc = self.document
-        doc.update(changes)
+        doc.update(json.loads(to_json(changes)))
         return Scenario(doc, self.source)
 
     def __getstate__(self):
@@ -105,7 +116,7 @@ def load_scenario(path_or_dict: ScenarioLike, **changes: Any) -> Scenario:
     if changes:
         if not isinstance(doc, dict):
             raise _core.ScenarioError(f"{source}: /: expected an object (got {json.dumps(doc)[:60]})")
-        doc.update(changes)
+        doc.update(json.loads(to_json(changes)))
     return Scenario(doc, source)
 
 
@@ -117,7 +128,7 @@ def check_scenario(path_or_dict: ScenarioLike) -> list[str]:
         doc, source = _read(path_or_dict)
     except _core.ScenarioError as e:
         return list(e.errors)
-    return list(_core.check_scenario(json.dumps(doc), source))
+    return list(_core.check_scenario(to_json(doc), source))
 
 
 def scenario_schema() -> dict:

@@ -11,9 +11,10 @@ import pandas as pd
 from . import _core
 from .extend import HookContext, Policy, Process, apply_policy_minutes, hook_name
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects
-from .scenarios import Scenario, ScenarioLike, load_scenario
+from .scenarios import Scenario, ScenarioLike, load_scenario, to_json
 
 Progress = Union[bool, Callable[[int, int], None]]
+MAX_SEED = 2**53 - 1  # the scenario specification's bound: seeds survive a round trip through JSON numbers
 
 
 class Sim:
@@ -34,8 +35,9 @@ class Sim:
                  processes: Sequence[Process] = ()):
         if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 0:
             raise ValueError(f"threads: expected 0 (all cores) or a positive integer (got {threads!r})")
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0):
-            raise ValueError(f"seed: expected a non-negative integer (got {seed!r})")
+        if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)
+                                 or not 0 <= seed <= MAX_SEED):
+            raise ValueError(f"seed: expected an integer between 0 and {MAX_SEED} (got {seed!r})")
         if counterfactual is not None and not isinstance(counterfactual, bool):
             raise ValueError(f"counterfactual: expected True, False or None (got {counterfactual!r})")
         self.policies = list(policies)
@@ -54,7 +56,7 @@ class Sim:
                 models[p.name] = p.model_entry()
             scenario = Scenario(doc, scenario.source)
         self.scenario: Scenario = scenario
-        self._core = _core.Sim(json.dumps(self.scenario.document), self.scenario.source, int(threads),
+        self._core = _core.Sim(to_json(self.scenario.document), self.scenario.source, int(threads),
                                None if seed is None else int(seed))
         if counterfactual is None:
             mode = self._core.counterfactual_mode

@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
+#include <string>
 #include <vector>
 
 #include "plsim/types.hpp"
@@ -32,7 +34,14 @@ struct StudentColumns {
   PerSubject<float> score;                 // per subject, per student: last measured RIT score
 
   std::size_t size() const { return id.size(); }
-  void reserve(std::size_t n);
+
+  // Calls f(column) for every column, so that reserving, growing and permuting never miss one.
+  template <class F>
+  void for_each_column(F&& f) {
+    f(id), f(school), f(classroom), f(grade), f(frl), f(self_regulation), f(engagement), f(attendance), f(autonomy);
+    for (int s = 0; s < n_subjects; ++s)
+      f(learning_rate[s]), f(frontier[s]), f(gaps[s]), f(recent_gaps[s]), f(p_known[s]), f(score[s]);
+  }
 };
 
 struct ClassroomColumns {
@@ -89,6 +98,9 @@ struct State {
   DistrictColumns districts;
   // Python policies: weekly minutes per student and mode (n_students x n_modes), set before learning.
   std::vector<double> external_minutes;
+  // Student buffers replaced when the population outgrew them, kept alive because numpy views of
+  // them may still exist (they then show the old data instead of freed memory).
+  std::vector<std::shared_ptr<void>> retired_columns;
   std::uint32_t next_student_id = 0;
   int year = 0;  // 0-based school year being simulated
   int week = 0;  // 0-based week within the year

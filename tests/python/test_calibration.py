@@ -1,0 +1,85 @@
+"""Calibration: national_baseline under the default model reproduces the shared targets
+(shared/data/targets.json): norms_growth, school_spread and school_growth_spread, each averaged over
+CALIBRATION_SEEDS so that one unlucky draw of 144 schools does not decide the test."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+import plsim
+from conftest import CALIBRATION_SEEDS
+
+# targets.json: "school_spread" and "school_growth_spread" ranges; "norms_growth" tolerances.
+SCHOOL_SPREAD = (0.43, 0.52)
+SCHOOL_GROWTH_SPREAD = (0.10, 0.17)
+GROWTH_RATIO_TOLERANCE_K8 = 0.10
+GROWTH_RIT_TOLERANCE_9_12 = 1.5
+
+
+def mean_over_seeds(runs: dict, statistic) -> pd.DataFrame:
+    frames = [statistic(runs[seed].assessments) for seed in CALIBRATION_SEEDS]
+    keys = ["subject", "grade"]
+    return pd.concat(frames).groupby(keys, observed=True).mean(numeric_only=True).reset_index()
+
+
+def table(df: pd.DataFrame, column: str) -> str:
+    wide = df.pivot(index="grade", columns="subject", values=column)
+    return "; ".join(f"grade {g}: " + ", ".join(f"{s} {wide.loc[g, s]:.3f}" for s in wide.columns) for g in wide.index)
+
+
+def test_growth_in_grades_k_to_8_is_within_10_percent_of_the_norm_growth(baseline_runs):
+    g = mean_over_seeds(baseline_runs, plsim.growth_by_grade)
+    k8 = g[g["grade"] <= 8]
+    off = k8[(k8["ratio"] - 1).abs() > GROWTH_RATIO_TOLERANCE_K8]
+    assert len(k8) == 18
+    assert off.empty, f"growth / norm growth outside 1 +- 0.10: {off.to_dict('records')}; all: {table(k8, 'ratio')}"
+
+
+def test_growth_in_grades_9_to_12_is_within_1_5_rit_of_the_norm_growth(baseline_runs):
+    g = mean_over_seeds(baseline_runs, plsim.growth_by_grade)
+    high = g[g["grade"] >= 9].assign(difference=lambda d: d["growth"] - d["norm_growth"])
+    off = high[high["difference"].abs() > GROWTH_RIT_TOLERANCE_9_12]
+    assert len(high) == 8
+    assert off.empty, f"growth - norm growth (RIT) outside +-1.5: {off.to_dict('records')}; " \
+                      f"all: {table(high, 'difference')}"
+
+
+def test_the_spread_of_school_means_is_in_the_published_range(baseline_runs):
+    per_seed = [float(plsim.school_spread(baseline_runs[s].assessments)["school_sd"].mean()) for s in CALIBRATION_SEEDS]
+    spread = float(np.mean(per_seed))
+    lo, hi = SCHOOL_SPREAD
+    assert lo <= spread <= hi, f"mean SD of school means {spread:.3f} (seeds: {per_seed}) outside [{lo}, {hi}]"
+
+
+def test_the_spread_of_school_growth_in_grades_k_to_8_is_in_the_published_range(baseline_runs):
+    per_seed = [float(plsim.school_growth_spread(baseline_runs[s].assessments)["school_growth_sd"].mean())
+                for s in CALIBRATION_SEEDS]
+    spread = float(np.mean(per_seed))
+    lo, hi = SCHOOL_GROWTH_SPREAD
+    assert lo <= spread <= hi, f"mean SD of school growth {spread:.3f} (seeds: {per_seed}) outside [{lo}, {hi}]"
+
+
+def test_the_national_baseline_starts_at_the_national_norms(baseline_runs):
+    """A nationally representative population: fall scores average 0 SD units, the 50th percentile."""
+    sd, pct = [], []
+    for seed in CALIBRATION_SEEDS:
+        a = baseline_runs[seed].assessments
+        fall = a[(a["year"] == 0) & (a["season"] == "fall")]
+        sd.append(float(np.average(fall["mean_sd"], weights=fall["n"])))
+        pct.append(float(np.average(fall["mean_percentile"], weights=fall["n"])))
+    assert abs(np.mean(sd)) < 0.1, f"mean fall SD units {np.mean(sd):+.3f} (seeds: {sd})"
+    assert abs(np.mean(pct) - 50) < 4, f"mean fall percentile {np.mean(pct):.1f} (seeds: {pct})"
+
+
+def test_calibrated_growth_is_what_the_calibration_module_measures(baseline_runs):
+    """plsim.calibrate.simulated_growth (the fixed-point iteration's measurement) agrees with
+    growth_by_grade on the same runs when given the default pace."""
+    from plsim.calibrate import simulated_growth
+
+    scenario = plsim.load_scenario("national_baseline")
+    pace = scenario.resolved["parameters"]["learning"]["grade_pace"]
+    ratios = simulated_growth(scenario, pace, seeds=(CALIBRATION_SEEDS[0],))
+    g = plsim.growth_by_grade(baseline_runs[CALIBRATION_SEEDS[0]].assessments)
+    for subject in ("math", "reading"):
+        expected = g[g["subject"] == subject].sort_values("grade")["ratio"].to_numpy()
+        np.testing.assert_allclose(ratios[subject], expected, rtol=0, atol=1e-12)
