@@ -1,7 +1,6 @@
 """A simulation run: the engine's Sim behind a keyword-only, DataFrame-returning interface."""
 from __future__ import annotations
 
-import json
 from types import MappingProxyType
 from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
 
