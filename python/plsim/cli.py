@@ -61,6 +61,25 @@ def cmd_run(args) -> int:
     return 0
 
 
+def cmd_ensemble(args) -> int:
+    from .ensemble import describe, run_ensemble
+
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    ensemble = run_ensemble(args.scenario, seeds, threads=args.threads)
+    table = describe(ensemble)
+    print(f"plsim {__version__}: scenario {args.scenario}, {args.seeds} seeds from {args.first_seed}")
+    for subject, row in table.iterrows():
+        print(f"  {subject:8s} effect {row[('mean', 'effect_sd')]:+.3f} SD (SD over seeds "
+              f"{row[('sd', 'effect_sd')]:.3f}, 5-95%: {row[('p05', 'effect_sd')]:+.3f} to {row[('p95', 'effect_sd')]:+.3f}); "
+              f"spring level {row[('mean', 'spring_mean_sd')]:+.3f} SD")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        ensemble.to_csv(out / "ensemble.csv", index=False, float_format="%.6f")
+        print(f"  wrote       {out / 'ensemble.csv'}")
+    return 0
+
+
 def cmd_validate(args) -> int:
     errors = check_scenario(args.scenario)
     if errors:
@@ -97,6 +116,13 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _positive(text: str) -> int:
+    value = _non_negative(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
+    return value
+
+
 def _seed(text: str) -> int:
     value = _non_negative(text)
     if value > MAX_SEED:
@@ -121,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
     twin.add_argument("--no-counterfactual", dest="counterfactual", action="store_const", const=False,
                       help="do not run the counterfactual twin")
     run.set_defaults(func=cmd_run)
+
+    ensemble = sub.add_parser("ensemble", help="run a scenario over many seeds; mean and spread of its effects")
+    ensemble.add_argument("scenario")
+    ensemble.add_argument("--seeds", type=_positive, default=10, help="number of seeds (default 10)")
+    ensemble.add_argument("--first-seed", type=_seed, default=1, help="first seed (default 1)")
+    ensemble.add_argument("--threads", type=_non_negative, default=0, help="worker threads per run (0: all cores)")
+    ensemble.add_argument("--out", help="directory for ensemble.csv")
+    ensemble.set_defaults(func=cmd_ensemble)
 
     validate = sub.add_parser("validate", help="check a scenario file and list every error")
     validate.add_argument("scenario")

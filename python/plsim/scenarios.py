@@ -39,6 +39,11 @@ def to_json(doc: Any) -> str:
     return json.dumps(doc, default=_plain)
 
 
+def read_document(source: Union[str, os.PathLike, Mapping[str, Any]]) -> tuple[dict, str]:
+    """The scenario document from a file, a shipped name or a dict, not yet validated, and its source."""
+    return _read(source)
+
+
 def _read(source: Union[str, os.PathLike, Mapping[str, Any]]) -> tuple[dict, str]:
     if isinstance(source, Mapping):
         doc = json.loads(to_json(source))  # a plain, JSON-clean copy

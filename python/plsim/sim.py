@@ -10,7 +10,7 @@ import pandas as pd
 from . import _core
 from .extend import HookContext, Policy, Process, apply_policy_minutes, hook_name
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects
-from .scenarios import Scenario, ScenarioLike, load_scenario, to_json
+from .scenarios import Scenario, ScenarioLike, load_scenario, read_document, to_json
 
 Progress = Union[bool, Callable[[int, int], None]]
 MAX_SEED = 2**53 - 1  # the scenario specification's bound: seeds survive a round trip through JSON numbers
@@ -47,14 +47,14 @@ class Sim:
         for p in self.processes:
             if not isinstance(p, Process):
                 raise TypeError(f"processes: expected plsim.Process objects (got {type(p).__name__})")
-        scenario = load_scenario(scenario)
         if self.policies:
-            doc = scenario.document
+            # The policies' models join the scenario before it is validated, so schools can name them.
+            doc, source = (scenario.document, scenario.source) if isinstance(scenario, Scenario) else read_document(scenario)
             models = doc.setdefault("instructional_models", {})
             for p in self.policies:
                 models[p.name] = p.model_entry()
-            scenario = Scenario(doc, scenario.source)
-        self.scenario: Scenario = scenario
+            scenario = Scenario(doc, source)
+        self.scenario: Scenario = load_scenario(scenario)
         self._core = _core.Sim(to_json(self.scenario.document), self.scenario.source, int(threads),
                                None if seed is None else int(seed))
         if counterfactual is None:
