@@ -35,8 +35,10 @@ ScaleMap::ScaleMap(const Norms& norms, int units_per_grade, int levels_below, do
       return growth / taught;
     };
     const double below = slope_of(0) * units_per_grade * levels_below;
-    xs.push_back(0.0);
-    ys.push_back(norms.at(subject, Season::fall, 0).mean - below);
+    if (levels_below > 0) {  // else the kindergarten fall mean is the first knot itself
+      xs.push_back(0.0);
+      ys.push_back(norms.at(subject, Season::fall, 0).mean - below);
+    }
     xs.push_back(units_per_grade * double(levels_below));
     ys.push_back(norms.at(subject, Season::fall, 0).mean);
     for (int g = 0; g + 1 < n_grades; ++g) {

@@ -1,0 +1,134 @@
+#include "helpers.hpp"
+
+#include <cmath>
+
+#include "plsim/population.hpp"
+
+namespace plsim_test {
+
+json scenario(json schools, const json& extra) {
+  json doc = {{"name", "test"},
+              {"seed", 5},
+              {"districts", json::array({{{"name", "d"}, {"schools", std::move(schools)}}})}};
+  for (const auto& [key, value] : extra.items()) doc[key] = value;
+  return doc;
+}
+
+json one_school(const std::string& model_name, int enrollment, const json& extra) {
+  return scenario(json::array({{{"level", "elementary"}, {"enrollment", enrollment}, {"model", model_name}}}), extra);
+}
+
+plsim::Model model_of(const json& doc) { return plsim::build_model(doc, "test"); }
+
+std::shared_ptr<const plsim::Model> shared_model_of(const json& doc) {
+  return std::make_shared<const plsim::Model>(plsim::build_model(doc, "test"));
+}
+
+std::vector<double> positions(const plsim::State& state, int s) {
+  std::vector<double> out(state.students.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = plsim::mastered_position(state.students, s, i);
+  return out;
+}
+
+double mean_position(const plsim::State& state) {
+  double sum = 0;
+  for (int s = 0; s < plsim::n_subjects; ++s)
+    for (std::size_t i = 0; i < state.students.size(); ++i) sum += plsim::mastered_position(state.students, s, i);
+  return sum / double(plsim::n_subjects * state.students.size());
+}
+
+void run_serial(const plsim::LearningProcess& learning, plsim::State& state, int year, int first_week, int weeks) {
+  for (int w = first_week; w < first_week + weeks; ++w)
+    for (std::uint32_t c = 0; c < state.classrooms.size(); ++c)
+      learning.run_classroom(state, c, plsim::WeekContext{year, w});
+}
+
+double mean_gain(const plsim::LearningProcess& learning, plsim::State& state, int weeks) {
+  const double before = mean_position(state);
+  run_serial(learning, state, 0, 0, weeks);
+  return mean_position(state) - before;
+}
+
+void level_classes(const plsim::Model& model, plsim::State& state) {
+  plsim::StudentColumns& st = state.students;
+  for (std::uint32_t c = 0; c < state.classrooms.size(); ++c) {
+    for (std::uint32_t i = state.classrooms.begin[c]; i < state.classrooms.end[c]; ++i) {
+      for (int s = 0; s < plsim::n_subjects; ++s) {
+        st.frontier[s][i] = static_cast<std::uint16_t>(std::lround(state.classrooms.pacing_unit[s][c]));
+        st.gaps[s][i] = 0;
+        st.recent_gaps[s][i] = 0;
+        st.p_known[s][i] = static_cast<float>(model.params.learning.prior);
+      }
+    }
+    // Pacing on a whole unit: the levelled students sit exactly at distance zero.
+    for (int s = 0; s < plsim::n_subjects; ++s)
+      state.classrooms.pacing_unit[s][c] = std::round(state.classrooms.pacing_unit[s][c]);
+  }
+}
+
+std::vector<std::string> differing_student_columns(const plsim::StudentColumns& a, const plsim::StudentColumns& b) {
+  std::vector<std::string> out;
+  auto check = [&](const char* name, const auto& x, const auto& y) {
+    if (!same_bits(x, y)) out.emplace_back(name);
+  };
+  check("id", a.id, b.id);
+  check("school", a.school, b.school);
+  check("classroom", a.classroom, b.classroom);
+  check("grade", a.grade, b.grade);
+  check("frl", a.frl, b.frl);
+  check("self_regulation", a.self_regulation, b.self_regulation);
+  check("engagement", a.engagement, b.engagement);
+  check("attendance", a.attendance, b.attendance);
+  for (int s = 0; s < plsim::n_subjects; ++s) {
+    const std::string subject = plsim::subject_names[s];
+    check((subject + ".learning_rate").c_str(), a.learning_rate[s], b.learning_rate[s]);
+    check((subject + ".frontier").c_str(), a.frontier[s], b.frontier[s]);
+    check((subject + ".gaps").c_str(), a.gaps[s], b.gaps[s]);
+    check((subject + ".recent_gaps").c_str(), a.recent_gaps[s], b.recent_gaps[s]);
+    check((subject + ".p_known").c_str(), a.p_known[s], b.p_known[s]);
+    check((subject + ".score").c_str(), a.score[s], b.score[s]);
+  }
+  return out;
+}
+
+std::vector<std::string> differing_structure_columns(const plsim::State& a, const plsim::State& b) {
+  std::vector<std::string> out;
+  auto check = [&](const char* name, const auto& x, const auto& y) {
+    if (!same_bits(x, y)) out.emplace_back(name);
+  };
+  check("classrooms.begin", a.classrooms.begin, b.classrooms.begin);
+  check("classrooms.end", a.classrooms.end, b.classrooms.end);
+  check("classrooms.school", a.classrooms.school, b.classrooms.school);
+  check("classrooms.teacher", a.classrooms.teacher, b.classrooms.teacher);
+  check("classrooms.grade", a.classrooms.grade, b.classrooms.grade);
+  for (int s = 0; s < plsim::n_subjects; ++s)
+    check((std::string("classrooms.pacing_unit.") + plsim::subject_names[s]).c_str(), a.classrooms.pacing_unit[s],
+          b.classrooms.pacing_unit[s]);
+  check("teachers.school", a.teachers.school, b.teachers.school);
+  check("teachers.effectiveness", a.teachers.effectiveness, b.teachers.effectiveness);
+  check("schools.begin", a.schools.begin, b.schools.begin);
+  check("schools.end", a.schools.end, b.schools.end);
+  check("schools.class_begin", a.schools.class_begin, b.schools.class_begin);
+  check("schools.class_end", a.schools.class_end, b.schools.class_end);
+  check("schools.model", a.schools.model, b.schools.model);
+  check("schools.achievement_shift", a.schools.achievement_shift, b.schools.achievement_shift);
+  check("schools.growth_multiplier", a.schools.growth_multiplier, b.schools.growth_multiplier);
+  return out;
+}
+
+long first_differing_row(const std::vector<plsim::AssessmentRow>& a, const std::vector<plsim::AssessmentRow>& b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  auto bits = [](double x, double y) { return std::memcmp(&x, &y, sizeof x) == 0; };
+  for (std::size_t k = 0; k < n; ++k) {
+    const auto& x = a[k];
+    const auto& y = b[k];
+    const bool same = x.year == y.year && x.season == y.season && x.subject == y.subject && x.grade == y.grade &&
+                      x.school == y.school && x.n == y.n && bits(x.mean_rit, y.mean_rit) &&
+                      bits(x.mean_true_rit, y.mean_true_rit) && bits(x.mean_percentile, y.mean_percentile) &&
+                      bits(x.mean_sd, y.mean_sd);
+    if (!same) return static_cast<long>(k);
+  }
+  return a.size() == b.size() ? -1 : static_cast<long>(n);
+}
+
+}  // namespace plsim_test

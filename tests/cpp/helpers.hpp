@@ -1,0 +1,56 @@
+// Shared fixtures of the C++ tests: small scenarios built in code, learning measured as the change of
+// mastered position, and bit-for-bit comparisons of state columns and results.
+#pragma once
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "plsim/learning.hpp"
+#include "plsim/model.hpp"
+#include "plsim/results.hpp"
+#include "plsim/scenario.hpp"
+#include "plsim/state.hpp"
+
+namespace plsim_test {
+
+using nlohmann::json;
+
+// A valid scenario: one district holding `schools` (school-group objects), `extra` merged at the top.
+json scenario(json schools, const json& extra = json::object());
+// One elementary school of `enrollment` students on instructional model `model_name`.
+json one_school(const std::string& model_name, int enrollment = 264, const json& extra = json::object());
+
+plsim::Model model_of(const json& doc);
+std::shared_ptr<const plsim::Model> shared_model_of(const json& doc);
+
+// Mastered position of every student in subject s, in student order.
+std::vector<double> positions(const plsim::State& state, int s);
+// Mean over students and both subjects of the mastered position.
+double mean_position(const plsim::State& state);
+
+// Runs `weeks` weeks of learning classroom by classroom in order, on one thread.
+void run_serial(const plsim::LearningProcess& learning, plsim::State& state, int year, int first_week, int weeks);
+// Mean gain of mastered position (both subjects) over `weeks` weeks of serial learning.
+double mean_gain(const plsim::LearningProcess& learning, plsim::State& state, int weeks);
+
+// Puts every student of each classroom exactly on the classroom's pacing unit, with no gaps and
+// P(known) at the prior: removes mismatch and gaps so a single mechanism can be varied.
+void level_classes(const plsim::Model& model, plsim::State& state);
+
+template <class T>
+bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
+  return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
+}
+
+// Names of the student columns that differ bit for bit (empty when identical).
+std::vector<std::string> differing_student_columns(const plsim::StudentColumns& a, const plsim::StudentColumns& b);
+// Names of the classroom, teacher and school columns that differ.
+std::vector<std::string> differing_structure_columns(const plsim::State& a, const plsim::State& b);
+// Index of the first assessment row that differs in any field, bit for bit, or -1.
+long first_differing_row(const std::vector<plsim::AssessmentRow>& a, const std::vector<plsim::AssessmentRow>& b);
+
+}  // namespace plsim_test

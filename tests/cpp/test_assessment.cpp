@@ -1,0 +1,110 @@
+// Assessments: measured scores are true scale scores plus test error, aggregated per school, grade
+// and subject in the weeks of the assessment windows.
+#include <catch2/catch.hpp>
+
+#include <cmath>
+#include <map>
+
+#include "helpers.hpp"
+#include "plsim/assessment.hpp"
+#include "plsim/population.hpp"
+#include "plsim/simulation.hpp"
+
+using namespace plsim;
+using plsim_test::json;
+
+namespace {
+
+json k12(double error_rit = 3.0) {
+  json doc = plsim_test::scenario(json::array({
+                                      {{"level", "elementary"}, {"count", 4}, {"enrollment", 264}},
+                                      {{"level", "middle"}, {"count", 2}, {"enrollment", 264}},
+                                      {{"level", "high"}, {"enrollment", 480}},
+                                  }),
+                                  {{"parameters", {{"assessment", {{"measurement_error_rit", error_rit}}}}}});
+  doc["districts"][0]["count"] = 2;
+  return doc;
+}
+
+}  // namespace
+
+TEST_CASE("a test measures every student once with the configured test error", "[assessment]") {
+  const Model m = plsim_test::model_of(k12());
+  State state = build_population(m);
+  std::vector<AssessmentRow> rows;
+  assess(m, state, Season::fall, rows);
+  const auto& st = state.students;
+
+  double sum = 0, sum2 = 0;
+  for (int s = 0; s < n_subjects; ++s)
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      const double e = st.score[s][i] - m.scale.rit(static_cast<Subject>(s), mastered_position(st, s, i));
+      sum += e, sum2 += e * e;
+    }
+  const double n = 2.0 * st.size();
+  INFO("test error: mean " << sum / n << ", SD " << std::sqrt(sum2 / n));
+  CHECK(sum / n == Approx(0).margin(0.1));  // SE 3 / sqrt(n) = 0.03
+  CHECK(std::sqrt(sum2 / n) == Approx(3.0).margin(0.1));
+
+  // One row per school, subject and grade served, in school order, counting each student once.
+  std::map<std::pair<int, int>, std::uint32_t> counted;  // subject, school -> students
+  for (std::size_t r = 0; r < rows.size(); ++r) {
+    const AssessmentRow& row = rows[r];
+    if (r > 0) CHECK(rows[r - 1].school <= row.school);
+    CHECK(row.year == 0);
+    CHECK(row.season == Season::fall);
+    counted[{int(row.subject), int(row.school)}] += row.n;
+    // The row's means are the means over its students.
+    const int s = int(row.subject);
+    double rit = 0, true_rit = 0;
+    std::uint32_t k = 0;
+    for (std::uint32_t i = state.schools.begin[row.school]; i < state.schools.end[row.school]; ++i) {
+      if (st.grade[i] != row.grade) continue;
+      rit += st.score[s][i];
+      true_rit += m.scale.rit(row.subject, mastered_position(st, s, i));
+      ++k;
+    }
+    INFO("row " << r);
+    REQUIRE(k == row.n);
+    CHECK(row.mean_rit == Approx(rit / k).epsilon(1e-6));
+    CHECK(row.mean_true_rit == Approx(true_rit / k).epsilon(1e-9));
+    const NormCell norm = m.norms.at(row.subject, Season::fall, row.grade);
+    CHECK(row.mean_sd == Approx((row.mean_rit - norm.mean) / norm.sd).margin(1e-9));
+    CHECK(row.mean_percentile > 0);
+    CHECK(row.mean_percentile < 100);
+  }
+  for (std::uint32_t k = 0; k < state.schools.size(); ++k)
+    for (int s = 0; s < n_subjects; ++s) CHECK(counted[{s, int(k)}] == state.schools.end[k] - state.schools.begin[k]);
+}
+
+TEST_CASE("without test error a measured score is the true score", "[assessment]") {
+  const Model m = plsim_test::model_of(k12(0.0));
+  State state = build_population(m);
+  std::vector<AssessmentRow> rows;
+  assess(m, state, Season::spring, rows);
+  for (int s = 0; s < n_subjects; ++s)
+    for (std::size_t i = 0; i < state.students.size(); ++i)
+      REQUIRE(state.students.score[s][i] ==
+              static_cast<float>(m.scale.rit(static_cast<Subject>(s), mastered_position(state.students, s, i))));
+  for (const auto& row : rows) CHECK(row.mean_rit == Approx(row.mean_true_rit).epsilon(1e-6));
+}
+
+TEST_CASE("assessment windows open in their weeks of the year", "[assessment]") {
+  json doc = k12();
+  doc["parameters"]["assessment"]["weeks"] = {{"fall", 2}, {"winter", 10}, {"spring", 20}};
+  doc["weeks_per_year"] = 24;
+  const auto model = plsim_test::shared_model_of(doc);
+  Simulation sim(model, 1);
+  std::map<int, int> first_week;  // season -> 1-based week in which its rows appeared
+  std::size_t seen = 0;
+  for (int week = 1; sim.step(); ++week) {
+    const auto& rows = sim.results().assessments;
+    for (; seen < rows.size(); ++seen) first_week.emplace(int(rows[seen].season), week);
+  }
+  CHECK(first_week == std::map<int, int>{{0, 2}, {1, 10}, {2, 20}});
+  // Three windows, each with one row per school, subject and grade served.
+  std::size_t cells = 0;
+  for (std::uint32_t k = 0; k < sim.state().schools.size(); ++k)
+    cells += n_subjects * (sim.state().schools.grade_hi[k] - sim.state().schools.grade_lo[k] + 1u);
+  CHECK(sim.results().assessments.size() == 3 * cells);
+}

@@ -1,0 +1,150 @@
+// Reproducibility: results are a function of scenario and seed only, never of thread count,
+// scheduling or how a run is split into calls.
+#include <catch2/catch.hpp>
+
+#include <memory>
+
+#include <tbb/task_arena.h>
+
+#include "helpers.hpp"
+#include "plsim/population.hpp"
+#include "plsim/simulation.hpp"
+
+using namespace plsim;
+using plsim_test::json;
+
+namespace {
+
+// Two district copies of about 3,900 students each (more than one summer work chunk of 4,096 and
+// dozens of classrooms), a quarter of elementary and middle schools on station rotation, two years.
+json two_year_district() {
+  json schools = json::array({
+      {{"level", "elementary"}, {"count", 8}, {"enrollment", 300},
+       {"models", {{"station_rotation", 0.25}, {"traditional", 0.75}}}},
+      {{"level", "middle"}, {"count", 2}, {"enrollment", 450},
+       {"models", {{"station_rotation", 0.5}, {"traditional", 0.5}}}},
+      {{"level", "high"}, {"enrollment", 600}},
+  });
+  json doc = plsim_test::scenario(schools, {{"years", 2}, {"seed", 2024}});
+  doc["districts"][0]["count"] = 2;
+  return doc;
+}
+
+std::unique_ptr<Simulation> finished_run(const std::shared_ptr<const Model>& model, int threads) {
+  auto sim = std::make_unique<Simulation>(model, threads);
+  sim->run();
+  return sim;
+}
+
+void require_same_run(const Simulation& a, const Simulation& b) {
+  REQUIRE(a.results().assessments.size() == b.results().assessments.size());
+  CHECK(plsim_test::first_differing_row(a.results().assessments, b.results().assessments) == -1);
+  CHECK(a.results().years_completed == b.results().years_completed);
+  CHECK(a.results().weeks_simulated == b.results().weeks_simulated);
+  CHECK(a.results().student_weeks == b.results().student_weeks);
+  const auto students = plsim_test::differing_student_columns(a.state().students, b.state().students);
+  const auto structure = plsim_test::differing_structure_columns(a.state(), b.state());
+  CHECK(students == std::vector<std::string>{});
+  CHECK(structure == std::vector<std::string>{});
+  CHECK(a.state().next_student_id == b.state().next_student_id);
+}
+
+}  // namespace
+
+TEST_CASE("one, two and four threads give bit-identical results and states over two years", "[determinism]") {
+  const auto model = plsim_test::shared_model_of(two_year_district());
+  const auto one = finished_run(model, 1);
+  REQUIRE(one->finished());
+  REQUIRE(one->results().years_completed == 2);
+  REQUIRE(one->state().students.size() > 4096);
+  REQUIRE(one->state().classrooms.size() > 100);
+  // Fall, winter and spring of two years, in every school and grade.
+  REQUIRE(one->results().assessments.size() > 6 * 22 * 2);
+  for (int threads : {2, 4}) {
+    INFO(threads << " threads");
+    const auto other = finished_run(model, threads);
+    CHECK(other->threads() == threads);
+    require_same_run(*one, *other);
+  }
+}
+
+TEST_CASE("a run stopped between weeks and resumed equals an uninterrupted run", "[determinism]") {
+  const auto model = plsim_test::shared_model_of(two_year_district());
+  const auto whole = finished_run(model, 2);
+
+  Simulation pieces(model, 2);
+  int calls = 0;
+  // Stop every 25 weeks: once inside each year and once just after the year boundary.
+  while (!pieces.finished()) {
+    pieces.run([&](const Progress& p) { return ++calls % 25 != 0 || p.weeks_done == p.weeks_total; });
+    if (!pieces.finished()) CHECK(pieces.results().cancelled);
+  }
+  CHECK_FALSE(pieces.results().cancelled);
+  CHECK(calls == 72);
+  require_same_run(*whole, pieces);
+
+  Simulation stepped(model, 1);
+  while (stepped.step()) {
+  }
+  require_same_run(*whole, stepped);
+}
+
+TEST_CASE("the same scenario and seed give the same run, another seed a different one", "[determinism]") {
+  json doc = two_year_district();
+  doc["years"] = 1;
+  const auto a = finished_run(plsim_test::shared_model_of(doc), 2);
+  const auto b = finished_run(plsim_test::shared_model_of(doc), 2);
+  require_same_run(*a, *b);
+  doc["seed"] = 2025;
+  const auto c = finished_run(plsim_test::shared_model_of(doc), 2);
+  REQUIRE(c->results().assessments.size() == a->results().assessments.size());
+  CHECK(plsim_test::first_differing_row(a->results().assessments, c->results().assessments) == 0);
+}
+
+TEST_CASE("the parallel week equals running every classroom serially, bit for bit", "[determinism]") {
+  const auto model = plsim_test::shared_model_of(two_year_district());
+  Simulation sim(model, 2);
+  // Into the year, past a regrouping of small groups, so the state is not the freshly drawn one.
+  for (int w = 0; w < 8; ++w) sim.step();
+  const LearningProcess learning(*model);
+  for (int w = 8; w < 14; ++w) {
+    State parallel = sim.state();
+    State serial = sim.state();
+    const WeekContext week{sim.state().year, w};
+    tbb::task_arena arena(4);
+    arena.execute([&] { learning.run_week(parallel, week); });
+    for (std::uint32_t c = 0; c < serial.classrooms.size(); ++c) learning.run_classroom(serial, c, week);
+    INFO("week " << w);
+    CHECK(plsim_test::differing_student_columns(parallel.students, serial.students) == std::vector<std::string>{});
+    CHECK(plsim_test::differing_structure_columns(parallel, serial) == std::vector<std::string>{});
+    // The week did something: learning moved students.
+    CHECK_FALSE(plsim_test::same_bits(parallel.students.p_known[0], sim.state().students.p_known[0]));
+    sim.state() = serial;
+  }
+}
+
+TEST_CASE("classrooms are independent: a week of one classroom does not depend on the others", "[determinism]") {
+  const auto model = plsim_test::shared_model_of(two_year_district());
+  Simulation sim(model, 1);
+  for (int w = 0; w < 3; ++w) sim.step();
+  const LearningProcess learning(*model);
+  const WeekContext week{0, 3};
+  State forward = sim.state(), backward = sim.state();
+  const auto n = static_cast<std::uint32_t>(forward.classrooms.size());
+  for (std::uint32_t c = 0; c < n; ++c) learning.run_classroom(forward, c, week);
+  for (std::uint32_t c = n; c-- > 0;) learning.run_classroom(backward, c, week);
+  CHECK(plsim_test::differing_student_columns(forward.students, backward.students) == std::vector<std::string>{});
+  CHECK(plsim_test::differing_structure_columns(forward, backward) == std::vector<std::string>{});
+}
+
+TEST_CASE("a run keeps its model alive after the caller drops it", "[determinism]") {
+  json doc = two_year_district();
+  doc["years"] = 1;
+  auto model = std::make_shared<Model>(plsim_test::model_of(doc));
+  const auto reference = finished_run(model, 1);
+  Simulation sim(std::shared_ptr<const Model>(model), 1);
+  CHECK(&sim.model() == model.get());  // shared, not copied: the shared pointer keeps it alive
+  model.reset();
+  sim.run();
+  require_same_run(*reference, sim);
+}

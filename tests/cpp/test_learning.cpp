@@ -1,0 +1,297 @@
+// The weekly learning process: each mechanism moves learning in its documented direction. Each test
+// runs two arms of the same population (common random numbers) that differ in one input only, and
+// measures learning as the change of mastered position (frontier - gaps + P(known)).
+#include <catch2/catch.hpp>
+
+#include <bit>
+#include <cmath>
+#include <functional>
+
+#include "helpers.hpp"
+#include "plsim/population.hpp"
+
+using namespace plsim;
+using plsim_test::json;
+
+namespace {
+
+constexpr int weeks = 12;
+
+// Custom instructional models used by the learning tests, next to the built-in ones.
+json test_models() {
+  return {
+      {"whole_mastery", {{"minutes", {{"whole_class", 300}}}, {"progression", "mastery"}}},
+      {"whole_mastery_150", {{"minutes", {{"whole_class", 150}}}, {"progression", "mastery"}}},
+      {"software_mastery", {{"minutes", {{"adaptive_software", 300}}}, {"progression", "mastery"}}},
+      {"tutoring_mastery", {{"minutes", {{"tutoring", 150}, {"whole_class", 150}}}, {"progression", "mastery"}}},
+  };
+}
+
+json school_on(const std::string& model_name, const json& learning = json::object()) {
+  json extra = {{"instructional_models", test_models()}};
+  if (!learning.empty()) extra["parameters"] = {{"learning", learning}};
+  return plsim_test::one_school(model_name, 264, extra);
+}
+
+// One arm: a model, its population and the learning process over it.
+struct Arm {
+  Model model;
+  State state;
+  LearningProcess learning;
+
+  explicit Arm(const json& doc, bool levelled = true)
+      : model(plsim_test::model_of(doc)), state(build_population(model)), learning(model) {
+    if (levelled) plsim_test::level_classes(model, state);
+  }
+  Arm(const Arm&) = delete;
+
+  double gain(int n = weeks) { return plsim_test::mean_gain(learning, state, n); }
+  void for_each_student(const std::function<void(std::size_t)>& f) {
+    for (std::size_t i = 0; i < state.students.size(); ++i) f(i);
+  }
+  void shift_pacing(float units) {
+    for (int s = 0; s < n_subjects; ++s)
+      for (float& p : state.classrooms.pacing_unit[s]) p += units;
+  }
+  long total_gaps() const {
+    long n = 0;
+    for (int s = 0; s < n_subjects; ++s)
+      for (auto g : state.students.gaps[s]) n += g;
+    return n;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("more minutes of instruction mean more mastered units", "[learning]") {
+  Arm full(school_on("whole_mastery")), half(school_on("whole_mastery_150"));
+  const double g_full = full.gain(), g_half = half.gain();
+  INFO("300 minutes: " << g_full << " units, 150 minutes: " << g_half);
+  CHECK(g_half > 0.5);
+  CHECK(g_full > 1.2 * g_half);
+}
+
+TEST_CASE("a more efficient instruction mode means more mastered units", "[learning]") {
+  Arm base(school_on("whole_mastery")), efficient(school_on("whole_mastery", {{"mode_efficiency", {{"whole_class", 1.5}}}}));
+  const double g_base = base.gain(), g_efficient = efficient.gain();
+  INFO("efficiency 1.0: " << g_base << ", 1.5: " << g_efficient);
+  CHECK(g_efficient > 1.1 * g_base);
+}
+
+TEST_CASE("instruction above or below a student's frontier teaches less than instruction at it", "[learning]") {
+  // Two weeks: long enough to learn, short enough that the students stay near where they started
+  // (over months, students on target under mastery progression get ahead of the pacing guide).
+  const int n = 2;
+  Arm on(school_on("whole_mastery")), above(school_on("whole_mastery")), far_above(school_on("whole_mastery")),
+      far_below(school_on("whole_mastery"));
+  above.shift_pacing(4);
+  far_above.shift_pacing(24);
+  far_below.shift_pacing(-24);
+  const double g_on = on.gain(n), g_above = above.gain(n), g_far_above = far_above.gain(n), g_far_below = far_below.gain(n);
+  INFO("on target " << g_on << ", 4 units above " << g_above << ", 24 above " << g_far_above << ", 24 below "
+                    << g_far_below);
+  CHECK(g_on > g_above);
+  CHECK(g_above > g_far_above);
+  CHECK(g_on > 2 * g_far_above);
+  CHECK(g_on > 1.5 * g_far_below);
+  // Material far below the student still teaches something (ahead_floor); far above, much less.
+  CHECK(g_far_below > g_far_above);
+}
+
+TEST_CASE("prerequisite gaps slow learning, gaps outside the prerequisite window do not", "[learning]") {
+  Arm none(school_on("whole_mastery")), some(school_on("whole_mastery")), all(school_on("whole_mastery")),
+      old(school_on("whole_mastery"));
+  const int window = none.model.params.learning.prerequisite_window;
+  REQUIRE(window == 24);
+  auto set_gaps = [](Arm& arm, std::uint64_t mask) {
+    arm.for_each_student([&](std::size_t i) {
+      for (int s = 0; s < n_subjects; ++s) {
+        arm.state.students.recent_gaps[s][i] = mask;
+        arm.state.students.gaps[s][i] = static_cast<std::uint16_t>(std::popcount(mask));
+      }
+    });
+  };
+  set_gaps(some, 0x0F0F0Full);         // 12 gaps in the window
+  set_gaps(all, 0xFFFFFFull);          // every prerequisite is a gap
+  set_gaps(old, 0xFFFFull << 32);      // 16 gaps, all older than the window
+  const double g_none = none.gain(), g_some = some.gain(), g_all = all.gain(), g_old = old.gain();
+  INFO("no gaps " << g_none << ", 12 in window " << g_some << ", 24 in window " << g_all << ", 16 outside " << g_old);
+  CHECK(g_none > g_some);
+  CHECK(g_some > g_all);
+  CHECK(g_all < 0.8 * g_none);
+  // Old gaps change nothing: every student learns exactly as without them.
+  for (int s = 0; s < n_subjects; ++s) {
+    CHECK(plsim_test::same_bits(old.state.students.frontier[s], none.state.students.frontier[s]));
+    CHECK(plsim_test::same_bits(old.state.students.p_known[s], none.state.students.p_known[s]));
+  }
+}
+
+TEST_CASE("seat time moves students far behind the pace on with gaps, mastery progression does not", "[learning]") {
+  // Same population, same minutes; only the progression rule differs.
+  Arm seat(school_on("traditional"), false), mastery(school_on("whole_mastery"), false);
+  const auto& cl = seat.state.classrooms;
+  const float slack = static_cast<float>(seat.model.params.learning.seat_time_slack);
+  std::vector<std::array<bool, n_subjects>> far_behind(seat.state.students.size());
+  int n_far = 0;
+  for (std::uint32_t c = 0; c < cl.size(); ++c)
+    for (std::uint32_t i = cl.begin[c]; i < cl.end[c]; ++i)
+      for (int s = 0; s < n_subjects; ++s)
+        n_far += far_behind[i][s] = seat.state.students.frontier[s][i] + slack + 4 < cl.pacing_unit[s][c];
+  REQUIRE(n_far >= 20);
+  const auto seat_before = seat.state.students.gaps, mastery_before = mastery.state.students.gaps;
+  const auto seat_frontier = seat.state.students.frontier, mastery_frontier = mastery.state.students.frontier;
+
+  // One week: under seat time every far-behind student passes exactly one unit, mastered or not;
+  // under mastery progression only those who mastered their unit move.
+  seat.gain(1);
+  mastery.gain(1);
+  int seat_moved = 0, mastery_moved = 0;
+  for (std::size_t i = 0; i < far_behind.size(); ++i)
+    for (int s = 0; s < n_subjects; ++s) {
+      if (!far_behind[i][s]) continue;
+      seat_moved += seat.state.students.frontier[s][i] == seat_frontier[s][i] + 1;
+      mastery_moved += mastery.state.students.frontier[s][i] == mastery_frontier[s][i] + 1;
+    }
+  CHECK(seat_moved == n_far);
+  CHECK(mastery_moved < n_far / 2);
+
+  // Twelve weeks: seat time leaves most far-behind students with several new gaps. (A student whose
+  // weekly hazard masters a unit every week is passed on without gaps: learning is capped at one
+  // unit per subject and week.)
+  seat.gain(weeks - 1);
+  mastery.gain(weeks - 1);
+  int far_with_a_new_gap = 0, far_with_many = 0, mastery_changes = 0;
+  for (std::size_t i = 0; i < seat.state.students.size(); ++i)
+    for (int s = 0; s < n_subjects; ++s) {
+      if (far_behind[i][s]) {
+        far_with_a_new_gap += seat.state.students.gaps[s][i] > seat_before[s][i];
+        far_with_many += seat.state.students.gaps[s][i] >= seat_before[s][i] + 4;
+      }
+      mastery_changes += mastery.state.students.gaps[s][i] != mastery_before[s][i];
+    }
+  INFO("of " << n_far << " far-behind student-subjects, " << far_with_a_new_gap << " gained a gap under seat time, "
+             << far_with_many << " four or more");
+  CHECK(far_with_a_new_gap >= 0.9 * n_far);
+  CHECK(far_with_many >= 0.8 * n_far);
+  CHECK(mastery_changes == 0);
+  CHECK(seat.total_gaps() > mastery.total_gaps());
+}
+
+TEST_CASE("seat time leaves more gaps than mastery progression over a year", "[learning]") {
+  Arm seat(school_on("traditional"), false), mastery(school_on("whole_mastery"), false);
+  const long before = seat.total_gaps();
+  REQUIRE(mastery.total_gaps() == before);
+  seat.gain(36);
+  mastery.gain(36);
+  INFO("gaps at start " << before << ", after a year of seat time " << seat.total_gaps() << ", of mastery "
+                        << mastery.total_gaps());
+  CHECK(seat.total_gaps() > before + long(seat.state.students.size()) / 4);
+  CHECK(mastery.total_gaps() == before);
+}
+
+TEST_CASE("targeted time repairs recent gaps, whole-class time does not", "[learning]") {
+  Arm tutored(school_on("tutoring_mastery")), taught(school_on("whole_mastery"));
+  for (Arm* arm : {&tutored, &taught})
+    arm->for_each_student([&](std::size_t i) {
+      for (int s = 0; s < n_subjects; ++s) {
+        arm->state.students.recent_gaps[s][i] = 0b1011;
+        arm->state.students.gaps[s][i] = 3;
+      }
+    });
+  const long before = tutored.total_gaps();
+  tutored.gain();
+  taught.gain();
+  INFO("gaps before " << before << ", after tutoring " << tutored.total_gaps());
+  CHECK(tutored.total_gaps() < before / 2);
+  CHECK(taught.total_gaps() == before);
+  tutored.for_each_student([&](std::size_t i) {
+    for (int s = 0; s < n_subjects; ++s)
+      REQUIRE(tutored.state.students.gaps[s][i] >= std::popcount(tutored.state.students.recent_gaps[s][i]));
+  });
+}
+
+TEST_CASE("adaptive software helps students who regulate themselves more than those who do not", "[learning]") {
+  auto with_self_regulation = [](Arm& arm, float value) {
+    std::fill(arm.state.students.self_regulation.begin(), arm.state.students.self_regulation.end(), value);
+  };
+  Arm soft_high(school_on("software_mastery")), soft_low(school_on("software_mastery"));
+  with_self_regulation(soft_high, 1.0f);
+  with_self_regulation(soft_low, 0.0f);
+  const double g_high = soft_high.gain(), g_low = soft_low.gain();
+  INFO("software, self-regulation 1: " << g_high << ", 0: " << g_low);
+  CHECK(g_low > 0);
+  CHECK(g_high > 1.5 * g_low);
+
+  // Whole-class teaching does not depend on self-regulation at all.
+  Arm class_high(school_on("whole_mastery")), class_low(school_on("whole_mastery"));
+  with_self_regulation(class_high, 1.0f);
+  with_self_regulation(class_low, 0.0f);
+  CHECK(class_high.gain() == class_low.gain());
+}
+
+TEST_CASE("more effective teachers and schools mean more learning", "[learning]") {
+  Arm strong(school_on("whole_mastery")), weak(school_on("whole_mastery"));
+  std::fill(strong.state.teachers.effectiveness.begin(), strong.state.teachers.effectiveness.end(), 1.3f);
+  std::fill(weak.state.teachers.effectiveness.begin(), weak.state.teachers.effectiveness.end(), 0.7f);
+  const double g_strong = strong.gain(), g_weak = weak.gain();
+  INFO("teacher effectiveness 1.3: " << g_strong << ", 0.7: " << g_weak);
+  CHECK(g_strong > 1.2 * g_weak);
+
+  Arm good(school_on("whole_mastery")), poor(school_on("whole_mastery"));
+  std::fill(good.state.schools.growth_multiplier.begin(), good.state.schools.growth_multiplier.end(), 1.2f);
+  std::fill(poor.state.schools.growth_multiplier.begin(), poor.state.schools.growth_multiplier.end(), 0.8f);
+  const double g_good = good.gain(), g_poor = poor.gain();
+  INFO("school growth 1.2: " << g_good << ", 0.8: " << g_poor);
+  CHECK(g_good > 1.15 * g_poor);
+}
+
+TEST_CASE("FRL status and absences lower a student's learning", "[learning]") {
+  Arm non_frl(school_on("whole_mastery")), frl(school_on("whole_mastery"));
+  std::fill(non_frl.state.students.frl.begin(), non_frl.state.students.frl.end(), std::uint8_t(0));
+  std::fill(frl.state.students.frl.begin(), frl.state.students.frl.end(), std::uint8_t(1));
+  const double g_non_frl = non_frl.gain(), g_frl = frl.gain();
+  INFO("non-FRL " << g_non_frl << ", FRL " << g_frl);
+  CHECK(g_non_frl > g_frl);
+
+  Arm present(school_on("whole_mastery")), absent(school_on("whole_mastery"));
+  std::fill(present.state.students.attendance.begin(), present.state.students.attendance.end(), 1.0f);
+  std::fill(absent.state.students.attendance.begin(), absent.state.students.attendance.end(), 0.6f);
+  const double g_present = present.gain(), g_absent = absent.gain();
+  INFO("attendance 1.0: " << g_present << ", 0.6: " << g_absent);
+  CHECK(g_present > 1.2 * g_absent);
+}
+
+TEST_CASE("collaborative time raises engagement toward its target, whole-class time keeps the baseline", "[learning]") {
+  Arm rotation(school_on("station_rotation")), traditional(school_on("traditional"));
+  rotation.gain(30);
+  traditional.gain(30);
+  const auto& L = rotation.model.params.learning;
+  const double target = L.engagement_baseline + L.engagement_collaborative_bonus * 75.0 / 300.0;
+  for (std::size_t i = 0; i < rotation.state.students.size(); ++i) {
+    REQUIRE(rotation.state.students.engagement[i] == Approx(target).margin(1e-3));
+    REQUIRE(traditional.state.students.engagement[i] == Approx(L.engagement_baseline).margin(1e-6));
+  }
+}
+
+TEST_CASE("the pacing guide advances one grade level per school year", "[learning]") {
+  Arm arm(school_on("traditional"), false);
+  const auto start = arm.state.classrooms.pacing_unit;
+  arm.gain(arm.model.weeks_per_year);
+  for (int s = 0; s < n_subjects; ++s)
+    for (std::size_t c = 0; c < start[s].size(); ++c)
+      CHECK(arm.state.classrooms.pacing_unit[s][c] - start[s][c] ==
+            Approx(arm.model.params.learning.units_per_grade).margin(1e-3));
+}
+
+TEST_CASE("a whole-class week never moves a student backwards under mastery progression", "[learning]") {
+  Arm arm(school_on("whole_mastery"), false);
+  for (int w = 0; w < weeks; ++w) {
+    const auto before0 = plsim_test::positions(arm.state, 0), before1 = plsim_test::positions(arm.state, 1);
+    plsim_test::run_serial(arm.learning, arm.state, 0, w, 1);
+    const auto after0 = plsim_test::positions(arm.state, 0), after1 = plsim_test::positions(arm.state, 1);
+    for (std::size_t i = 0; i < after0.size(); ++i) {
+      REQUIRE(after0[i] >= before0[i] - 1e-6);
+      REQUIRE(after1[i] >= before1[i] - 1e-6);
+    }
+  }
+}

@@ -1,0 +1,439 @@
+// Scenario validation, default filling, the exported schema and the model built from a scenario.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "helpers.hpp"
+#include "plsim/scenario.hpp"
+
+using namespace plsim;
+using plsim_test::json;
+using Catch::Matchers::Contains;
+using Catch::Matchers::StartsWith;
+
+namespace {
+
+json valid_doc() {
+  return plsim_test::scenario(json::array({{{"level", "elementary"}, {"enrollment", 132}}}));
+}
+
+// The one error of `errors` that mentions `path` followed by ": ", or "" when none does.
+std::string error_at(const std::vector<std::string>& errors, const std::string& path) {
+  std::string found;
+  for (const auto& e : errors)
+    if (e.find(": " + path + ": ") != std::string::npos) found = e;
+  return found;
+}
+
+std::string joined(const std::vector<std::string>& errors) {
+  std::string text;
+  for (const auto& e : errors) text += e + "\n";
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("a minimal scenario is valid", "[scenario]") {
+  const auto errors = check_scenario(valid_doc(), "ok.json");
+  INFO(joined(errors));
+  CHECK(errors.empty());
+  CHECK_NOTHROW(build_model(valid_doc(), "ok.json"));
+}
+
+TEST_CASE("an unknown key names source and path, suggests the close key and lists the valid keys", "[scenario]") {
+  json doc = valid_doc();
+  doc["yeers"] = 2;
+  const auto errors = check_scenario(doc, "district.json");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] ==
+        "district.json: /yeers: unknown key (did you mean \"years\"?); valid keys are name, description, seed, "
+        "years, weeks_per_year, parameters, instructional_models, districts");
+
+  json nested = valid_doc();
+  nested["districts"][0]["schools"][0]["enrolment"] = 100;
+  const auto nested_errors = check_scenario(nested, "d.json");
+  REQUIRE(nested_errors.size() == 1);
+  CHECK_THAT(nested_errors[0], StartsWith("d.json: /districts/0/schools/0/enrolment: unknown key"));
+  CHECK_THAT(nested_errors[0], Contains("did you mean \"enrollment\"?"));
+  CHECK_THAT(nested_errors[0], Contains("valid keys are level, type, count, enrollment, grades"));
+}
+
+TEST_CASE("an unknown key far from every valid key gets no suggestion", "[scenario]") {
+  json doc = valid_doc();
+  doc["parameters"] = {{"learning", {{"xyzzy_quux", 1}}}};
+  const auto errors = check_scenario(doc, "t.json");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], StartsWith("t.json: /parameters/learning/xyzzy_quux: unknown key; valid keys are units_per_grade"));
+  CHECK_THAT(errors[0], !Contains("did you mean"));
+}
+
+TEST_CASE("keys starting with an underscore are comments", "[scenario]") {
+  json doc = valid_doc();
+  doc["_comment"] = "anything";
+  doc["districts"][0]["_note"] = {{"free", "form"}};
+  CHECK(check_scenario(doc, "t.json").empty());
+}
+
+TEST_CASE("a value of the wrong type names the expected type and the value", "[scenario]") {
+  json doc = valid_doc();
+  doc["years"] = "two";
+  doc["districts"][0]["schools"][0]["count"] = 2.5;
+  doc["description"] = 3;
+  const auto errors = check_scenario(doc, "t.json");
+  CHECK(error_at(errors, "/years") == "t.json: /years: expected an integer (got \"two\")");
+  CHECK(error_at(errors, "/districts/0/schools/0/count") == "t.json: /districts/0/schools/0/count: expected an integer (got 2.5)");
+  CHECK(error_at(errors, "/description") == "t.json: /description: expected a string (got 3)");
+  CHECK(errors.size() == 3);
+}
+
+TEST_CASE("an out-of-range value names its bounds and the value", "[scenario]") {
+  json doc = valid_doc();
+  doc["parameters"]["learning"]["learn_rate"] = 1.5;
+  doc["parameters"]["learning"]["minutes_per_opportunity"] = 0;
+  doc["weeks_per_year"] = 60;
+  doc["districts"][0]["schools"][0]["frl_share"] = {{"mean", -0.1}};
+  const auto errors = check_scenario(doc, "t.json");
+  CHECK(error_at(errors, "/parameters/learning/learn_rate") ==
+        "t.json: /parameters/learning/learn_rate: must be between 0 and 1 (got 1.5)");
+  CHECK(error_at(errors, "/parameters/learning/minutes_per_opportunity") ==
+        "t.json: /parameters/learning/minutes_per_opportunity: must be greater than 0 (got 0)");
+  CHECK(error_at(errors, "/weeks_per_year") == "t.json: /weeks_per_year: must be between 10 and 52 (got 60)");
+  CHECK(error_at(errors, "/districts/0/schools/0/frl_share/mean") ==
+        "t.json: /districts/0/schools/0/frl_share/mean: must be between 0 and 1 (got -0.1)");
+  CHECK(errors.size() == 4);
+}
+
+TEST_CASE("a missing required key is reported with what it is for", "[scenario]") {
+  json doc = valid_doc();
+  doc.erase("name");
+  doc["districts"][0]["schools"][0].erase("enrollment");
+  const auto errors = check_scenario(doc, "t.json");
+  CHECK(error_at(errors, "/name") == "t.json: /name: required key is missing (scenario name)");
+  CHECK(error_at(errors, "/districts/0/schools/0/enrollment") ==
+        "t.json: /districts/0/schools/0/enrollment: required key is missing (students per school)");
+  CHECK(errors.size() == 2);
+}
+
+TEST_CASE("a choice outside its list names the valid choices", "[scenario]") {
+  json doc = valid_doc();
+  doc["districts"][0]["schools"][0]["level"] = "kindergarten";
+  const auto errors = check_scenario(doc, "t.json");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] ==
+        "t.json: /districts/0/schools/0/level: must be one of elementary, middle, high (got \"kindergarten\")");
+}
+
+TEST_CASE("a document that is not an object is rejected at the root", "[scenario]") {
+  const auto errors = check_scenario(json::array({1, 2}), "t.json");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "t.json: /: expected an object (got [1,2])");
+}
+
+TEST_CASE("an unknown instructional model lists the known models, custom ones included", "[scenario]") {
+  json doc = valid_doc();
+  doc["districts"][0]["schools"][0]["model"] = "flipped";
+  auto errors = check_scenario(doc, "t.json");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] ==
+        "t.json: /districts/0/schools/0/model: unknown instructional model; known models are station_rotation, "
+        "traditional (got \"flipped\")");
+
+  doc["instructional_models"] = {{"tutoring_heavy", {{"minutes", {{"tutoring", 60}, {"whole_class", 240}}}}}};
+  doc["districts"][0]["schools"][0].erase("model");
+  doc["districts"][0]["schools"][0]["models"] = {{"tutoring_heavy", 0.5}, {"flipped", 0.5}};
+  errors = check_scenario(doc, "t.json");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] ==
+        "t.json: /districts/0/schools/0/models/flipped: unknown instructional model; known models are "
+        "station_rotation, traditional, tutoring_heavy (got \"flipped\")");
+}
+
+TEST_CASE("model shares that do not sum to one are rejected", "[scenario]") {
+  json doc = valid_doc();
+  doc["districts"][0]["schools"][0]["models"] = {{"traditional", 0.5}, {"station_rotation", 0.4}};
+  auto errors = check_scenario(doc, "t.json");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], StartsWith("t.json: /districts/0/schools/0/models: shares must sum to 1 (got 0.9"));
+
+  doc["districts"][0]["schools"][0]["models"] = {{"traditional", 0.75}, {"station_rotation", 0.25}};
+  CHECK(check_scenario(doc, "t.json").empty());
+}
+
+TEST_CASE("assessment weeks out of order or beyond the year are rejected", "[scenario]") {
+  json doc = valid_doc();
+  doc["parameters"]["assessment"]["weeks"] = {{"fall", 20}, {"winter", 18}, {"spring", 34}};
+  auto errors = check_scenario(doc, "t.json");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], StartsWith("t.json: /parameters/assessment/weeks: fall, winter and spring must come in that order"));
+
+  json late = valid_doc();
+  late["weeks_per_year"] = 30;
+  errors = check_scenario(late, "t.json");
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0] == "t.json: /parameters/assessment/weeks/spring: must be within the 30 weeks of the year (got 34)");
+}
+
+TEST_CASE("inconsistent school groups are rejected", "[scenario]") {
+  json doc = valid_doc();
+  auto& group = doc["districts"][0]["schools"][0];
+  group["grades"] = {5, 2};
+  group["model"] = "traditional";
+  group["models"] = {{"traditional", 1.0}};
+  const auto errors = check_scenario(doc, "t.json");
+  CHECK_THAT(error_at(errors, "/districts/0/schools/0/grades"), Contains("first grade must not exceed the last"));
+  CHECK_THAT(error_at(errors, "/districts/0/schools/0"), Contains("give either model or models, not both"));
+
+  json small = valid_doc();
+  small["districts"][0]["schools"][0]["enrollment"] = 4;
+  const auto small_errors = check_scenario(small, "t.json");
+  REQUIRE(small_errors.size() == 1);
+  CHECK_THAT(small_errors[0], StartsWith("t.json: /districts/0/schools/0/enrollment: needs at least one student per grade served (6)"));
+}
+
+TEST_CASE("an instructional model without minutes is rejected", "[scenario]") {
+  json doc = valid_doc();
+  doc["instructional_models"] = {{"idle", {{"minutes", json::object()}}}};
+  const auto errors = check_scenario(doc, "t.json");
+  REQUIRE(errors.size() == 1);
+  CHECK_THAT(errors[0], StartsWith("t.json: /instructional_models/idle/minutes: at least one mode needs minutes"));
+}
+
+TEST_CASE("every structural error of a document is reported at once", "[scenario]") {
+  json doc = valid_doc();
+  doc.erase("name");
+  doc["yeers"] = 2;
+  doc["seed"] = "seven";
+  doc["parameters"]["learning"]["learn_rate"] = 1.5;
+  doc["districts"][0]["schools"][0]["level"] = "kindergarten";
+  doc["districts"].push_back({{"name", "second"}, {"schools", json::array()}});
+  const auto errors = check_scenario(doc, "many.json");
+  INFO(joined(errors));
+  CHECK(errors.size() == 6);
+  CHECK_FALSE(error_at(errors, "/name").empty());
+  CHECK_FALSE(error_at(errors, "/yeers").empty());
+  CHECK_FALSE(error_at(errors, "/seed").empty());
+  CHECK_FALSE(error_at(errors, "/parameters/learning/learn_rate").empty());
+  CHECK_FALSE(error_at(errors, "/districts/0/schools/0/level").empty());
+  CHECK(error_at(errors, "/districts/1/schools") == "many.json: /districts/1/schools: expected between 1 and 1000 items (got 0)");
+  for (const auto& e : errors) CHECK_THAT(e, StartsWith("many.json: /"));
+}
+
+TEST_CASE("every error about the meaning of a document is reported at once", "[scenario]") {
+  json doc = valid_doc();
+  doc["parameters"]["assessment"]["weeks"] = {{"fall", 20}, {"winter", 18}};
+  doc["districts"][0]["schools"][0]["models"] = {{"traditional", 0.5}, {"station_rotation", 0.4}};
+  doc["districts"][0]["schools"].push_back({{"level", "middle"}, {"enrollment", 300}, {"model", "flipped"}});
+  const auto errors = check_scenario(doc, "t.json");
+  INFO(joined(errors));
+  CHECK(errors.size() == 3);
+  CHECK_FALSE(error_at(errors, "/parameters/assessment/weeks").empty());
+  CHECK_FALSE(error_at(errors, "/districts/0/schools/0/models").empty());
+  CHECK_FALSE(error_at(errors, "/districts/0/schools/1/model").empty());
+}
+
+TEST_CASE("errors of structure and of meaning in one document are reported together", "[scenario]") {
+  json doc = valid_doc();
+  doc["yeers"] = 2;
+  doc["districts"][0]["schools"][0]["model"] = "flipped";
+  const auto errors = check_scenario(doc, "t.json");
+  INFO(joined(errors));
+  CHECK_FALSE(error_at(errors, "/yeers").empty());
+  CHECK_FALSE(error_at(errors, "/districts/0/schools/0/model").empty());
+}
+
+TEST_CASE("a document too broken for the meaning checks still gets its structural errors", "[scenario]") {
+  json doc = valid_doc();
+  doc["districts"][0]["schools"][0].erase("enrollment");
+  doc["districts"][0]["schools"][0]["model"] = "flipped";
+  doc["parameters"] = "fast";
+  const auto errors = check_scenario(doc, "t.json");
+  INFO(joined(errors));
+  CHECK_FALSE(error_at(errors, "/districts/0/schools/0/enrollment").empty());
+  CHECK_FALSE(error_at(errors, "/parameters").empty());
+}
+
+TEST_CASE("build_model throws a ScenarioError carrying every error", "[scenario]") {
+  json doc = valid_doc();
+  doc["yeers"] = 2;
+  doc["parameters"]["summer"]["loss_scale"] = -1;
+  const auto expected = check_scenario(doc, "bad.json");
+  REQUIRE(expected.size() == 2);
+  try {
+    build_model(doc, "bad.json");
+    FAIL("build_model accepted an invalid scenario");
+  } catch (const ScenarioError& e) {
+    CHECK(e.errors() == expected);
+    CHECK(std::string(e.what()) == expected[0] + "\n" + expected[1]);
+  }
+  CHECK_THROWS_AS(resolve_scenario(doc, "bad.json"), ScenarioError);
+}
+
+TEST_CASE("resolving a scenario fills every default", "[scenario]") {
+  json doc = valid_doc();
+  doc["districts"][0]["schools"].push_back({{"level", "middle"}, {"enrollment", 300}});
+  doc["districts"][0]["schools"].push_back({{"level", "high"}, {"enrollment", 400}, {"model", "station_rotation"}});
+  const json r = resolve_scenario(doc, "t.json");
+  CHECK(r["years"] == 1);
+  CHECK(r["weeks_per_year"] == 36);
+  CHECK(r["description"] == "");
+  CHECK(r["parameters"]["learning"]["learn_rate"] == 0.08);
+  CHECK(r["parameters"]["learning"]["mode_efficiency"]["tutoring"] == 2.5);
+  CHECK(r["parameters"]["learning"]["grade_pace"]["math"].size() == 13);
+  CHECK(r["parameters"]["population"]["school_mean_sd"] == 0.47);
+  CHECK(r["parameters"]["assessment"]["weeks"] == json({{"fall", 1}, {"winter", 18}, {"spring", 34}}));
+  CHECK(r["parameters"]["summer"]["frl_extra_loss"] == 0.25);
+  CHECK(r["districts"][0]["count"] == 1);
+
+  const auto& schools = r["districts"][0]["schools"];
+  CHECK(schools[0]["grades"] == json({0, 5}));
+  CHECK(schools[0]["class_size"] == 22);
+  CHECK(schools[0]["models"] == json({{"traditional", 1.0}}));
+  CHECK(schools[0]["type"] == "district");
+  CHECK(schools[0]["frl_share"] == json({{"mean", 0.5}, {"sd", 0.25}}));
+  CHECK(schools[1]["grades"] == json({6, 8}));
+  CHECK(schools[1]["class_size"] == 26);
+  CHECK(schools[2]["grades"] == json({9, 12}));
+  CHECK(schools[2]["class_size"] == 28);
+  CHECK(schools[2]["models"] == json({{"station_rotation", 1.0}}));
+  CHECK_FALSE(schools[2].contains("model"));
+
+  const auto& models = r["instructional_models"];
+  REQUIRE(models.contains("traditional"));
+  REQUIRE(models.contains("station_rotation"));
+  CHECK(models["traditional"]["minutes"]["whole_class"] == 300.0);
+  CHECK(models["traditional"]["progression"] == "seat_time");
+  CHECK(models["station_rotation"]["minutes"]["small_group"] == 75.0);
+  CHECK(models["station_rotation"]["minutes"]["tutoring"] == 0.0);
+  CHECK(models["station_rotation"]["small_groups"] == 4);
+  // The resolved document is itself a valid scenario, and resolving it again changes nothing.
+  CHECK(check_scenario(r, "resolved").empty());
+  CHECK(resolve_scenario(r, "resolved") == r);
+}
+
+TEST_CASE("the model carries the scenario's values", "[scenario]") {
+  json doc = valid_doc();
+  doc["seed"] = 123456789012LL;
+  doc["years"] = 3;
+  doc["weeks_per_year"] = 40;
+  doc["parameters"]["learning"]["learn_rate"] = 0.05;
+  doc["parameters"]["learning"]["mode_efficiency"] = {{"small_group", 2.0}};
+  doc["instructional_models"] = {
+      {"traditional", {{"minutes", {{"whole_class", 200}}}}},
+      {"mastery_tutoring", {{"minutes", {{"tutoring", 100}}}, {"progression", "mastery"}, {"small_groups", 3}}}};
+  doc["districts"][0]["count"] = 2;
+  doc["districts"][0]["schools"][0]["models"] = {{"traditional", 0.5}, {"mastery_tutoring", 0.5}};
+  doc["districts"][0]["schools"][0]["count"] = 4;
+  const Model m = build_model(doc, "t.json");
+  CHECK(m.name == "test");
+  CHECK(m.seed == 123456789012ULL);
+  CHECK(m.years == 3);
+  CHECK(m.weeks_per_year == 40);
+  CHECK(m.params.learning.learn_rate == 0.05);
+  CHECK(m.params.learning.mode_efficiency[int(Mode::small_group)] == 2.0);
+  CHECK(m.params.learning.mode_efficiency[int(Mode::whole_class)] == 1.0);
+  CHECK(m.pacing_per_week == Approx(12.0 / 40));
+  REQUIRE(m.instructional_models.size() == 3);
+  const int traditional = m.model_index("traditional");
+  const int tutoring = m.model_index("mastery_tutoring");
+  REQUIRE(traditional >= 0);
+  REQUIRE(tutoring >= 0);
+  CHECK(m.model_index("flipped") == -1);
+  // A scenario's model replaces the built-in one of the same name.
+  CHECK(m.instructional_models[traditional].minutes[int(Mode::whole_class)] == 200);
+  CHECK(m.instructional_models[tutoring].minutes[int(Mode::tutoring)] == 100);
+  CHECK(m.instructional_models[tutoring].progression == Progression::mastery);
+  CHECK(m.instructional_models[tutoring].small_groups == 3);
+  REQUIRE(m.districts.size() == 1);
+  CHECK(m.districts[0].count == 2);
+  REQUIRE(m.districts[0].schools.size() == 1);
+  const SchoolGroupSpec& g = m.districts[0].schools[0];
+  CHECK(g.count == 4);
+  CHECK(g.enrollment == 132);
+  CHECK(g.grade_lo == 0);
+  CHECK(g.grade_hi == 5);
+  CHECK(g.class_size == 22);
+  CHECK(g.models.size() == 2);
+}
+
+TEST_CASE("the schema forbids unknown keys and describes every key of the specification", "[scenario]") {
+  const json schema = scenario_schema();
+  CHECK(schema["additionalProperties"] == false);
+  CHECK(schema["required"] == json({"name", "districts"}));
+  // Walk the specification and the schema together: every object forbids unknown keys and lists
+  // every key of the specification, with its range.
+  std::vector<std::string> problems;
+  std::function<void(const Spec&, const json&, const std::string&)> walk = [&](const Spec& spec, const json& node,
+                                                                                 const std::string& path) {
+    switch (spec.kind) {
+      case Spec::Kind::object:
+        if (node.value("additionalProperties", json(true)) != false) problems.push_back(path + ": allows unknown keys");
+        for (const auto& [name, sub] : spec.properties) {
+          if (!node["properties"].contains(name)) problems.push_back(path + "/" + name + ": missing");
+          else walk(sub, node["properties"][name], path + "/" + name);
+        }
+        if (node["properties"].size() != spec.properties.size()) problems.push_back(path + ": extra properties");
+        break;
+      case Spec::Kind::array: walk(*spec.element, node["items"], path + "/items"); break;
+      case Spec::Kind::map: walk(*spec.element, node["additionalProperties"], path + "/*"); break;
+      case Spec::Kind::number:
+      case Spec::Kind::integer:
+        if (spec.maximum < 1e299 && node["maximum"] != spec.maximum) problems.push_back(path + ": maximum");
+        break;
+      default: break;
+    }
+  };
+  walk(scenario_spec(), schema, "");
+  INFO(joined(problems));
+  CHECK(problems.empty());
+  CHECK(schema["properties"]["parameters"]["properties"]["learning"]["properties"]["learn_rate"]["maximum"] == 1.0);
+}
+
+// Regenerate the file with `plsim schema --out scenarios/scenario.schema.json` when the spec changes.
+TEST_CASE("the shipped schema file is the one the specification exports", "[scenario]") {
+  std::ifstream in(std::string(PLSIM_SCENARIO_DIR) + "/scenario.schema.json");
+  REQUIRE(in);
+  const json shipped = json::parse(in);
+  CHECK(shipped == scenario_schema());
+}
+
+TEST_CASE("every shipped scenario validates without errors and builds a model", "[scenario]") {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(PLSIM_SCENARIO_DIR)) {
+    const auto path = entry.path();
+    if (path.extension() != ".json" || path.filename() == "scenario.schema.json") continue;
+    const json doc = read_scenario_file(path.string());
+    const auto errors = check_scenario(doc, path.filename().string());
+    INFO(path.filename().string() << "\n" << joined(errors));
+    CHECK(errors.empty());
+    CHECK_NOTHROW(build_model(doc, path.filename().string()));
+    ++checked;
+  }
+  CHECK(checked >= 2);
+}
+
+TEST_CASE("reading a scenario file names the file when it is missing or not JSON", "[scenario]") {
+  const auto dir = std::filesystem::temp_directory_path();
+  const std::string missing = (dir / "plsim_test_no_such_scenario.json").string();
+  std::filesystem::remove(missing);
+  try {
+    read_scenario_file(missing);
+    FAIL("a missing file was read");
+  } catch (const ScenarioError& e) {
+    CHECK(e.errors() == std::vector<std::string>{missing + ": cannot open the file"});
+  }
+  const std::string broken = (dir / "plsim_test_broken_scenario.json").string();
+  std::ofstream(broken) << "{\"name\": ";
+  try {
+    read_scenario_file(broken);
+    FAIL("invalid JSON was parsed");
+  } catch (const ScenarioError& e) {
+    REQUIRE(e.errors().size() == 1);
+    CHECK_THAT(e.errors()[0], StartsWith(broken + ": invalid JSON: "));
+  }
+  std::filesystem::remove(broken);
+}
