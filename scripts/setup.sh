@@ -12,7 +12,7 @@ if [ ! -x .venv/bin/python ]; then
   /usr/bin/python3 -m venv --system-site-packages .venv
 fi
 .venv/bin/python -m pip install --no-index --no-build-isolation --no-deps --quiet .
-.venv/bin/python -m ipykernel install --sys-prefix --name plsim --display-name "Python (plsim)" >/dev/null
+PYDEVD_DISABLE_FILE_VALIDATION=1 .venv/bin/python -m ipykernel install --sys-prefix --name plsim --display-name "Python (plsim)" >/dev/null
 
 # Engine library, Catch2 tests and benchmark, for scripts/test.sh and bench/.
 cmake -S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=Release -DPLSIM_BUILD_PYTHON=OFF \

@@ -1,6 +1,7 @@
 """Calibration of the default model to the national norms.
 
-``python -m plsim.calibrate growth`` finds, for every subject and grade, the learn-rate multiplier
+``python -m plsim.calibrate report`` measures every calibration target on seeds the calibration did
+not use. ``python -m plsim.calibrate growth`` finds, for every subject and grade, the learn-rate multiplier
 (`parameters/learning/grade_pace`) with which `national_baseline` under traditional instruction
 reproduces the MAP Growth 2020 fall-to-spring norm growth, by fixed-point iteration on
 pace <- pace * (norm growth / simulated growth). ``--write`` stores the result as the engine's default
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .results import SUBJECTS, growth_by_grade
+from .results import SUBJECTS, growth_by_grade, school_growth_spread, school_spread
 from .scenarios import load_scenario
 from .sim import Sim
 
@@ -51,6 +52,45 @@ def calibrate_growth(scenario_name: str = "national_baseline", *, iterations: in
     return {s: [round(float(x), 4) for x in pace[s]] for s in SUBJECTS}
 
 
+def report(scenario_name: str = "national_baseline", *, seeds=(3, 4), threads: int = 0) -> dict:
+    """The calibration targets measured on seeds other than those the calibration used."""
+    growth, spread, growth_spread = [], [], []
+    for seed in seeds:
+        sim = Sim(scenario_name, threads=threads, seed=seed).run()
+        a = sim.assessments
+        growth.append(growth_by_grade(a).set_index(["subject", "grade"]))
+        spread.append(school_spread(a)["school_sd"].mean())
+        growth_spread.append(school_growth_spread(a)["school_growth_sd"].mean())
+    g = sum(x[["growth", "norm_growth"]] for x in growth) / len(growth)
+    g["ratio"] = g["growth"] / g["norm_growth"]
+    g["difference"] = g["growth"] - g["norm_growth"]
+    k8 = g[g.index.get_level_values("grade") <= 8]
+    hs = g[g.index.get_level_values("grade") >= 9]
+    return {"seeds": list(seeds), "growth": g,
+            "growth_ratio_k8": (float(k8["ratio"].min()), float(k8["ratio"].max())),
+            "growth_difference_9_12": (float(hs["difference"].min()), float(hs["difference"].max())),
+            "school_spread": float(np.mean(spread)), "school_spread_by_seed": [float(x) for x in spread],
+            "school_growth_spread": float(np.mean(growth_spread)),
+            "school_growth_spread_by_seed": [float(x) for x in growth_spread]}
+
+
+def print_report(r: dict) -> None:
+    print(f"national_baseline, seeds {r['seeds']} (calibration used seeds 1 and 2)")
+    lo, hi = r["growth_ratio_k8"]
+    print(f"  growth K-8, simulated / norm:        {lo:.3f} to {hi:.3f}   (target: within 10%)")
+    lo, hi = r["growth_difference_9_12"]
+    print(f"  growth 9-12, simulated - norm (RIT): {lo:+.2f} to {hi:+.2f}   (target: within 1.5)")
+    print(f"  SD of school means (student SDs):    {r['school_spread']:.3f} "
+          f"({', '.join(f'{x:.3f}' for x in r['school_spread_by_seed'])})   (target: 0.43 to 0.52)")
+    print(f"  SD of school growth, K-8:            {r['school_growth_spread']:.3f} "
+          f"({', '.join(f'{x:.3f}' for x in r['school_growth_spread_by_seed'])})   (target: 0.10 to 0.17)")
+    table = r["growth"].reset_index().pivot(index="grade", columns="subject", values=["growth", "norm_growth"])
+    print("  fall-to-spring growth, RIT (norm):")
+    for grade, row in table.iterrows():
+        cells = "  ".join(f"{s} {row[('growth', s)]:5.2f} ({row[('norm_growth', s)]:4.1f})" for s in SUBJECTS)
+        print(f"    grade {'K' if grade == 0 else grade:>2}  {cells}")
+
+
 def write_defaults(pace: dict, path: Path) -> None:
     def row(values):
         return ", ".join(f"{v:.4f}" for v in values)
@@ -72,7 +112,14 @@ def main(argv=None) -> int:
     growth.add_argument("--iterations", type=int, default=12)
     growth.add_argument("--threads", type=int, default=0)
     growth.add_argument("--write", action="store_true", help="store as the engine's default")
+    rep = sub.add_parser("report", help="measure every calibration target on fresh seeds")
+    rep.add_argument("--scenario", default="national_baseline")
+    rep.add_argument("--seeds", type=int, nargs="+", default=[3, 4])
+    rep.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
+    if args.target == "report":
+        print_report(report(args.scenario, seeds=args.seeds, threads=args.threads))
+        return 0
     pace = calibrate_growth(args.scenario, iterations=args.iterations, threads=args.threads)
     for s in SUBJECTS:
         print(f"{s}: {pace[s]}")
