@@ -147,19 +147,18 @@ struct ColumnBytes {
 };
 
 constexpr std::size_t column_size = sizeof(std::vector<int>);
-static_assert(sizeof(plsim::StudentColumns) == (8 + 6 * plsim::n_subjects) * column_size,
-              "StudentColumns changed: update student_bytes()");
+static_assert(sizeof(plsim::StudentColumns) == (9 + 6 * plsim::n_subjects) * column_size,
+              "StudentColumns changed: check that for_each_column lists every column");
 static_assert(sizeof(plsim::ClassroomColumns) == (5 + 1 * plsim::n_subjects) * column_size,
               "ClassroomColumns changed: update classroom_bytes()");
-static_assert(sizeof(plsim::TeacherColumns) == 2 * column_size, "TeacherColumns changed: update teacher_bytes()");
-static_assert(sizeof(plsim::SchoolColumns) == 18 * column_size, "SchoolColumns changed: update school_bytes()");
+static_assert(sizeof(plsim::TeacherColumns) == 3 * column_size, "TeacherColumns changed: update teacher_bytes()");
+static_assert(sizeof(plsim::SchoolColumns) == (17 + plsim::n_elements) * column_size,
+              "SchoolColumns changed: update school_bytes()");
 static_assert(sizeof(plsim::DistrictColumns) == 2 * column_size, "DistrictColumns changed: update district_bytes()");
 
 ColumnBytes student_bytes(const plsim::StudentColumns& c) {
   ColumnBytes b;
-  b.add(c.id), b.add(c.school), b.add(c.classroom), b.add(c.grade), b.add(c.frl);
-  b.add(c.self_regulation), b.add(c.engagement), b.add(c.attendance);
-  b.add(c.learning_rate), b.add(c.frontier), b.add(c.gaps), b.add(c.recent_gaps), b.add(c.p_known), b.add(c.score);
+  c.for_each_column([&](const auto& column) { b.add(column); });
   return b;
 }
 
@@ -171,7 +170,7 @@ ColumnBytes classroom_bytes(const plsim::ClassroomColumns& c) {
 
 ColumnBytes teacher_bytes(const plsim::TeacherColumns& c) {
   ColumnBytes b;
-  b.add(c.school), b.add(c.effectiveness);
+  b.add(c.school), b.add(c.effectiveness), b.add(c.capacity);
   return b;
 }
 
@@ -179,8 +178,8 @@ ColumnBytes school_bytes(const plsim::SchoolColumns& c) {
   ColumnBytes b;
   b.add(c.district), b.add(c.level), b.add(c.type), b.add(c.grade_lo), b.add(c.grade_hi), b.add(c.class_size);
   b.add(c.model), b.add(c.grade_enrollment), b.add(c.frl_share), b.add(c.achievement_shift);
-  b.add(c.growth_multiplier), b.add(c.feeder_next), b.add(c.begin), b.add(c.end), b.add(c.class_begin);
-  b.add(c.class_end), b.add(c.teachers_begin), b.add(c.teachers_end);
+  b.add(c.growth_multiplier), b.add(c.fidelity), b.add(c.implementation_year), b.add(c.feeder_next);
+  b.add(c.begin), b.add(c.end), b.add(c.class_begin), b.add(c.class_end);
   return b;
 }
 
@@ -260,25 +259,17 @@ bool same_column(const std::vector<T>& a, const std::vector<T>& b) {
 // The final student state too: assessments average over students, so a compensating difference could
 // hide there.
 std::string student_difference(const plsim::StudentColumns& a, const plsim::StudentColumns& b) {
-#define PLSIM_BENCH_COLUMN(c) \
-  if (!same_column(a.c, b.c)) return "student column " #c;
-  PLSIM_BENCH_COLUMN(id)
-  PLSIM_BENCH_COLUMN(school)
-  PLSIM_BENCH_COLUMN(classroom)
-  PLSIM_BENCH_COLUMN(grade)
-  PLSIM_BENCH_COLUMN(frl)
-  PLSIM_BENCH_COLUMN(self_regulation)
-  PLSIM_BENCH_COLUMN(engagement)
-  PLSIM_BENCH_COLUMN(attendance)
-  for (int s = 0; s < plsim::n_subjects; ++s) {
-    PLSIM_BENCH_COLUMN(learning_rate[s])
-    PLSIM_BENCH_COLUMN(frontier[s])
-    PLSIM_BENCH_COLUMN(gaps[s])
-    PLSIM_BENCH_COLUMN(recent_gaps[s])
-    PLSIM_BENCH_COLUMN(p_known[s])
-    PLSIM_BENCH_COLUMN(score[s])
-  }
-#undef PLSIM_BENCH_COLUMN
+  // Walk both column lists in step; the index names the first column that differs.
+  std::vector<bool> same;
+  std::vector<const void*> firsts;
+  a.for_each_column([&](const auto& column) { firsts.push_back(&column); });
+  std::size_t k = 0;
+  b.for_each_column([&](const auto& column) {
+    using Column = std::decay_t<decltype(column)>;
+    same.push_back(same_column(*static_cast<const Column*>(firsts[k++]), column));
+  });
+  for (std::size_t i = 0; i < same.size(); ++i)
+    if (!same[i]) return "student column " + std::to_string(i) + " (in StudentColumns::for_each_column order)";
   return {};
 }
 

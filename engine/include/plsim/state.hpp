@@ -37,6 +37,10 @@ struct StudentColumns {
 
   // Calls f(column) for every column, so that reserving, growing and permuting never miss one.
   template <class F>
+  void for_each_column(F&& f) const {
+    const_cast<StudentColumns*>(this)->for_each_column([&](const auto& column) { f(column); });
+  }
+  template <class F>
   void for_each_column(F&& f) {
     f(id), f(school), f(classroom), f(grade), f(frl), f(self_regulation), f(engagement), f(attendance), f(autonomy);
     for (int s = 0; s < n_subjects; ++s)
@@ -78,7 +82,6 @@ struct SchoolColumns {
   std::vector<std::int32_t> feeder_next;      // per school: school receiving its leavers, or -1
   std::vector<std::uint32_t> begin, end;      // per school: student range
   std::vector<std::uint32_t> class_begin, class_end;  // per school: classroom range
-  std::vector<std::uint32_t> teachers_begin, teachers_end;  // per school: teacher range
 
   std::size_t size() const { return district.size(); }
 };
