@@ -14,22 +14,20 @@ namespace plsim {
 namespace {
 constexpr int max_class_size = 64;  // the scenario spec bounds class_size by this
 
-// Small-group target unit of each student of a classroom, per subject: students are ranked by the
-// teacher's estimate of their frontier (true frontier plus placement error, redrawn at each
-// regrouping) and split into groups taught at their group's mean estimate.
+// Small-group target unit of each student of a classroom, per subject, re-formed at each regrouping:
+// students are ranked by the teacher's estimate of their frontier (true frontier plus placement
+// error) and split into groups taught at their group's mean estimate. Between regroupings the groups
+// keep their target (students.group_target).
 using ClassArray = std::array<float, max_class_size>;
 
-void small_group_targets(const State& state, const Model& model, int small_groups, int regroup_weeks, float error,
-                         std::uint32_t b, std::uint32_t e, const WeekContext& week,
-                         std::array<ClassArray, n_subjects>& target) {
-  const StudentColumns& st = state.students;
+void regroup(State& state, const Model& model, int small_groups, float error, std::uint32_t b, std::uint32_t e,
+             const WeekContext& week) {
+  StudentColumns& st = state.students;
   const Rng rng(model.seed);
   const int n = static_cast<int>(e - b);
-  const auto regroup_week = static_cast<std::uint32_t>(week.week / regroup_weeks * regroup_weeks);
-  const auto tick = static_cast<std::uint32_t>(week.year * 64) + regroup_week;
   std::array<ClassArray, n_subjects> estimate;
   for (int q = 0; q < n; ++q) {
-    const auto w = rng.words(Stream::weekly_learning, st.id[b + q], tick, 2);
+    const auto w = rng.words(Stream::weekly_learning, st.id[b + q], week.tick(), 2);
     const auto noise = standard_normal_pair(w[0], w[1]);
     for (int s = 0; s < n_subjects; ++s) estimate[s][q] = st.frontier[s][b + q] + error * noise[s];
   }
@@ -44,7 +42,7 @@ void small_group_targets(const State& state, const Model& model, int small_group
       const int lo = gi * n / groups, hi = (gi + 1) * n / groups;
       float sum = 0;
       for (int q = lo; q < hi; ++q) sum += est[order[q]];
-      for (int q = lo; q < hi; ++q) target[s][order[q]] = sum / float(hi - lo);
+      for (int q = lo; q < hi; ++q) st.group_target[s][b + order[q]] = sum / float(hi - lo);
     }
   }
 }
@@ -106,10 +104,9 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
     rate[s] = class_rate * static_cast<float>(L.grade_pace[s][grade]);
     software_subject[s] = static_cast<float>(L.software_subject_efficiency[s]);
   }
-  std::array<ClassArray, n_subjects> group_target{};
-  if (plan.uses_small_groups)
-    small_group_targets(state, model_, plan.small_groups, regroup_weeks,
-                        static_cast<float>(L.small_group_estimate_error) * profile_error, b, e, week, group_target);
+  if (plan.uses_small_groups && week.week % regroup_weeks == 0)
+    regroup(state, model_, plan.small_groups, static_cast<float>(L.small_group_estimate_error) * profile_error, b, e,
+            week);
 
   const float inv_engagement = static_cast<float>(1.0 / L.engagement_baseline);
   const float frl_mult = static_cast<float>(L.frl_learning_multiplier);
@@ -184,7 +181,7 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
       const float at_class = kernel_(f - pace[s]);
       float targeted = w[int(Mode::tutoring)];
       if (w[int(Mode::small_group)] > 0)
-        targeted += w[int(Mode::small_group)] * (matched * kernel_(f - group_target[s][i - b]) + (1 - matched) * at_class);
+        targeted += w[int(Mode::small_group)] * (matched * kernel_(f - st.group_target[s][i]) + (1 - matched) * at_class);
       if (software_use > 0)
         targeted += software_use * software_subject[s] * (matched * kernel_(-software_error * software_noise[s]) + (1 - matched) * at_class);
       match_sum += offered > 0 ? (w_class * at_class + targeted) / offered : 0.0f;

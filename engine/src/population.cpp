@@ -46,10 +46,13 @@ std::uint64_t random_gap_mask(const Rng& rng, std::uint32_t id, int subject, dou
   if (n <= 0 || share <= 0) return 0;
   const auto level = static_cast<std::uint32_t>(std::clamp(share, 0.0, 1.0) * 256.0);
   std::uint64_t mask = 0;
-  for (int bit = 0; bit < 8; ++bit) {
-    const auto w = rng.words(Stream::student_gaps, id, static_cast<std::uint32_t>(subject), bit / 2);
-    const std::uint64_t word = bit % 2 ? (std::uint64_t(w[2]) << 32 | w[3]) : (std::uint64_t(w[0]) << 32 | w[1]);
-    mask = (level >> bit) & 1u ? (mask | word) : (mask & word);
+  for (int pair = 0; pair < 4; ++pair) {
+    const auto w = rng.words(Stream::student_gaps, id, static_cast<std::uint32_t>(subject), pair);
+    for (int half = 0; half < 2; ++half) {
+      const int bit = 2 * pair + half;
+      const std::uint64_t word = std::uint64_t(w[2 * half]) << 32 | w[2 * half + 1];
+      mask = (level >> bit) & 1u ? (mask | word) : (mask & word);
+    }
   }
   if (level >= 256) mask = ~std::uint64_t(0);
   return n >= 64 ? mask : mask & ((std::uint64_t(1) << n) - 1);
@@ -57,7 +60,7 @@ std::uint64_t random_gap_mask(const Rng& rng, std::uint32_t id, int subject, dou
 
 // Moves every student column to a buffer twice as large, keeping the old buffers alive for views.
 void grow_student_columns(State& state) {
-  const std::size_t capacity = 2 * state.students.id.capacity() + 1024;
+  const std::size_t capacity = state.students.id.capacity() + state.students.id.capacity() / 2 + 1024;
   state.students.for_each_column([&](auto& column) {
     using Column = std::decay_t<decltype(column)>;
     auto old = std::make_shared<Column>(std::move(column));
@@ -131,6 +134,7 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
     push(st.recent_gaps[s], recent);
     push(st.p_known[s], static_cast<float>(x - mastered));
     push(st.score[s], static_cast<float>(norm.mean + norm.sd * z[s]));
+    push(st.group_target[s], static_cast<float>(frontier));
   }
 }
 
@@ -264,8 +268,9 @@ State build_population(const Model& model) {
   std::size_t expected = 0;
   for (std::size_t k = 0; k < state.schools.size(); ++k)
     expected += std::size_t(state.schools.grade_enrollment[k]) * (state.schools.grade_hi[k] - state.schools.grade_lo[k] + 1);
-  // Twice the starting population: room for feeder imbalances without moving any column.
-  state.students.for_each_column([&](auto& column) { column.reserve(2 * expected + 1024); });
+  // A quarter more than the starting population: room for feeder imbalances without moving any
+  // column (beyond it, grow_student_columns moves them and keeps the old buffers alive).
+  state.students.for_each_column([&](auto& column) { column.reserve(expected + expected / 4 + 1024); });
   for (std::uint32_t k = 0; k < state.schools.size(); ++k)
     for (int g = state.schools.grade_lo[k]; g <= state.schools.grade_hi[k]; ++g)
       for (std::uint32_t i = 0; i < state.schools.grade_enrollment[k]; ++i) add_student(model, state, k, g);

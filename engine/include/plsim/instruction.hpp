@@ -2,6 +2,7 @@
 // mismatch kernel (how learning falls when instruction is above or below a student's frontier).
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <vector>
@@ -17,7 +18,7 @@ class MismatchKernel {
   explicit MismatchKernel(const LearningParameters& p);
   // d = student frontier minus the unit taught: negative when the material is above the student.
   float operator()(float d) const {
-    const float t = std::fmin(std::fmax(d * steps_per_unit + half, 0.0f), float(2 * half));
+    const float t = std::min(std::max(d * steps_per_unit + half, 0.0f), float(2 * half));
     return table_[static_cast<int>(t + 0.5f)];
   }
 

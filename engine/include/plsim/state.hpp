@@ -32,6 +32,7 @@ struct StudentColumns {
   PerSubject<std::uint64_t> recent_gaps;   // per subject, per student: bit k = unit frontier-1-k is a gap
   PerSubject<float> p_known;               // per subject, per student: BKT P(working unit known)
   PerSubject<float> score;                 // per subject, per student: last measured RIT score
+  PerSubject<float> group_target;          // per subject, per student: unit his small group is taught
 
   std::size_t size() const { return id.size(); }
 
@@ -44,7 +45,8 @@ struct StudentColumns {
   void for_each_column(F&& f) {
     f(id), f(school), f(classroom), f(grade), f(frl), f(self_regulation), f(engagement), f(attendance), f(autonomy);
     for (int s = 0; s < n_subjects; ++s)
-      f(learning_rate[s]), f(frontier[s]), f(gaps[s]), f(recent_gaps[s]), f(p_known[s]), f(score[s]);
+      f(learning_rate[s]), f(frontier[s]), f(gaps[s]), f(recent_gaps[s]), f(p_known[s]), f(score[s]),
+          f(group_target[s]);
   }
 };
 
