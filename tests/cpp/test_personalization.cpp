@@ -373,7 +373,7 @@ TEST_CASE("engaged students earn autonomy levels as far as their self-regulation
   CHECK(with_a_level == 0);
 }
 
-TEST_CASE("an autonomy level sets a student's minutes between the first level's and the top level's",
+TEST_CASE("a student's autonomy level sets his minutes: the first level's at the first, the top level's at the top",
           "[personalization]") {
   // One week (no level review yet): students at the top level learn as under a plain model of the
   // top-level minutes, students at the first level as under one of the first level's minutes.
