@@ -98,10 +98,6 @@ void bind_sim(py::module_& m) {
            [](PySim& self) {
              py::gil_scoped_release release;
              self.sim->begin_week();
-             auto& state = self.sim->state();
-             if (state.external_minutes.capacity() < state.students.id.capacity() * plsim::n_modes)
-               state.external_minutes.reserve(state.students.id.capacity() * plsim::n_modes);
-             state.external_minutes.resize(state.students.size() * plsim::n_modes);
            },
            "First half of a week: year transition when due, then the week's assessments.")
       .def("finish_week",

@@ -87,7 +87,8 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   const float f_profiles = fidelity[int(Element::learner_profiles)];
   const float matched = fidelity[int(Element::learning_paths)];  // share of targeted time on own level
   const float f_flexible = fidelity[int(Element::flexible_environment)];
-  const float hold = plan.progression == Progression::mastery ? fidelity[int(Element::competency_progression)] : 0.0f;
+  const float f_progression = fidelity[int(Element::competency_progression)];
+  const float hold = plan.progression == Progression::mastery ? f_progression : 0.0f;
   const float profile_error = 1.0f + static_cast<float>(P.estimate_error_scale) * (1.0f - f_profiles);
   const float check_in = plan.check_ins * f_flexible;
   const float noise = plan.open_space * (1.0f - 0.5f * f_flexible);
@@ -112,6 +113,7 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   const float frl_mult = static_cast<float>(L.frl_learning_multiplier);
   const float gap_penalty = static_cast<float>(L.gap_penalty / L.prerequisite_window);
   const float prior = static_cast<float>(L.prior);
+  const float absorption = static_cast<float>(L.absorption_limit);
   const float threshold = static_cast<float>(L.mastery_threshold);
   const float test_threshold = static_cast<float>(P.test_out_threshold);
   const float slack = static_cast<float>(L.seat_time_slack);
@@ -179,21 +181,32 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
 
       // Targeted time hits the student's own level as far as learning paths are delivered, else the class's.
       const float at_class = kernel_(f - pace[s]);
-      float targeted = w[int(Mode::tutoring)];
-      if (w[int(Mode::small_group)] > 0)
-        targeted += w[int(Mode::small_group)] * (matched * kernel_(f - st.group_target[s][i]) + (1 - matched) * at_class);
-      if (software_use > 0)
-        targeted += software_use * software_subject[s] * (matched * kernel_(-software_error * software_noise[s]) + (1 - matched) * at_class);
-      match_sum += offered > 0 ? (w_class * at_class + targeted) / offered : 0.0f;
+      // `fit` is how well each kind of time matches the student (for engagement); `targeted` also
+      // counts how much it teaches (reading software teaches less).
+      float targeted = w[int(Mode::tutoring)], fit = w[int(Mode::tutoring)];
+      if (w[int(Mode::small_group)] > 0) {
+        const float k = matched * kernel_(f - st.group_target[s][i]) + (1 - matched) * at_class;
+        targeted += w[int(Mode::small_group)] * k;
+        fit += w[int(Mode::small_group)] * k;
+      }
+      if (software_use > 0) {
+        const float k = matched * kernel_(-software_error * software_noise[s]) + (1 - matched) * at_class;
+        targeted += software_use * software_subject[s] * k;
+        fit += software_use * k;
+      }
+      match_sum += offered > 0 ? (w_class * at_class + fit) / offered : 0.0f;
       const float repair = prerequisite_gaps ? repair_share : 0.0f;
-      const float hazard = (w_class * at_class + targeted * (1 - repair)) * student_rate * gap_factor;
+      const float offered_hazard = (w_class * at_class + targeted * (1 - repair)) * student_rate * gap_factor;
+      const float hazard = offered_hazard * absorption / (absorption + offered_hazard);
 
       float p = 1.0f - (1.0f - st.p_known[s][i]) * std::exp(-hazard);
       bool advance = false, as_gap = false;
       if (p >= threshold) {
         advance = true;
-      } else if (plan.test_out && p >= test_threshold) {
-        // On-demand test: pass when known and no slip, or by a guess (the unit then becomes a gap).
+      } else if (plan.test_out && p >= test_threshold && hold_draw[s] < f_progression) {
+        // On-demand test, available as far as competency progression is delivered: pass when known
+        // and no slip, or by a guess (the unit then becomes a gap). The draw that decides whether a
+        // test is available is the one that decides holds below: the two branches exclude each other.
         const float pass_known = p * (1 - slip);
         advance = test_draw[s] < pass_known + (1 - p) * guess;
         as_gap = advance && test_draw[s] >= pass_known;

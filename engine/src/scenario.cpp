@@ -49,6 +49,10 @@ Spec learning_spec() {
           {"minutes_per_opportunity", Spec::positive(d.minutes_per_opportunity,
                                                      "instructional minutes per practice opportunity")},
           {"prior", Spec::number(0, 0.9, d.prior, "BKT probability that a new unit is already known")},
+          {"absorption_limit",
+           Spec::number(0.1, 100, d.absorption_limit,
+                        "weekly learning hazard h saturates as h * limit / (limit + h): a student absorbs only "
+                        "so much a week, which keeps even ideal one-to-one tutoring below Bloom's two sigma")},
           {"mastery_threshold", Spec::number(0.5, 0.999, d.mastery_threshold, "BKT mastery criterion")},
           {"gap_penalty", Spec::number(0, 1, d.gap_penalty,
                                        "share of learning lost when every prerequisite unit is a gap")},
@@ -81,7 +85,9 @@ Spec learning_spec() {
           {"gap_repair_share", Spec::number(0, 1, d.gap_repair_share,
                                             "share of targeted time spent on recent gaps when there are any")},
           {"gap_repair_ease", Spec::positive(d.gap_repair_ease, "relearning a gap is this many times faster")},
-          {"engagement_baseline", Spec::number(0.05, 1, d.engagement_baseline, "engagement under traditional teaching")},
+          {"engagement_baseline", Spec::number(0.05, 1, d.engagement_baseline,
+                                               "engagement of a student taught at his level, without choice, "
+                                               "contact or collaboration; learning scales with engagement / this")},
           {"engagement_rate", Spec::number(0, 1, d.engagement_rate, "weekly adjustment of engagement toward its target")},
           {"engagement_collaborative_bonus", Spec::number(0, 1, d.engagement_collaborative_bonus,
                                                           "rise of the engagement target when all time is collaborative")},
@@ -429,6 +435,7 @@ Parameters parameters_from(const json& p) {
   L.learn_rate = l["learn_rate"];
   L.minutes_per_opportunity = l["minutes_per_opportunity"];
   L.prior = l["prior"];
+  L.absorption_limit = l["absorption_limit"];
   L.mastery_threshold = l["mastery_threshold"];
   L.gap_penalty = l["gap_penalty"];
   L.prerequisite_window = l["prerequisite_window"];

@@ -1,5 +1,6 @@
 #include "plsim/simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 
@@ -13,6 +14,25 @@ namespace plsim {
 
 namespace {
 int resolve_threads(int threads) { return threads > 0 ? threads : tbb::info::default_concurrency(); }
+
+// Schools on Python policies read their students' minutes from state.external_minutes: size it for
+// this week's students and fill in each model's default minutes, which a registered plsim.Policy
+// then overwrites (without one, as from the command line, the defaults are used).
+void prepare_external_minutes(const Model& m, State& state) {
+  bool any = false;
+  for (const InstructionalModel& im : m.instructional_models) any = any || im.external;
+  if (!any) return;
+  const std::size_t wanted = state.students.id.capacity() * n_modes;
+  if (state.external_minutes.capacity() < wanted) state.external_minutes.reserve(wanted);
+  state.external_minutes.assign(state.students.size() * n_modes, 0.0);
+  const SchoolColumns& sc = state.schools;
+  for (std::size_t k = 0; k < sc.size(); ++k) {
+    const InstructionalModel& im = m.instructional_models[sc.model[k]];
+    if (!im.external) continue;
+    for (std::uint32_t i = sc.begin[k]; i < sc.end[k]; ++i)
+      std::copy(im.minutes.begin(), im.minutes.end(), state.external_minutes.begin() + std::size_t(i) * n_modes);
+  }
+}
 }  // namespace
 
 Simulation::Simulation(std::shared_ptr<const Model> model, int threads)
@@ -41,6 +61,7 @@ void Simulation::begin_week() {
     for (int season = 0; season < n_seasons; ++season)
       if (m.params.assessment.weeks[season] == state_.week + 1)
         assess(m, state_, static_cast<Season>(season), results_.assessments);
+    prepare_external_minutes(m, state_);
   });
   week_begun_ = true;
   results_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

@@ -5,7 +5,7 @@ not use. ``python -m plsim.calibrate growth`` finds, for every subject and grade
 (`parameters/learning/grade_pace`) with which `national_baseline` under traditional instruction
 reproduces the MAP Growth 2020 fall-to-spring norm growth, by fixed-point iteration on
 pace <- pace * (norm growth / simulated growth). ``--write`` stores the result as the engine's default
-(engine/src/calibrated_defaults.hpp); rebuild afterwards.
+(engine/src/calibrated_defaults.hpp, from the root of the source tree); rebuild afterwards.
 """
 from __future__ import annotations
 
@@ -111,7 +111,9 @@ def main(argv=None) -> int:
     growth.add_argument("--scenario", default="national_baseline")
     growth.add_argument("--iterations", type=int, default=12)
     growth.add_argument("--threads", type=int, default=0)
-    growth.add_argument("--write", action="store_true", help="store as the engine's default")
+    growth.add_argument("--write", metavar="HEADER", nargs="?", const="engine/src/calibrated_defaults.hpp",
+                        help="store as the engine's default in HEADER (default: engine/src/calibrated_defaults.hpp "
+                             "of the source tree in the current directory); rebuild afterwards")
     rep = sub.add_parser("report", help="measure every calibration target on fresh seeds")
     rep.add_argument("--scenario", default="national_baseline")
     rep.add_argument("--seeds", type=int, nargs="+", default=[3, 4])
@@ -124,7 +126,9 @@ def main(argv=None) -> int:
     for s in SUBJECTS:
         print(f"{s}: {pace[s]}")
     if args.write:
-        path = Path(__file__).resolve().parents[2] / "engine" / "src" / "calibrated_defaults.hpp"
+        path = Path(args.write)
+        if not path.is_file():
+            parser.error(f"--write: no file {path} (run from the root of the source tree or give the path)")
         write_defaults(pace, path)
         print(f"wrote {path}; rebuild the engine", file=sys.stderr)
     return 0

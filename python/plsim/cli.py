@@ -177,7 +177,7 @@ def main(argv=None) -> int:
         for line in e.errors:
             print(line, file=sys.stderr)
         return 2
-    except FileNotFoundError as e:
+    except (FileNotFoundError, ValueError) as e:
         print(e, file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -19,14 +19,14 @@ class HookContext:
     """What a hook sees: the week, read-only views of the students, per-school data, named random
     streams and, for processes, writable views of the columns a mechanism may change."""
 
-    def __init__(self, core, *, arm: str, hook_name: str, schools, model_names):
+    def __init__(self, core, *, arm: str, hook_name: str, schools, model_names, week: Optional[int] = None):
         self._core = core
         self.arm = arm
         self._hook_name = hook_name
         self._schools = schools
         self._model_names = model_names
         self.year = core.year
-        self.week = core.week
+        self.week = core.week if week is None else week  # 0-based: the week about to run, or just run
         self.students: Mapping[str, np.ndarray] = core.students
 
     @property

@@ -116,7 +116,7 @@ def headline_effects(effect_rows: pd.DataFrame) -> dict:
         out[subject] = {"mean_effect_sd": float(last["mean_effect_sd"]),
                         "mean_effect_rit": float(last["mean_effect_rit"]),
                         "students": int(last["students"]), "year": int(by_year.index[-1]),
-                        "by_year": {int(y): round(float(v), 6) for y, v in by_year["mean_effect_sd"].items()}}
+                        "by_year": {str(int(y)): round(float(v), 6) for y, v in by_year["mean_effect_sd"].items()}}
     return out
 
 

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping, Optional, Sequence, Union
+from collections import deque
+from functools import partial
+from typing import Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
@@ -62,6 +64,8 @@ class Sim:
             counterfactual = mode == "always" or (mode == "auto" and self._core.has_personalization)
         self._twin = self._core.counterfactual() if counterfactual else None
         self._schools_cache: dict = {}
+        self._stages: deque = deque()
+        self._check_policies()
 
     def run(self, *, progress: Progress = False) -> "Sim":
         """Run to the end of the scenario (and of its counterfactual twin). `progress=True` shows a
@@ -88,6 +92,18 @@ class Sim:
             raise TypeError(f"progress: expected True, False or a callable (got {type(progress).__name__})")
         return self
 
+    def _check_policies(self) -> None:
+        """Every school on a Python-policy model needs its plsim.Policy: say so instead of running the
+        model's default minutes silently."""
+        registered = {p.name for p in self.policies}
+        models = self.scenario.resolved["instructional_models"]
+        used = {name for d in self.scenario.resolved["districts"] for g in d["schools"] for name in g["models"]}
+        missing = sorted(n for n in used if models[n].get("python_policy") and n not in registered)
+        if missing:
+            raise ValueError(f"policies: the scenario's schools use the Python policy model(s) {', '.join(missing)}; "
+                             f"pass the plsim.Policy objects: Sim(..., policies=[...]) (got "
+                             f"{sorted(registered) or 'none'})")
+
     def _arms(self):
         return [("policy", self._core)] + ([("counterfactual", self._twin)] if self._twin is not None else [])
 
@@ -108,33 +124,53 @@ class Sim:
                 report(sum(core.counts["weeks_simulated"] for _, core in arms), total)
 
     def _week(self) -> None:
-        """One week of every unfinished arm in lockstep, with the Python hooks between the stages."""
-        weeks_per_year = self._core.weeks_per_year
+        """One week of every unfinished arm in lockstep, with the Python hooks between the stages.
+
+        The week is a queue of stages. A stage that raises (an error in a hook, Ctrl-C) stays at the
+        head of the queue, so run() resumes exactly there: engine stages are idempotent, and a hook
+        that raised runs again."""
+        if not self._stages:
+            self._stages = deque(self._plan_week())
+        while self._stages:
+            self._stages[0]()
+            self._stages.popleft()
+
+    def _plan_week(self) -> list:
         live = [(arm, core) for arm, core in self._arms() if not core.finished]
-        for _, core in live:
-            core.begin_week()
-        if self.policies and not self._core.finished:
-            minutes = self._core.external_minutes
-            for policy in self.policies:
-                ctx = self._context(self._core, "policy", policy)
-                self._call(policy, "minutes", ctx, lambda c=ctx, p=policy: apply_policy_minutes(p, c, minutes))
-        for _, core in live:
-            core.finish_week()
+        stages = [core.begin_week for _, core in live]
+        if self.policies and any(arm == "policy" for arm, _ in live):
+            stages += [partial(self._policy_stage, policy) for policy in self.policies]
+        stages += [partial(self._finish_stage, core, core.counts["weeks_simulated"] + 1) for _, core in live]
         for arm, core in live:
             for process in self.processes:
-                ctx = self._context(core, arm, process)
-                self._call(process, "on_week", ctx, lambda c=ctx, p=process: p.on_week(c))
-                if core.week == weeks_per_year:
-                    self._call(process, "on_year_end", ctx, lambda c=ctx, p=process: p.on_year_end(c))
+                stages.append(partial(self._process_stage, process, arm, core, "on_week"))
+                stages.append(partial(self._process_stage, process, arm, core, "on_year_end"))
+        return stages
 
-    def _context(self, core, arm: str, hook) -> HookContext:
+    def _policy_stage(self, policy: Policy) -> None:
+        ctx = self._context(self._core, "policy", policy)
+        minutes = self._core.external_minutes
+        self._call(policy, "minutes", ctx, lambda: apply_policy_minutes(policy, ctx, minutes))
+
+    @staticmethod
+    def _finish_stage(core, weeks_after: int) -> None:
+        if core.counts["weeks_simulated"] < weeks_after:
+            core.finish_week()
+
+    def _process_stage(self, process: Process, arm: str, core, method: str) -> None:
+        if method == "on_year_end" and core.week != core.weeks_per_year:
+            return
+        ctx = self._context(core, arm, process, week=core.week - 1)
+        self._call(process, method, ctx, lambda: getattr(process, method)(ctx))
+
+    def _context(self, core, arm: str, hook, week: Optional[int] = None) -> HookContext:
         key = (arm, core.year)
         if key not in self._schools_cache:
             self._schools_cache = {k: v for k, v in self._schools_cache.items() if k[0] != arm}
             self._schools_cache[key] = _schools_frame(core)
         schools = self._schools_cache[key]
         return HookContext(core, arm=arm, hook_name=hook_name(hook), schools=schools,
-                           model_names=list(schools["model"].cat.categories))
+                           model_names=list(schools["model"].cat.categories), week=week)
 
     @staticmethod
     def _call(hook, method: str, ctx: HookContext, fn) -> None:

@@ -22,6 +22,7 @@ struct LearningParameters {
   double learn_rate = 0.08;         // BKT learn probability per opportunity, median student, full match
   double minutes_per_opportunity = 5.0;
   double prior = 0.1;               // BKT probability a new unit is already known
+  double absorption_limit = 6.0;    // weekly learning hazard saturates at this (diminishing returns)
   double mastery_threshold = 0.95;  // BKT mastery criterion
   double gap_penalty = 0.6;         // share of learning lost when every prerequisite unit is a gap
   int prerequisite_window = 24;     // units below the frontier that act as prerequisites (<= 64)
@@ -33,7 +34,7 @@ struct LearningParameters {
   std::array<double, n_modes> mode_efficiency{1.0, 1.1, 0.8, 0.4, 1.5};
   double small_group_estimate_error = 2.0;  // units: teacher's error placing a student from test data
   double software_estimate_error = 1.0;     // units: adaptive software's error on the frontier
-  std::array<double, n_subjects> software_subject_efficiency{1.0, 0.75};  // reading software does less
+  std::array<double, n_subjects> software_subject_efficiency{1.0, 0.6};  // reading software does less
   double self_regulation_floor = 0.3;       // share of software minutes that count at zero self-regulation
   double gap_repair_share = 0.25;  // share of targeted time (small group, software, tutoring) on recent gaps
   double gap_repair_ease = 1.5;   // relearning a gap is this much faster than a new unit
@@ -45,7 +46,7 @@ struct LearningParameters {
   double learning_rate_achievement_correlation = 0.4;
   double status_neutral_growth = 1.0;  // 1: learning rate scales with 1/scale slope at the start position
   double teacher_effect_sd = 0.15;           // lognormal SD of teacher effectiveness
-  double school_growth_sd = 0.14;            // lognormal SD of school effects on learning
+  double school_growth_sd = 0.16;            // lognormal SD of school effects on learning
   GradeTable grade_pace{};                   // calibrated multiplier of learn_rate per grade
 };
 
