@@ -507,11 +507,17 @@ Parameters parameters_from(const json& p) {
   return out;
 }
 
+std::array<double, n_modes> minutes_from(const json& minutes) {
+  std::array<double, n_modes> out{};
+  for (int k = 0; k < n_modes; ++k) out[k] = minutes.value(mode_names[k], 0.0);
+  return out;
+}
+
 InstructionalModel instructional_model_from(const std::string& name, const json& m) {
   InstructionalModel out;
   out.name = name;
   out.description = m.value("description", "");
-  for (int k = 0; k < n_modes; ++k) out.minutes[k] = m["minutes"].value(mode_names[k], 0.0);
+  out.minutes = minutes_from(m["minutes"]);
   out.progression = static_cast<Progression>(index_of(progression_names, m.value("progression", "seat_time")));
   out.small_groups = m["small_groups"];
   out.regroup_weeks = m["regroup_weeks"];
@@ -522,7 +528,7 @@ InstructionalModel instructional_model_from(const std::string& name, const json&
   out.test_out = m["test_out"];
   out.autonomy_levels = m["autonomy_levels"];
   out.external = m["python_policy"];
-  for (int k = 0; k < n_modes; ++k) out.top_level_minutes[k] = m["top_level_minutes"][mode_names[k]];
+  out.top_level_minutes = minutes_from(m["top_level_minutes"]);
   return out;
 }
 
