@@ -1,0 +1,20 @@
+"""The shipped notebooks run from top to bottom in the kernel scripts/setup.sh installs."""
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_the_notebook_runs_from_top_to_bottom(path, tmp_path):
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    notebook = nbformat.read(path, as_version=4)
+    NotebookClient(notebook, timeout=300, kernel_name="plsim", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    last = notebook.cells[-1].outputs[-1]["data"]["text/plain"]
+    assert 0.0 < float(last) < 0.5, f"the NGLC-like math effect is a small positive number (got {last})"
