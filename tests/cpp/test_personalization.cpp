@@ -136,7 +136,9 @@ struct Arm {
 // --- progression --------------------------------------------------------------------------------
 
 TEST_CASE("mastery progression leaves fewer gaps than seat time", "[personalization]") {
-  // mastery_based and the same model under seat time, from the same unlevelled classes.
+  // mastery_based and the same model under seat time, from the same unlevelled classes. Targeted time
+  // repairs gaps under both rules; seat time also makes new ones of the units not mastered by students
+  // who fall behind the pacing guide.
   Arm mastery(pl_school("mastery_based"), false), seat(pl_school("mastery_based_seat_time"), false);
   const long before = seat.total_gaps();
   REQUIRE(mastery.total_gaps() == before);
@@ -144,8 +146,21 @@ TEST_CASE("mastery progression leaves fewer gaps than seat time", "[personalizat
   seat.gain(36);
   INFO("gaps at start " << before << ", after a year under seat time " << seat.total_gaps() << ", under mastery "
                         << mastery.total_gaps());
-  // Targeted time repairs gaps under both rules; seat time also makes new ones of the units not mastered.
-  CHECK(mastery.total_gaps() < 0.9 * seat.total_gaps());
+  CHECK(mastery.total_gaps() < seat.total_gaps());
+
+  // Under this model most students keep ahead of the pacing guide, where the two rules act alike. In
+  // classes whose pacing guide starts half a grade level ahead of them, many fall behind it: seat time
+  // moves them on with gaps, mastery progression holds them at their unit.
+  Arm mastery_behind(pl_school("mastery_based"), false), seat_behind(pl_school("mastery_based_seat_time"), false);
+  mastery_behind.shift_pacing(6);
+  seat_behind.shift_pacing(6);
+  mastery_behind.gain(36);
+  seat_behind.gain(36);
+  INFO("pacing half a grade ahead: gaps after a year under seat time " << seat_behind.total_gaps()
+                                                                       << ", under mastery " << mastery_behind.total_gaps());
+  CHECK(seat_behind.total_gaps() > before);
+  CHECK(mastery_behind.total_gaps() < before);
+  CHECK(mastery_behind.total_gaps() < 0.9 * seat_behind.total_gaps());
 }
 
 TEST_CASE("competency-progression fidelity decides how often students behind the pace are held at their unit",
@@ -420,4 +435,27 @@ TEST_CASE("a scenario whose schools are all traditional runs exactly like its co
   twin.run();
   REQUIRE(run.results().years_completed == 2);
   CHECK(plsim_test::first_differing_row(run.results().assessments, twin.results().assessments) == -1);
+}
+
+TEST_CASE("without Python, a school on a Python-policy model runs on the model's default minutes",
+          "[personalization]") {
+  // The built-in station_rotation and the same model marked python_policy, with no plsim.Policy to set
+  // its minutes (as from C++ or the command line): the engine fills in the default minutes every week,
+  // so both runs are identical bit for bit, over a year transition too.
+  json external = json::parse(builtin_instructional_models_json())["station_rotation"];
+  external["python_policy"] = true;
+  auto doc_on = [&](const std::string& model_name) {
+    return plsim_test::one_school(model_name, 264,
+                                  {{"years", 2}, {"instructional_models", {{"rotation_from_python", external}}}});
+  };
+  const auto builtin = plsim_test::shared_model_of(doc_on("station_rotation"));
+  const auto python = plsim_test::shared_model_of(doc_on("rotation_from_python"));
+  REQUIRE(python->instructional_models[python->model_index("rotation_from_python")].external);
+  Simulation a(builtin, 2), b(python, 2);
+  a.run();
+  b.run();
+  REQUIRE(b.results().years_completed == 2);
+  REQUIRE_FALSE(a.results().assessments.empty());
+  CHECK(plsim_test::first_differing_row(a.results().assessments, b.results().assessments) == -1);
+  CHECK(plsim_test::differing_student_columns(a.state().students, b.state().students) == std::vector<std::string>{});
 }

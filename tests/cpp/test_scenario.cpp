@@ -52,7 +52,7 @@ TEST_CASE("an unknown key names source and path, suggests the close key and list
   REQUIRE(errors.size() == 1);
   CHECK(errors[0] ==
         "district.json: /yeers: unknown key (did you mean \"years\"?); valid keys are name, description, seed, "
-        "years, weeks_per_year, parameters, instructional_models, districts");
+        "years, weeks_per_year, parameters, counterfactual, instructional_models, districts");
 
   json nested = valid_doc();
   nested["districts"][0]["schools"][0]["enrolment"] = 100;
@@ -140,8 +140,9 @@ TEST_CASE("an unknown instructional model lists the known models, custom ones in
   auto errors = check_scenario(doc, "t.json");
   REQUIRE(errors.size() == 1);
   CHECK(errors[0] ==
-        "t.json: /districts/0/schools/0/model: unknown instructional model; known models are station_rotation, "
-        "traditional (got \"flipped\")");
+        "t.json: /districts/0/schools/0/model: unknown instructional model; known models are adaptive_playlist, "
+        "algorithmic_schedule, autonomy_levels, high_dosage_tutoring, mastery_based, platform_mentor, project_based, "
+        "station_rotation, traditional (got \"flipped\")");
 
   doc["instructional_models"] = {{"tutoring_heavy", {{"minutes", {{"tutoring", 60}, {"whole_class", 240}}}}}};
   doc["districts"][0]["schools"][0].erase("model");
@@ -150,7 +151,8 @@ TEST_CASE("an unknown instructional model lists the known models, custom ones in
   REQUIRE(errors.size() == 1);
   CHECK(errors[0] ==
         "t.json: /districts/0/schools/0/models/flipped: unknown instructional model; known models are "
-        "station_rotation, traditional, tutoring_heavy (got \"flipped\")");
+        "adaptive_playlist, algorithmic_schedule, autonomy_levels, high_dosage_tutoring, mastery_based, "
+        "platform_mentor, project_based, station_rotation, traditional, tutoring_heavy (got \"flipped\")");
 }
 
 TEST_CASE("model shares that do not sum to one are rejected", "[scenario]") {
@@ -282,7 +284,17 @@ TEST_CASE("resolving a scenario fills every default", "[scenario]") {
   CHECK(r["weeks_per_year"] == 36);
   CHECK(r["description"] == "");
   CHECK(r["parameters"]["learning"]["learn_rate"] == 0.08);
-  CHECK(r["parameters"]["learning"]["mode_efficiency"]["tutoring"] == 2.5);
+  CHECK(r["parameters"]["learning"]["mode_efficiency"] ==
+        json({{"whole_class", 1.0}, {"small_group", 1.1}, {"adaptive_software", 0.8}, {"collaborative", 0.4},
+              {"tutoring", 1.5}}));
+  CHECK(r["parameters"]["learning"]["gap_repair_share"] == 0.25);
+  CHECK(r["parameters"]["learning"]["gap_repair_ease"] == 1.5);
+  CHECK(r["parameters"]["learning"]["engagement_collaborative_bonus"] == 0.1);
+  CHECK(r["parameters"]["learning"]["school_growth_sd"] == 0.16);
+  CHECK(r["parameters"]["learning"]["absorption_limit"] == 6.0);
+  CHECK(r["parameters"]["learning"]["software_subject_efficiency"] == json({{"math", 1.0}, {"reading", 0.6}}));
+  CHECK(r["parameters"]["personalization"]["implementation_year_fidelity"] == json({0.6, 0.8, 1.0}));
+  CHECK(r["counterfactual"] == "auto");
   CHECK(r["parameters"]["learning"]["grade_pace"]["math"].size() == 13);
   CHECK(r["parameters"]["population"]["school_mean_sd"] == 0.47);
   CHECK(r["parameters"]["assessment"]["weeks"] == json({{"fall", 1}, {"winter", 18}, {"spring", 34}}));
@@ -301,8 +313,18 @@ TEST_CASE("resolving a scenario fills every default", "[scenario]") {
   CHECK(schools[2]["class_size"] == 28);
   CHECK(schools[2]["models"] == json({{"station_rotation", 1.0}}));
   CHECK_FALSE(schools[2].contains("model"));
+  CHECK(schools[0]["implementation_year"] == 3);
+  CHECK(schools[0]["fidelity"] == json({{"learner_profiles", 1.0}, {"learning_paths", 1.0},
+                                        {"competency_progression", 1.0}, {"flexible_environment", 1.0},
+                                        {"sd", 0.0}}));
 
+  // The resolved document carries the nine built-in models of engine/data/instructional_models.json.
   const auto& models = r["instructional_models"];
+  std::vector<std::string> names;
+  for (const auto& [name, m] : models.items()) names.push_back(name);
+  CHECK(names == std::vector<std::string>{"adaptive_playlist", "algorithmic_schedule", "autonomy_levels",
+                                          "high_dosage_tutoring", "mastery_based", "platform_mentor",
+                                          "project_based", "station_rotation", "traditional"});
   REQUIRE(models.contains("traditional"));
   REQUIRE(models.contains("station_rotation"));
   CHECK(models["traditional"]["minutes"]["whole_class"] == 300.0);
@@ -310,6 +332,11 @@ TEST_CASE("resolving a scenario fills every default", "[scenario]") {
   CHECK(models["station_rotation"]["minutes"]["small_group"] == 75.0);
   CHECK(models["station_rotation"]["minutes"]["tutoring"] == 0.0);
   CHECK(models["station_rotation"]["small_groups"] == 4);
+  CHECK(models["traditional"]["asks"] == json({{"learner_profiles", 0.0}, {"learning_paths", 0.0},
+                                               {"competency_progression", 0.0}, {"flexible_environment", 0.0}}));
+  CHECK(models["mastery_based"]["progression"] == "mastery");
+  CHECK(models["mastery_based"]["test_out"] == true);
+  CHECK(models["high_dosage_tutoring"]["minutes"]["tutoring"] == 90.0);
   // The resolved document is itself a valid scenario, and resolving it again changes nothing.
   CHECK(check_scenario(r, "resolved").empty());
   CHECK(resolve_scenario(r, "resolved") == r);
@@ -337,7 +364,12 @@ TEST_CASE("the model carries the scenario's values", "[scenario]") {
   CHECK(m.params.learning.mode_efficiency[int(Mode::small_group)] == 2.0);
   CHECK(m.params.learning.mode_efficiency[int(Mode::whole_class)] == 1.0);
   CHECK(m.pacing_per_week == Approx(12.0 / 40));
-  REQUIRE(m.instructional_models.size() == 3);
+  // The nine built-in models, the scenario's traditional replacing the built-in one, plus mastery_tutoring.
+  REQUIRE(m.instructional_models.size() == 10);
+  for (const char* builtin : {"traditional", "station_rotation", "algorithmic_schedule", "adaptive_playlist",
+                              "mastery_based", "project_based", "platform_mentor", "autonomy_levels",
+                              "high_dosage_tutoring"})
+    CHECK(m.model_index(builtin) >= 0);
   const int traditional = m.model_index("traditional");
   const int tutoring = m.model_index("mastery_tutoring");
   REQUIRE(traditional >= 0);

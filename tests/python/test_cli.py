@@ -41,7 +41,11 @@ def test_run_exits_0_and_prints_a_summary(tiny_cli_run):
     assert "1 years, 36 weeks, 18,720 student-weeks" in lines[2]
     assert any(line.strip().startswith("math") and "national percentile" in line for line in lines)
     assert any(line.strip().startswith("grade  K") for line in lines), "the growth table starts at kindergarten"
-    assert lines[-1].strip() == f"wrote       {out / 'summary.json'}, {out / 'assessments.csv'}"
+    # tiny has a station-rotation school: the counterfactual twin runs and its effects are reported too.
+    assert any(line.strip().startswith("effect      math:") and "against the counterfactual twin" in line
+               for line in lines)
+    assert lines[-1].strip() == \
+        f"wrote       {out / 'summary.json'}, {out / 'assessments.csv'}, {out / 'effects.csv'}"
 
 
 def test_run_writes_a_summary_json_describing_the_run(tiny_cli_run):
@@ -66,6 +70,20 @@ def test_run_writes_the_assessments_of_the_api_run_to_csv(tiny_cli_run):
     for column in ("season", "subject"):
         assert (csv[column].to_numpy() == api[column].astype(str).to_numpy()).all(), column
     for column in ("mean_rit", "mean_percentile", "mean_sd"):
+        assert (csv[column] - api[column]).abs().max() <= 1e-6, f"{column} is written with 6 decimals"
+
+
+def test_run_writes_the_effects_against_the_counterfactual_twin_to_csv(tiny_cli_run):
+    _, out = tiny_cli_run
+    csv = pd.read_csv(out / "effects.csv")
+    api = plsim.Sim(TINY_PATH, threads=1, seed=3).run().effects
+    assert list(csv.columns) == list(api.columns)
+    assert len(csv) == len(api) > 0
+    for column in ("year", "grade", "school_id", "n"):
+        assert (csv[column].to_numpy() == api[column].to_numpy()).all(), column
+    for column in ("subject", "model"):
+        assert (csv[column].to_numpy() == api[column].astype(str).to_numpy()).all(), column
+    for column in ("effect_rit", "effect_sd", "measured_effect_rit"):
         assert (csv[column] - api[column]).abs().max() <= 1e-6, f"{column} is written with 6 decimals"
 
 

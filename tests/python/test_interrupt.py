@@ -133,7 +133,7 @@ def test_an_exception_in_a_progress_callback_propagates_with_its_type_and_messag
 
 
 def test_an_exception_in_the_callback_of_the_last_week_leaves_a_finished_run(tiny_scenario):
-    sim = plsim.Sim(tiny_scenario, threads=1)
+    sim = plsim.Sim(tiny_scenario, threads=1, counterfactual=False)
     with pytest.raises(RuntimeError, match="last week"):
         sim.run(progress=stop_at(36, RuntimeError("last week")))
     assert sim.finished
@@ -141,3 +141,33 @@ def test_an_exception_in_the_callback_of_the_last_week_leaves_a_finished_run(tin
     calls = []
     sim.run(progress=lambda done, total: calls.append(done))
     assert calls == []
+
+
+def test_with_the_twin_an_exception_in_the_policy_arms_last_week_leaves_the_twin_to_run_and_run_finishes_both(
+        tiny_scenario):
+    """Without hooks the policy arm runs to its end, then the twin: progress counts 1..36 for the
+    policy arm and 37..72 for the twin."""
+    sim = plsim.Sim(tiny_scenario, threads=1)
+    assert sim.has_counterfactual
+    with pytest.raises(RuntimeError, match="policy arm done"):
+        sim.run(progress=stop_at(36, RuntimeError("policy arm done")))
+    assert not sim.finished
+    assert sim.counts["weeks_simulated"] == 36 and sim.counts["cancelled"] is False
+    assert sim.counterfactual_assessments.empty, "the twin has not started"
+    calls = []
+    sim.run(progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(week, 72) for week in range(37, 73)]
+    assert sim.finished
+    reference = plsim.Sim(tiny_scenario, threads=1).run()
+    pd.testing.assert_frame_equal(sim.assessments, reference.assessments, check_exact=True)
+    pd.testing.assert_frame_equal(sim.effects, reference.effects, check_exact=True)
+
+    # An exception in the callback of the twin's last week leaves a finished run.
+    both = plsim.Sim(tiny_scenario, threads=1)
+    with pytest.raises(RuntimeError, match="last week"):
+        both.run(progress=stop_at(72, RuntimeError("last week")))
+    assert both.finished
+    calls = []
+    both.run(progress=lambda done, total: calls.append(done))
+    assert calls == []
+    pd.testing.assert_frame_equal(both.effects, reference.effects, check_exact=True)

@@ -89,12 +89,27 @@ def test_station_rotation_and_traditional_instruction_give_different_results(tra
     assert not np.allclose(ta[~fall]["mean_rit"], ra[~fall]["mean_rit"])
 
 
-def test_station_rotation_raises_growth_over_traditional_instruction(traditional_and_rotation):
-    _, trad = traditional_and_rotation["traditional"]
-    _, rot = traditional_and_rotation["station_rotation"]
-    g_trad = plsim.growth_by_grade(trad.assessments).set_index(["subject", "grade"])["growth"]
-    g_rot = plsim.growth_by_grade(rot.assessments).set_index(["subject", "grade"])["growth"]
-    assert (g_rot > g_trad).all(), f"rotation minus traditional growth (RIT): {(g_rot - g_trad).round(2).to_dict()}"
+def test_station_rotation_gains_most_for_students_far_from_their_class_where_whole_class_time_misses_them(
+        traditional_and_rotation):
+    """Small groups and software teach near each student's frontier, whole-class time the class's pacing
+    unit (docs/model.md): against the counterfactual twin, station rotation helps students more than a
+    third of a grade level (4 units) from their class's median more than those near it, in every grade
+    and subject. The model promises no direction for every grade (its effects are small), but a positive
+    average at full fidelity (docs/model.md, "Known limitations")."""
+    start, rot = traditional_and_rotation["station_rotation"]
+    assert rot.has_counterfactual and rot.scenario.years == 1, "one year: the students of the start are the end's"
+    by_id = pd.DataFrame({k: start[k] for k in ("id", "classroom", "grade", "math_frontier", "reading_frontier")})
+    by_id = by_id.set_index("id")
+    for subject in ("math", "reading"):
+        effect = rot.student_effects(subject).set_index("id")["effect_rit"]
+        frontier = by_id[f"{subject}_frontier"]
+        distance = (frontier - frontier.groupby(by_id["classroom"]).transform("median")).abs()
+        far = (distance > 4).reindex(effect.index)
+        mean = effect.groupby([by_id["grade"].reindex(effect.index), far]).mean().unstack()
+        assert (mean[True] > mean[False]).all(), \
+            f"{subject}: mean true effect (RIT) by grade of students near (False) and far from (True) " \
+            f"their class's median: {mean.round(2).to_dict()}"
+        assert effect.mean() > 0, f"{subject}: mean true effect {effect.mean():+.2f} RIT"
 
 
 def test_station_rotation_repairs_gaps_that_traditional_instruction_leaves(traditional_and_rotation):
@@ -104,15 +119,44 @@ def test_station_rotation_repairs_gaps_that_traditional_instruction_leaves(tradi
         assert rot.students[f"{subject}_gaps"].mean() < trad.students[f"{subject}_gaps"].mean(), subject
 
 
-def test_collaborative_time_raises_engagement_to_its_documented_target(traditional_and_rotation):
-    """Engagement moves toward engagement_baseline (0.7) + engagement_collaborative_bonus x collaborative
-    share: station rotation spends 75 of 300 minutes collaborating."""
-    resolved = plsim.load_scenario(elementary_district()).resolved["parameters"]["learning"]
-    target = resolved["engagement_baseline"] + resolved["engagement_collaborative_bonus"] * 75 / 300
-    _, trad = traditional_and_rotation["traditional"]
-    _, rot = traditional_and_rotation["station_rotation"]
-    assert trad.students["engagement"].mean() == pytest.approx(resolved["engagement_baseline"], abs=1e-3)
-    assert rot.students["engagement"].mean() == pytest.approx(target, abs=1e-3)
+def test_collaborative_time_raises_engagement_to_its_documented_target():
+    """Engagement moves toward engagement_baseline + engagement_collaborative_bonus x collaborative share
+    + engagement_contact x teacher-contact share - engagement_mismatch x (1 - match) (docs/model.md; no
+    choice, check-ins or open space here). Without the mismatch term the target is fixed: station rotation
+    spends 75 of 300 minutes collaborating and 75 in teacher-led small groups, traditional teaching
+    neither, so after 36 weeks at engagement_rate 0.2 every student is at his model's target."""
+    def doc(model: str) -> dict:
+        d = elementary_district(model=model)
+        d["parameters"] = {"personalization": {"engagement_mismatch": 0.0}}
+        return d
+
+    resolved = plsim.load_scenario(doc("station_rotation")).resolved["parameters"]
+    learning, personalization = resolved["learning"], resolved["personalization"]
+    baseline = learning["engagement_baseline"]
+    target = (baseline + learning["engagement_collaborative_bonus"] * 75 / 300
+              + personalization["engagement_contact"] * 75 / 300)
+    assert target > baseline
+    trad = plsim.Sim(doc("traditional"), threads=2).run()
+    rot = plsim.Sim(doc("station_rotation"), threads=2, counterfactual=False).run()
+    assert trad.students["engagement"] == pytest.approx(np.full(len(trad.students["id"]), baseline), abs=1e-6)
+    assert rot.students["engagement"] == pytest.approx(np.full(len(rot.students["id"]), target), abs=1e-4)
+
+
+def test_under_traditional_teaching_students_far_from_the_pace_settle_below_the_engagement_baseline(
+        traditional_and_rotation):
+    """With the default engagement_mismatch, whole-class time at the class's pace misses students far
+    from it: their engagement target lies below the baseline, the more so the farther they are."""
+    start, trad = traditional_and_rotation["traditional"]
+    baseline = plsim.load_scenario(elementary_district()).resolved["parameters"]["learning"]["engagement_baseline"]
+    engagement = pd.Series(trad.students["engagement"], index=trad.students["id"])
+    assert (engagement <= baseline + 1e-6).all(), "nothing in traditional teaching raises engagement"
+    assert engagement.mean() < baseline - 0.05, f"mean engagement {engagement.mean():.3f}, baseline {baseline}"
+    st = pd.DataFrame({k: start[k] for k in ("id", "classroom", "math_frontier", "reading_frontier")}).set_index("id")
+    distance = sum((st[f"{s}_frontier"] - st[f"{s}_frontier"].groupby(st["classroom"]).transform("median")).abs()
+                   for s in ("math", "reading"))
+    near, far = engagement[distance.reindex(engagement.index) <= 4], engagement[distance.reindex(engagement.index) > 16]
+    assert len(near) > 100 and len(far) > 100
+    assert far.mean() < near.mean(), f"mean engagement near the class median {near.mean():.3f}, far {far.mean():.3f}"
 
 
 def test_mastery_progression_leaves_fewer_gaps_than_seat_time(traditional_and_rotation):

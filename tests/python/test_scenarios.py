@@ -15,7 +15,13 @@ from conftest import INVALID_PATH, NOT_JSON_PATH, REPO, TINY_PATH, tiny_document
 #: The scenario files committed to the repository (the installed package ships copies of them).
 REPO_SCENARIOS = sorted(p for p in (REPO / "scenarios").glob("*.json") if not p.name.endswith(".schema.json"))
 
-TOP_LEVEL_KEYS = "name, description, seed, years, weeks_per_year, parameters, instructional_models, districts"
+TOP_LEVEL_KEYS = ("name, description, seed, years, weeks_per_year, parameters, counterfactual, instructional_models, "
+                  "districts")
+SCHOOL_GROUP_KEYS = ("level, type, count, enrollment, grades, class_size, frl_share, achievement_shift_sd, model, models, "
+                     "fidelity, implementation_year")
+#: The instructional models of engine/data/instructional_models.json, in the (sorted) order errors list them.
+BUILT_IN_MODELS = ("adaptive_playlist", "algorithmic_schedule", "autonomy_levels", "high_dosage_tutoring",
+                   "mastery_based", "platform_mentor", "project_based", "station_rotation", "traditional")
 
 
 # --- loading ---------------------------------------------------------------------------------------
@@ -44,13 +50,19 @@ def test_load_scenario_accepts_a_dict_and_fills_every_default(tiny_doc):
     assert s.name == "tiny"
     assert r["weeks_per_year"] == 36
     assert r["parameters"]["assessment"]["weeks"] == {"fall": 1, "winter": 18, "spring": 34}
-    assert set(r["instructional_models"]) == {"traditional", "station_rotation"}
+    assert r["counterfactual"] == "auto"
+    assert set(r["instructional_models"]) == set(BUILT_IN_MODELS), "the built-in models, none added"
+    assert r["instructional_models"]["traditional"]["minutes"]["whole_class"] == 300
+    assert set(r["instructional_models"]["traditional"]["asks"].values()) == {0.0}, "traditional asks nothing"
     elementary, middle, high = r["districts"][0]["schools"]
     assert (elementary["grades"], middle["grades"], high["grades"]) == ([0, 5], [6, 8], [9, 12])
     assert (elementary["class_size"], middle["class_size"], high["class_size"]) == (22, 26, 28)
     assert elementary["models"] == {"station_rotation": 0.5, "traditional": 0.5}
     assert middle["models"] == {"traditional": 1.0}, "a group without model or models is traditional"
     assert "model" not in high
+    assert elementary["implementation_year"] == 3
+    assert elementary["fidelity"] == {"learner_profiles": 1.0, "learning_paths": 1.0, "competency_progression": 1.0,
+                                      "flexible_environment": 1.0, "sd": 0.0}
 
 
 def test_schema_defaults_are_the_values_a_scenario_resolves_to(tiny_doc):
@@ -142,7 +154,7 @@ def test_scenario_error_is_a_value_error_whose_errors_list_every_problem_with_so
     expected = [
         f'{source}: /districts/0/schools/0/level: must be one of elementary, middle, high (got "kindergarten")',
         f'{source}: /districts/0/schools/1/enrolment: unknown key (did you mean "enrollment"?); valid keys are '
-        "level, type, count, enrollment, grades, class_size, frl_share, achievement_shift_sd, model, models",
+        f"{SCHOOL_GROUP_KEYS}",
         f"{source}: /districts/0/schools/1/enrollment: required key is missing (students per school)",
         f"{source}: /districts/0/schools/2/frl_share/mean: must be between 0 and 1 (got 1.5)",
         f"{source}: /seed: must be between 0 and 9007199254740991 (got -4)",
@@ -200,7 +212,7 @@ def test_checks_across_fields_report_every_inconsistency(tiny_doc):
     schools[1]["model"] = "flipped"
     schools[2]["grades"] = [9, 3]
     tiny_doc["parameters"] = {"assessment": {"weeks": {"fall": 20, "winter": 18}}}
-    known = "known models are station_rotation, traditional"
+    known = f"known models are {', '.join(BUILT_IN_MODELS)}"
     assert sorted(plsim.check_scenario(tiny_doc)) == sorted([
         'tiny: /parameters/assessment/weeks: fall, winter and spring must come in that order '
         '(got {"fall":20,"spring":34,"winter":18})',
