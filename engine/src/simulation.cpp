@@ -15,13 +15,15 @@ namespace plsim {
 namespace {
 int resolve_threads(int threads) { return threads > 0 ? threads : tbb::info::default_concurrency(); }
 
-// Schools on Python policies read their students' minutes from state.external_minutes: size it for
-// this week's students and fill in each model's default minutes, which a registered plsim.Policy
-// then overwrites (without one, as from the command line, the defaults are used).
+// Schools on Python policies read their students' minutes from state.external_minutes. At the start
+// of each year (new students, new order) it is sized and filled with each model's default minutes,
+// which a registered plsim.Policy then overwrites week by week (without one, as from the command
+// line, the defaults are used).
 void prepare_external_minutes(const Model& m, State& state) {
   bool any = false;
   for (const InstructionalModel& im : m.instructional_models) any = any || im.external;
   if (!any) return;
+  if (state.week != 0 && state.external_minutes.size() == state.students.size() * n_modes) return;
   const std::size_t wanted = state.students.id.capacity() * n_modes;
   if (state.external_minutes.capacity() < wanted) state.external_minutes.reserve(wanted);
   state.external_minutes.assign(state.students.size() * n_modes, 0.0);

@@ -15,19 +15,54 @@ MODES = ("whole_class", "small_group", "adaptive_software", "collaborative", "tu
 ELEMENTS = ("learner_profiles", "learning_paths", "competency_progression", "flexible_environment")
 
 
+class YearView:
+    """What hooks share within one school year of one arm: the schools table, the student views, and
+    each model's students as contiguous ranges (students are sorted by school). Built once a year, so
+    a weekly hook costs no set-up."""
+
+    def __init__(self, core, schools):
+        self.year = core.year
+        self.schools = schools
+        self.students: Mapping[str, np.ndarray] = core.students
+        counts = schools["students"].to_numpy()
+        self._ends = np.cumsum(counts)
+        self._begins = self._ends - counts
+        self._models = schools["model"].astype(str).to_numpy()
+        self._ranges: dict = {}
+        self._masks: dict = {}
+        self.rows_written: dict = {}  # policy name -> the one row of minutes it last wrote this year
+
+    def ranges(self, model: str) -> list:
+        """[(begin, end)] of the students of each school on `model`."""
+        if model not in self._ranges:
+            on = self._models == model
+            self._ranges[model] = [(int(b), int(e)) for b, e in zip(self._begins[on], self._ends[on]) if e > b]
+        return self._ranges[model]
+
+    def mask(self, model: str) -> np.ndarray:
+        if model not in self._masks:
+            mask = np.zeros(len(self.students["id"]), dtype=bool)
+            for b, e in self.ranges(model):
+                mask[b:e] = True
+            mask.flags.writeable = False
+            self._masks[model] = mask
+        return self._masks[model]
+
+
 class HookContext:
     """What a hook sees: the week, read-only views of the students, per-school data, named random
     streams and, for processes, writable views of the columns a mechanism may change."""
 
-    def __init__(self, core, *, arm: str, hook_name: str, schools, model_names, week: Optional[int] = None):
+    def __init__(self, core, view: YearView, *, arm: str, hook_name: str, week: Optional[int] = None,
+                 policy: Optional[str] = None):
         self._core = core
+        self._view = view
+        self._policy = policy
         self.arm = arm
         self._hook_name = hook_name
-        self._schools = schools
-        self._model_names = model_names
         self.year = core.year
         self.week = core.week if week is None else week  # 0-based: the week about to run, or just run
-        self.students: Mapping[str, np.ndarray] = core.students
+        self.students: Mapping[str, np.ndarray] = view.students
 
     @property
     def n_students(self) -> int:
@@ -36,13 +71,18 @@ class HookContext:
     @property
     def schools(self):
         """Per-school DataFrame (index school_id): district, level, type, model, FRL share, fidelities."""
-        return self._schools
+        return self._view.schools
+
+    @property
+    def mask(self) -> np.ndarray:
+        """For a policy: boolean mask of the students of the schools on this policy."""
+        if self._policy is None:
+            raise AttributeError("mask: only policies have one; use students_of_model(model)")
+        return self._view.mask(self._policy)
 
     def students_of_model(self, model: str) -> np.ndarray:
-        """Boolean mask of the students whose school runs `model`."""
-        codes = self._schools["model"].cat.categories.get_loc(model)
-        per_school = (self._schools["model"].cat.codes.to_numpy() == codes)
-        return per_school[self.students["school"]]
+        """Boolean mask (read-only) of the students whose school runs `model`."""
+        return self._view.mask(model)
 
     def random(self, name: str) -> np.ndarray:
         """One uniform (0, 1) per student from the stream `hook name/name` for this week."""
@@ -121,20 +161,25 @@ def hook_name(hook: Any) -> str:
 
 
 def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndarray) -> None:
-    """Calls the policy's hook and stores its answer in the engine's minutes buffer."""
+    """Calls the policy's hook and stores its answer in the engine's minutes buffer, school by school."""
     ctx.minutes = minutes_view
-    mask = ctx.students_of_model(policy.name)
-    ctx.mask = mask
     result = policy.minutes(ctx)
     if result is None:
+        ctx._view.rows_written.pop(policy.name, None)  # written in place: the buffer may differ now
         return
     result = np.asarray(result, dtype=np.float64)
+    name = type(policy).__name__
+    if result.shape not in ((len(MODES),), minutes_view.shape):
+        raise ValueError(f"{name}.minutes: expected shape ({len(MODES)},) or {minutes_view.shape} (got {result.shape})")
     if not np.all(np.isfinite(result)) or np.any(result < 0):
-        raise ValueError(f"{type(policy).__name__}.minutes: minutes must be finite and non-negative")
-    if result.shape == (len(MODES),):
-        minutes_view[mask] = result
-    elif result.shape == minutes_view.shape:
-        minutes_view[mask] = result[mask]
+        raise ValueError(f"{name}.minutes: minutes must be finite and non-negative")
+    per_student = result.ndim == 2
+    written = ctx._view.rows_written
+    if not per_student and policy.name in written and np.array_equal(written[policy.name], result):
+        return  # the buffer still holds exactly these minutes (it is refilled only at a new year)
+    for b, e in ctx._view.ranges(policy.name):
+        minutes_view[b:e] = result[b:e] if per_student else result
+    if per_student:
+        written.pop(policy.name, None)
     else:
-        raise ValueError(f"{type(policy).__name__}.minutes: expected shape ({len(MODES)},) or "
-                         f"{minutes_view.shape} (got {result.shape})")
+        written[policy.name] = result.copy()

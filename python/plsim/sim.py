@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from .extend import HookContext, Policy, Process, apply_policy_minutes, hook_name
+from .extend import HookContext, Policy, Process, YearView, apply_policy_minutes, hook_name
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects
 from .scenarios import Scenario, ScenarioLike, load_scenario, read_document, to_json
 
@@ -63,7 +63,7 @@ class Sim:
             mode = self._core.counterfactual_mode
             counterfactual = mode == "always" or (mode == "auto" and self._core.has_personalization)
         self._twin = self._core.counterfactual() if counterfactual else None
-        self._schools_cache: dict = {}
+        self._year_views: dict = {}
         self._stages: deque = deque()
         self._check_policies()
 
@@ -164,13 +164,11 @@ class Sim:
         self._call(process, method, ctx, lambda: getattr(process, method)(ctx))
 
     def _context(self, core, arm: str, hook, week: Optional[int] = None) -> HookContext:
-        key = (arm, core.year)
-        if key not in self._schools_cache:
-            self._schools_cache = {k: v for k, v in self._schools_cache.items() if k[0] != arm}
-            self._schools_cache[key] = _schools_frame(core)
-        schools = self._schools_cache[key]
-        return HookContext(core, arm=arm, hook_name=hook_name(hook), schools=schools,
-                           model_names=list(schools["model"].cat.categories), week=week)
+        view = self._year_views.get(arm)
+        if view is None or view.year != core.year:
+            view = self._year_views[arm] = YearView(core, _schools_frame(core))
+        return HookContext(core, view, arm=arm, hook_name=hook_name(hook), week=week,
+                           policy=hook.name if isinstance(hook, Policy) else None)
 
     @staticmethod
     def _call(hook, method: str, ctx: HookContext, fn) -> None:
