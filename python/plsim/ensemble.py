@@ -5,7 +5,7 @@ Runs go one after another in this process (each run uses every core), or on a Da
 """
 from __future__ import annotations
 
-from typing import Iterable, Optional
+from typing import Iterable
 
 import numpy as np
 import pandas as pd

@@ -1,9 +1,9 @@
 """A simulation run: the engine's Sim behind a keyword-only, DataFrame-returning interface."""
 from __future__ import annotations
 
-from types import MappingProxyType
 from collections import deque
 from functools import partial
+from types import MappingProxyType
 from typing import Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
