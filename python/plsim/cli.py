@@ -19,7 +19,8 @@ def _print_summary(summary: dict, sim: Sim) -> None:
     print(f"  population  {c['students']:,} students, {c['teachers']:,} teachers, {c['classrooms']:,} classrooms, "
           f"{c['schools']:,} schools, {c['districts']:,} districts")
     rate = summary["student_weeks_per_second"]
-    print(f"  simulated   {summary['years']} years, {summary['weeks_simulated']} weeks, "
+    years = summary["years"]
+    print(f"  simulated   {years} year{'s' if years != 1 else ''}, {summary['weeks_simulated']} weeks, "
           f"{summary['student_weeks']:,} student-weeks in {summary['seconds']:.2f} s"
           + (f" ({rate / 1e6:.1f} M student-weeks/s)" if rate else ""))
     for subject, h in summary["headline"].items():
