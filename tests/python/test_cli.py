@@ -38,7 +38,7 @@ def test_run_exits_0_and_prints_a_summary(tiny_cli_run):
     lines = done.stdout.splitlines()
     assert lines[0] == f"plsim {plsim.__version__}: scenario tiny (seed 3, 1 threads)"
     assert "520 students, 26 teachers, 26 classrooms, 4 schools, 1 districts" in lines[1]
-    assert "1 years, 36 weeks, 18,720 student-weeks" in lines[2]
+    assert "1 year, 36 weeks, 18,720 student-weeks" in lines[2]
     assert any(line.strip().startswith("math") and "national percentile" in line for line in lines)
     assert any(line.strip().startswith("grade  K") for line in lines), "the growth table starts at kindergarten"
     # tiny has a station-rotation school: the counterfactual twin runs and its effects are reported too.
