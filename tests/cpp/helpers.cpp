@@ -131,4 +131,9 @@ long first_differing_row(const std::vector<plsim::AssessmentRow>& a, const std::
   return a.size() == b.size() ? -1 : static_cast<long>(n);
 }
 
+Arm::Arm(const json& doc, bool levelled)
+    : model(model_of(doc)), state(plsim::build_population(model)), learning(model) {
+  if (levelled) level_classes(model, state);
+}
+
 }  // namespace plsim_test

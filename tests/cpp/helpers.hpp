@@ -41,6 +41,18 @@ double mean_gain(const plsim::LearningProcess& learning, plsim::State& state, in
 // P(known) at the prior: removes mismatch and gaps so a single mechanism can be varied.
 void level_classes(const plsim::Model& model, plsim::State& state);
 
+// One arm of a comparison: a model, its population (levelled unless asked otherwise) and the
+// learning process over it. Test files extend it with the measures they need.
+struct Arm {
+  plsim::Model model;
+  plsim::State state;
+  plsim::LearningProcess learning;
+
+  explicit Arm(const json& doc, bool levelled = true);
+  Arm(const Arm&) = delete;
+  double gain(int weeks) { return mean_gain(learning, state, weeks); }
+};
+
 template <class T>
 bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
   return a.size() == b.size() && (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);

@@ -34,18 +34,10 @@ json school_on(const std::string& model_name, const json& learning = json::objec
 }
 
 // One arm: a model, its population and the learning process over it.
-struct Arm {
-  Model model;
-  State state;
-  LearningProcess learning;
+struct Arm : plsim_test::Arm {
+  using plsim_test::Arm::Arm;
 
-  explicit Arm(const json& doc, bool levelled = true)
-      : model(plsim_test::model_of(doc)), state(build_population(model)), learning(model) {
-    if (levelled) plsim_test::level_classes(model, state);
-  }
-  Arm(const Arm&) = delete;
-
-  double gain(int n = weeks) { return plsim_test::mean_gain(learning, state, n); }
+  double gain(int n = weeks) { return plsim_test::Arm::gain(n); }
   void for_each_student(const std::function<void(std::size_t)>& f) {
     for (std::size_t i = 0; i < state.students.size(); ++i) f(i);
   }

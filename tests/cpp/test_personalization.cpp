@@ -80,19 +80,11 @@ json with(json parameters, const std::string& group, const std::string& key, dou
   return parameters;
 }
 
-struct Arm {
-  Model model;
-  State state;
-  LearningProcess learning;
-
-  explicit Arm(const json& doc, bool levelled = true)
-      : model(plsim_test::model_of(doc)), state(build_population(model)), learning(model) {
-    if (levelled) plsim_test::level_classes(model, state);
-  }
-  Arm(const Arm&) = delete;
+struct Arm : plsim_test::Arm {
+  using plsim_test::Arm::Arm;
 
   std::size_t size() const { return state.students.size(); }
-  double gain(int n = weeks) { return plsim_test::mean_gain(learning, state, n); }
+  double gain(int n = weeks) { return plsim_test::Arm::gain(n); }
   // Mean gains of mastered position over `n` weeks of the students for which `pick` is true, and of the others.
   std::pair<double, double> split_gain(const std::function<bool(std::size_t)>& pick, int n = weeks) {
     const auto before0 = plsim_test::positions(state, 0), before1 = plsim_test::positions(state, 1);
