@@ -33,18 +33,15 @@ class CMakeBuild(build_ext):
 
 
 class BuildPyWithData(build_py):
-    """Ships the scenarios and the norms table inside the package."""
+    """Ships the scenarios inside the package."""
 
     def run(self) -> None:
         super().run()
         package = Path(self.build_lib) / "plsim"
         scenarios = package / "_scenarios"
-        data = package / "_data"
         scenarios.mkdir(parents=True, exist_ok=True)
-        data.mkdir(parents=True, exist_ok=True)
         for path in (ROOT / "scenarios").glob("*.json"):
             shutil.copy2(path, scenarios / path.name)
-        shutil.copy2(ROOT / "engine" / "data" / "norms_map2020.json", data / "norms_map2020.json")
 
 
 setup(

@@ -3,6 +3,7 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include "plsim/norms.hpp"
 #include "plsim/scenario.hpp"
 
 namespace py = pybind11;
@@ -36,6 +37,9 @@ void bind_scenario(py::module_& m) {
   m.def(
       "read_scenario_file", [](const std::string& path) { return plsim::read_scenario_file(path).dump(); },
       py::arg("path"), "Reads a scenario file as JSON text; raises ScenarioError naming the file.");
+  m.def(
+      "norms_json", [] { return std::string(plsim::embedded_norms_json()); },
+      "The national norms table compiled into the engine, as JSON text.");
   m.def(
       "scenario_schema", [] { return plsim::scenario_schema().dump(2); },
       "JSON Schema of scenario files, generated from the loader's specification.");

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from . import _core
 
 SUBJECTS = ("math", "reading")
 SEASONS = ("fall", "winter", "spring")
@@ -25,11 +26,8 @@ def assessment_frame(columns: dict) -> pd.DataFrame:
 
 @lru_cache(maxsize=1)
 def _norms() -> dict:
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_data" / "norms_map2020.json", here.parent.parent / "engine" / "data" / "norms_map2020.json"):
-        if candidate.exists():
-            return json.loads(candidate.read_text())
-    raise FileNotFoundError("norms_map2020.json is missing from the plsim installation")
+    """The norms table the engine was built with (one copy, compiled into the engine)."""
+    return json.loads(_core.norms_json())
 
 
 def norms_growth() -> pd.DataFrame:
