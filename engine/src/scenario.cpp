@@ -305,6 +305,13 @@ json builtin_models() {
   return models;
 }
 
+// The built-in models with the scenario's own added or replacing them, by name.
+json known_models(const json& scenario_models) {
+  json models = builtin_models();
+  for (const auto& [name, m] : scenario_models.items()) models[name] = m;
+  return models;
+}
+
 std::array<int, 2> default_grades(Level level) {
   switch (level) {
     case Level::elementary: return {0, 5};
@@ -326,9 +333,8 @@ int default_class_size(Level level) {
 // Checks that need more than one value at a time; `doc` has defaults filled.
 std::vector<std::string> check_meaning(const json& doc) {
   std::vector<std::string> errors;
-  json models = builtin_models();
+  const json models = known_models(doc.at("instructional_models"));
   for (const auto& [name, m] : doc.at("instructional_models").items()) {
-    models[name] = m;
     double total = 0;
     for (const auto& [mode, minutes] : m.at("minutes").items()) total += minutes.get<double>();
     if (total <= 0)
@@ -564,9 +570,8 @@ json resolve_scenario(const json& doc, const std::string& source) {
   auto errors = check_scenario(doc, source);
   if (!errors.empty()) throw ScenarioError(errors);
   json filled = fill_defaults(doc, scenario_spec());
-  json models = builtin_models();
-  for (const auto& [name, m] : filled["instructional_models"].items()) models[name] = m;
-  filled["instructional_models"] = fill_defaults(models, property_spec(scenario_spec(), "instructional_models"));
+  filled["instructional_models"] =
+      fill_defaults(known_models(filled["instructional_models"]), property_spec(scenario_spec(), "instructional_models"));
   for (auto& district : filled["districts"]) {
     for (auto& group : district["schools"]) {
       const Level level = static_cast<Level>(index_of(level_names, group["level"].get<std::string>()));
