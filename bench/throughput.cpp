@@ -27,7 +27,7 @@
 #include <tbb/info.h>
 #include <tbb/task_arena.h>
 
-#include "plsim/scenario.hpp"
+#include "plsim/scenario/scenario.hpp"
 #include "plsim/simulation.hpp"
 
 extern char** environ;

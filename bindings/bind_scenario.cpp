@@ -3,8 +3,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "plsim/norms.hpp"
-#include "plsim/scenario.hpp"
+#include "plsim/measure/norms.hpp"
+#include "plsim/scenario/scenario.hpp"
 
 namespace py = pybind11;
 

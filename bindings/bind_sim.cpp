@@ -7,9 +7,9 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
-#include "plsim/population.hpp"
+#include "plsim/modules/population.hpp"
 #include "plsim/rng.hpp"
-#include "plsim/scenario.hpp"
+#include "plsim/scenario/scenario.hpp"
 #include "plsim/simulation.hpp"
 
 namespace py = pybind11;
@@ -80,6 +80,24 @@ void run(PySim& self, const py::object& progress, bool one_week) {
 }  // namespace
 
 void bind_sim(py::module_& m) {
+  m.def(
+      "schedule",
+      [] {
+        py::list out;
+        for (const plsim::Stage& stage : plsim::schedule()) {
+          py::dict d;
+          d["stage"] = stage.name;
+          d["phase"] = plsim::phase_names[static_cast<int>(stage.phase)];
+          d["kind"] = stage.is_hook() ? "python hook" : "engine";
+          d["reads"] = stage.reads;
+          d["writes"] = stage.writes;
+          d["doc"] = stage.doc;
+          out.append(d);
+        }
+        return out;
+      },
+      "The stages of a year and of a week, in the order they run.");
+
   py::class_<PySim>(m, "Sim")
       .def(py::init([](const std::string& text, const std::string& source, int threads,
                        std::optional<std::uint64_t> seed) {
@@ -94,18 +112,22 @@ void bind_sim(py::module_& m) {
            "Runs to the end; progress(weeks_done, weeks_total) is called between weeks.")
       .def("step", [](PySim& self) { run(self, py::none(), true); return !self.sim->finished(); },
            "Runs one week; returns False when the run is finished.")
-      .def("begin_week",
+      .def("run_to_hook",
            [](PySim& self) {
              py::gil_scoped_release release;
-             self.sim->begin_week();
+             return self.sim->run_to_hook();
            },
-           "First half of a week: year transition when due, then the week's assessments.")
-      .def("finish_week",
-           [](PySim& self) {
-             py::gil_scoped_release release;
-             self.sim->finish_week();
-           },
-           "Second half of a week: learning.")
+           "Runs engine stages up to the next due hook stage (its index is returned; it is not run) or to "
+           "the end of the week (-1).")
+      .def("complete_hook", [](PySim& self) { self.sim->complete_hook(); },
+           "Moves the run past the hook stage it stands at, once its Python hooks have run.")
+      .def_property_readonly("stage_times",
+                             [](const PySim& self) {
+                               py::list out;
+                               for (const auto& t : self.sim->stage_times())
+                                 out.append(py::make_tuple(t.calls, t.cpu_seconds, t.wall_seconds));
+                               return out;
+                             })
       .def("counterfactual",
            [](const PySim& self) {
              auto twin = plsim::counterfactual_of(self.sim->model());
@@ -118,9 +140,9 @@ void bind_sim(py::module_& m) {
       .def_property_readonly("counterfactual_mode", [](const PySim& self) { return self.sim->model().counterfactual; })
       .def_property_readonly("weeks_per_year", [](const PySim& self) { return self.sim->model().weeks_per_year; })
       .def_property_readonly(
-          "external_minutes",
+          "python_policy_minutes",
           [](py::object owner) {
-            auto& v = owner.cast<PySim&>().sim->state().external_minutes;
+            auto& v = owner.cast<PySim&>().sim->state().python_policy_minutes;
             const auto n = static_cast<py::ssize_t>(v.size() / plsim::n_modes);
             return py::array(py::dtype::of<double>(), {n, static_cast<py::ssize_t>(plsim::n_modes)},
                              {static_cast<py::ssize_t>(plsim::n_modes * sizeof(double)),

@@ -1,39 +1,21 @@
 #include "plsim/simulation.hpp"
 
-#include <algorithm>
 #include <chrono>
-#include <memory>
+#include <ctime>
 
 #include <tbb/info.h>
 
-#include "plsim/assessment.hpp"
-#include "plsim/population.hpp"
-#include "plsim/summer.hpp"
+#include "plsim/modules/population.hpp"
 
 namespace plsim {
 
 namespace {
 int resolve_threads(int threads) { return threads > 0 ? threads : tbb::info::default_concurrency(); }
 
-// Schools on Python policies read their students' minutes from state.external_minutes. At the start
-// of each year (new students, new order) it is sized and filled with each model's default minutes,
-// which a registered plsim.Policy then overwrites week by week (without one, as from the command
-// line, the defaults are used).
-void prepare_external_minutes(const Model& m, State& state) {
-  bool any = false;
-  for (const InstructionalModel& im : m.instructional_models) any = any || im.external;
-  if (!any) return;
-  if (state.week != 0 && state.external_minutes.size() == state.students.size() * n_modes) return;
-  const std::size_t wanted = state.students.id.capacity() * n_modes;
-  if (state.external_minutes.capacity() < wanted) state.external_minutes.reserve(wanted);
-  state.external_minutes.assign(state.students.size() * n_modes, 0.0);
-  const SchoolColumns& sc = state.schools;
-  for (std::size_t k = 0; k < sc.size(); ++k) {
-    const InstructionalModel& im = m.instructional_models[sc.model[k]];
-    if (!im.external) continue;
-    for (std::uint32_t i = sc.begin[k]; i < sc.end[k]; ++i)
-      std::copy(im.minutes.begin(), im.minutes.end(), state.external_minutes.begin() + std::size_t(i) * n_modes);
-  }
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + 1e-9 * double(t.tv_nsec);
 }
 }  // namespace
 
@@ -42,49 +24,66 @@ Simulation::Simulation(std::shared_ptr<const Model> model, int threads)
       threads_(resolve_threads(threads)),
       arena_(threads_),
       state_(arena_.execute([&] { return build_population(*model_); })),
-      learning_(*model_) {}
+      learning_(*model_),
+      stage_times_(schedule().size()) {}
 
 Progress Simulation::progress() const {
   return {state_.year, state_.week, results_.weeks_simulated,
           static_cast<std::uint64_t>(model_->years) * model_->weeks_per_year};
 }
 
-void Simulation::begin_week() {
-  if (finished() || week_begun_) return;
-  const Model& m = *model_;
-  const auto started = std::chrono::steady_clock::now();
-  arena_.execute([&] {
-    // Stage order of a year: [summer, promotion and classrooms] between years, then weeks.
-    if (state_.week == m.weeks_per_year) {
-      summer(m, state_);        // forgetting over the summer, by grade just finished
-      advance_year(m, state_);  // promotion, graduation, entry cohorts, new classrooms
-    }
-    // Stage order of a week: assessments open the week they fall in, [Python policies], learning.
-    for (int season = 0; season < n_seasons; ++season)
-      if (m.params.assessment.weeks[season] == state_.week + 1)
-        assess(m, state_, static_cast<Season>(season), results_.assessments);
-    prepare_external_minutes(m, state_);
-  });
-  week_begun_ = true;
-  results_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+bool Simulation::seek_due_stage() {
+  const auto stages = schedule();
+  StageContext context{*model_, state_, results_, &learning_};
+  if (!in_week_) {
+    if (finished()) return false;
+    // A week starts with the year-start stages when a year has just ended, else with the week stages.
+    cursor_ = 0;
+    if (state_.week != model_->weeks_per_year)
+      while (stages[cursor_].phase == Phase::year_start) ++cursor_;
+    in_week_ = true;
+  }
+  while (cursor_ < stages.size() && stages[cursor_].due && !stages[cursor_].due(context)) ++cursor_;
+  if (cursor_ == stages.size()) {
+    in_week_ = false;
+    return false;
+  }
+  return true;
 }
 
-void Simulation::finish_week() {
-  if (finished()) return;
-  if (!week_begun_) begin_week();
-  const Model& m = *model_;
-  const auto started = std::chrono::steady_clock::now();
-  arena_.execute([&] { learning_.run_week(state_, WeekContext{state_.year, state_.week}); });
-  week_begun_ = false;
-  results_.student_weeks += state_.students.size();
-  results_.weeks_simulated++;
-  if (++state_.week == m.weeks_per_year) results_.years_completed++;
-  results_.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+void Simulation::run_stage(std::size_t index) {
+  const Stage& stage = schedule()[index];
+  const auto wall = std::chrono::steady_clock::now();
+  const double cpu = process_cpu_seconds();
+  StageContext context{*model_, state_, results_, &learning_};
+  arena_.execute([&] { stage.run(context); });
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall).count();
+  StageTime& t = stage_times_[index];
+  t.calls++;
+  t.cpu_seconds += process_cpu_seconds() - cpu;
+  t.wall_seconds += seconds;
+  results_.seconds += seconds;
+}
+
+long Simulation::run_to_hook() {
+  while (seek_due_stage()) {
+    if (schedule()[cursor_].is_hook()) return static_cast<long>(cursor_);
+    run_stage(cursor_++);
+  }
+  return -1;
+}
+
+void Simulation::complete_hook() {
+  if (in_week_ && cursor_ < schedule().size() && schedule()[cursor_].is_hook()) {
+    stage_times_[cursor_].calls++;
+    cursor_++;
+  }
 }
 
 bool Simulation::step() {
-  begin_week();
-  finish_week();
+  if (finished()) return false;
+  // Ends the week in progress (or runs a whole one); hook stages do nothing from C++.
+  while (run_to_hook() >= 0) complete_hook();
   return !finished();
 }
 

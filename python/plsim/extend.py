@@ -53,15 +53,14 @@ class HookContext:
     """What a hook sees: the week, read-only views of the students, per-school data, named random
     streams and, for processes, writable views of the columns a mechanism may change."""
 
-    def __init__(self, core, view: YearView, *, arm: str, hook_name: str, week: Optional[int] = None,
-                 policy: Optional[str] = None):
+    def __init__(self, core, view: YearView, *, arm: str, hook_name: str, policy: Optional[str] = None):
         self._core = core
         self._view = view
         self._policy = policy
         self.arm = arm
         self._hook_name = hook_name
         self.year = core.year
-        self.week = core.week if week is None else week  # 0-based: the week about to run, or just run
+        self.week = core.week  # 0-based: the week about to run (policies) or just run (processes)
         self.students: Mapping[str, np.ndarray] = view.students
 
     @property

@@ -1,8 +1,7 @@
 """A simulation run: the engine's Sim behind a keyword-only, DataFrame-returning interface."""
 from __future__ import annotations
 
-from collections import deque
-from functools import partial
+import time
 from types import MappingProxyType
 from typing import Callable, Mapping, Optional, Sequence, Union
 
@@ -15,6 +14,9 @@ from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, 
 from .scenarios import Scenario, ScenarioLike, load_scenario, read_document, to_json
 
 Progress = Union[bool, Callable[[int, int], None]]
+STAGE_NAMES = [stage["stage"] for stage in _core.schedule()]
+# The hook stages of the schedule and the Process method each calls (policies: Policy.minutes).
+HOOK_METHODS = {"python_processes": "on_week", "python_year_end": "on_year_end"}
 MAX_SEED = 2**53 - 1  # the scenario specification's bound: seeds survive a round trip through JSON numbers
 
 
@@ -64,7 +66,8 @@ class Sim:
             counterfactual = mode == "always" or (mode == "auto" and self._core.has_personalization)
         self._twin = self._core.counterfactual() if counterfactual else None
         self._year_views: dict = {}
-        self._stages: deque = deque()
+        self._hooks_done: dict = {}  # arm -> (hook stage index, hooks of it done), while a stage is unfinished
+        self._hook_times: dict = {}  # hook stage -> [cpu seconds, wall seconds]
         self._check_policies()
 
     def run(self, *, progress: Progress = False) -> "Sim":
@@ -124,50 +127,52 @@ class Sim:
                 report(sum(core.counts["weeks_simulated"] for _, core in arms), total)
 
     def _week(self) -> None:
-        """One week of every unfinished arm in lockstep, with the Python hooks between the stages.
+        """One week of every unfinished arm: the engine runs the schedule and stops at each hook stage,
+        where the Python hooks of that stage run.
 
-        The week is a queue of stages. A stage that raises (an error in a hook, Ctrl-C) stays at the
-        head of the queue, so run() resumes exactly there: engine stages are idempotent, and a hook
-        that raised runs again."""
-        if not self._stages:
-            self._stages = deque(self._plan_week())
-        while self._stages:
-            self._stages[0]()
-            self._stages.popleft()
+        A hook that raises (an error, Ctrl-C) leaves its arm at that hook stage with the hooks before it
+        done, so run() resumes exactly there: the hook that raised runs again, the others do not."""
+        for arm, core in self._arms():
+            if core.finished:
+                continue
+            while (index := core.run_to_hook()) >= 0:
+                self._run_hooks(index, arm, core)
+                core.complete_hook()
 
-    def _plan_week(self) -> list:
-        live = [(arm, core) for arm, core in self._arms() if not core.finished]
-        stages = [core.begin_week for _, core in live]
-        if self.policies and any(arm == "policy" for arm, _ in live):
-            stages += [partial(self._policy_stage, policy) for policy in self.policies]
-        stages += [partial(self._finish_stage, core, core.counts["weeks_simulated"] + 1) for _, core in live]
-        for arm, core in live:
-            for process in self.processes:
-                stages.append(partial(self._process_stage, process, arm, core, "on_week"))
-                stages.append(partial(self._process_stage, process, arm, core, "on_year_end"))
-        return stages
+    def _hooks_of(self, stage: str, arm: str) -> list:
+        if stage == "python_policies":
+            return [(policy, "minutes") for policy in self.policies] if arm == "policy" else []
+        method = HOOK_METHODS[stage]
+        return [(process, method) for process in self.processes]
 
-    def _policy_stage(self, policy: Policy) -> None:
+    def _run_hooks(self, index: int, arm: str, core) -> None:
+        stage = STAGE_NAMES[index]
+        hooks = self._hooks_of(stage, arm)
+        done_index, done = self._hooks_done.get(arm, (index, 0))
+        for k in range(done if done_index == index else 0, len(hooks)):
+            hook, method = hooks[k]
+            cpu, wall = time.process_time(), time.perf_counter()
+            if method == "minutes":
+                self._policy_hook(hook)
+            else:
+                ctx = self._context(core, arm, hook)
+                self._call(hook, method, ctx, lambda: getattr(hook, method)(ctx))
+            times = self._hook_times.setdefault(stage, [0.0, 0.0])
+            times[0] += time.process_time() - cpu
+            times[1] += time.perf_counter() - wall
+            self._hooks_done[arm] = (index, k + 1)
+        self._hooks_done.pop(arm, None)
+
+    def _policy_hook(self, policy: Policy) -> None:
         ctx = self._context(self._core, "policy", policy)
-        minutes = self._core.external_minutes
+        minutes = self._core.python_policy_minutes
         self._call(policy, "minutes", ctx, lambda: apply_policy_minutes(policy, ctx, minutes))
 
-    @staticmethod
-    def _finish_stage(core, weeks_after: int) -> None:
-        if core.counts["weeks_simulated"] < weeks_after:
-            core.finish_week()
-
-    def _process_stage(self, process: Process, arm: str, core, method: str) -> None:
-        if method == "on_year_end" and core.week != core.weeks_per_year:
-            return
-        ctx = self._context(core, arm, process, week=core.week - 1)
-        self._call(process, method, ctx, lambda: getattr(process, method)(ctx))
-
-    def _context(self, core, arm: str, hook, week: Optional[int] = None) -> HookContext:
+    def _context(self, core, arm: str, hook) -> HookContext:
         view = self._year_views.get(arm)
         if view is None or view.year != core.year:
             view = self._year_views[arm] = YearView(core, _schools_frame(core))
-        return HookContext(core, view, arm=arm, hook_name=hook_name(hook), week=week,
+        return HookContext(core, view, arm=arm, hook_name=hook_name(hook),
                            policy=hook.name if isinstance(hook, Policy) else None)
 
     @staticmethod
@@ -184,6 +189,24 @@ class Sim:
         if not self.finished:
             self._week()
         return not self.finished
+
+    @property
+    def schedule(self) -> pd.DataFrame:
+        """The stages of a year and of a week in running order (the engine's one schedule), with what
+        each reads and writes, and the calls and time spent in it so far, summed over the arms."""
+        frame = pd.DataFrame(_core.schedule())
+        calls = np.zeros(len(frame), dtype=np.int64)
+        cpu, wall = np.zeros(len(frame)), np.zeros(len(frame))
+        for _, core in self._arms():
+            t = np.array(core.stage_times, dtype=float).reshape(len(frame), 3)
+            calls += t[:, 0].astype(np.int64)
+            cpu += t[:, 1]
+            wall += t[:, 2]
+        for stage, (c, w) in self._hook_times.items():
+            cpu[STAGE_NAMES.index(stage)] += c
+            wall[STAGE_NAMES.index(stage)] += w
+        frame["calls"], frame["cpu_seconds"], frame["wall_seconds"] = calls, cpu, wall
+        return frame[["phase", "stage", "kind", "calls", "cpu_seconds", "wall_seconds", "reads", "writes", "doc"]]
 
     @property
     def finished(self) -> bool:

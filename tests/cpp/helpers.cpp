@@ -2,7 +2,7 @@
 
 #include <cmath>
 
-#include "plsim/population.hpp"
+#include "plsim/modules/population.hpp"
 
 namespace plsim_test {
 

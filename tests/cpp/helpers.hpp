@@ -9,10 +9,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "plsim/learning.hpp"
+#include "plsim/modules/learning.hpp"
 #include "plsim/model.hpp"
 #include "plsim/results.hpp"
-#include "plsim/scenario.hpp"
+#include "plsim/scenario/scenario.hpp"
 #include "plsim/state.hpp"
 
 namespace plsim_test {

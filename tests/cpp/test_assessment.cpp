@@ -6,8 +6,8 @@
 #include <map>
 
 #include "helpers.hpp"
-#include "plsim/assessment.hpp"
-#include "plsim/population.hpp"
+#include "plsim/measure/assessment.hpp"
+#include "plsim/modules/population.hpp"
 #include "plsim/simulation.hpp"
 
 using namespace plsim;

@@ -7,7 +7,7 @@
 #include <tbb/task_arena.h>
 
 #include "helpers.hpp"
-#include "plsim/population.hpp"
+#include "plsim/modules/population.hpp"
 #include "plsim/simulation.hpp"
 
 using namespace plsim;

@@ -8,7 +8,7 @@
 #include <functional>
 
 #include "helpers.hpp"
-#include "plsim/population.hpp"
+#include "plsim/modules/population.hpp"
 
 using namespace plsim;
 using plsim_test::json;

@@ -11,7 +11,7 @@
 #include <numeric>
 
 #include "helpers.hpp"
-#include "plsim/population.hpp"
+#include "plsim/modules/population.hpp"
 #include "plsim/simulation.hpp"
 
 using namespace plsim;
@@ -442,7 +442,7 @@ TEST_CASE("without Python, a school on a Python-policy model runs on the model's
   };
   const auto builtin = plsim_test::shared_model_of(doc_on("station_rotation"));
   const auto python = plsim_test::shared_model_of(doc_on("rotation_from_python"));
-  REQUIRE(python->instructional_models[python->model_index("rotation_from_python")].external);
+  REQUIRE(python->instructional_models[python->model_index("rotation_from_python")].python_policy);
   Simulation a(builtin, 2), b(python, 2);
   a.run();
   b.run();

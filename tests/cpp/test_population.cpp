@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "helpers.hpp"
-#include "plsim/population.hpp"
+#include "plsim/modules/population.hpp"
 
 using namespace plsim;
 using plsim_test::json;

@@ -2,8 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include "plsim/model.hpp"
-#include "plsim/norms.hpp"
-#include "plsim/scale.hpp"
+#include "plsim/measure/norms.hpp"
+#include "plsim/measure/scale.hpp"
 
 using namespace plsim;
 

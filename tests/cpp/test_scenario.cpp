@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "helpers.hpp"
-#include "plsim/scenario.hpp"
+#include "plsim/scenario/scenario.hpp"
 
 using namespace plsim;
 using plsim_test::json;

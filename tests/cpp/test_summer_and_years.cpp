@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "helpers.hpp"
-#include "plsim/assessment.hpp"
-#include "plsim/population.hpp"
+#include "plsim/measure/assessment.hpp"
+#include "plsim/modules/population.hpp"
 #include "plsim/simulation.hpp"
-#include "plsim/summer.hpp"
+#include "plsim/modules/summer.hpp"
 
 using namespace plsim;
 using plsim_test::json;

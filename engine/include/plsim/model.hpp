@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "plsim/norms.hpp"
-#include "plsim/scale.hpp"
+#include "plsim/measure/norms.hpp"
+#include "plsim/measure/scale.hpp"
 #include "plsim/types.hpp"
 
 namespace plsim {
@@ -120,7 +120,7 @@ struct InstructionalModel {
   bool test_out = false;   // students may take an on-demand test to move on
   int autonomy_levels = 0;  // levels of autonomy students earn (0: none); minutes move toward
   std::array<double, n_modes> top_level_minutes{};  // these at the highest level
-  bool external = false;   // minutes come from a Python policy each week
+  bool python_policy = false;  // minutes come from a plsim.Policy each week
 
   double total_minutes() const {
     double t = 0;

@@ -60,6 +60,9 @@ inline std::array<float, 2> standard_normal_pair(std::uint32_t a, std::uint32_t 
   return {r * std::cos(angle), r * std::sin(angle)};
 }
 
+// Lognormal multiplier with median exp(-sd^2/2) and mean 1, from a standard normal.
+inline double lognormal_multiplier(double sd, double normal) { return std::exp(sd * normal - 0.5 * sd * sd); }
+
 // Two independent standard normals from the four words of one draw.
 struct NormalPair {
   double first, second;

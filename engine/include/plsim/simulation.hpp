@@ -1,15 +1,17 @@
-// A run: an immutable model, its agent state and results, and the one place where the order of the
-// stages of a week and of a year is written down.
+// A run: an immutable model, its agent state and results, advanced stage by stage through the
+// schedule (plsim/schedule.hpp), with the time spent in each stage.
 #pragma once
 
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include <tbb/task_arena.h>
 
-#include "plsim/learning.hpp"
 #include "plsim/model.hpp"
+#include "plsim/modules/learning.hpp"
 #include "plsim/results.hpp"
+#include "plsim/schedule.hpp"
 #include "plsim/state.hpp"
 
 namespace plsim {
@@ -21,6 +23,13 @@ struct Progress {
   std::uint64_t weeks_total = 0;
 };
 
+// Time spent in one stage of the schedule so far.
+struct StageTime {
+  std::uint64_t calls = 0;
+  double cpu_seconds = 0;   // CPU time of the whole process (every thread) while the stage ran
+  double wall_seconds = 0;
+};
+
 class Simulation {
  public:
   // threads = 0 uses every core.
@@ -28,13 +37,15 @@ class Simulation {
 
   // Runs until the scenario's last year ends or `after_week` returns false (the run can then be
   // resumed by calling run again). `after_week` is called between weeks, never inside parallel work.
+  // Hook stages do nothing here.
   void run(const std::function<bool(const Progress&)>& after_week = {});
-  // Runs exactly one week (with the year transition before it when due); false when finished.
+  // Runs exactly one week (with the year-start stages before it when due); false when finished.
   bool step();
-  // The two halves of step(), for callers that act between them (Python policies): begin_week runs
-  // the year transition when due and the week's assessments; finish_week runs learning.
-  void begin_week();
-  void finish_week();
+  // For callers with hooks (Python): runs engine stages until the next due hook stage, whose index
+  // is returned without running it, or to the end of the week (returns -1). The run stays at the
+  // hook until complete_hook() moves it past.
+  long run_to_hook();
+  void complete_hook();
 
   bool finished() const { return results_.years_completed >= model_->years; }
   const Model& model() const { return *model_; }
@@ -44,15 +55,24 @@ class Simulation {
   const Results& results() const { return results_; }
   int threads() const { return threads_; }
   Progress progress() const;
+  // Per stage of schedule(): calls and time so far.
+  const std::vector<StageTime>& stage_times() const { return stage_times_; }
 
  private:
+  // Moves the cursor to the next stage that is due (wrapping from the end of a week to the start of
+  // the next); returns false when the week has ended.
+  bool seek_due_stage();
+  void run_stage(std::size_t index);
+
   std::shared_ptr<const Model> model_;
   int threads_;
   tbb::task_arena arena_;
   State state_;
   LearningProcess learning_;
   Results results_;
-  bool week_begun_ = false;
+  std::vector<StageTime> stage_times_;
+  std::size_t cursor_ = 0;     // the next stage of the schedule to consider
+  bool in_week_ = false;       // whether the cursor is inside a week (past its first stage)
 };
 
 // The counterfactual twin of a model: the same scenario with every school on the traditional model.

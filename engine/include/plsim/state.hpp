@@ -101,8 +101,9 @@ struct State {
   TeacherColumns teachers;
   SchoolColumns schools;
   DistrictColumns districts;
-  // Python policies: weekly minutes per student and mode (n_students x n_modes), set before learning.
-  std::vector<double> external_minutes;
+  // Schools on Python policies: weekly minutes per student and mode (n_students x n_modes), set
+  // before learning by the policy_minutes stage and the plsim.Policy hooks.
+  std::vector<double> python_policy_minutes;
   // Student buffers replaced when the population outgrew them, kept alive because numpy views of
   // them may still exist (they then show the old data instead of freed memory).
   std::vector<std::shared_ptr<void>> retired_columns;
@@ -110,5 +111,17 @@ struct State {
   int year = 0;  // 0-based school year being simulated
   int week = 0;  // 0-based week within the year
 };
+
+// Position on the knowledge map of a student in one subject: units mastered plus P(current known).
+inline double mastered_position(const StudentColumns& st, int s, std::size_t i) {
+  return static_cast<double>(st.frontier[s][i]) - st.gaps[s][i] + st.p_known[s][i];
+}
+
+// Moves every student column to a buffer half as large again, keeping the old buffers alive in
+// `retired_columns` because numpy views of them may still exist.
+void grow_student_columns(State& state);
+// Reorders (and shrinks to order.size()) every student column: column[i] = old column[order[i]].
+// The buffers stay where they are, so views held by Python stay valid.
+void permute_students(StudentColumns& students, const std::vector<std::uint32_t>& order);
 
 }  // namespace plsim

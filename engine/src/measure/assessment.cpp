@@ -1,10 +1,10 @@
-#include "plsim/assessment.hpp"
+#include "plsim/measure/assessment.hpp"
 
 #include <array>
 
 #include <tbb/parallel_for.h>
 
-#include "plsim/population.hpp"
+#include "plsim/modules/population.hpp"
 #include "plsim/rng.hpp"
 
 namespace plsim {

@@ -5,7 +5,7 @@
 #include <array>
 #include <vector>
 
-#include "plsim/norms.hpp"
+#include "plsim/measure/norms.hpp"
 
 namespace plsim {
 

@@ -53,7 +53,7 @@ struct InstructionPlan {
   float choice = 0, check_ins = 0, open_space = 0;
   bool test_out = false;
   int autonomy_levels = 0;
-  bool external = false;  // minutes from a Python policy, per student and week
+  bool python_policy = false;  // minutes from a Python policy, per student and week
   bool uses_small_groups = false;
   bool targeted = false;  // small group, software or tutoring: may repair gaps
 };

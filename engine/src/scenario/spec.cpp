@@ -1,4 +1,4 @@
-#include "plsim/scenario_spec.hpp"
+#include "plsim/scenario/spec.hpp"
 
 #include <algorithm>
 #include <cmath>

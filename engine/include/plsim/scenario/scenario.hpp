@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "plsim/model.hpp"
-#include "plsim/scenario_spec.hpp"
+#include "plsim/scenario/spec.hpp"
 
 namespace plsim {
 

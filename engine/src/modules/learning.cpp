@@ -1,4 +1,4 @@
-#include "plsim/learning.hpp"
+#include "plsim/modules/learning.hpp"
 
 #include <algorithm>
 #include <array>
@@ -131,25 +131,25 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   const int top_level = std::max(1, plan.autonomy_levels - 1);
   const bool level_review = plan.autonomy_levels >= 2 && week.week > 0 && week.week % regroup_weeks == 0;
 
-  std::array<double, n_modes> external_row;
-  external_row.fill(-1.0);  // no row yet: the first student converts his
-  ModeWeights external_weights{};
-  TimeShares external_shares{};
+  std::array<double, n_modes> policy_row;
+  policy_row.fill(-1.0);  // no row yet: the first student converts his
+  ModeWeights policy_weights{};
+  TimeShares policy_shares{};
   for (std::uint32_t i = b; i < e; ++i) {
     // This week's mode weights: the model's, its autonomy level's, or the Python policy's minutes.
     ModeWeights w = plan.weight;
     TimeShares shares = plan.shares;
     float choice = plan.choice;
-    if (plan.external) {
+    if (plan.python_policy) {
       // Python policies mostly give whole classes the same minutes: convert a row only when it changes.
-      const double* row = state.external_minutes.data() + std::size_t(i) * n_modes;
-      if (!std::equal(row, row + n_modes, external_row.begin())) {
-        std::copy(row, row + n_modes, external_row.begin());
-        external_weights = mode_weights(external_row, L);
-        external_shares = time_shares(external_row);
+      const double* row = state.python_policy_minutes.data() + std::size_t(i) * n_modes;
+      if (!std::equal(row, row + n_modes, policy_row.begin())) {
+        std::copy(row, row + n_modes, policy_row.begin());
+        policy_weights = mode_weights(policy_row, L);
+        policy_shares = time_shares(policy_row);
       }
-      w = external_weights;
-      shares = external_shares;
+      w = policy_weights;
+      shares = policy_shares;
     } else if (plan.autonomy_levels >= 2) {
       const float t = static_cast<float>(st.autonomy[i]) / static_cast<float>(top_level);
       for (int k = 0; k < n_modes; ++k) w[k] += t * (plan.top_weight[k] - w[k]);

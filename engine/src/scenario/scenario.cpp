@@ -1,4 +1,4 @@
-#include "plsim/scenario.hpp"
+#include "plsim/scenario/scenario.hpp"
 
 #include <cmath>
 #include <fstream>
@@ -533,7 +533,7 @@ InstructionalModel instructional_model_from(const std::string& name, const json&
   out.open_space = m["open_space"];
   out.test_out = m["test_out"];
   out.autonomy_levels = m["autonomy_levels"];
-  out.external = m["python_policy"];
+  out.python_policy = m["python_policy"];
   out.top_level_minutes = minutes_from(m["top_level_minutes"]);
   return out;
 }

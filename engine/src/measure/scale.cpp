@@ -1,4 +1,4 @@
-#include "plsim/scale.hpp"
+#include "plsim/measure/scale.hpp"
 
 #include <algorithm>
 #include <stdexcept>

@@ -1,4 +1,4 @@
-#include "plsim/instruction.hpp"
+#include "plsim/modules/instruction.hpp"
 
 namespace plsim {
 
@@ -46,10 +46,10 @@ std::vector<InstructionPlan> make_plans(const Model& model) {
     plan.open_space = static_cast<float>(m.open_space);
     plan.test_out = m.test_out;
     plan.autonomy_levels = levels ? m.autonomy_levels : 0;
-    plan.external = m.external;
+    plan.python_policy = m.python_policy;
     // Python policies may use any mode in any week, so they get every per-week computation.
     auto uses = [&](Mode mode) {
-      return m.external || m.minutes[int(mode)] > 0 || (levels && m.top_level_minutes[int(mode)] > 0);
+      return m.python_policy || m.minutes[int(mode)] > 0 || (levels && m.top_level_minutes[int(mode)] > 0);
     };
     plan.uses_small_groups = uses(Mode::small_group);
     plan.targeted = plan.uses_small_groups || uses(Mode::adaptive_software) || uses(Mode::tutoring);

@@ -1,4 +1,4 @@
-#include "plsim/norms.hpp"
+#include "plsim/measure/norms.hpp"
 
 #include <cmath>
 #include <stdexcept>

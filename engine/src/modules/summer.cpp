@@ -1,4 +1,4 @@
-#include "plsim/summer.hpp"
+#include "plsim/modules/summer.hpp"
 
 #include <algorithm>
 #include <bit>

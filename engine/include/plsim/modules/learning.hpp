@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "plsim/instruction.hpp"
+#include "plsim/modules/instruction.hpp"
 #include "plsim/model.hpp"
 #include "plsim/state.hpp"
 

@@ -1,0 +1,91 @@
+#include "plsim/modules/classrooms.hpp"
+
+#include <algorithm>
+#include <tuple>
+#include <vector>
+
+#include "plsim/modules/teachers.hpp"
+#include "plsim/rng.hpp"
+
+namespace plsim {
+
+namespace {
+
+// Mean frontier a student of the grade has at the fall norm mean: the national grade level.
+double grade_level_frontier(const Model& model, int subject, int grade) {
+  const auto s = static_cast<Subject>(subject);
+  const double x = model.scale.position(s, model.norms.at(s, Season::fall, grade).mean);
+  return x / (1.0 - model.params.population.gap_share_base);
+}
+
+}  // namespace
+
+void form_classrooms(const Model& model, State& state) {
+  StudentColumns& st = state.students;
+  SchoolColumns& sc = state.schools;
+  ClassroomColumns& cl = state.classrooms;
+  const Rng rng(model.seed);
+
+  // Order: school, grade, then a yearly shuffle so classrooms are re-mixed every year; tracked grades
+  // order by last measured achievement instead, so each classroom is a course level.
+  const int tracked = model.params.population.tracking_from_grade;
+  std::vector<std::tuple<std::uint64_t, std::uint32_t, std::uint32_t>> keys(st.size());
+  for (std::uint32_t i = 0; i < st.size(); ++i) {
+    std::uint32_t within = rng.words(Stream::classroom_shuffle, st.id[i], static_cast<std::uint32_t>(state.year))[0];
+    if (st.grade[i] >= tracked) {
+      const double z = model.norms.z_score(Subject::math, Season::fall, st.grade[i], st.score[0][i]) +
+                       model.norms.z_score(Subject::reading, Season::fall, st.grade[i], st.score[1][i]);
+      within = static_cast<std::uint32_t>(std::clamp((z + 16.0) * 1e8, 0.0, 4294967295.0));
+    }
+    keys[i] = {(std::uint64_t(st.school[i]) << 40) | (std::uint64_t(st.grade[i]) << 32) | within, st.id[i], i};
+  }
+  std::sort(keys.begin(), keys.end());
+  std::vector<std::uint32_t> order(st.size());
+  for (std::uint32_t i = 0; i < st.size(); ++i) order[i] = std::get<2>(keys[i]);
+  permute_students(st, order);
+
+  cl = ClassroomColumns{};
+  std::vector<std::uint32_t> teachers_used(sc.size(), 0);
+  std::vector<std::vector<std::uint32_t>> school_teachers(sc.size());
+  for (std::uint32_t t = 0; t < state.teachers.size(); ++t) school_teachers[state.teachers.school[t]].push_back(t);
+
+  std::uint32_t i = 0;
+  for (std::uint32_t k = 0; k < sc.size(); ++k) {
+    sc.begin[k] = i;
+    sc.class_begin[k] = static_cast<std::uint32_t>(cl.size());
+    while (i < st.size() && st.school[i] == k) {
+      const int grade = st.grade[i];
+      std::uint32_t j = i;
+      while (j < st.size() && st.school[j] == k && st.grade[j] == grade) ++j;
+      // Split the grade into the fewest classrooms that respect the class size, as even as possible.
+      const std::uint32_t n = j - i;
+      const std::uint32_t n_classes = (n + sc.class_size[k] - 1) / sc.class_size[k];
+      for (std::uint32_t c = 0; c < n_classes; ++c) {
+        const std::uint32_t b = i + c * n / n_classes, e = i + (c + 1) * n / n_classes;
+        const auto index = static_cast<std::uint32_t>(cl.size());
+        if (teachers_used[k] == school_teachers[k].size()) {
+          school_teachers[k].push_back(hire_teacher(model, state, k));
+        }
+        cl.begin.push_back(b);
+        cl.end.push_back(e);
+        cl.school.push_back(k);
+        cl.teacher.push_back(school_teachers[k][teachers_used[k]++]);
+        cl.grade.push_back(static_cast<std::uint8_t>(grade));
+        for (std::uint32_t q = b; q < e; ++q) st.classroom[q] = index;
+        for (int s = 0; s < n_subjects; ++s) {
+          // Pacing starts between national grade level and where this class actually is.
+          std::vector<std::uint16_t> frontiers(st.frontier[s].begin() + b, st.frontier[s].begin() + e);
+          std::nth_element(frontiers.begin(), frontiers.begin() + frontiers.size() / 2, frontiers.end());
+          const double w = model.params.learning.pacing_grade_level_weight;
+          cl.pacing_unit[s].push_back(static_cast<float>(w * grade_level_frontier(model, s, grade) +
+                                                         (1 - w) * frontiers[frontiers.size() / 2]));
+        }
+      }
+      i = j;
+    }
+    sc.end[k] = i;
+    sc.class_end[k] = static_cast<std::uint32_t>(cl.size());
+  }
+}
+
+}  // namespace plsim

@@ -1,0 +1,52 @@
+#include "plsim/modules/enrolment.hpp"
+
+#include <algorithm>
+#include <vector>
+
+#include "plsim/modules/population.hpp"
+
+namespace plsim {
+
+// Each school that does not serve grade 12 sends its leavers to a school of the same district copy
+// that starts at the next grade, spread evenly when there are several.
+void link_feeders(State& state, std::uint32_t first, std::uint32_t last) {
+  auto& sc = state.schools;
+  for (std::uint32_t a = first; a < last; ++a) {
+    std::vector<std::uint32_t> next;
+    for (std::uint32_t b = first; b < last; ++b)
+      if (sc.grade_lo[b] == sc.grade_hi[a] + 1) next.push_back(b);
+    if (next.empty()) continue;
+    std::vector<std::uint32_t> same_start;
+    for (std::uint32_t b = first; b < last; ++b)
+      if (sc.grade_hi[b] == sc.grade_hi[a]) same_start.push_back(b);
+    const auto rank = static_cast<std::size_t>(std::find(same_start.begin(), same_start.end(), a) - same_start.begin());
+    sc.feeder_next[a] = static_cast<std::int32_t>(next[rank * next.size() / same_start.size()]);
+  }
+}
+
+void enrol_students(const Model& model, State& state) {
+  StudentColumns& st = state.students;
+  const auto& sc = state.schools;
+  // Promotion: keep[i] is false for graduates and for leavers whose school has no feeder.
+  std::vector<std::uint32_t> keep;
+  keep.reserve(st.size());
+  for (std::uint32_t i = 0; i < st.size(); ++i) {
+    const std::uint32_t school = st.school[i];
+    const int grade = st.grade[i];
+    if (grade >= sc.grade_hi[school]) {
+      if (grade >= 12 || sc.feeder_next[school] < 0) continue;
+      st.school[i] = static_cast<std::uint32_t>(sc.feeder_next[school]);
+    }
+    st.grade[i] = static_cast<std::uint8_t>(grade + 1);
+    keep.push_back(i);
+  }
+  permute_students(st, keep);
+  // Entry cohorts fill every grade up to the school's per-grade enrollment.
+  std::vector<std::uint32_t> count(sc.size() * n_grades, 0);
+  for (std::size_t i = 0; i < st.size(); ++i) count[st.school[i] * n_grades + st.grade[i]]++;
+  for (std::uint32_t k = 0; k < sc.size(); ++k)
+    for (int g = sc.grade_lo[k]; g <= sc.grade_hi[k]; ++g)
+      for (std::uint32_t n = count[k * n_grades + g]; n < sc.grade_enrollment[k]; ++n) add_student(model, state, k, g);
+}
+
+}  // namespace plsim

@@ -1,0 +1,217 @@
+#include "plsim/modules/population.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+#include "plsim/modules/classrooms.hpp"
+#include "plsim/modules/enrolment.hpp"
+#include "plsim/rng.hpp"
+
+namespace plsim {
+
+namespace {
+
+// Student-SD components of starting achievement (national reference population): school effect,
+// FRL composition and the student's own deviation, so that the national mean is 0 with SD 1 and the
+// SD of school means is `school_mean_sd`.
+struct AchievementVariance {
+  double school_effect_sd;
+  double within_sd;
+  double subject_residual_correlation;
+};
+
+AchievementVariance achievement_variance(const PopulationParameters& p) {
+  const double between_frl = p.frl_achievement_gap * p.national_frl_share_sd;
+  const double school_effect_var = p.school_mean_sd * p.school_mean_sd - between_frl * between_frl;
+  const double within_frl_var = p.frl_achievement_gap * p.frl_achievement_gap *
+                                std::max(0.0, p.national_frl_share * (1 - p.national_frl_share) -
+                                                  p.national_frl_share_sd * p.national_frl_share_sd);
+  const double within_var = 1.0 - p.school_mean_sd * p.school_mean_sd - within_frl_var;
+  const double shared = 1.0 - within_var;  // identical in both subjects
+  const double residual = std::clamp((p.subject_correlation - shared) / within_var, -1.0, 1.0);
+  return {std::sqrt(std::max(0.0, school_effect_var)), std::sqrt(within_var), residual};
+}
+
+template <class T>
+void push(std::vector<T>& column, T value) {
+  column.push_back(value);
+}
+
+// Mask of `n` recent units each a gap with probability `share` (8-bit resolution, bit-sliced from
+// random words so the mask costs four Philox calls whatever its length).
+std::uint64_t random_gap_mask(const Rng& rng, std::uint32_t id, int subject, double share, int n) {
+  if (n <= 0 || share <= 0) return 0;
+  const auto level = static_cast<std::uint32_t>(std::clamp(share, 0.0, 1.0) * 256.0);
+  std::uint64_t mask = 0;
+  for (int pair = 0; pair < 4; ++pair) {
+    const auto w = rng.words(Stream::student_gaps, id, static_cast<std::uint32_t>(subject), pair);
+    for (int half = 0; half < 2; ++half) {
+      const int bit = 2 * pair + half;
+      const std::uint64_t word = std::uint64_t(w[2 * half]) << 32 | w[2 * half + 1];
+      mask = (level >> bit) & 1u ? (mask | word) : (mask & word);
+    }
+  }
+  if (level >= 256) mask = ~std::uint64_t(0);
+  return n >= 64 ? mask : mask & ((std::uint64_t(1) << n) - 1);
+}
+
+// Largest-remainder counts of schools per model, then a seeded shuffle of which school gets which.
+std::vector<std::uint32_t> assign_models(const Model& model, const SchoolGroupSpec& group, std::uint32_t first_school) {
+  const int n = group.count;
+  std::vector<int> counts;
+  std::vector<std::pair<double, std::size_t>> remainders;
+  int assigned = 0;
+  for (std::size_t k = 0; k < group.models.size(); ++k) {
+    const double exact = group.models[k].second * n;
+    counts.push_back(static_cast<int>(std::floor(exact)));
+    assigned += counts.back();
+    remainders.emplace_back(-(exact - std::floor(exact)), k);
+  }
+  std::sort(remainders.begin(), remainders.end());
+  for (std::size_t k = 0; assigned < n; ++k, ++assigned) counts[remainders[k % remainders.size()].second]++;
+  std::vector<std::uint32_t> models;
+  for (std::size_t k = 0; k < counts.size(); ++k)
+    models.insert(models.end(), counts[k], static_cast<std::uint32_t>(group.models[k].first));
+  const Rng rng(model.seed);
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> keyed;
+  for (int i = 0; i < n; ++i)
+    keyed.emplace_back(rng.words(Stream::school_models, first_school + i, 0)[0], static_cast<std::uint32_t>(i));
+  std::sort(keyed.begin(), keyed.end());
+  std::vector<std::uint32_t> out(n);
+  for (int i = 0; i < n; ++i) out[keyed[i].second] = models[i];
+  return out;
+}
+
+void add_school(const Model& model, State& state, const SchoolGroupSpec& group, std::uint32_t district,
+                std::uint32_t model_index) {
+  const Rng rng(model.seed);
+  const AchievementVariance var = achievement_variance(model.params.population);
+  auto& sc = state.schools;
+  const auto index = static_cast<std::uint32_t>(sc.size());
+  const auto w = rng.words(Stream::school_traits, index, 0);
+  const auto normals = standard_normals(w);
+  const auto w2 = rng.words(Stream::school_traits, index, 1);
+  sc.district.push_back(district);
+  sc.level.push_back(static_cast<std::uint8_t>(group.level));
+  sc.type.push_back(static_cast<std::uint8_t>(group.type));
+  sc.grade_lo.push_back(static_cast<std::uint8_t>(group.grade_lo));
+  sc.grade_hi.push_back(static_cast<std::uint8_t>(group.grade_hi));
+  sc.class_size.push_back(static_cast<std::uint16_t>(group.class_size));
+  sc.model.push_back(model_index);
+  const int n_served = group.grade_hi - group.grade_lo + 1;
+  sc.grade_enrollment.push_back(static_cast<std::uint32_t>(std::max(1L, std::lround(double(group.enrollment) / n_served))));
+  sc.frl_share.push_back(static_cast<float>(std::clamp(group.frl_share_mean + group.frl_share_sd * normals.first, 0.0, 1.0)));
+  sc.achievement_shift.push_back(static_cast<float>(state.districts.achievement_shift[district] +
+                                                    group.achievement_shift_sd + var.school_effect_sd * normals.second));
+  sc.growth_multiplier.push_back(
+      static_cast<float>(lognormal_multiplier(model.params.learning.school_growth_sd, standard_normal(w2[0], w2[1]))));
+  const auto n3 = standard_normals(rng.words(Stream::school_traits, index, 2));
+  const auto n4 = standard_normals(rng.words(Stream::school_traits, index, 3));
+  const std::array<double, n_elements> capacity_noise{n3.first, n3.second, n4.first, n4.second};
+  for (int e = 0; e < n_elements; ++e)
+    sc.fidelity[e].push_back(
+        static_cast<float>(std::clamp(group.fidelity[e] + group.fidelity_sd * capacity_noise[e], 0.0, 1.0)));
+  sc.implementation_year.push_back(static_cast<std::uint8_t>(group.implementation_year));
+  sc.feeder_next.push_back(-1);
+  for (auto* range : {&sc.begin, &sc.end, &sc.class_begin, &sc.class_end}) range->push_back(0);
+}
+
+}  // namespace
+
+// Appends one new student to the columns; every trait is a function of (seed, id).
+void add_student(const Model& model, State& state, std::uint32_t school, int grade) {
+  if (state.students.size() == state.students.id.capacity()) grow_student_columns(state);
+  const PopulationParameters& p = model.params.population;
+  const LearningParameters& L = model.params.learning;
+  const Rng rng(model.seed);
+  const AchievementVariance var = achievement_variance(p);
+  StudentColumns& st = state.students;
+  const std::uint32_t id = state.next_student_id++;
+
+  const auto w0 = rng.words(Stream::student_traits, id, 0);
+  const auto w1 = rng.words(Stream::student_traits, id, 1);
+  const auto n0 = standard_normals(w0);
+  const auto n1 = standard_normals(w1);
+  const auto w2 = rng.words(Stream::student_traits, id, 2);
+  const auto n2 = standard_normals(w2);
+
+  const bool frl = uniform01(rng.words(Stream::student_traits, id, 3)[0]) < state.schools.frl_share[school];
+  const double frl_shift = -p.frl_achievement_gap * ((frl ? 1.0 : 0.0) - p.national_frl_share);
+  const double shared = state.schools.achievement_shift[school] + frl_shift;
+  const double r = var.subject_residual_correlation;
+  const std::array<double, n_subjects> z{
+      shared + var.within_sd * n0.first,
+      shared + var.within_sd * (r * n0.first + std::sqrt(1 - r * r) * n0.second)};
+  const double z_mean = 0.5 * (z[0] + z[1]);
+
+  push(st.id, id);
+  push(st.school, school);
+  push(st.classroom, std::uint32_t(0));
+  push(st.grade, static_cast<std::uint8_t>(grade));
+  push(st.frl, static_cast<std::uint8_t>(frl));
+  const double rl = L.learning_rate_achievement_correlation;
+  const double aptitude = lognormal_multiplier(L.learning_rate_sd, rl * z_mean + std::sqrt(1 - rl * rl) * n1.first);
+  const double rs = p.self_regulation_achievement_correlation;
+  push(st.self_regulation, static_cast<float>(std::clamp(
+                               p.self_regulation_mean + p.self_regulation_sd * (rs * z_mean + std::sqrt(1 - rs * rs) * n1.second),
+                               0.0, 1.0)));
+  push(st.engagement, static_cast<float>(L.engagement_baseline));
+  push(st.autonomy, std::uint8_t(0));
+  push(st.attendance, static_cast<float>(std::clamp(
+                          p.attendance_mean - (frl ? p.attendance_frl_gap : 0.0) + p.attendance_sd * n2.first, 0.5, 1.0)));
+
+  for (int s = 0; s < n_subjects; ++s) {
+    const auto subject = static_cast<Subject>(s);
+    const NormCell& norm = model.norms.at(subject, Season::fall, grade);
+    const double x = model.scale.position(subject, norm.mean + norm.sd * z[s]);
+    const double share = std::clamp(p.gap_share_base + p.gap_share_per_sd_below * std::max(0.0, -z[s]), 0.0, 0.6);
+    const double mastered = std::floor(x);
+    int gaps = static_cast<int>(std::lround(mastered * share / (1.0 - share)));
+    std::uint64_t recent = random_gap_mask(rng, id, s, share, static_cast<int>(mastered) + gaps);
+    gaps = std::max(gaps, std::popcount(recent));
+    const int frontier = std::min(65535, static_cast<int>(mastered) + gaps);
+    // Status-neutral growth: units come faster where the scale is flat, so that expected RIT growth
+    // does not depend on where a student starts (MAP conditional growth norms vary little with status).
+    const double neutral = model.scale.slope(subject, model.scale.position(subject, norm.mean)) /
+                           model.scale.slope(subject, x);
+    const double status = std::clamp(std::pow(neutral, L.status_neutral_growth), 0.25, 4.0);
+    push(st.learning_rate[s], static_cast<float>(aptitude * status));
+    push(st.frontier[s], static_cast<std::uint16_t>(frontier));
+    push(st.gaps[s], static_cast<std::uint16_t>(gaps));
+    push(st.recent_gaps[s], recent);
+    push(st.p_known[s], static_cast<float>(x - mastered));
+    push(st.score[s], static_cast<float>(norm.mean + norm.sd * z[s]));
+    push(st.group_target[s], static_cast<float>(frontier));
+  }
+}
+
+State build_population(const Model& model) {
+  State state;
+  for (const DistrictSpec& spec : model.districts) {
+    for (int copy = 0; copy < spec.count; ++copy) {
+      const auto district = static_cast<std::uint32_t>(state.districts.size());
+      state.districts.name.push_back(spec.count > 1 ? spec.name + "-" + std::to_string(copy + 1) : spec.name);
+      state.districts.achievement_shift.push_back(static_cast<float>(spec.achievement_shift_sd));
+      const auto first = static_cast<std::uint32_t>(state.schools.size());
+      for (const SchoolGroupSpec& group : spec.schools) {
+        const auto models = assign_models(model, group, static_cast<std::uint32_t>(state.schools.size()));
+        for (int k = 0; k < group.count; ++k) add_school(model, state, group, district, models[k]);
+      }
+      link_feeders(state, first, static_cast<std::uint32_t>(state.schools.size()));
+    }
+  }
+  std::size_t expected = 0;
+  for (std::size_t k = 0; k < state.schools.size(); ++k)
+    expected += std::size_t(state.schools.grade_enrollment[k]) * (state.schools.grade_hi[k] - state.schools.grade_lo[k] + 1);
+  // A quarter more than the starting population: room for feeder imbalances without moving any
+  // column (beyond it, grow_student_columns moves them and keeps the old buffers alive).
+  state.students.for_each_column([&](auto& column) { column.reserve(expected + expected / 4 + 1024); });
+  for (std::uint32_t k = 0; k < state.schools.size(); ++k)
+    for (int g = state.schools.grade_lo[k]; g <= state.schools.grade_hi[k]; ++g)
+      for (std::uint32_t i = 0; i < state.schools.grade_enrollment[k]; ++i) add_student(model, state, k, g);
+  form_classrooms(model, state);
+  return state;
+}
+
+}  // namespace plsim
