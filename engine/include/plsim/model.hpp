@@ -95,6 +95,9 @@ struct PersonalizationParameters {
   double teacher_capacity_sd = 0.15;  // SD of teachers' PL capacity (multiplies school fidelity)
   double autonomy_engagement = 0.72;  // engagement needed to earn the next autonomy level
   double autonomy_self_regulation_step = 0.15;  // self-regulation needed rises by this per level
+  double autonomy_self_regulation_base = 0.3;   // self-regulation needed for the second level
+  double autonomy_demotion_margin = 0.1;        // engagement this far below autonomy_engagement loses a level
+  double open_space_noise_reduction = 0.5;      // share of open-space noise a fully flexible environment removes
 };
 
 struct Parameters {

@@ -232,6 +232,13 @@ Spec personalization_spec() {
                                                "engagement needed to earn the next autonomy level")},
           {"autonomy_self_regulation_step", Spec::number(0, 1, d.autonomy_self_regulation_step,
                                                          "self-regulation needed rises by this per level")},
+          {"autonomy_self_regulation_base", Spec::number(0, 1, d.autonomy_self_regulation_base,
+                                                         "self-regulation needed to earn the second autonomy level")},
+          {"autonomy_demotion_margin", Spec::number(0, 1, d.autonomy_demotion_margin,
+                                                    "engagement this far below autonomy_engagement loses a level")},
+          {"open_space_noise_reduction", Spec::number(0, 1, d.open_space_noise_reduction,
+                                                      "share of open-space noise a fully delivered flexible "
+                                                      "environment removes")},
       });
 }
 
@@ -505,6 +512,9 @@ Parameters parameters_from(const json& p) {
   PL.teacher_capacity_sd = pl["teacher_capacity_sd"];
   PL.autonomy_engagement = pl["autonomy_engagement"];
   PL.autonomy_self_regulation_step = pl["autonomy_self_regulation_step"];
+  PL.autonomy_self_regulation_base = pl["autonomy_self_regulation_base"];
+  PL.autonomy_demotion_margin = pl["autonomy_demotion_margin"];
+  PL.open_space_noise_reduction = pl["open_space_noise_reduction"];
 
   const auto& su = p["summer"];
   out.summer.loss_scale = su["loss_scale"];
