@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "plsim/measure/norms.hpp"
+#include "plsim/scenario/parameters.hpp"
 #include "plsim/scenario/scenario.hpp"
 
 namespace py = pybind11;
@@ -20,6 +21,37 @@ void bind_scenario(py::module_& m) {
     }
   });
 
+  py::enum_<plsim::Counterfactual>(m, "Counterfactual", "Whether a run also runs its counterfactual twin.")
+      .value("auto", plsim::Counterfactual::auto_)
+      .value("always", plsim::Counterfactual::always)
+      .value("never", plsim::Counterfactual::never);
+
+  m.def(
+      "parameters",
+      [] {
+        py::list rows;
+        for (const plsim::ParameterRow& r : plsim::parameter_table()) {
+          py::dict d;
+          d["path"] = r.path;
+          d["type"] = r.type;
+          d["default"] = r.default_value.dump();
+          d["min"] = r.minimum > -1e299 ? py::cast(r.minimum) : py::none();
+          d["max"] = r.maximum < 1e299 ? py::cast(r.maximum) : py::none();
+          d["exclusive_min"] = r.exclusive_minimum;
+          d["unit"] = r.unit;
+          d["doc"] = r.doc;
+          d["source"] = r.source;
+          rows.append(d);
+        }
+        return rows;
+      },
+      "Every model parameter (defaults as JSON text), from the modules' declarations.");
+  m.def(
+      "parameter_reference", [] { return plsim::parameter_reference_markdown(); },
+      "docs/parameters.md: the parameter table as Markdown.");
+  m.def(
+      "instructional_model_defaults", [] { return plsim::instructional_model_defaults().dump(); },
+      "Every field of an instructional model at its default, as JSON text.");
   m.def(
       "check_scenario",
       [](const std::string& text, const std::string& source) {

@@ -137,7 +137,8 @@ void bind_sim(py::module_& m) {
            "A new run of the same scenario and seed with every school on the traditional model.")
       .def_property_readonly("has_personalization",
                              [](const PySim& self) { return plsim::has_personalization(self.sim->model()); })
-      .def_property_readonly("counterfactual_mode", [](const PySim& self) { return self.sim->model().counterfactual; })
+      .def_property_readonly("counterfactual_mode", [](const PySim& self) { return self.sim->model().counterfactual; },
+                             "The scenario's counterfactual setting (a plsim._core.Counterfactual).")
       .def_property_readonly("weeks_per_year", [](const PySim& self) { return self.sim->model().weeks_per_year; })
       .def_property_readonly(
           "python_policy_minutes",

@@ -5,11 +5,13 @@ not use. ``python -m plsim.calibrate growth`` finds, for every subject and grade
 (`parameters/learning/grade_pace`) with which `national_baseline` under traditional instruction
 reproduces the MAP Growth 2020 fall-to-spring norm growth, by fixed-point iteration on
 pace <- pace * (norm growth / simulated growth). ``--write`` stores the result as the engine's default
-(engine/src/calibrated_defaults.hpp, from the root of the source tree); rebuild afterwards.
+in engine/data/calibrated.json (from the root of the source tree; calibrated values are data, compiled
+into the engine next to the norms); rebuild afterwards.
 """
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -91,16 +93,19 @@ def print_report(r: dict) -> None:
         print(f"    grade {'K' if grade == 0 else grade:>2}  {cells}")
 
 
-def write_defaults(pace: dict, path: Path) -> None:
-    def row(values):
-        return ", ".join(f"{v:.4f}" for v in values)
-
-    text = path.read_text()
-    start = text.index("inline constexpr std::array<double, 13> grade_pace_math{")
-    end = text.index("}  // namespace plsim::calibrated")
-    block = (f"inline constexpr std::array<double, 13> grade_pace_math{{\n    {row(pace['math'])}}};\n"
-             f"inline constexpr std::array<double, 13> grade_pace_reading{{\n    {row(pace['reading'])}}};\n\n")
-    path.write_text(text[:start] + block + text[end:])
+def write_defaults(pace: dict, path: Path, parameter: str = "learning.grade_pace") -> None:
+    """Stores `pace` as the calibrated default of `parameter` in the engine's calibrated.json, keeping
+    every other entry; values are rounded to 4 decimals, one subject a line."""
+    values = json.loads(path.read_text())
+    values[parameter] = {s: [round(float(v), 4) for v in pace[s]] for s in SUBJECTS}
+    lines = []
+    for key, value in values.items():
+        if isinstance(value, dict) and all(isinstance(v, list) for v in value.values()):
+            rows = ",\n".join(f"    {json.dumps(s)}: {json.dumps(v)}" for s, v in value.items())
+            lines.append(f"  {json.dumps(key)}: {{\n{rows}\n  }}")
+        else:
+            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
+    path.write_text("{\n" + ",\n".join(lines) + "\n}\n")
 
 
 def main(argv=None) -> int:
@@ -111,9 +116,9 @@ def main(argv=None) -> int:
     growth.add_argument("--scenario", default="national_baseline")
     growth.add_argument("--iterations", type=int, default=12)
     growth.add_argument("--threads", type=int, default=0)
-    growth.add_argument("--write", metavar="HEADER", nargs="?", const="engine/src/calibrated_defaults.hpp",
-                        help="store as the engine's default in HEADER (default: engine/src/calibrated_defaults.hpp "
-                             "of the source tree in the current directory); rebuild afterwards")
+    growth.add_argument("--write", metavar="JSON", nargs="?", const="engine/data/calibrated.json",
+                        help="store as the engine's default in JSON (default: engine/data/calibrated.json of the "
+                             "source tree in the current directory); rebuild afterwards")
     rep = sub.add_parser("report", help="measure every calibration target on fresh seeds")
     rep.add_argument("--scenario", default="national_baseline")
     rep.add_argument("--seeds", type=int, nargs="+", default=[3, 4])

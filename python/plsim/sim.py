@@ -63,7 +63,8 @@ class Sim:
                                None if seed is None else int(seed))
         if counterfactual is None:
             mode = self._core.counterfactual_mode
-            counterfactual = mode == "always" or (mode == "auto" and self._core.has_personalization)
+            counterfactual = mode == _core.Counterfactual.always or (
+                mode == _core.Counterfactual.auto and self._core.has_personalization)
         self._twin = self._core.counterfactual() if counterfactual else None
         self._year_views: dict = {}
         self._hooks_done: dict = {}  # arm -> (hook stage index, hooks of it done), while a stage is unfinished

@@ -39,6 +39,10 @@ using ByElement = Keyed<T, element_names>;
 using GradeRow = std::array<double, n_grades>;  // one value per grade, K-12
 using GradeTable = BySubject<GradeRow>;         // [subject][grade]
 
+// The calibrated default of a parameter (engine/data/calibrated.json, compiled in; written by
+// `python -m plsim.calibrate ... --write`), by its path such as "learning.grade_pace".
+GradeTable calibrated_grade_table(const char* parameter_path);
+
 }  // namespace plsim
 
 // Members of a parameter struct from its list: `type name = default;`. The default may be any

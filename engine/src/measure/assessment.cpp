@@ -1,5 +1,7 @@
 #include "plsim/measure/assessment.hpp"
 
+#include "plsim/model.hpp"
+#include "plsim/state.hpp"
 #include <array>
 
 #include <tbb/parallel_for.h>

@@ -1,5 +1,7 @@
 #include "plsim/modules/instruction.hpp"
 
+#include "plsim/model.hpp"
+#include "plsim/state.hpp"
 namespace plsim {
 
 MismatchKernel::MismatchKernel(const LearningParameters& p) : table_(2 * half + 1) {

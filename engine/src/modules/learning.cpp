@@ -1,5 +1,7 @@
 #include "plsim/modules/learning.hpp"
 
+#include "plsim/model.hpp"
+#include "plsim/state.hpp"
 #include <algorithm>
 #include <array>
 #include <bit>

@@ -1,5 +1,7 @@
 #include "plsim/modules/population.hpp"
 
+#include "plsim/model.hpp"
+#include "plsim/state.hpp"
 #include <algorithm>
 #include <bit>
 #include <cmath>

@@ -1,5 +1,7 @@
 #include "plsim/modules/summer.hpp"
 
+#include "plsim/model.hpp"
+#include "plsim/state.hpp"
 #include <algorithm>
 #include <bit>
 

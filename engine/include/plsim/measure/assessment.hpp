@@ -2,11 +2,27 @@
 // as the student's last score and aggregated per school, grade and subject.
 #pragma once
 
-#include "plsim/model.hpp"
+#include <vector>
+
+#include "plsim/fields.hpp"
 #include "plsim/results.hpp"
-#include "plsim/state.hpp"
 
 namespace plsim {
+
+struct Model;
+struct State;
+
+// Scenario key "parameters/assessment". One line a parameter: type, name, default, range, unit, doc,
+// source.
+#define PLSIM_ASSESSMENT_PARAMETERS(X)                                                                        \
+  X(double, measurement_error_rit, 3.0, between(0, 20), "RIT", "SD of test error",                             \
+    "NWEA MAP Growth: typical standard error of measurement of about 3 RIT")                                  \
+  X(BySeason<int>, weeks, (BySeason<int>{1, 18, 34}), between(1, 52), "week",                                 \
+    "week of the year (1-based) of each assessment window", "assumption: typical fall, winter, spring windows")
+
+struct AssessmentParameters {
+  PLSIM_DECLARE_MEMBERS(PLSIM_ASSESSMENT_PARAMETERS)
+};
 
 // Reads: knowledge state. Writes: students.score and rows appended to `out`, in school order, so the
 // result is identical for any thread count.

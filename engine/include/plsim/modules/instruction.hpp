@@ -1,15 +1,58 @@
-// What an instructional model means for learning in one week: per-mode opportunity weights and the
-// mismatch kernel (how learning falls when instruction is above or below a student's frontier).
+// Instructional models (policies as data: minutes per mode, progression, what they ask of the four
+// elements of personalized learning) and what one means for learning in a week: per-mode opportunity
+// weights and the mismatch kernel (how learning falls when instruction is above or below a student's
+// frontier).
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <string>
 #include <vector>
 
-#include "plsim/model.hpp"
+#include "plsim/fields.hpp"
+#include "plsim/types.hpp"
 
 namespace plsim {
+
+struct LearningParameters;
+struct Model;
+
+// The fields of an instructional model (scenario "instructional_models/NAME"; built-in models in
+// engine/data/instructional_models.json). One line a field: type, name, default, range, unit, doc, source.
+#define PLSIM_INSTRUCTIONAL_MODEL_FIELDS(X)                                                                   \
+  X(std::string, description, "", any_value(), "", "what the model is", "")                                   \
+  X(ByMode<double>, minutes, {}, between(0, 3000), "minutes per week",                                         \
+    "weekly minutes per subject in each instruction mode", "")                                                 \
+  X(Progression, progression, Progression::seat_time, any_value(), "", "how students move between units", "")  \
+  X(int, small_groups, 4, between(1, 16), "groups", "small groups per classroom", "")                          \
+  X(int, regroup_weeks, 6, between(1, 52), "weeks", "small groups are re-formed this often", "")              \
+  X(ByElement<double>, asks, {}, between(0, 1), "share",                                                       \
+    "how much of each personalized-learning element the model demands of teachers and schools: what is "       \
+    "delivered is this scaled by their capacity", "")                                                          \
+  X(double, choice, 0.0, between(0, 1), "share", "share of time in which students choose what they work on", "") \
+  X(double, check_ins, 0.0, between(0, 1), "share", "teacher check-ins during independent time", "")         \
+  X(double, open_space, 0.0, between(0, 1), "share", "share of time in open, shared spaces (noise)", "")     \
+  X(bool, test_out, false, any_value(), "", "students may take an on-demand test to move on", "")              \
+  X(int, autonomy_levels, 0, between(0, 8), "levels",                                                           \
+    "levels of autonomy students earn (0: none); minutes move from `minutes` at the first level to "          \
+    "`top_level_minutes` at the last", "")                                                                      \
+  X(ByMode<double>, top_level_minutes, {}, between(0, 3000), "minutes per week",                               \
+    "weekly minutes at the highest autonomy level", "")                                                         \
+  X(bool, python_policy, false, any_value(), "",                                                                \
+    "minutes are set every week by the plsim.Policy of this name registered with the Sim; `minutes` are its " \
+    "defaults", "")
+
+struct InstructionalModel {
+  std::string name;  // its key in the scenario's instructional_models (or the built-in table)
+  PLSIM_DECLARE_MEMBERS(PLSIM_INSTRUCTIONAL_MODEL_FIELDS)
+
+  double total_minutes() const {
+    double t = 0;
+    for (double m : minutes) t += m;
+    return t;
+  }
+};
 
 // exp(-distance/width) tabulated at 1/8 unit over +-64 units: the weekly loop calls it several times
 // per student and subject, and a table keeps it off the transcendental path.

@@ -5,11 +5,140 @@
 #include <cstdint>
 #include <vector>
 
+#include "plsim/fields.hpp"
 #include "plsim/modules/instruction.hpp"
-#include "plsim/model.hpp"
-#include "plsim/state.hpp"
 
 namespace plsim {
+
+struct Model;
+struct State;
+
+// Learner model and instruction (scenario key "parameters/learning"); equations in docs/model.md.
+// One line a parameter: type, name, default, range, unit, doc, source.
+#define PLSIM_LEARNING_PARAMETERS(X)                                                                          \
+  X(int, units_per_grade, 12, between(1, 60), "units", "knowledge-map units per grade level",                \
+    "assumption (DESIGN.md): fine enough that a week moves a student by a fraction of a unit")                \
+  X(int, levels_below, 3, between(0, 6), "grade levels", "grade levels of units below kindergarten",          \
+    "assumption: room for the lowest kindergarten scores of the norms")                                         \
+  X(double, learn_rate, 0.08, between(0, 1), "probability",                                                   \
+    "BKT learn probability per practice opportunity (median student, full match)",                             \
+    "ASSISTments 2009 skill-builder EM fits, median learn (targets.json bkt_parameters)")                      \
+  X(double, minutes_per_opportunity, 5.0, above(0), "minutes", "instructional minutes per practice opportunity", \
+    "assumption: one practice item or worked example every five minutes")                                      \
+  X(double, prior, 0.1, between(0, 0.9), "probability", "BKT probability that a new unit is already known",   \
+    "assumption: units ahead of the frontier are mostly unknown")                                               \
+  X(double, absorption_limit, 6.0, between(0.1, 100), "hazard per week",                                       \
+    "weekly learning hazard h saturates as h * limit / (limit + h): a student absorbs only so much a week, "   \
+    "which keeps even ideal one-to-one tutoring below Bloom's two sigma",                                      \
+    "calibrated: tutoring in the band of Nickow, Oreopoulos & Quan 2020, below Bloom 1984")                     \
+  X(double, mastery_threshold, 0.95, between(0.5, 0.999), "probability", "BKT mastery criterion",              \
+    "Corbett & Anderson 1995 (the usual BKT mastery criterion)")                                                \
+  X(double, gap_penalty, 0.6, between(0, 1), "share", "share of learning lost when every prerequisite unit is a gap", \
+    "assumption")                                                                                                \
+  X(int, prerequisite_window, 24, between(1, 64), "units", "units below the frontier that act as prerequisites", \
+    "assumption: two grade levels")                                                                              \
+  X(double, mismatch_width_behind, 12.0, between(0.5, 64), "units",                                            \
+    "learning falls as exp(-distance/width) when instruction is above the student's frontier",                  \
+    "assumption: a student a grade level behind learns 37% as much")                                            \
+  X(double, mismatch_width_ahead, 6.0, between(0.5, 64), "units",                                              \
+    "same when instruction is below the frontier", "assumption")                                                \
+  X(double, ahead_floor, 0.3, between(0, 1), "share",                                                          \
+    "share of learning left when instruction is far below the student", "assumption")                           \
+  X(double, seat_time_slack, 1.0, between(0, 24), "units",                                                     \
+    "units behind the pacing guide before seat time moves a student on", "assumption")                          \
+  X(double, pacing_grade_level_weight, 0.3, between(0, 1), "share",                                            \
+    "where each class's pacing guide starts: 1 = national grade level, 0 = class median",                       \
+    "assumption: teachers start where their class is, pulled toward the standards")                             \
+  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.1, 0.8, 0.4, 1.5}), between(0, 10),                \
+    "relative to whole class", "learning per minute of each instruction mode, relative to well-matched whole-class teaching", \
+    "calibrated: nglc_like on RAND 2017 (math 0.09, reading 0.07 SD), tutoring on Nickow et al. 2020")          \
+  X(double, small_group_estimate_error, 2.0, between(0, 24), "units",                                          \
+    "error of the teacher's placement of a student in small groups", "assumption")                              \
+  X(double, software_estimate_error, 1.0, between(0, 24), "units",                                             \
+    "error of adaptive software's frontier estimate", "assumption")                                             \
+  X(BySubject<double>, software_subject_efficiency, (BySubject<double>{1.0, 0.6}), between(0, 2), "multiplier",  \
+    "multiplier of adaptive-software learning per subject",                                                     \
+    "Escueta, Quan, Nickow & Oreopoulos 2017: computer-assisted learning shows larger effects in math")         \
+  X(double, self_regulation_floor, 0.3, between(0, 1), "share",                                                \
+    "share of software minutes that count at zero self-regulation", "assumption")                               \
+  X(double, gap_repair_share, 0.25, between(0, 1), "share",                                                    \
+    "share of targeted time (small group, software, tutoring) spent on recent gaps when there are any",         \
+    "calibrated with mode_efficiency (docs/model.md)")                                                          \
+  X(double, gap_repair_ease, 1.5, above(0), "multiplier", "relearning a gap is this many times faster than a new unit", \
+    "assumption")                                                                                                \
+  X(double, engagement_baseline, 0.7, between(0.05, 1), "engagement",                                          \
+    "engagement of a student taught at his level, without choice, contact or collaboration; learning scales "   \
+    "with engagement / this", "assumption")                                                                     \
+  X(double, engagement_rate, 0.2, between(0, 1), "per week", "weekly adjustment of engagement toward its target", \
+    "assumption")                                                                                                \
+  X(double, engagement_collaborative_bonus, 0.1, between(0, 1), "engagement",                                  \
+    "rise of the engagement target when all time is collaborative", "assumption")                               \
+  X(double, frl_learning_multiplier, 0.95, between(0.1, 2), "multiplier", "learning-rate multiplier of FRL students", \
+    "assumption")                                                                                                \
+  X(double, learning_rate_sd, 0.25, between(0, 2), "log SD", "lognormal SD of student learning rates",          \
+    "assumption")                                                                                                \
+  X(double, learning_rate_achievement_correlation, 0.4, between(-1, 1), "correlation",                         \
+    "correlation of the learning rate with starting achievement", "assumption")                                 \
+  X(double, status_neutral_growth, 1.0, between(0, 2), "exponent",                                              \
+    "exponent of the scale-slope ratio in a student's learning rate: 1 makes expected RIT growth independent "  \
+    "of starting status, 0 gives every student the same unit rate",                                             \
+    "MAP Growth 2020 conditional growth norms vary little with starting status")                                \
+  X(double, teacher_effect_sd, 0.15, between(0, 2), "log SD", "lognormal SD of teacher effectiveness",          \
+    "set with school_growth_sd to reproduce targets.json school_growth_spread (MAP Growth 2020)")              \
+  X(double, school_growth_sd, 0.16, between(0, 2), "log SD", "lognormal SD of school effects on learning",      \
+    "set with teacher_effect_sd to reproduce targets.json school_growth_spread (MAP Growth 2020)")             \
+  X(GradeTable, grade_pace, calibrated_grade_table("learning.grade_pace"), between(0, 20), "multiplier",        \
+    "learn-rate multiplier per subject and grade, K-12",                                                        \
+    "calibrated: python -m plsim.calibrate growth, national_baseline on MAP Growth 2020 (engine/data/calibrated.json)")
+
+struct LearningParameters {
+  PLSIM_DECLARE_MEMBERS(PLSIM_LEARNING_PARAMETERS)
+};
+
+// Personalized-learning mechanisms (scenario key "parameters/personalization"); docs/model.md.
+using PerImplementationYear = std::array<double, 3>;  // years 1, 2 and 3+
+#define PLSIM_PERSONALIZATION_PARAMETERS(X)                                                                   \
+  X(double, estimate_error_scale, 3.0, between(0, 20), "multiplier",                                           \
+    "estimate errors grow by this factor at zero learner-profile fidelity", "assumption")                       \
+  X(double, noise_penalty, 0.15, between(0, 1), "share",                                                       \
+    "learning lost in fully open space without flexible-environment skill", "assumption")                       \
+  X(double, engagement_choice, 0.15, between(0, 1), "engagement", "engagement target rise with full choice",    \
+    "self-determination theory (Ryan & Deci 2000): autonomy raises engagement; size assumed")                   \
+  X(double, engagement_contact, 0.10, between(0, 1), "engagement",                                              \
+    "engagement target rise with all time in teacher contact (small group, tutoring, check-ins)",              \
+    "self-determination theory (Ryan & Deci 2000): relatedness; size assumed")                                  \
+  X(double, engagement_mismatch, 0.25, between(0, 1), "engagement",                                             \
+    "engagement target fall when nothing taught matches the student",                                           \
+    "flow (Csikszentmihalyi 1990): tasks far from a student's level disengage; size assumed")                   \
+  X(double, engagement_noise, 0.10, between(0, 1), "engagement", "engagement target fall in fully open space",   \
+    "assumption")                                                                                                \
+  X(double, check_in_recovery, 0.5, between(0, 1), "share",                                                    \
+    "share of the self-regulation shortfall that full check-ins recover", "assumption")                         \
+  X(double, test_out_threshold, 0.7, between(0, 1), "probability",                                              \
+    "P(known) at which a student asks for an on-demand test", "assumption")                                     \
+  X(double, test_guess, 0.15, between(0, 0.5), "probability", "P(pass) of an on-demand test on an unknown unit", \
+    "ASSISTments median BKT guess (targets.json bkt_parameters)")                                               \
+  X(double, test_slip, 0.20, between(0, 0.5), "probability", "P(fail) of an on-demand test on a known unit",    \
+    "ASSISTments median BKT slip (targets.json bkt_parameters)")                                                \
+  X(PerImplementationYear, implementation_year_fidelity, (PerImplementationYear{0.6, 0.8, 1.0}), between(0, 1), \
+    "multiplier", "capacity multiplier in implementation years 1, 2 and 3+",                                    \
+    "calibrated: nglc_like (first- and second-year schools) on RAND 2017")                                      \
+  X(double, teacher_capacity_sd, 0.15, between(0, 1), "SD", "SD of teachers' PL capacity (multiplies the school's)", \
+    "assumption")                                                                                                \
+  X(double, autonomy_engagement, 0.72, between(0, 1), "engagement",                                             \
+    "engagement needed to earn the next autonomy level", "assumption")                                          \
+  X(double, autonomy_self_regulation_step, 0.15, between(0, 1), "self-regulation",                              \
+    "self-regulation needed rises by this per level", "assumption")                                             \
+  X(double, autonomy_self_regulation_base, 0.3, between(0, 1), "self-regulation",                               \
+    "self-regulation needed to earn the second autonomy level", "assumption")                                   \
+  X(double, autonomy_demotion_margin, 0.1, between(0, 1), "engagement",                                         \
+    "engagement this far below autonomy_engagement loses a level", "assumption")                                \
+  X(double, open_space_noise_reduction, 0.5, between(0, 1), "share",                                            \
+    "share of open-space noise a fully delivered flexible environment removes", "assumption")
+
+struct PersonalizationParameters {
+  PLSIM_DECLARE_MEMBERS(PLSIM_PERSONALIZATION_PARAMETERS)
+};
 
 struct WeekContext {
   int year = 0;

@@ -4,10 +4,46 @@
 
 #include <cstdint>
 
-#include "plsim/model.hpp"
-#include "plsim/state.hpp"
+#include "plsim/fields.hpp"
 
 namespace plsim {
+
+struct Model;
+struct State;
+
+// Population generation (scenario key "parameters/population"); docs/model.md. One line a parameter:
+// type, name, default, range, unit, doc, source.
+#define PLSIM_POPULATION_PARAMETERS(X)                                                                        \
+  X(double, school_mean_sd, 0.47, between(0, 0.95), "student SDs",                                            \
+    "SD of school mean achievement, national population",                                                     \
+    "MAP Growth 2020 school norms: 0.43-0.52, centre of the range (targets.json school_spread)")               \
+  X(double, frl_achievement_gap, 0.5, between(0, 3), "student SDs", "FRL students start this many SDs lower",  \
+    "assumption")                                                                                              \
+  X(double, national_frl_share, 0.5, between(0, 1), "share", "mean school FRL share, national population",    \
+    "NCES Digest of Education Statistics: about half of public-school students are eligible")                 \
+  X(double, national_frl_share_sd, 0.25, between(0, 0.5), "share", "SD of school FRL shares, national",        \
+    "assumption")                                                                                              \
+  X(double, subject_correlation, 0.75, between(-1, 1), "correlation", "correlation of math and reading achievement", \
+    "assumption")                                                                                              \
+  X(double, gap_share_base, 0.05, between(0, 0.5), "share", "share of passed units that are gaps, average student", \
+    "assumption")                                                                                              \
+  X(double, gap_share_per_sd_below, 0.05, between(0, 0.5), "share per SD",                                    \
+    "added gap share per SD below the national mean", "assumption")                                           \
+  X(double, self_regulation_mean, 0.6, between(0, 1), "self-regulation", "mean self-regulation", "assumption") \
+  X(double, self_regulation_sd, 0.2, between(0, 1), "self-regulation", "SD of self-regulation", "assumption")  \
+  X(double, self_regulation_achievement_correlation, 0.3, between(-1, 1), "correlation",                      \
+    "correlation of self-regulation with achievement", "assumption")                                          \
+  X(double, attendance_mean, 0.94, between(0.5, 1), "share", "mean share of time present",                    \
+    "assumption: average daily attendance of about 94%")                                                      \
+  X(double, attendance_frl_gap, 0.03, between(0, 0.5), "share", "attendance gap of FRL students", "assumption") \
+  X(double, attendance_sd, 0.04, between(0, 0.5), "share", "SD of attendance", "assumption")                   \
+  X(int, tracking_from_grade, 6, between(0, 13), "grade",                                                      \
+    "from this grade on, classrooms are formed by achievement (course tracking); 13 = never",                \
+    "assumption: course tracking starts in middle school")
+
+struct PopulationParameters {
+  PLSIM_DECLARE_MEMBERS(PLSIM_POPULATION_PARAMETERS)
+};
 
 // Districts, schools, teachers and students for year 0, laid out in classrooms.
 State build_population(const Model& model);

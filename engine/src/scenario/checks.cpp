@@ -1,0 +1,92 @@
+// Checks across values of a scenario (minutes, assessment weeks, population variances, school groups,
+// model names, the size limit), on a document with its defaults filled in.
+#include <cmath>
+#include <string>
+
+#include "loader.hpp"
+
+namespace plsim::loader {
+
+std::vector<std::string> check_meaning(const json& doc) {
+  std::vector<std::string> errors;
+  const json models = known_models(doc.at("instructional_models"));
+  for (const auto& [name, m] : doc.at("instructional_models").items()) {
+    double total = 0;
+    for (const auto& [mode, minutes] : m.at("minutes").items()) total += minutes.get<double>();
+    if (total <= 0)
+      errors.push_back("/instructional_models/" + name + "/minutes: at least one mode needs minutes (got " +
+                       m.at("minutes").dump() + ")");
+    if (m.at("autonomy_levels").get<int>() == 1)
+      errors.push_back("/instructional_models/" + name + "/autonomy_levels: 0 (none) or at least 2 levels (got 1)");
+    double top = 0;
+    for (const auto& [mode, minutes] : m.at("top_level_minutes").items()) top += minutes.get<double>();
+    if (m.at("autonomy_levels").get<int>() >= 2 && top <= 0)
+      errors.push_back("/instructional_models/" + name + "/top_level_minutes: models with autonomy levels need "
+                       "the minutes of the highest level (got " + m.at("top_level_minutes").dump() + ")");
+  }
+  std::string model_names;
+  for (const auto& [name, m] : models.items()) model_names += (model_names.empty() ? "" : ", ") + name;
+
+  const auto& w = doc.at("parameters").at("assessment").at("weeks");
+  const int weeks = doc.at("weeks_per_year").get<int>();
+  if (!(w.at("fall").get<int>() < w.at("winter").get<int>() && w.at("winter").get<int>() < w.at("spring").get<int>()))
+    errors.push_back("/parameters/assessment/weeks: fall, winter and spring must come in that order (got " +
+                     w.dump() + ")");
+  if (w.at("spring").get<int>() > weeks)
+    errors.push_back("/parameters/assessment/weeks/spring: must be within the " + std::to_string(weeks) +
+                     " weeks of the year (got " + w.at("spring").dump() + ")");
+
+  const auto& pop = doc.at("parameters").at("population");
+  const double school_sd = pop.at("school_mean_sd").get<double>();
+  const double gap = pop.at("frl_achievement_gap").get<double>();
+  const double m = pop.at("national_frl_share").get<double>();
+  const double sd = pop.at("national_frl_share_sd").get<double>();
+  if (school_sd * school_sd < gap * gap * sd * sd)
+    errors.push_back("/parameters/population/school_mean_sd: too small for the FRL composition alone "
+                     "(frl_achievement_gap * national_frl_share_sd = " + std::to_string(gap * sd) + ", got " +
+                     std::to_string(school_sd) + ")");
+  if (1.0 - school_sd * school_sd - gap * gap * std::max(0.0, m * (1 - m) - sd * sd) <= 0.05)
+    errors.push_back("/parameters/population: school_mean_sd and frl_achievement_gap leave no variation "
+                     "between students of a school (got " + pop.dump() + ")");
+
+  double total_students = 0;
+  const auto& districts = doc.at("districts");
+  for (std::size_t d = 0; d < districts.size(); ++d) {
+    const auto& schools = districts[d].at("schools");
+    for (std::size_t k = 0; k < schools.size(); ++k) {
+      const auto& group = schools[k];
+      const std::string path = "/districts/" + std::to_string(d) + "/schools/" + std::to_string(k);
+      const Level level = static_cast<Level>(index_of(level_names, group.at("level").get<std::string>()));
+      auto grades = group.contains("grades") ? group.at("grades").get<std::array<int, 2>>() : default_grades(level);
+      if (grades[0] > grades[1])
+        errors.push_back(path + "/grades: first grade must not exceed the last (got " + group.at("grades").dump() + ")");
+      const int n_served = grades[1] - grades[0] + 1;
+      if (grades[0] <= grades[1] && group.at("enrollment").get<int>() < n_served)
+        errors.push_back(path + "/enrollment: needs at least one student per grade served (" +
+                         std::to_string(n_served) + "), got " + group.at("enrollment").dump() + ")");
+      if (group.contains("model") && group.contains("models"))
+        errors.push_back(path + ": give either model or models, not both (got both)");
+      if (group.contains("model") && !models.contains(group.at("model").get<std::string>()))
+        errors.push_back(path + "/model: unknown instructional model; known models are " + model_names + " (got " +
+                         group.at("model").dump() + ")");
+      if (group.contains("models")) {
+        double share = 0;
+        for (const auto& [name, s] : group.at("models").items()) {
+          share += s.get<double>();
+          if (!models.contains(name))
+            errors.push_back(path + "/models/" + name + ": unknown instructional model; known models are " +
+                             model_names + " (got \"" + name + "\")");
+        }
+        if (std::abs(share - 1.0) > 1e-6)
+          errors.push_back(path + "/models: shares must sum to 1 (got " + std::to_string(share) + ")");
+      }
+      total_students += districts[d].at("count").get<double>() * group.at("count").get<double>() *
+                        group.at("enrollment").get<double>();
+    }
+  }
+  if (total_students > 5e7)
+    errors.push_back("/districts: at most 50,000,000 students per run (got " + std::to_string(total_students) + ")");
+  return errors;
+}
+
+}  // namespace plsim::loader

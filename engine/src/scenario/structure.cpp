@@ -1,0 +1,110 @@
+// The scenario document's structure: top-level keys, districts and school groups, and the defaults
+// that depend on a school's level. Parameters and instructional models come from their declarations
+// (parameters.cpp).
+#include <string>
+
+#include "loader.hpp"
+#include "plsim/scenario/scenario.hpp"
+
+namespace plsim::loader {
+
+using Props = std::vector<std::pair<std::string, Spec>>;
+
+namespace {
+
+Spec fidelity_spec() {
+  Props props;
+  for (const char* name : element_names)
+    props.emplace_back(name, Spec::number(0, 1, 1.0, std::string("mean school capacity to deliver ") + name));
+  props.emplace_back("sd", Spec::number(0, 0.5, 0.0, "SD of school capacity across the group's schools"));
+  return Spec::object("capacity of the schools to deliver each personalized-learning element (0..1)", props);
+}
+
+Spec school_group_spec() {
+  return Spec::object(
+      "A group of similar schools in each district",
+      Props{
+          {"level", Spec::text(nullptr, "school level", {level_names.begin(), level_names.end()}).as_required()},
+          {"type", Spec::text("district", "governance", {school_type_names.begin(), school_type_names.end()})},
+          {"count", Spec::integer(1, 100000, 1, "number of schools in the group")},
+          {"enrollment", Spec::integer(1, 20000, nullptr, "students per school").as_required()},
+          {"grades", Spec::array_of(Spec::integer(0, 12, nullptr, "grade, 0 = kindergarten"), 2, 2,
+                                    "first and last grade served; default by level: elementary [0, 5], "
+                                    "middle [6, 8], high [9, 12]")},
+          {"class_size", Spec::integer(1, 64, nullptr,
+                                       "students per classroom; default by level: 22, 26, 28")},
+          {"frl_share", Spec::object("share of students eligible for free/reduced-price lunch",
+                                     Props{{"mean", Spec::number(0, 1, 0.5, "mean over the group's schools")},
+                                           {"sd", Spec::number(0, 0.5, 0.25, "SD over the group's schools")}})},
+          {"achievement_shift_sd", Spec::number(-3, 3, 0.0, "starting achievement shift in student SDs")},
+          {"model", Spec::text(nullptr, "instructional model of every school in the group (default traditional)")},
+          {"models", Spec::map_of(Spec::number(0, 1, nullptr, "share of schools"),
+                                  "shares of schools per instructional model, summing to 1")},
+          {"fidelity", fidelity_spec()},
+          {"implementation_year",
+           Spec::integer(1, 50, 3, "year of implementation of the schools' model in the first simulated year "
+                                   "(1: first year; fidelity grows over the first years)")},
+      });
+}
+
+}  // namespace
+
+Spec scenario_structure_spec() {
+  return Spec::object(
+      "A plsim scenario",
+      Props{
+          {"name", Spec::text(nullptr, "scenario name").as_required()},
+          {"description", Spec::text("", "what the scenario represents")},
+          {"seed", Spec::integer(0, 9007199254740991.0, 1, "random seed (an integer up to 2^53 - 1)")},
+          {"years", Spec::integer(1, 50, 1, "school years to simulate")},
+          {"weeks_per_year", Spec::integer(10, 52, 36, "instructional weeks per school year")},
+          {"parameters", parameters_spec()},
+          {"counterfactual", Spec::text("auto", "also run the counterfactual twin (every school traditional, "
+                                                "same random numbers) to measure true effects; auto: when any "
+                                                "school is not traditional",
+                                        {counterfactual_names.begin(), counterfactual_names.end()})},
+          {"instructional_models",
+           Spec::map_of(instructional_model_spec(),
+                        "instructional models by name, added to or replacing the built-in ones (see "
+                        "engine/data/instructional_models.json)")
+               .with_default(json::object())},
+          {"districts",
+           Spec::array_of(Spec::object("a district, replicated `count` times",
+                                       Props{{"name", Spec::text(nullptr, "district name").as_required()},
+                                             {"count", Spec::integer(1, 10000, 1, "number of such districts")},
+                                             {"achievement_shift_sd",
+                                              Spec::number(-3, 3, 0.0, "starting achievement shift in student SDs")},
+                                             {"schools", Spec::array_of(school_group_spec(), 1, 1000,
+                                                                        "school groups")
+                                                             .as_required()}}),
+                          1, 10000, "districts")
+               .as_required()},
+      });
+}
+
+json known_models(const json& scenario_models) {
+  static const json builtin = json::parse(builtin_instructional_models_json());
+  json models = builtin;
+  for (const auto& [name, m] : scenario_models.items()) models[name] = m;
+  return models;
+}
+
+std::array<int, 2> default_grades(Level level) {
+  switch (level) {
+    case Level::elementary: return {0, 5};
+    case Level::middle: return {6, 8};
+    case Level::high: return {9, 12};
+  }
+  return {0, 12};
+}
+
+int default_class_size(Level level) {
+  switch (level) {
+    case Level::elementary: return 22;
+    case Level::middle: return 26;
+    case Level::high: return 28;
+  }
+  return 25;
+}
+
+}  // namespace plsim::loader
