@@ -8,6 +8,7 @@ Quickstart::
 """
 from ._core import ScenarioError
 from .extend import ELEMENTS, MODES, HookContext, Policy, Process
+from .parameters import parameter_reference, parameters
 from .results import growth_by_grade, norms_growth, school_growth_spread, school_spread
 from .scenarios import Scenario, check_scenario, load_scenario, scenario_schema, shipped_scenarios
 from .sim import Sim
@@ -27,6 +28,8 @@ __all__ = [
     "growth_by_grade",
     "load_scenario",
     "norms_growth",
+    "parameter_reference",
+    "parameters",
     "scenario_schema",
     "school_growth_spread",
     "school_spread",

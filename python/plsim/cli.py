@@ -101,6 +101,41 @@ def cmd_schema(args) -> int:
     return 0
 
 
+def cmd_params(args) -> int:
+    import pandas as pd
+
+    from .parameters import parameter_reference, parameters
+
+    if args.markdown:
+        sys.stdout.write(parameter_reference())
+        return 0
+    table = parameters()
+    if args.match:
+        table = table[table["path"].str.contains(args.match, regex=False)]
+        if table.empty:
+            print(f"params: no parameter path contains {args.match!r}", file=sys.stderr)
+            return 1
+
+    def bounds(row) -> str:
+        lo, hi = row["min"], row["max"]
+        if pd.isna(lo):
+            return "any"
+        if pd.isna(hi):
+            return f"{'>' if row['exclusive_min'] else '>='} {lo:g}"
+        return f"{lo:g} to {hi:g}"
+
+    def shown(value) -> str:
+        text = json.dumps(value)
+        return text if len(text) <= 14 else text[:11] + "..."
+
+    width = max(len(p) for p in table["path"])
+    print(f"{'path':<{width}}  {'default':<14}  {'range':<13}  {'unit':<22}  doc")
+    for _, row in table.iterrows():
+        print(f"{row['path']:<{width}}  {shown(row['default']):<14}  {bounds(row):<13}  {row['unit']:<22}  {row['doc']}")
+    print(f"{len(table)} parameters; `plsim params --markdown` adds their sources (docs/parameters.md)")
+    return 0
+
+
 def cmd_list(args) -> int:
     for name, path in shipped_scenarios().items():
         print(f"{name:32s} {path}")
@@ -165,6 +200,11 @@ def build_parser() -> argparse.ArgumentParser:
     schema.add_argument("--out", help="write to this file instead of standard output")
     schema.set_defaults(func=cmd_schema)
 
+    params = sub.add_parser("params", help="print every model parameter: path, default, range, unit, doc")
+    params.add_argument("match", nargs="?", help="only the parameters whose path contains this text")
+    params.add_argument("--markdown", action="store_true", help="print docs/parameters.md (with sources)")
+    params.set_defaults(func=cmd_params)
+
     listing = sub.add_parser("list", help="list the shipped scenarios")
     listing.set_defaults(func=cmd_list)
     return parser
@@ -184,6 +224,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("plsim: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # output piped into a reader that stopped (head, less)
+        sys.stderr.close()
+        return 0
 
 
 if __name__ == "__main__":
