@@ -4,6 +4,7 @@
 #include <pybind11/stl.h>
 
 #include "plsim/measure/norms.hpp"
+#include "plsim/model.hpp"
 #include "plsim/scenario/parameters.hpp"
 #include "plsim/scenario/scenario.hpp"
 
@@ -25,6 +26,18 @@ void bind_scenario(py::module_& m) {
       .value("auto", plsim::Counterfactual::auto_)
       .value("always", plsim::Counterfactual::always)
       .value("never", plsim::Counterfactual::never);
+
+  // The engine's name tables (plsim/types.hpp), so Python never keeps a copy of them.
+  auto names = [](const auto& table) { return std::vector<std::string>(table.begin(), table.end()); };
+  py::dict tables;
+  tables["subjects"] = names(plsim::subject_names);
+  tables["seasons"] = names(plsim::season_names);
+  tables["levels"] = names(plsim::level_names);
+  tables["school_types"] = names(plsim::school_type_names);
+  tables["modes"] = names(plsim::mode_names);
+  tables["elements"] = names(plsim::element_names);
+  tables["progressions"] = names(plsim::progression_names);
+  m.attr("names") = tables;
 
   m.def(
       "parameters",

@@ -7,12 +7,18 @@ deterministic and share their draws between the two arms of a comparison (common
 """
 from __future__ import annotations
 
+import copy
+import json
 from typing import Any, Mapping, Optional
 
 import numpy as np
 
-MODES = ("whole_class", "small_group", "adaptive_software", "collaborative", "tutoring")
-ELEMENTS = ("learner_profiles", "learning_paths", "competency_progression", "flexible_environment")
+from . import _core
+
+MODES = tuple(_core.names["modes"])
+ELEMENTS = tuple(_core.names["elements"])
+# Every field of an instructional model at the engine's default (plsim/modules/instruction.hpp).
+MODEL_DEFAULTS: Mapping[str, Any] = json.loads(_core.instructional_model_defaults())
 
 
 class YearView:
@@ -106,15 +112,10 @@ class Policy:
 
     name: str = ""
     description: str = ""
-    progression: str = "seat_time"
-    small_groups: int = 4
-    regroup_weeks: int = 6
-    asks: Mapping[str, float] = {}
-    choice: float = 0.0
-    check_ins: float = 0.0
-    open_space: float = 0.0
-    test_out: bool = False
     default_minutes: Mapping[str, float] = {"whole_class": 300.0}
+    # The other settings of an instructional model (progression, small_groups, regroup_weeks, asks,
+    # choice, check_ins, open_space, test_out, autonomy_levels, top_level_minutes) are class attributes
+    # set below from the engine's defaults; a subclass overrides any of them.
 
     def minutes(self, ctx: HookContext) -> Optional[np.ndarray]:
         raise NotImplementedError(f"{type(self).__name__}.minutes(ctx) must return the week's minutes")
@@ -123,19 +124,15 @@ class Policy:
         """The scenario entry (instructional_models) the engine validates for this policy."""
         if not self.name:
             raise ValueError(f"{type(self).__name__}: a Policy needs a name (the model name scenarios use)")
-        return {
-            "description": self.description or f"Python policy {type(self).__name__}",
-            "minutes": dict(self.default_minutes),
-            "progression": self.progression,
-            "small_groups": self.small_groups,
-            "regroup_weeks": self.regroup_weeks,
-            "asks": dict(self.asks),
-            "choice": self.choice,
-            "check_ins": self.check_ins,
-            "open_space": self.open_space,
-            "test_out": self.test_out,
-            "python_policy": True,
-        }
+        entry = {field: copy.deepcopy(getattr(self, field)) for field in _POLICY_FIELDS}
+        entry.update({"description": self.description or f"Python policy {type(self).__name__}",
+                      "minutes": dict(self.default_minutes), "python_policy": True})
+        return entry
+
+
+_POLICY_FIELDS = [f for f in MODEL_DEFAULTS if f not in ("description", "minutes", "python_policy")]
+for _field in _POLICY_FIELDS:
+    setattr(Policy, _field, MODEL_DEFAULTS[_field])
 
 
 class Process:

@@ -9,10 +9,11 @@ import pandas as pd
 
 from . import _core
 
-SUBJECTS = ("math", "reading")
-SEASONS = ("fall", "winter", "spring")
-LEVELS = ("elementary", "middle", "high")
-SCHOOL_TYPES = ("district", "charter")
+# The engine's name tables (plsim/types.hpp): codes in the engine's columns index them.
+SUBJECTS = tuple(_core.names["subjects"])
+SEASONS = tuple(_core.names["seasons"])
+LEVELS = tuple(_core.names["levels"])
+SCHOOL_TYPES = tuple(_core.names["school_types"])
 
 
 def assessment_frame(columns: dict) -> pd.DataFrame:
