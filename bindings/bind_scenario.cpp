@@ -10,6 +10,17 @@
 
 namespace py = pybind11;
 
+namespace {
+// JSON text from Python (always json.dumps output); a parse error is a ScenarioError naming `source`.
+nlohmann::json parse(const std::string& text, const std::string& source) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error& e) {
+    throw plsim::ScenarioError({source + ": invalid JSON: " + e.what()});
+  }
+}
+}  // namespace
+
 void bind_scenario(py::module_& m) {
   static py::exception<plsim::ScenarioError> scenario_error(m, "ScenarioError", PyExc_ValueError);
   py::register_exception_translator([](std::exception_ptr p) {
@@ -65,23 +76,47 @@ void bind_scenario(py::module_& m) {
   m.def(
       "instructional_model_defaults", [] { return plsim::instructional_model_defaults().dump(); },
       "Every field of an instructional model at its default, as JSON text.");
+  py::class_<plsim::LoadedScenario, std::shared_ptr<plsim::LoadedScenario>>(
+      m, "Scenario", "A scenario read, validated and filled once, with the Model built from it.")
+      .def_static(
+          "from_file",
+          [](const std::string& path, const std::string& changes, const std::string& extra_models) {
+            return std::make_shared<plsim::LoadedScenario>(plsim::load_scenario_file(
+                path, parse(changes, "changes"), parse(extra_models, "policies")));
+          },
+          py::arg("path"), py::arg("changes") = "{}", py::arg("extra_models") = "{}",
+          "Reads, validates and fills a scenario file; `changes` (JSON text) replace top-level keys and "
+          "`extra_models` join its instructional models.")
+      .def_static(
+          "from_json",
+          [](const std::string& text, const std::string& source, const std::string& changes,
+             const std::string& extra_models) {
+            return std::make_shared<plsim::LoadedScenario>(plsim::load_scenario(
+                parse(text, source), source, parse(changes, "changes"), parse(extra_models, "policies")));
+          },
+          py::arg("document"), py::arg("source"), py::arg("changes") = "{}", py::arg("extra_models") = "{}",
+          "The same for a scenario given as JSON text.")
+      .def_property_readonly("document_json", [](const plsim::LoadedScenario& s) { return s.document.dump(); })
+      .def_property_readonly("resolved_json", [](const plsim::LoadedScenario& s) { return s.resolved.dump(); })
+      .def_readonly("source", &plsim::LoadedScenario::source);
+
   m.def(
       "check_scenario",
       [](const std::string& text, const std::string& source) {
-        return plsim::check_scenario(nlohmann::json::parse(text), source);
+        return plsim::check_scenario(parse(text, source), source);
       },
       py::arg("scenario_json"), py::arg("source"),
       "Every error of a scenario given as JSON text; an empty list when it is valid.");
   m.def(
-      "resolve_scenario",
-      [](const std::string& text, const std::string& source) {
-        return plsim::resolve_scenario(nlohmann::json::parse(text), source).dump();
+      "check_scenario_file",
+      [](const std::string& path) {
+        try {
+          return plsim::check_scenario(plsim::read_scenario_file(path), path);
+        } catch (const plsim::ScenarioError& e) {
+          return e.errors();
+        }
       },
-      py::arg("scenario_json"), py::arg("source"),
-      "The scenario with every default filled in, as JSON text; raises ScenarioError when invalid.");
-  m.def(
-      "read_scenario_file", [](const std::string& path) { return plsim::read_scenario_file(path).dump(); },
-      py::arg("path"), "Reads a scenario file as JSON text; raises ScenarioError naming the file.");
+      py::arg("path"), "Every error of a scenario file (reading it included); an empty list when it is valid.");
   m.def(
       "norms_json", [] { return std::string(plsim::embedded_norms_json()); },
       "The national norms table compiled into the engine, as JSON text.");

@@ -22,13 +22,6 @@ struct PySim {
   std::unique_ptr<plsim::Simulation> sim;
 };
 
-std::shared_ptr<const plsim::Model> make_model(const std::string& text, const std::string& source,
-                                               std::optional<std::uint64_t> seed) {
-  auto model = std::make_shared<plsim::Model>(plsim::build_model(nlohmann::json::parse(text), source));
-  if (seed) model->seed = *seed;
-  return model;
-}
-
 template <class T>
 py::array view(const std::vector<T>& column, py::handle owner) {
   py::array out(py::dtype::of<T>(), {static_cast<py::ssize_t>(column.size())}, {static_cast<py::ssize_t>(sizeof(T))},
@@ -99,14 +92,12 @@ void bind_sim(py::module_& m) {
       "The stages of a year and of a week, in the order they run.");
 
   py::class_<PySim>(m, "Sim")
-      .def(py::init([](const std::string& text, const std::string& source, int threads,
-                       std::optional<std::uint64_t> seed) {
+      .def(py::init([](const plsim::LoadedScenario& scenario, int threads) {
              if (threads < 0) throw py::value_error("threads: must be 0 (all cores) or positive (got " + std::to_string(threads) + ")");
-             auto model = make_model(text, source, seed);
              py::gil_scoped_release release;
-             return PySim{std::make_unique<plsim::Simulation>(model, threads)};
+             return PySim{std::make_unique<plsim::Simulation>(scenario.model, threads)};
            }),
-           py::arg("scenario_json"), py::arg("source"), py::arg("threads") = 0, py::arg("seed") = std::nullopt)
+           py::arg("scenario"), py::arg("threads") = 0)
       .def("run", [](PySim& self, const py::object& progress) { run(self, progress, false); },
            py::arg("progress") = py::none(),
            "Runs to the end; progress(weeks_done, weeks_total) is called between weeks.")

@@ -39,37 +39,55 @@ def to_json(doc: Any) -> str:
     return json.dumps(doc, default=_plain)
 
 
-def read_document(source: Union[str, os.PathLike, Mapping[str, Any]]) -> tuple[dict, str]:
-    """The scenario document from a file, a shipped name or a dict, not yet validated, and its source."""
-    return _read(source)
-
-
-def _read(source: Union[str, os.PathLike, Mapping[str, Any]]) -> tuple[dict, str]:
-    if isinstance(source, Mapping):
-        doc = json.loads(to_json(source))  # a plain, JSON-clean copy
-        return doc, str(doc.get("name", "<dict>")) if isinstance(doc, dict) else "<dict>"
-    if not isinstance(source, (str, os.PathLike)):
-        raise TypeError(f"scenario: expected a path, a scenario name or a dict (got {type(source).__name__})")
+def _path_of(source: Union[str, os.PathLike]) -> Path:
     path = Path(source)
-    if not path.exists():
-        shipped = shipped_scenarios()
-        if str(source) in shipped:
-            path = shipped[str(source)]
-        else:
-            names = ", ".join(shipped) or "none found"
-            raise FileNotFoundError(f"scenario: no file {str(source)!r} and no shipped scenario of that name "
-                                    f"(shipped: {names})")
-    return json.loads(_core.read_scenario_file(str(path))), str(path)
+    if path.exists():
+        return path
+    shipped = shipped_scenarios()
+    if str(source) in shipped:
+        return shipped[str(source)]
+    names = ", ".join(shipped) or "none found"
+    raise FileNotFoundError(f"scenario: no file {str(source)!r} and no shipped scenario of that name (shipped: {names})")
+
+
+def _load(source: ScenarioLike, changes: Mapping[str, Any] = {}, extra_models: Mapping[str, Any] = {}) -> "Scenario":
+    """One crossing into the engine: the document is read (files by C++), `changes` replace its
+    top-level keys, `extra_models` join its instructional models, and it is validated and filled once."""
+    if isinstance(source, Scenario) and not changes and not extra_models:
+        return source
+    changes_json, models_json = to_json(dict(changes)), to_json(dict(extra_models))
+    if isinstance(source, Scenario):
+        core = _core.Scenario.from_json(source._core.document_json, source.source, changes_json, models_json)
+    elif isinstance(source, Mapping):
+        text = to_json(source)
+        name = source.get("name")
+        core = _core.Scenario.from_json(text, name if isinstance(name, str) else "<dict>", changes_json, models_json)
+    elif isinstance(source, (str, os.PathLike)):
+        core = _core.Scenario.from_file(str(_path_of(source)), changes_json, models_json)
+    else:
+        raise TypeError(f"scenario: expected a path, a scenario name or a dict (got {type(source).__name__})")
+    return Scenario._from_core(core)
 
 
 class Scenario:
     """A validated scenario: the document as written, where it came from, and its resolved form with
-    every default filled in. Immutable: `replace` returns a new scenario."""
+    every default filled in. Immutable: `replace` returns a new scenario. The engine validated it
+    once, and runs use the model it built then."""
 
     def __init__(self, document: Mapping[str, Any], source: str = "<dict>"):
-        self._document = json.loads(to_json(document))
-        self.source = source
-        self._resolved = json.loads(_core.resolve_scenario(json.dumps(self._document), source))
+        self._set(_core.Scenario.from_json(to_json(document), source))
+
+    @classmethod
+    def _from_core(cls, core) -> "Scenario":
+        scenario = cls.__new__(cls)
+        scenario._set(core)
+        return scenario
+
+    def _set(self, core) -> None:
+        self._core = core
+        self.source = core.source
+        self._document = json.loads(core.document_json)
+        self._resolved = json.loads(core.resolved_json)
 
     @property
     def document(self) -> dict:
@@ -95,9 +113,7 @@ class Scenario:
 
     def replace(self, **changes: Any) -> "Scenario":
         """A new scenario with top-level keys replaced, e.g. ``scenario.replace(seed=7, years=3)``."""
-        doc = self.document
-        doc.update(json.loads(to_json(changes)))
-        return Scenario(doc, self.source)
+        return _load(self, changes)
 
     def __getstate__(self):
         return {"document": self._document, "source": self.source}
@@ -115,25 +131,19 @@ def load_scenario(path_or_dict: ScenarioLike, **changes: Any) -> Scenario:
     Raises `plsim.ScenarioError` listing every problem (its ``errors`` attribute holds them one by one).
     Keyword arguments replace top-level keys: ``load_scenario("national_baseline", years=2)``.
     """
-    if isinstance(path_or_dict, Scenario):
-        return path_or_dict.replace(**changes) if changes else path_or_dict
-    doc, source = _read(path_or_dict)
-    if changes:
-        if not isinstance(doc, dict):
-            raise _core.ScenarioError(f"{source}: /: expected an object (got {json.dumps(doc)[:60]})")
-        doc.update(json.loads(to_json(changes)))
-    return Scenario(doc, source)
+    return _load(path_or_dict, changes)
 
 
 def check_scenario(path_or_dict: ScenarioLike) -> list[str]:
     """Every error of a scenario, or an empty list when it is valid."""
     if isinstance(path_or_dict, Scenario):
         return []
-    try:
-        doc, source = _read(path_or_dict)
-    except _core.ScenarioError as e:
-        return list(e.errors)
-    return list(_core.check_scenario(to_json(doc), source))
+    if isinstance(path_or_dict, Mapping):
+        name = path_or_dict.get("name")
+        return list(_core.check_scenario(to_json(path_or_dict), name if isinstance(name, str) else "<dict>"))
+    if not isinstance(path_or_dict, (str, os.PathLike)):
+        raise TypeError(f"scenario: expected a path, a scenario name or a dict (got {type(path_or_dict).__name__})")
+    return list(_core.check_scenario_file(str(_path_of(path_or_dict))))
 
 
 def scenario_schema() -> dict:

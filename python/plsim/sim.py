@@ -11,13 +11,12 @@ import pandas as pd
 from . import _core
 from .extend import HookContext, Policy, Process, YearView, apply_policy_minutes, hook_name
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects
-from .scenarios import Scenario, ScenarioLike, load_scenario, read_document, to_json
+from .scenarios import Scenario, ScenarioLike, _load
 
 Progress = Union[bool, Callable[[int, int], None]]
 STAGE_NAMES = [stage["stage"] for stage in _core.schedule()]
 # The hook stages of the schedule and the Process method each calls (policies: Policy.minutes).
 HOOK_METHODS = {"python_processes": "on_week", "python_year_end": "on_year_end"}
-MAX_SEED = 2**53 - 1  # the scenario specification's bound: seeds survive a round trip through JSON numbers
 
 
 class Sim:
@@ -38,9 +37,8 @@ class Sim:
                  processes: Sequence[Process] = ()):
         if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 0:
             raise ValueError(f"threads: expected 0 (all cores) or a positive integer (got {threads!r})")
-        if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)
-                                 or not 0 <= seed <= MAX_SEED):
-            raise ValueError(f"seed: expected an integer between 0 and {MAX_SEED} (got {seed!r})")
+        if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
+            raise ValueError(f"seed: expected an integer (got {seed!r})")
         if counterfactual is not None and not isinstance(counterfactual, bool):
             raise ValueError(f"counterfactual: expected True, False or None (got {counterfactual!r})")
         self.policies = list(policies)
@@ -51,16 +49,17 @@ class Sim:
         for p in self.processes:
             if not isinstance(p, Process):
                 raise TypeError(f"processes: expected plsim.Process objects (got {type(p).__name__})")
-        if self.policies:
-            # The policies' models join the scenario before it is validated, so schools can name them.
-            doc, source = (scenario.document, scenario.source) if isinstance(scenario, Scenario) else read_document(scenario)
-            models = doc.setdefault("instructional_models", {})
-            for p in self.policies:
-                models[p.name] = p.model_entry()
-            scenario = Scenario(doc, source)
-        self.scenario: Scenario = load_scenario(scenario)
-        self._core = _core.Sim(to_json(self.scenario.document), self.scenario.source, int(threads),
-                               None if seed is None else int(seed))
+        # One crossing into the engine: the seed override (checked against the specification's bound)
+        # and the policies' models (so schools can name them) join the scenario before it is validated.
+        try:
+            self.scenario: Scenario = _load(scenario, {} if seed is None else {"seed": int(seed)},
+                                            {p.name: p.model_entry() for p in self.policies})
+        except _core.ScenarioError as error:
+            bad_seed = [e.split(": /seed: ", 1)[1] for e in error.errors if ": /seed: " in e]
+            if seed is not None and bad_seed:
+                raise ValueError(f"seed: {bad_seed[0]}") from None
+            raise
+        self._core = _core.Sim(self.scenario._core, int(threads))
         if counterfactual is None:
             mode = self._core.counterfactual_mode
             counterfactual = mode == _core.Counterfactual.always or (

@@ -35,9 +35,10 @@ def test_bad_threads_raise_value_error_naming_threads(tiny_scenario, threads):
         plsim.Sim(tiny_scenario, threads=threads)
 
 
-@pytest.mark.parametrize("seed", [-1, 2.0, True, "7"])
-def test_bad_seeds_raise_value_error_naming_seed(tiny_scenario, seed):
-    with pytest.raises(ValueError, match=r"^seed: expected an integer between 0 and 9007199254740991 \(got "):
+@pytest.mark.parametrize("seed, message", [(-1, "must be between 0 and 9007199254740991"), (2.0, "expected an integer"),
+                                           (True, "expected an integer"), ("7", "expected an integer")])
+def test_bad_seeds_raise_value_error_naming_seed(tiny_scenario, seed, message):
+    with pytest.raises(ValueError, match=rf"^seed: {message} \(got "):
         plsim.Sim(tiny_scenario, seed=seed)
 
 
@@ -288,7 +289,8 @@ def test_summary_reports_scenario_seed_threads_counts_time_and_headline(tiny_run
 
 def test_a_seed_override_changes_the_population_and_results_but_not_the_scenario(tiny_scenario, tiny_run):
     other = plsim.Sim(tiny_scenario, threads=2, seed=12).run()
-    assert (other.seed, tiny_run.seed, other.scenario.seed) == (12, 11, 11)
+    assert (other.seed, tiny_run.seed, other.scenario.seed, tiny_scenario.seed) == (12, 11, 12, 11), \
+        "sim.scenario is what ran; the scenario given is unchanged"
     assert not np.array_equal(other.students["math_learning_rate"], tiny_run.students["math_learning_rate"])
     assert not np.array_equal(other.assessments["mean_rit"], tiny_run.assessments["mean_rit"])
     assert (other.assessments[KEY] == tiny_run.assessments[KEY]).all().all(), "same schools, grades and seasons"

@@ -76,8 +76,9 @@ json resolve_scenario(const json& doc, const std::string& source) {
   return filled;
 }
 
-Model build_model(const json& doc, const std::string& source) {
-  const json s = resolve_scenario(doc, source);
+Model build_model(const json& doc, const std::string& source) { return model_from_resolved(resolve_scenario(doc, source)); }
+
+Model model_from_resolved(const json& s) {
   Model model(loader::parameters_from(s["parameters"]), Norms::national_2020(), s["weeks_per_year"].get<int>());
   model.name = s["name"];
   model.description = s["description"];
@@ -114,6 +115,25 @@ Model build_model(const json& doc, const std::string& source) {
     model.districts.push_back(district);
   }
   return model;
+}
+
+LoadedScenario load_scenario(json document, const std::string& source, const json& changes, const json& extra_models) {
+  if (!document.is_object() && !(changes.empty() && extra_models.empty()))
+    throw ScenarioError({source + ": /: expected an object (got " + document.dump().substr(0, 60) + ")"});
+  for (const auto& [key, value] : changes.items()) document[key] = value;
+  if (!extra_models.empty()) {
+    json& models = document["instructional_models"];
+    if (models.is_null()) models = json::object();
+    if (models.is_object())
+      for (const auto& [name, entry] : extra_models.items()) models[name] = entry;
+  }
+  json resolved = resolve_scenario(document, source);
+  auto model = std::make_shared<const Model>(model_from_resolved(resolved));
+  return {std::move(document), source, std::move(resolved), std::move(model)};
+}
+
+LoadedScenario load_scenario_file(const std::string& path, const json& changes, const json& extra_models) {
+  return load_scenario(read_scenario_file(path), path, changes, extra_models);
 }
 
 json read_scenario_file(const std::string& path) {

@@ -2,6 +2,7 @@
 // turned into an immutable Model. The same specification exports scenarios/scenario.schema.json.
 #pragma once
 
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -34,6 +35,24 @@ std::vector<std::string> check_scenario(const nlohmann::json& doc, const std::st
 nlohmann::json resolve_scenario(const nlohmann::json& doc, const std::string& source);
 // Builds the model; throws ScenarioError listing every error when invalid.
 Model build_model(const nlohmann::json& doc, const std::string& source);
+// The model of a resolved scenario (from resolve_scenario), without validating again.
+Model model_from_resolved(const nlohmann::json& resolved);
+
+// A scenario read, validated and filled once: the document as written (with any changes applied),
+// where it came from, its resolved form and the immutable Model built from it.
+struct LoadedScenario {
+  nlohmann::json document;
+  std::string source;
+  nlohmann::json resolved;
+  std::shared_ptr<const Model> model;
+};
+// `changes` replace top-level keys of the document (e.g. {"seed": 7}); `extra_models` join its
+// instructional_models (the models of Python policies). Throws ScenarioError listing every problem.
+LoadedScenario load_scenario(nlohmann::json document, const std::string& source,
+                             const nlohmann::json& changes = nlohmann::json::object(),
+                             const nlohmann::json& extra_models = nlohmann::json::object());
+LoadedScenario load_scenario_file(const std::string& path, const nlohmann::json& changes = nlohmann::json::object(),
+                                  const nlohmann::json& extra_models = nlohmann::json::object());
 // Reads and parses a scenario file; errors name the file.
 nlohmann::json read_scenario_file(const std::string& path);
 
