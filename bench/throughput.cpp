@@ -149,12 +149,12 @@ struct ColumnBytes {
 constexpr std::size_t column_size = sizeof(std::vector<int>);
 static_assert(sizeof(plsim::StudentColumns) == (9 + 7 * plsim::n_subjects) * column_size,
               "StudentColumns changed: check that for_each_column lists every column");
-static_assert(sizeof(plsim::ClassroomColumns) == (5 + 1 * plsim::n_subjects) * column_size,
+static_assert(sizeof(plsim::ClassroomColumns) == (6 + 1 * plsim::n_subjects) * column_size,
               "ClassroomColumns changed: update classroom_bytes()");
-static_assert(sizeof(plsim::TeacherColumns) == 3 * column_size, "TeacherColumns changed: update teacher_bytes()");
-static_assert(sizeof(plsim::SchoolColumns) == (17 + plsim::n_elements) * column_size,
+static_assert(sizeof(plsim::TeacherColumns) == 4 * column_size, "TeacherColumns changed: update teacher_bytes()");
+static_assert(sizeof(plsim::SchoolColumns) == (21 + plsim::n_elements) * column_size,
               "SchoolColumns changed: update school_bytes()");
-static_assert(sizeof(plsim::DistrictColumns) == 2 * column_size, "DistrictColumns changed: update district_bytes()");
+static_assert(sizeof(plsim::DistrictColumns) == 3 * column_size, "DistrictColumns changed: update district_bytes()");
 
 ColumnBytes student_bytes(const plsim::StudentColumns& c) {
   ColumnBytes b;
@@ -164,28 +164,29 @@ ColumnBytes student_bytes(const plsim::StudentColumns& c) {
 
 ColumnBytes classroom_bytes(const plsim::ClassroomColumns& c) {
   ColumnBytes b;
-  b.add(c.begin), b.add(c.end), b.add(c.school), b.add(c.teacher), b.add(c.grade), b.add(c.pacing_unit);
+  b.add(c.id), b.add(c.begin), b.add(c.end), b.add(c.school), b.add(c.teacher), b.add(c.grade), b.add(c.pacing_unit);
   return b;
 }
 
 ColumnBytes teacher_bytes(const plsim::TeacherColumns& c) {
   ColumnBytes b;
-  b.add(c.school), b.add(c.effectiveness), b.add(c.capacity);
+  b.add(c.id), b.add(c.school), b.add(c.effectiveness), b.add(c.capacity);
   return b;
 }
 
 ColumnBytes school_bytes(const plsim::SchoolColumns& c) {
   ColumnBytes b;
-  b.add(c.district), b.add(c.level), b.add(c.type), b.add(c.grade_lo), b.add(c.grade_hi), b.add(c.class_size);
+  b.add(c.id), b.add(c.district), b.add(c.level), b.add(c.type), b.add(c.grade_lo), b.add(c.grade_hi), b.add(c.class_size);
   b.add(c.model), b.add(c.grade_enrollment), b.add(c.frl_share), b.add(c.achievement_shift);
   b.add(c.growth_multiplier), b.add(c.fidelity), b.add(c.implementation_year), b.add(c.feeder_next);
   b.add(c.begin), b.add(c.end), b.add(c.class_begin), b.add(c.class_end);
+  b.add(c.teachers_hired), b.add(c.first_entrant_id), b.add(c.entrants);
   return b;
 }
 
 ColumnBytes district_bytes(const plsim::DistrictColumns& c) {
   ColumnBytes b;
-  b.add(c.name), b.add(c.achievement_shift);
+  b.add(c.id), b.add(c.name), b.add(c.achievement_shift);
   return b;
 }
 

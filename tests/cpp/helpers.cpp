@@ -67,27 +67,19 @@ void level_classes(const plsim::Model& model, plsim::State& state) {
 }
 
 std::vector<std::string> differing_student_columns(const plsim::StudentColumns& a, const plsim::StudentColumns& b) {
+  std::vector<std::vector<char>> bytes;  // a's columns as bytes, in the order of the named list
+  a.for_each_named_column([&](const std::string&, const auto& column) {
+    const auto* p = reinterpret_cast<const char*>(column.data());
+    bytes.emplace_back(p, p + column.size() * sizeof(column[0]));
+  });
   std::vector<std::string> out;
-  auto check = [&](const char* name, const auto& x, const auto& y) {
-    if (!same_bits(x, y)) out.emplace_back(name);
-  };
-  check("id", a.id, b.id);
-  check("school", a.school, b.school);
-  check("classroom", a.classroom, b.classroom);
-  check("grade", a.grade, b.grade);
-  check("frl", a.frl, b.frl);
-  check("self_regulation", a.self_regulation, b.self_regulation);
-  check("engagement", a.engagement, b.engagement);
-  check("attendance", a.attendance, b.attendance);
-  for (int s = 0; s < plsim::n_subjects; ++s) {
-    const std::string subject = plsim::subject_names[s];
-    check((subject + ".learning_rate").c_str(), a.learning_rate[s], b.learning_rate[s]);
-    check((subject + ".frontier").c_str(), a.frontier[s], b.frontier[s]);
-    check((subject + ".gaps").c_str(), a.gaps[s], b.gaps[s]);
-    check((subject + ".recent_gaps").c_str(), a.recent_gaps[s], b.recent_gaps[s]);
-    check((subject + ".p_known").c_str(), a.p_known[s], b.p_known[s]);
-    check((subject + ".score").c_str(), a.score[s], b.score[s]);
-  }
+  std::size_t k = 0;
+  b.for_each_named_column([&](const std::string& name, const auto& column) {
+    const auto& x = bytes[k++];
+    if (x.size() != column.size() * sizeof(column[0]) ||
+        (!x.empty() && std::memcmp(x.data(), column.data(), x.size()) != 0))
+      out.push_back(name);
+  });
   return out;
 }
 
@@ -96,6 +88,7 @@ std::vector<std::string> differing_structure_columns(const plsim::State& a, cons
   auto check = [&](const char* name, const auto& x, const auto& y) {
     if (!same_bits(x, y)) out.emplace_back(name);
   };
+  check("classrooms.id", a.classrooms.id, b.classrooms.id);
   check("classrooms.begin", a.classrooms.begin, b.classrooms.begin);
   check("classrooms.end", a.classrooms.end, b.classrooms.end);
   check("classrooms.school", a.classrooms.school, b.classrooms.school);
@@ -104,8 +97,13 @@ std::vector<std::string> differing_structure_columns(const plsim::State& a, cons
   for (int s = 0; s < plsim::n_subjects; ++s)
     check((std::string("classrooms.pacing_unit.") + plsim::subject_names[s]).c_str(), a.classrooms.pacing_unit[s],
           b.classrooms.pacing_unit[s]);
+  check("teachers.id", a.teachers.id, b.teachers.id);
   check("teachers.school", a.teachers.school, b.teachers.school);
+  check("teachers.capacity", a.teachers.capacity, b.teachers.capacity);
   check("teachers.effectiveness", a.teachers.effectiveness, b.teachers.effectiveness);
+  check("schools.id", a.schools.id, b.schools.id);
+  check("schools.entrants", a.schools.entrants, b.schools.entrants);
+  check("schools.teachers_hired", a.schools.teachers_hired, b.schools.teachers_hired);
   check("schools.begin", a.schools.begin, b.schools.begin);
   check("schools.end", a.schools.end, b.schools.end);
   check("schools.class_begin", a.schools.class_begin, b.schools.class_begin);

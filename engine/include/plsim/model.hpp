@@ -35,6 +35,9 @@ struct Parameters {
   PLSIM_PARAMETER_GROUPS(PLSIM_PARAMETER_GROUP_MEMBER)
 };
 
+// The most school years a scenario may run (its "years" key); sizes the blocks of stable student ids.
+inline constexpr int max_years = 50;
+
 // Whether a run also runs its counterfactual twin (scenario key "counterfactual").
 enum class Counterfactual : std::uint8_t {
   auto_ = 0,  // when any school is on a model other than traditional

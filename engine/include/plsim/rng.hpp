@@ -11,17 +11,18 @@
 
 namespace plsim {
 
-// One stream per decision. Values are part of the reproducibility contract: never renumber them.
+// One stream per decision, each keyed by the stable id of one kind of entity (entity word) and a
+// tick. Values are part of the reproducibility contract: never renumber them.
 enum class Stream : std::uint32_t {
-  school_traits = 1,      // school achievement and growth effects, FRL share
-  school_models = 2,      // which schools get which instructional model
-  student_traits = 3,     // achievement, learning rate, self-regulation, attendance
-  student_gaps = 4,       // initial gap pattern
-  teacher_traits = 5,     // teacher effectiveness
-  classroom_shuffle = 6,  // classroom assignment each year
-  weekly_learning = 7,    // per student and week: estimates, gap repair
-  assessment = 8,         // test measurement error
-  summer = 9,             // summer loss
+  school_traits = 1,      // school id: achievement and growth effects, FRL share, capacities
+  school_models = 2,      // school id: which schools get which instructional model
+  student_traits = 3,     // student id: achievement, learning rate, self-regulation, attendance
+  student_gaps = 4,       // student id: initial gap pattern
+  teacher_traits = 5,     // school id, tick = the teacher's hiring serial in it: effectiveness, capacity
+  classroom_shuffle = 6,  // student id, tick = year: classroom assignment each year
+  weekly_learning = 7,    // student id, tick = week: estimates, gap repair, tests
+  assessment = 8,         // student id, tick = test: measurement error
+  summer = 9,             // student id, tick = year: summer loss
 };
 
 class Rng {

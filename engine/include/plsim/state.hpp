@@ -36,21 +36,49 @@ struct StudentColumns {
 
   std::size_t size() const { return id.size(); }
 
-  // Calls f(column) for every column, so that reserving, growing and permuting never miss one.
+  // Calls f(name, column) for every column, per-subject ones as "math_frontier", "reading_frontier"...:
+  // the one list of the columns, so that reserving, growing, permuting, views and checks never miss one.
   template <class F>
-  void for_each_column(F&& f) const {
-    const_cast<StudentColumns*>(this)->for_each_column([&](const auto& column) { f(column); });
+  void for_each_named_column(F&& f) {
+    f("id", id), f("school", school), f("classroom", classroom), f("grade", grade), f("frl", frl);
+    f("self_regulation", self_regulation), f("engagement", engagement), f("attendance", attendance);
+    f("autonomy", autonomy);
+    for (int s = 0; s < n_subjects; ++s) {
+      const std::string p = std::string(subject_names[s]) + "_";
+      f(p + "learning_rate", learning_rate[s]), f(p + "frontier", frontier[s]), f(p + "gaps", gaps[s]);
+      f(p + "recent_gaps", recent_gaps[s]), f(p + "p_known", p_known[s]), f(p + "score", score[s]);
+      f(p + "group_target", group_target[s]);
+    }
+  }
+  template <class F>
+  void for_each_named_column(F&& f) const {
+    const_cast<StudentColumns*>(this)->for_each_named_column(
+        [&](const std::string& name, const auto& column) { f(name, column); });
   }
   template <class F>
   void for_each_column(F&& f) {
-    f(id), f(school), f(classroom), f(grade), f(frl), f(self_regulation), f(engagement), f(attendance), f(autonomy);
-    for (int s = 0; s < n_subjects; ++s)
-      f(learning_rate[s]), f(frontier[s]), f(gaps[s]), f(recent_gaps[s]), f(p_known[s]), f(score[s]),
-          f(group_target[s]);
+    for_each_named_column([&](const std::string&, auto& column) { f(column); });
+  }
+  template <class F>
+  void for_each_column(F&& f) const {
+    for_each_named_column([&](const std::string&, const auto& column) { f(column); });
   }
 };
 
+// Student columns that Python processes may write (ctx.writable), with the values they may hold: a
+// hook's writes are checked against these bounds (and for being finite) after it returns.
+struct WritableColumn {
+  const char* name;
+  double lo, hi;
+};
+inline constexpr WritableColumn hook_writable_columns[] = {
+    {"engagement", 0, 1},           {"self_regulation", 0, 1},      {"attendance", 0, 1},
+    {"math_learning_rate", 0, 1e9}, {"reading_learning_rate", 0, 1e9}, {"math_p_known", 0, 1},
+    {"reading_p_known", 0, 1},
+};
+
 struct ClassroomColumns {
+  std::vector<std::uint64_t> id;          // per classroom: stable identity (school, year, section)
   std::vector<std::uint32_t> begin, end;  // per classroom: student range
   std::vector<std::uint32_t> school;      // per classroom
   std::vector<std::uint32_t> teacher;     // per classroom: index into TeacherColumns
@@ -61,6 +89,7 @@ struct ClassroomColumns {
 };
 
 struct TeacherColumns {
+  std::vector<std::uint64_t> id;         // per teacher: stable identity, school << 32 | hiring serial in it
   std::vector<std::uint32_t> school;     // per teacher
   std::vector<float> effectiveness;      // per teacher: value-added multiplier of learning, median 1
   std::vector<float> capacity;           // per teacher: PL capacity, multiplies the school's fidelity
@@ -69,6 +98,7 @@ struct TeacherColumns {
 };
 
 struct SchoolColumns {
+  std::vector<std::uint32_t> id;              // per school: stable identity (order of the scenario)
   std::vector<std::uint32_t> district;        // per school: index into DistrictColumns
   std::vector<std::uint8_t> level;            // per school: Level
   std::vector<std::uint8_t> type;             // per school: SchoolType
@@ -84,11 +114,15 @@ struct SchoolColumns {
   std::vector<std::int32_t> feeder_next;      // per school: school receiving its leavers, or -1
   std::vector<std::uint32_t> begin, end;      // per school: student range
   std::vector<std::uint32_t> class_begin, class_end;  // per school: classroom range
+  std::vector<std::uint32_t> teachers_hired;  // per school: teachers hired so far (the next one's serial)
+  std::vector<std::uint32_t> first_entrant_id;  // per school: first student id of its entrants' block
+  std::vector<std::uint32_t> entrants;          // per school: students who entered it after the first year
 
   std::size_t size() const { return district.size(); }
 };
 
 struct DistrictColumns {
+  std::vector<std::uint32_t> id;           // per district: stable identity (order of the scenario)
   std::vector<std::string> name;           // per district
   std::vector<float> achievement_shift;    // per district: student-SD shift
 
@@ -107,7 +141,6 @@ struct State {
   // Student buffers replaced when the population outgrew them, kept alive because numpy views of
   // them may still exist (they then show the old data instead of freed memory).
   std::vector<std::shared_ptr<void>> retired_columns;
-  std::uint32_t next_student_id = 0;
   int year = 0;  // 0-based school year being simulated
   int week = 0;  // 0-based week within the year
 };

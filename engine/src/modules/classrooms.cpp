@@ -66,6 +66,8 @@ void form_classrooms(const Model& model, State& state) {
         if (teachers_used[k] == school_teachers[k].size()) {
           school_teachers[k].push_back(hire_teacher(model, state, k));
         }
+        const std::uint64_t section = cl.size() - sc.class_begin[k];
+        cl.id.push_back(std::uint64_t(sc.id[k]) << 32 | std::uint64_t(state.year) << 20 | section);
         cl.begin.push_back(b);
         cl.end.push_back(e);
         cl.school.push_back(k);

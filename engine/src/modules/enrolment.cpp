@@ -1,6 +1,8 @@
 #include "plsim/modules/enrolment.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "plsim/modules/population.hpp"
@@ -26,7 +28,7 @@ void link_feeders(State& state, std::uint32_t first, std::uint32_t last) {
 
 void enrol_students(const Model& model, State& state) {
   StudentColumns& st = state.students;
-  const auto& sc = state.schools;
+  auto& sc = state.schools;
   // Promotion: keep[i] is false for graduates and for leavers whose school has no feeder.
   std::vector<std::uint32_t> keep;
   keep.reserve(st.size());
@@ -44,9 +46,16 @@ void enrol_students(const Model& model, State& state) {
   // Entry cohorts fill every grade up to the school's per-grade enrollment.
   std::vector<std::uint32_t> count(sc.size() * n_grades, 0);
   for (std::size_t i = 0; i < st.size(); ++i) count[st.school[i] * n_grades + st.grade[i]]++;
-  for (std::uint32_t k = 0; k < sc.size(); ++k)
+  for (std::uint32_t k = 0; k < sc.size(); ++k) {
+    // Entrants take the next ids of the school's block, which holds max_years full schools (population.cpp).
+    const std::uint64_t block = std::uint64_t(sc.grade_enrollment[k]) * (sc.grade_hi[k] - sc.grade_lo[k] + 1) * max_years;
     for (int g = sc.grade_lo[k]; g <= sc.grade_hi[k]; ++g)
-      for (std::uint32_t n = count[k * n_grades + g]; n < sc.grade_enrollment[k]; ++n) add_student(model, state, k, g);
+      for (std::uint32_t n = count[k * n_grades + g]; n < sc.grade_enrollment[k]; ++n) {
+        if (sc.entrants[k] >= block)
+          throw std::length_error("enrolment: more than " + std::to_string(max_years) + " years of entrants");
+        add_student(model, state, k, g, sc.first_entrant_id[k] + sc.entrants[k]++);
+      }
+  }
 }
 
 }  // namespace plsim

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <stdexcept>
 
 #include "plsim/modules/classrooms.hpp"
 #include "plsim/modules/enrolment.hpp"
@@ -91,6 +92,7 @@ void add_school(const Model& model, State& state, const SchoolGroupSpec& group, 
   const AchievementVariance var = achievement_variance(model.params.population);
   auto& sc = state.schools;
   const auto index = static_cast<std::uint32_t>(sc.size());
+  sc.id.push_back(index);
   const auto w = rng.words(Stream::school_traits, index, 0);
   const auto normals = standard_normals(w);
   const auto w2 = rng.words(Stream::school_traits, index, 1);
@@ -116,20 +118,21 @@ void add_school(const Model& model, State& state, const SchoolGroupSpec& group, 
         static_cast<float>(std::clamp(group.fidelity[e] + group.fidelity_sd * capacity_noise[e], 0.0, 1.0)));
   sc.implementation_year.push_back(static_cast<std::uint8_t>(group.implementation_year));
   sc.feeder_next.push_back(-1);
-  for (auto* range : {&sc.begin, &sc.end, &sc.class_begin, &sc.class_end}) range->push_back(0);
+  for (auto* column : {&sc.begin, &sc.end, &sc.class_begin, &sc.class_end, &sc.teachers_hired, &sc.first_entrant_id,
+                       &sc.entrants})
+    column->push_back(0);
 }
 
 }  // namespace
 
 // Appends one new student to the columns; every trait is a function of (seed, id).
-void add_student(const Model& model, State& state, std::uint32_t school, int grade) {
+void add_student(const Model& model, State& state, std::uint32_t school, int grade, std::uint32_t id) {
   if (state.students.size() == state.students.id.capacity()) grow_student_columns(state);
   const PopulationParameters& p = model.params.population;
   const LearningParameters& L = model.params.learning;
   const Rng rng(model.seed);
   const AchievementVariance var = achievement_variance(p);
   StudentColumns& st = state.students;
-  const std::uint32_t id = state.next_student_id++;
 
   const auto w0 = rng.words(Stream::student_traits, id, 0);
   const auto w1 = rng.words(Stream::student_traits, id, 1);
@@ -193,6 +196,7 @@ State build_population(const Model& model) {
   for (const DistrictSpec& spec : model.districts) {
     for (int copy = 0; copy < spec.count; ++copy) {
       const auto district = static_cast<std::uint32_t>(state.districts.size());
+      state.districts.id.push_back(district);
       state.districts.name.push_back(spec.count > 1 ? spec.name + "-" + std::to_string(copy + 1) : spec.name);
       state.districts.achievement_shift.push_back(static_cast<float>(spec.achievement_shift_sd));
       const auto first = static_cast<std::uint32_t>(state.schools.size());
@@ -203,15 +207,29 @@ State build_population(const Model& model) {
       link_feeders(state, first, static_cast<std::uint32_t>(state.schools.size()));
     }
   }
+  SchoolColumns& sc = state.schools;
   std::size_t expected = 0;
-  for (std::size_t k = 0; k < state.schools.size(); ++k)
-    expected += std::size_t(state.schools.grade_enrollment[k]) * (state.schools.grade_hi[k] - state.schools.grade_lo[k] + 1);
+  for (std::size_t k = 0; k < sc.size(); ++k)
+    expected += std::size_t(sc.grade_enrollment[k]) * (sc.grade_hi[k] - sc.grade_lo[k] + 1);
   // A quarter more than the starting population: room for feeder imbalances without moving any
   // column (beyond it, grow_student_columns moves them and keeps the old buffers alive).
   state.students.for_each_column([&](auto& column) { column.reserve(expected + expected / 4 + 1024); });
-  for (std::uint32_t k = 0; k < state.schools.size(); ++k)
-    for (int g = state.schools.grade_lo[k]; g <= state.schools.grade_hi[k]; ++g)
-      for (std::uint32_t i = 0; i < state.schools.grade_enrollment[k]; ++i) add_student(model, state, k, g);
+  // Stable student ids: the first year's students are numbered school by school, grade by grade; then
+  // each school owns a block of ids for its later entrants, as large as its enrollment times the most
+  // years a scenario may run (entry never exceeds the enrollment), so who enters one school never
+  // shifts the ids, and hence the draws, of another's students, and a run's first years do not depend
+  // on how many years it runs.
+  std::uint32_t id = 0;
+  for (std::uint32_t k = 0; k < sc.size(); ++k)
+    for (int g = sc.grade_lo[k]; g <= sc.grade_hi[k]; ++g)
+      for (std::uint32_t i = 0; i < sc.grade_enrollment[k]; ++i) add_student(model, state, k, g, id++);
+  std::uint64_t next_block = id;
+  for (std::uint32_t k = 0; k < sc.size(); ++k) {
+    sc.first_entrant_id[k] = static_cast<std::uint32_t>(next_block);
+    next_block += std::uint64_t(sc.grade_enrollment[k]) * (sc.grade_hi[k] - sc.grade_lo[k] + 1) * max_years;
+  }
+  // The scenario's limits (50 million students, max_years) keep this below 2^32.
+  if (next_block > 0xffffffffull) throw std::length_error("student ids: more than 2^32 over the run");
   form_classrooms(model, state);
   return state;
 }

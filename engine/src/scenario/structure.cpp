@@ -56,7 +56,7 @@ Spec scenario_structure_spec() {
           {"name", Spec::text(nullptr, "scenario name").as_required()},
           {"description", Spec::text("", "what the scenario represents")},
           {"seed", Spec::integer(0, 9007199254740991.0, 1, "random seed (an integer up to 2^53 - 1)")},
-          {"years", Spec::integer(1, 50, 1, "school years to simulate")},
+          {"years", Spec::integer(1, max_years, 1, "school years to simulate")},
           {"weeks_per_year", Spec::integer(10, 52, 36, "instructional weeks per school year")},
           {"parameters", parameters_spec()},
           {"counterfactual", Spec::text("auto", "also run the counterfactual twin (every school traditional, "

@@ -48,7 +48,8 @@ struct PopulationParameters {
 // Districts, schools, teachers and students for year 0, laid out in classrooms.
 State build_population(const Model& model);
 
-// Appends one new student of `grade` to `school` (initial population and entry cohorts).
-void add_student(const Model& model, State& state, std::uint32_t school, int grade);
+// Appends a new student of `grade` to `school` (initial population and entry cohorts); every trait is
+// drawn from (seed, id), so `id` must be the student's stable id.
+void add_student(const Model& model, State& state, std::uint32_t school, int grade, std::uint32_t id);
 
 }  // namespace plsim
