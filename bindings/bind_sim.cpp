@@ -1,5 +1,6 @@
 // plsim._core.Sim: a run with the GIL released while C++ works, Ctrl-C checked between weeks, and
 // zero-copy read-only numpy views of the agent columns whose base keeps the run alive.
+#include <algorithm>
 #include <optional>
 
 #include <pybind11/functional.h>
@@ -73,6 +74,10 @@ void run(PySim& self, const py::object& progress, bool one_week) {
 }  // namespace
 
 void bind_sim(py::module_& m) {
+  py::list writable;
+  for (const auto& c : plsim::hook_writable_columns) writable.append(py::make_tuple(c.name, c.lo, c.hi));
+  m.attr("hook_writable_columns") = writable;
+
   m.def(
       "schedule",
       [] {
@@ -161,17 +166,16 @@ void bind_sim(py::module_& m) {
       .def(
           "writable",
           [](py::object owner, const std::string& column) -> py::array {
-            auto& st = owner.cast<PySim&>().sim->state().students;
-            if (column == "engagement") return writable_view(st.engagement, owner);
-            if (column == "self_regulation") return writable_view(st.self_regulation, owner);
-            if (column == "attendance") return writable_view(st.attendance, owner);
-            for (int s = 0; s < n_subjects; ++s) {
-              const std::string p = std::string(subject_names[s]) + "_";
-              if (column == p + "learning_rate") return writable_view(st.learning_rate[s], owner);
-              if (column == p + "p_known") return writable_view(st.p_known[s], owner);
-            }
-            throw py::value_error("column: writable columns are engagement, self_regulation, attendance, "
-                                  "{math,reading}_learning_rate and {math,reading}_p_known (got '" + column + "')");
+            std::string names;
+            for (const auto& c : plsim::hook_writable_columns) names += (names.empty() ? "" : ", ") + std::string(c.name);
+            const bool allowed = std::any_of(std::begin(plsim::hook_writable_columns), std::end(plsim::hook_writable_columns),
+                                             [&](const plsim::WritableColumn& c) { return column == c.name; });
+            if (!allowed) throw py::value_error("column: writable columns are " + names + " (got '" + column + "')");
+            py::array out;
+            owner.cast<PySim&>().sim->state().students.for_each_named_column([&](const std::string& name, auto& values) {
+              if (name == column) out = writable_view(values, owner);
+            });
+            return out;
           },
           py::arg("column"), "A writable zero-copy view of a student column, for Python processes.")
       .def_property_readonly("finished", [](const PySim& self) { return self.sim->finished(); })
@@ -200,26 +204,9 @@ void bind_sim(py::module_& m) {
       .def_property_readonly(
           "students",
           [](py::object owner) {
-            const auto& st = owner.cast<PySim&>().sim->state().students;
             py::dict d;
-            d["id"] = view(st.id, owner);
-            d["school"] = view(st.school, owner);
-            d["classroom"] = view(st.classroom, owner);
-            d["grade"] = view(st.grade, owner);
-            d["frl"] = view(st.frl, owner);
-            d["self_regulation"] = view(st.self_regulation, owner);
-            d["engagement"] = view(st.engagement, owner);
-            d["attendance"] = view(st.attendance, owner);
-            d["autonomy"] = view(st.autonomy, owner);
-            for (int s = 0; s < n_subjects; ++s) {
-              const std::string p = std::string(subject_names[s]) + "_";
-              d[(p + "learning_rate").c_str()] = view(st.learning_rate[s], owner);
-              d[(p + "frontier").c_str()] = view(st.frontier[s], owner);
-              d[(p + "gaps").c_str()] = view(st.gaps[s], owner);
-              d[(p + "recent_gaps").c_str()] = view(st.recent_gaps[s], owner);
-              d[(p + "p_known").c_str()] = view(st.p_known[s], owner);
-              d[(p + "score").c_str()] = view(st.score[s], owner);
-            }
+            owner.cast<PySim&>().sim->state().students.for_each_named_column(
+                [&](const std::string& name, const auto& column) { d[name.c_str()] = view(column, owner); });
             return d;
           },
           "Zero-copy read-only views of the student columns (valid until the next year transition).")

@@ -19,6 +19,13 @@ MODES = tuple(_core.names["modes"])
 ELEMENTS = tuple(_core.names["elements"])
 # Every field of an instructional model at the engine's default (plsim/modules/instruction.hpp).
 MODEL_DEFAULTS: Mapping[str, Any] = json.loads(_core.instructional_model_defaults())
+# Student columns processes may write, with the values each may hold (plsim/state.hpp).
+WRITABLE_COLUMNS: Mapping[str, tuple] = {name: (lo, hi) for name, lo, hi in _core.hook_writable_columns}
+
+
+class HookWriteError(ValueError):
+    """A hook wrote a value a column may not hold (not finite, or outside its range). Its writes were
+    undone, so run() resumes the run at that hook."""
 
 
 class YearView:
@@ -68,6 +75,19 @@ class HookContext:
         self.year = core.year
         self.week = core.week  # 0-based: the week about to run (policies) or just run (processes)
         self.students: Mapping[str, np.ndarray] = view.students
+        self._written: dict = {}  # column -> (writable view, its values before the hook)
+        self._minutes_view: Optional[np.ndarray] = None  # policies: the engine's minutes buffer
+        self._minutes_before: Optional[np.ndarray] = None  # its values before the hook, once it is read
+
+    @property
+    def minutes(self) -> np.ndarray:
+        """For a policy: the engine's (n_students, n_modes) minutes buffer, to write in place (rows of
+        the policy's schools are used). Checked like returned minutes when the hook returns."""
+        if self._minutes_view is None:
+            raise AttributeError("minutes: only policies have them")
+        if self._minutes_before is None:
+            self._minutes_before = self._minutes_view.copy()
+        return self._minutes_view
 
     @property
     def n_students(self) -> int:
@@ -95,8 +115,31 @@ class HookContext:
 
     def writable(self, column: str) -> np.ndarray:
         """Writable zero-copy view of engagement, self_regulation, attendance,
-        {math,reading}_learning_rate or {math,reading}_p_known."""
-        return self._core.writable(column)
+        {math,reading}_learning_rate or {math,reading}_p_known. What the hook writes is checked when it
+        returns: finite and within the column's range (`plsim.extend.WRITABLE_COLUMNS`)."""
+        view = self._core.writable(column)
+        if column not in self._written:
+            self._written[column] = (view, view.copy())
+        return view
+
+    def _undo_writes(self) -> None:
+        for view, before in self._written.values():
+            np.copyto(view, before)
+
+    def _check_writes(self, label: str) -> None:
+        """Raises HookWriteError, with the hook's writes undone, when a written column holds a value it
+        may not: the error names the hook, the column, the first bad student index and the value."""
+        for column, (view, _) in self._written.items():
+            lo, hi = WRITABLE_COLUMNS[column]
+            with np.errstate(invalid="ignore"):
+                bad = ~(np.isfinite(view) & (view >= lo) & (view <= hi))
+            if bad.any():
+                index = int(np.flatnonzero(bad)[0])
+                value = float(view[index])
+                self._undo_writes()
+                upper = "" if hi >= 1e9 else f" and at most {hi:g}"
+                raise HookWriteError(f"{label} wrote {column}[{index}] = {value!r} ({int(bad.sum())} bad values): "
+                                     f"{column} must be finite, at least {lo:g}{upper}; the hook's writes were undone")
 
 
 class Policy:
@@ -156,10 +199,40 @@ def hook_name(hook: Any) -> str:
     return getattr(hook, "name", "") or type(hook).__name__
 
 
+def _max_minutes() -> float:
+    """The bound of weekly minutes in scenario files, from the engine's specification."""
+    model = _core.scenario_schema()
+    minutes = json.loads(model)["properties"]["instructional_models"]["additionalProperties"]["properties"]["minutes"]
+    return float(minutes["properties"][MODES[0]]["maximum"])
+
+
+MAX_MINUTES = _max_minutes()
+
+
+def check_minutes(label: str, minutes: np.ndarray) -> None:
+    """Minutes from a policy obey the bounds of scenario minutes: finite, 0 to MAX_MINUTES."""
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.isfinite(minutes) & (minutes >= 0) & (minutes <= MAX_MINUTES))
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        mode = MODES[int(where[-1])]
+        student = f" for student {int(where[0])} of the policy's schools" if minutes.ndim == 2 else ""
+        raise ValueError(f"{label}: minutes must be finite and between 0 and {MAX_MINUTES:g}, as in scenario files "
+                         f"(got {float(minutes[tuple(where)])!r} in {mode}{student})")
+
+
 def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndarray) -> None:
-    """Calls the policy's hook and stores its answer in the engine's minutes buffer, school by school."""
-    ctx.minutes = minutes_view
-    result = policy.minutes(ctx)
+    """Calls the policy's hook and stores its answer in the engine's minutes buffer, school by school.
+    Minutes written in place are checked like returned ones, and undone when they are refused."""
+    ctx._minutes_view = minutes_view
+    try:
+        result = policy.minutes(ctx)
+        if result is None:
+            check_minutes(f"{type(policy).__name__}.minutes", minutes_view[ctx.mask])
+    except BaseException:
+        if ctx._minutes_before is not None:
+            np.copyto(minutes_view, ctx._minutes_before)
+        raise
     if result is None:
         ctx._view.rows_written.pop(policy.name, None)  # written in place: the buffer may differ now
         return
@@ -167,8 +240,7 @@ def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndar
     name = type(policy).__name__
     if result.shape not in ((len(MODES),), minutes_view.shape):
         raise ValueError(f"{name}.minutes: expected shape ({len(MODES)},) or {minutes_view.shape} (got {result.shape})")
-    if not np.all(np.isfinite(result)) or np.any(result < 0):
-        raise ValueError(f"{name}.minutes: minutes must be finite and non-negative")
+    check_minutes(f"{name}.minutes", result if result.ndim == 1 else result[ctx.mask])
     per_student = result.ndim == 2
     written = ctx._view.rows_written
     if not per_student and policy.name in written and np.array_equal(written[policy.name], result):

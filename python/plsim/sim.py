@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import time
+import warnings
 from types import MappingProxyType
 from typing import Callable, Mapping, Optional, Sequence, Union
 
@@ -49,11 +50,19 @@ class Sim:
         for p in self.processes:
             if not isinstance(p, Process):
                 raise TypeError(f"processes: expected plsim.Process objects (got {type(p).__name__})")
+        entries = [(p.name, p.model_entry()) for p in self.policies]  # model_entry refuses a nameless policy
+        names = [name for name, _ in entries]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"policies: two or more policies are named {', '.join(map(repr, twice))}; each "
+                             f"policy is the instructional model of that name, so names must be unique")
+        if "traditional" in names:
+            raise ValueError("policies: a policy may not be named 'traditional': that is the model of every school "
+                             "of the counterfactual twin; give the policy another name")
         # One crossing into the engine: the seed override (checked against the specification's bound)
         # and the policies' models (so schools can name them) join the scenario before it is validated.
         try:
-            self.scenario: Scenario = _load(scenario, {} if seed is None else {"seed": int(seed)},
-                                            {p.name: p.model_entry() for p in self.policies})
+            self.scenario: Scenario = _load(scenario, {} if seed is None else {"seed": int(seed)}, dict(entries))
         except _core.ScenarioError as error:
             bad_seed = [e.split(": /seed: ", 1)[1] for e in error.errors if ": /seed: " in e]
             if seed is not None and bad_seed:
@@ -97,7 +106,7 @@ class Sim:
 
     def _check_policies(self) -> None:
         """Every school on a Python-policy model needs its plsim.Policy: say so instead of running the
-        model's default minutes silently."""
+        model's default minutes silently; a policy that no school uses is worth a warning."""
         registered = {p.name for p in self.policies}
         models = self.scenario.resolved["instructional_models"]
         used = {name for d in self.scenario.resolved["districts"] for g in d["schools"] for name in g["models"]}
@@ -106,6 +115,9 @@ class Sim:
             raise ValueError(f"policies: the scenario's schools use the Python policy model(s) {', '.join(missing)}; "
                              f"pass the plsim.Policy objects: Sim(..., policies=[...]) (got "
                              f"{sorted(registered) or 'none'})")
+        for name in sorted(registered - used):
+            warnings.warn(f"policies: no school of scenario {self.scenario.name!r} uses the policy {name!r}, so it "
+                          f"never runs; name it in a school group's model or models", stacklevel=3)
 
     def _arms(self):
         return [("policy", self._core)] + ([("counterfactual", self._twin)] if self._twin is not None else [])
@@ -177,11 +189,17 @@ class Sim:
 
     @staticmethod
     def _call(hook, method: str, ctx: HookContext, fn) -> None:
+        """Runs one hook; what it wrote is checked, and undone when it raised or wrote a value a column
+        may not hold, so that run() resumes the run at this hook from the state before it."""
+        label = f"{type(hook).__name__}.{method}"
         try:
             fn()
-        except Exception as error:
-            error.add_note(f"plsim: raised by {type(hook).__name__}.{method} in the {ctx.arm} run, "
-                           f"year {ctx.year + 1}, week {ctx.week + 1}; the run stopped there (run() resumes it)")
+            ctx._check_writes(label)
+        except BaseException as error:
+            ctx._undo_writes()
+            if isinstance(error, Exception):
+                error.add_note(f"plsim: raised by {label} in the {ctx.arm} run, year {ctx.year + 1}, week "
+                               f"{ctx.week + 1}; the run stopped there (run() resumes it)")
             raise
 
     def step(self) -> bool:

@@ -141,9 +141,13 @@ def failing_policy(result):
     (np.zeros(4), r"Broken\.minutes: expected shape \(5,\) or \(720, 5\) \(got \(4,\)\)"),
     (np.zeros((720, 4)), r"Broken\.minutes: expected shape \(5,\) or \(720, 5\) \(got \(720, 4\)\)"),
     (np.zeros((10, 5)), r"Broken\.minutes: expected shape \(5,\) or \(720, 5\) \(got \(10, 5\)\)"),
-    (-ROTATION_MINUTES, r"Broken\.minutes: minutes must be finite and non-negative"),
-    (np.array([np.nan, 75, 75, 75, 0]), r"Broken\.minutes: minutes must be finite and non-negative"),
-], ids=["too few modes", "rows of too few modes", "too few rows", "negative", "NaN"])
+    (-ROTATION_MINUTES, r"Broken\.minutes: minutes must be finite and between 0 and 3000, as in scenario files "
+                        r"\(got -75\.0 in whole_class\)"),
+    (np.array([np.nan, 75, 75, 75, 0]), r"Broken\.minutes: minutes must be finite and between 0 and 3000, as in "
+                                        r"scenario files \(got nan in whole_class\)"),
+    (np.array([300, 0, 0, 0, 1e9]), r"Broken\.minutes: minutes must be finite and between 0 and 3000, as in "
+                                    r"scenario files \(got 1000000000\.0 in tutoring\)"),
+], ids=["too few modes", "rows of too few modes", "too few rows", "negative", "NaN", "1e9"])
 def test_minutes_of_a_wrong_shape_or_negative_raise_value_error_naming_the_policy(result, message):
     sim = plsim.Sim(district("broken"), threads=1, policies=[failing_policy(result)])
     with pytest.raises(ValueError, match=message) as info:
@@ -278,7 +282,8 @@ def test_writable_rejects_an_unknown_column_listing_the_writable_ones():
     with pytest.raises(ValueError) as info:
         sim.step()
     assert str(info.value) == ("column: writable columns are engagement, self_regulation, attendance, "
-                               "{math,reading}_learning_rate and {math,reading}_p_known (got 'math_frontier')")
+                               "math_learning_rate, reading_learning_rate, math_p_known, reading_p_known "
+                               "(got 'math_frontier')")
 
 
 def test_the_student_views_passed_to_hooks_are_read_only():
