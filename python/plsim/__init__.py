@@ -7,7 +7,7 @@ Quickstart::
     sim.assessments.head()
 """
 from ._core import ScenarioError
-from .extend import ELEMENTS, MODES, HookContext, Policy, Process
+from .extend import ELEMENTS, MODES, HookContext, HookWriteError, Policy, Process
 from .parameters import parameter_reference, parameters
 from .results import growth_by_grade, norms_growth, school_growth_spread, school_spread
 from .scenarios import Scenario, check_scenario, load_scenario, scenario_schema, shipped_scenarios
@@ -18,6 +18,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ELEMENTS",
     "HookContext",
+    "HookWriteError",
     "MODES",
     "Policy",
     "Process",

@@ -1,13 +1,13 @@
 #include "plsim/measure/assessment.hpp"
 
-#include "plsim/model.hpp"
-#include "plsim/state.hpp"
 #include <array>
 
 #include <tbb/parallel_for.h>
 
+#include "plsim/model.hpp"
 #include "plsim/modules/population.hpp"
 #include "plsim/rng.hpp"
+#include "plsim/state.hpp"
 
 namespace plsim {
 

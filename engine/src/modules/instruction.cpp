@@ -2,6 +2,7 @@
 
 #include "plsim/model.hpp"
 #include "plsim/state.hpp"
+
 namespace plsim {
 
 MismatchKernel::MismatchKernel(const LearningParameters& p) : table_(2 * half + 1) {

@@ -1,7 +1,5 @@
 #include "plsim/modules/learning.hpp"
 
-#include "plsim/model.hpp"
-#include "plsim/state.hpp"
 #include <algorithm>
 #include <array>
 #include <bit>
@@ -9,7 +7,9 @@
 
 #include <tbb/parallel_for.h>
 
+#include "plsim/model.hpp"
 #include "plsim/rng.hpp"
+#include "plsim/state.hpp"
 
 namespace plsim {
 

@@ -1,15 +1,15 @@
 #include "plsim/modules/population.hpp"
 
-#include "plsim/model.hpp"
-#include "plsim/state.hpp"
 #include <algorithm>
 #include <bit>
 #include <cmath>
 #include <stdexcept>
 
+#include "plsim/model.hpp"
 #include "plsim/modules/classrooms.hpp"
 #include "plsim/modules/enrolment.hpp"
 #include "plsim/rng.hpp"
+#include "plsim/state.hpp"
 
 namespace plsim {
 

@@ -1,13 +1,13 @@
 #include "plsim/modules/summer.hpp"
 
-#include "plsim/model.hpp"
-#include "plsim/state.hpp"
 #include <algorithm>
 #include <bit>
 
 #include <tbb/parallel_for.h>
 
+#include "plsim/model.hpp"
 #include "plsim/rng.hpp"
+#include "plsim/state.hpp"
 
 namespace plsim {
 
