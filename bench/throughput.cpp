@@ -177,7 +177,7 @@ ColumnBytes teacher_bytes(const plsim::TeacherColumns& c) {
 ColumnBytes school_bytes(const plsim::SchoolColumns& c) {
   ColumnBytes b;
   b.add(c.id), b.add(c.district), b.add(c.level), b.add(c.type), b.add(c.grade_lo), b.add(c.grade_hi), b.add(c.class_size);
-  b.add(c.model), b.add(c.grade_enrollment), b.add(c.frl_share), b.add(c.achievement_shift);
+  b.add(c.instructional_model), b.add(c.grade_enrollment), b.add(c.frl_share), b.add(c.achievement_shift);
   b.add(c.growth_multiplier), b.add(c.fidelity), b.add(c.implementation_year), b.add(c.feeder_next);
   b.add(c.begin), b.add(c.end), b.add(c.class_begin), b.add(c.class_end);
   b.add(c.teachers_hired), b.add(c.first_entrant_id), b.add(c.entrants);

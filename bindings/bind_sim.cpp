@@ -232,7 +232,7 @@ void bind_sim(py::module_& m) {
                                d["type"] = copy_of(sc.type);
                                d["grade_lo"] = copy_of(sc.grade_lo);
                                d["grade_hi"] = copy_of(sc.grade_hi);
-                               d["model"] = copy_of(sc.model);
+                               d["model"] = copy_of(sc.instructional_model);
                                d["frl_share"] = copy_of(sc.frl_share);
                                d["achievement_shift"] = copy_of(sc.achievement_shift);
                                d["growth_multiplier"] = copy_of(sc.growth_multiplier);

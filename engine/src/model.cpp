@@ -26,9 +26,9 @@ double Model::taught_share(const Parameters& p, int weeks) {
   return double(w[2] - w[0]) / weeks;
 }
 
-int Model::model_index(const std::string& model_name) const {
+int Model::instructional_model_index(const std::string& name) const {
   for (std::size_t i = 0; i < instructional_models.size(); ++i)
-    if (instructional_models[i].name == model_name) return static_cast<int>(i);
+    if (instructional_models[i].name == name) return static_cast<int>(i);
   return -1;
 }
 

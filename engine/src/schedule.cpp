@@ -19,7 +19,7 @@ namespace {
 bool uses_python_policies(const Model& m) {
   for (const DistrictSpec& district : m.districts)
     for (const SchoolGroupSpec& group : district.schools)
-      for (const auto& [index, share] : group.models)
+      for (const auto& [index, share] : group.instructional_models)
         if (share > 0 && m.instructional_models[index].python_policy) return true;
   return false;
 }
@@ -36,7 +36,7 @@ void fill_policy_minutes(StageContext& c) {
   state.python_policy_minutes.assign(state.students.size() * n_modes, 0.0);
   const SchoolColumns& sc = state.schools;
   for (std::size_t k = 0; k < sc.size(); ++k) {
-    const InstructionalModel& im = c.model.instructional_models[sc.model[k]];
+    const InstructionalModel& im = c.model.instructional_models[sc.instructional_model[k]];
     if (!im.python_policy) continue;
     for (std::uint32_t i = sc.begin[k]; i < sc.end[k]; ++i)
       std::copy(im.minutes.begin(), im.minutes.end(), state.python_policy_minutes.begin() + std::size_t(i) * n_modes);
@@ -94,7 +94,7 @@ const Stage stages[] = {
     {"assessment", Phase::week, "knowledge state; assessment parameters, norms",
      "score; assessment results", "fall, winter and spring tests in their weeks", assess_if_test_week,
      is_test_week},
-    {"policy_minutes", Phase::week, "schools.model; python-policy models' minutes", "python_policy_minutes",
+    {"policy_minutes", Phase::week, "schools.instructional_model; python-policy models' minutes", "python_policy_minutes",
      "each year, the minutes of schools on Python policies start at their models' defaults", fill_policy_minutes,
      has_python_policies},
     {"python_policies", Phase::week, "every student column", "python_policy_minutes",

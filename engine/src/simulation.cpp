@@ -100,18 +100,18 @@ void Simulation::run(const std::function<bool(const Progress&)>& after_week) {
 
 std::shared_ptr<const Model> counterfactual_of(const Model& model) {
   auto twin = std::make_shared<Model>(model);
-  const int traditional = twin->model_index("traditional");
+  const int traditional = twin->instructional_model_index("traditional");
   for (DistrictSpec& district : twin->districts)
-    for (SchoolGroupSpec& group : district.schools) group.models = {{traditional, 1.0}};
+    for (SchoolGroupSpec& group : district.schools) group.instructional_models = {{traditional, 1.0}};
   twin->name = model.name + " (counterfactual)";
   return twin;
 }
 
 bool has_personalization(const Model& model) {
-  const int traditional = model.model_index("traditional");
+  const int traditional = model.instructional_model_index("traditional");
   for (const DistrictSpec& district : model.districts)
     for (const SchoolGroupSpec& group : district.schools)
-      for (const auto& [index, share] : group.models)
+      for (const auto& [index, share] : group.instructional_models)
         if (index != traditional && share > 0) return true;
   return false;
 }

@@ -108,7 +108,7 @@ std::vector<std::string> differing_structure_columns(const plsim::State& a, cons
   check("schools.end", a.schools.end, b.schools.end);
   check("schools.class_begin", a.schools.class_begin, b.schools.class_begin);
   check("schools.class_end", a.schools.class_end, b.schools.class_end);
-  check("schools.model", a.schools.model, b.schools.model);
+  check("schools.instructional_model", a.schools.instructional_model, b.schools.instructional_model);
   check("schools.achievement_shift", a.schools.achievement_shift, b.schools.achievement_shift);
   check("schools.growth_multiplier", a.schools.growth_multiplier, b.schools.growth_multiplier);
   return out;

@@ -412,11 +412,11 @@ TEST_CASE("the counterfactual twin has the same students, teachers and schools, 
   CHECK_FALSE(has_personalization(*twin));
   const State a = build_population(*model), b = build_population(*twin);
   CHECK(plsim_test::differing_student_columns(a.students, b.students) == std::vector<std::string>{});
-  CHECK(plsim_test::differing_structure_columns(a, b) == std::vector<std::string>{"schools.model"});
+  CHECK(plsim_test::differing_structure_columns(a, b) == std::vector<std::string>{"schools.instructional_model"});
   CHECK(plsim_test::same_bits(a.teachers.capacity, b.teachers.capacity));
   for (int e = 0; e < n_elements; ++e) CHECK(plsim_test::same_bits(a.schools.fidelity[e], b.schools.fidelity[e]));
-  const int traditional = twin->model_index("traditional");
-  for (auto m : b.schools.model) CHECK(int(m) == traditional);
+  const int traditional = twin->instructional_model_index("traditional");
+  for (auto m : b.schools.instructional_model) CHECK(int(m) == traditional);
 }
 
 TEST_CASE("a scenario whose schools are all traditional runs exactly like its counterfactual twin",
@@ -442,7 +442,7 @@ TEST_CASE("without Python, a school on a Python-policy model runs on the model's
   };
   const auto builtin = plsim_test::shared_model_of(doc_on("station_rotation"));
   const auto python = plsim_test::shared_model_of(doc_on("rotation_from_python"));
-  REQUIRE(python->instructional_models[python->model_index("rotation_from_python")].python_policy);
+  REQUIRE(python->instructional_models[python->instructional_model_index("rotation_from_python")].python_policy);
   Simulation a(builtin, 2), b(python, 2);
   a.run();
   b.run();

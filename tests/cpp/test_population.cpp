@@ -293,8 +293,8 @@ TEST_CASE("model shares are split by largest remainder among a group's schools",
                                                 {"models", {{"station_rotation", 0.34}, {"traditional", 0.66}}}}}));
   const Model m = plsim_test::model_of(doc);
   const State state = build_population(m);
-  const auto rotation = static_cast<std::uint32_t>(m.model_index("station_rotation"));
-  const auto n = std::count(state.schools.model.begin(), state.schools.model.end(), rotation);
+  const auto rotation = static_cast<std::uint32_t>(m.instructional_model_index("station_rotation"));
+  const auto n = std::count(state.schools.instructional_model.begin(), state.schools.instructional_model.end(), rotation);
   CHECK(n == 3);  // 3.4 and 6.6 schools: the larger remainder gets the tenth
-  CHECK(state.schools.model.size() == 10);
+  CHECK(state.schools.instructional_model.size() == 10);
 }

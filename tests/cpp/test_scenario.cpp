@@ -369,12 +369,12 @@ TEST_CASE("the model carries the scenario's values", "[scenario]") {
   for (const char* builtin : {"traditional", "station_rotation", "algorithmic_schedule", "adaptive_playlist",
                               "mastery_based", "project_based", "platform_mentor", "autonomy_levels",
                               "high_dosage_tutoring"})
-    CHECK(m.model_index(builtin) >= 0);
-  const int traditional = m.model_index("traditional");
-  const int tutoring = m.model_index("mastery_tutoring");
+    CHECK(m.instructional_model_index(builtin) >= 0);
+  const int traditional = m.instructional_model_index("traditional");
+  const int tutoring = m.instructional_model_index("mastery_tutoring");
   REQUIRE(traditional >= 0);
   REQUIRE(tutoring >= 0);
-  CHECK(m.model_index("flipped") == -1);
+  CHECK(m.instructional_model_index("flipped") == -1);
   // A scenario's model replaces the built-in one of the same name.
   CHECK(m.instructional_models[traditional].minutes[int(Mode::whole_class)] == 200);
   CHECK(m.instructional_models[tutoring].minutes[int(Mode::tutoring)] == 100);
@@ -389,7 +389,7 @@ TEST_CASE("the model carries the scenario's values", "[scenario]") {
   CHECK(g.grade_lo == 0);
   CHECK(g.grade_hi == 5);
   CHECK(g.class_size == 22);
-  CHECK(g.models.size() == 2);
+  CHECK(g.instructional_models.size() == 2);
 }
 
 TEST_CASE("the schema forbids unknown keys and describes every key of the specification", "[scenario]") {

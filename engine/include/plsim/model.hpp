@@ -58,7 +58,7 @@ struct SchoolGroupSpec {
   int class_size = 22;
   double frl_share_mean = 0.5, frl_share_sd = 0.25;
   double achievement_shift_sd = 0.0;
-  std::vector<std::pair<int, double>> models;  // (instructional model index, share)
+  std::vector<std::pair<int, double>> instructional_models;  // (index into Model::instructional_models, share)
   std::array<double, n_elements> fidelity{1, 1, 1, 1};  // mean school fidelity per PL element
   double fidelity_sd = 0.0;                               // SD across schools
   int implementation_year = 3;  // year of PL implementation in the first simulated year (3: mature)
@@ -91,7 +91,7 @@ struct Model {
   Model(Parameters p, Norms n, int weeks_per_year);
   // Share of a school year between the fall and spring assessments.
   static double taught_share(const Parameters& p, int weeks_per_year);
-  int model_index(const std::string& name) const;
+  int instructional_model_index(const std::string& name) const;
 };
 
 }  // namespace plsim

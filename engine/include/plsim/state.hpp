@@ -104,7 +104,7 @@ struct SchoolColumns {
   std::vector<std::uint8_t> type;             // per school: SchoolType
   std::vector<std::uint8_t> grade_lo, grade_hi;
   std::vector<std::uint16_t> class_size;
-  std::vector<std::uint32_t> model;           // per school: index into Model::instructional_models
+  std::vector<std::uint32_t> instructional_model;  // per school: index into Model::instructional_models
   std::vector<std::uint32_t> grade_enrollment;  // per school: entry cohort size per grade
   std::vector<float> frl_share;
   std::vector<float> achievement_shift;       // per school: student-SD shift of new students

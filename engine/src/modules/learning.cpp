@@ -391,7 +391,7 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   const Rng rng(model_.seed);
   // The steps' structs are not const: GCC keeps a const aggregate that a constructor or an inlined call
   // fills in memory instead of registers, which costs the weekly loop a few percent.
-  ClassroomWeek cw(state, model_, plans_[state.schools.model[state.classrooms.school[c]]], kernel_, window_mask_, c,
+  ClassroomWeek cw(state, model_, plans_[state.schools.instructional_model[state.classrooms.school[c]]], kernel_, window_mask_, c,
                    week);
   if (cw.plan.uses_small_groups && week.week % cw.regroup_weeks == 0)
     regroup(state, model_, cw.plan.small_groups, cw.group_error, b, e, week);

@@ -59,35 +59,38 @@ std::uint64_t random_gap_mask(const Rng& rng, std::uint32_t id, int subject, dou
   return n >= 64 ? mask : mask & ((std::uint64_t(1) << n) - 1);
 }
 
-// Largest-remainder counts of schools per model, then a seeded shuffle of which school gets which.
-std::vector<std::uint32_t> assign_models(const Model& model, const SchoolGroupSpec& group, std::uint32_t first_school) {
+// Largest-remainder counts of schools per instructional model, then a seeded shuffle of which school
+// gets which.
+std::vector<std::uint32_t> assign_instructional_models(const Model& model, const SchoolGroupSpec& group,
+                                                       std::uint32_t first_school) {
   const int n = group.count;
   std::vector<int> counts;
   std::vector<std::pair<double, std::size_t>> remainders;
   int assigned = 0;
-  for (std::size_t k = 0; k < group.models.size(); ++k) {
-    const double exact = group.models[k].second * n;
+  for (std::size_t k = 0; k < group.instructional_models.size(); ++k) {
+    const double exact = group.instructional_models[k].second * n;
     counts.push_back(static_cast<int>(std::floor(exact)));
     assigned += counts.back();
     remainders.emplace_back(-(exact - std::floor(exact)), k);
   }
   std::sort(remainders.begin(), remainders.end());
   for (std::size_t k = 0; assigned < n; ++k, ++assigned) counts[remainders[k % remainders.size()].second]++;
-  std::vector<std::uint32_t> models;
+  std::vector<std::uint32_t> assigned_models;
   for (std::size_t k = 0; k < counts.size(); ++k)
-    models.insert(models.end(), counts[k], static_cast<std::uint32_t>(group.models[k].first));
+    assigned_models.insert(assigned_models.end(), counts[k],
+                           static_cast<std::uint32_t>(group.instructional_models[k].first));
   const Rng rng(model.seed);
   std::vector<std::pair<std::uint32_t, std::uint32_t>> keyed;
   for (int i = 0; i < n; ++i)
     keyed.emplace_back(rng.words(Stream::school_models, first_school + i, 0)[0], static_cast<std::uint32_t>(i));
   std::sort(keyed.begin(), keyed.end());
   std::vector<std::uint32_t> out(n);
-  for (int i = 0; i < n; ++i) out[keyed[i].second] = models[i];
+  for (int i = 0; i < n; ++i) out[keyed[i].second] = assigned_models[i];
   return out;
 }
 
 void add_school(const Model& model, State& state, const SchoolGroupSpec& group, std::uint32_t district,
-                std::uint32_t model_index) {
+                std::uint32_t instructional_model) {
   const Rng rng(model.seed);
   const AchievementVariance var = achievement_variance(model.params.population);
   auto& sc = state.schools;
@@ -102,7 +105,7 @@ void add_school(const Model& model, State& state, const SchoolGroupSpec& group, 
   sc.grade_lo.push_back(static_cast<std::uint8_t>(group.grade_lo));
   sc.grade_hi.push_back(static_cast<std::uint8_t>(group.grade_hi));
   sc.class_size.push_back(static_cast<std::uint16_t>(group.class_size));
-  sc.model.push_back(model_index);
+  sc.instructional_model.push_back(instructional_model);
   const int n_served = group.grade_hi - group.grade_lo + 1;
   sc.grade_enrollment.push_back(static_cast<std::uint32_t>(std::max(1L, std::lround(double(group.enrollment) / n_served))));
   sc.frl_share.push_back(static_cast<float>(std::clamp(group.frl_share_mean + group.frl_share_sd * normals.first, 0.0, 1.0)));
@@ -201,8 +204,9 @@ State build_population(const Model& model) {
       state.districts.achievement_shift.push_back(static_cast<float>(spec.achievement_shift_sd));
       const auto first = static_cast<std::uint32_t>(state.schools.size());
       for (const SchoolGroupSpec& group : spec.schools) {
-        const auto models = assign_models(model, group, static_cast<std::uint32_t>(state.schools.size()));
-        for (int k = 0; k < group.count; ++k) add_school(model, state, group, district, models[k]);
+        const auto first_school = static_cast<std::uint32_t>(state.schools.size());
+        const auto assigned = assign_instructional_models(model, group, first_school);
+        for (int k = 0; k < group.count; ++k) add_school(model, state, group, district, assigned[k]);
       }
       link_feeders(state, first, static_cast<std::uint32_t>(state.schools.size()));
     }

@@ -106,7 +106,7 @@ Model model_from_resolved(const json& s) {
       group.frl_share_sd = g["frl_share"]["sd"];
       group.achievement_shift_sd = g["achievement_shift_sd"];
       for (const auto& [name, share] : g["models"].items())
-        group.models.emplace_back(model.model_index(name), share.get<double>());
+        group.instructional_models.emplace_back(model.instructional_model_index(name), share.get<double>());
       for (int e = 0; e < n_elements; ++e) group.fidelity[e] = g["fidelity"][element_names[e]];
       group.fidelity_sd = g["fidelity"]["sd"];
       group.implementation_year = g["implementation_year"];
