@@ -8,6 +8,11 @@
 
 namespace plsim {
 
+// The immutable model of a run and its mutable state (model.hpp, state.hpp), declared here for the
+// module headers, whose functions take them by reference.
+struct Model;
+struct State;
+
 enum class Subject : std::uint8_t { math = 0, reading = 1 };
 inline constexpr int n_subjects = 2;
 inline constexpr std::array<const char*, n_subjects> subject_names{"math", "reading"};

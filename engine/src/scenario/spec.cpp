@@ -8,19 +8,20 @@ namespace plsim {
 
 using nlohmann::json;
 
-Spec Spec::number(double lo, double hi, json def, std::string doc) {
+namespace {
+Spec make(Spec::Kind kind, json def, std::string doc) {
   Spec s;
-  s.kind = Kind::number;
-  s.minimum = lo;
-  s.maximum = hi;
+  s.kind = kind;
   s.default_value = std::move(def);
   s.description = std::move(doc);
   return s;
 }
+}  // namespace
 
-Spec Spec::positive(json def, std::string doc) {
-  Spec s = number(0.0, 1e300, std::move(def), std::move(doc));
-  s.exclusive_minimum = true;
+Spec Spec::number(double lo, double hi, json def, std::string doc) {
+  Spec s = make(Kind::number, std::move(def), std::move(doc));
+  s.minimum = lo;
+  s.maximum = hi;
   return s;
 }
 
@@ -31,42 +32,27 @@ Spec Spec::integer(double lo, double hi, json def, std::string doc) {
 }
 
 Spec Spec::text(json def, std::string doc, std::vector<std::string> choices) {
-  Spec s;
-  s.kind = Kind::string;
-  s.default_value = std::move(def);
-  s.description = std::move(doc);
+  Spec s = make(Kind::string, std::move(def), std::move(doc));
   s.choices = std::move(choices);
   return s;
 }
 
-Spec Spec::flag(bool def, std::string doc) {
-  Spec s;
-  s.kind = Kind::boolean;
-  s.default_value = def;
-  s.description = std::move(doc);
-  return s;
-}
+Spec Spec::flag(bool def, std::string doc) { return make(Kind::boolean, def, std::move(doc)); }
 
 Spec Spec::object(std::string doc, std::vector<std::pair<std::string, Spec>> props) {
-  Spec s;
-  s.kind = Kind::object;
-  s.description = std::move(doc);
+  Spec s = make(Kind::object, nullptr, std::move(doc));
   s.properties = std::move(props);
   return s;
 }
 
 Spec Spec::map_of(Spec value, std::string doc) {
-  Spec s;
-  s.kind = Kind::map;
-  s.description = std::move(doc);
+  Spec s = make(Kind::map, nullptr, std::move(doc));
   s.element = std::make_shared<Spec>(std::move(value));
   return s;
 }
 
 Spec Spec::array_of(Spec item, std::size_t min_items, std::size_t max_items, std::string doc) {
-  Spec s;
-  s.kind = Kind::array;
-  s.description = std::move(doc);
+  Spec s = make(Kind::array, nullptr, std::move(doc));
   s.element = std::make_shared<Spec>(std::move(item));
   s.min_items = min_items;
   s.max_items = max_items;

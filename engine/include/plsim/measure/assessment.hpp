@@ -9,9 +9,6 @@
 
 namespace plsim {
 
-struct Model;
-struct State;
-
 // Scenario key "parameters/assessment". One line a parameter: type, name, default, range, unit, doc,
 // source.
 #define PLSIM_ASSESSMENT_PARAMETERS(X)                                                                        \

@@ -16,7 +16,6 @@
 namespace plsim {
 
 struct LearningParameters;
-struct Model;
 
 // The fields of an instructional model (scenario "instructional_models/NAME"; built-in models in
 // engine/data/instructional_models.json). One line a field: type, name, default, range, unit, doc, source.

@@ -10,9 +10,6 @@
 
 namespace plsim {
 
-struct Model;
-struct State;
-
 // Learner model and instruction (scenario key "parameters/learning"); equations in docs/model.md.
 // One line a parameter: type, name, default, range, unit, doc, source.
 #define PLSIM_LEARNING_PARAMETERS(X)                                                                          \

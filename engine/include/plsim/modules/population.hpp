@@ -8,9 +8,6 @@
 
 namespace plsim {
 
-struct Model;
-struct State;
-
 // Population generation (scenario key "parameters/population"); docs/model.md. One line a parameter:
 // type, name, default, range, unit, doc, source.
 #define PLSIM_POPULATION_PARAMETERS(X)                                                                        \

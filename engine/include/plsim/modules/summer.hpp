@@ -6,9 +6,6 @@
 
 namespace plsim {
 
-struct Model;
-struct State;
-
 // Scenario key "parameters/summer"; docs/model.md. One line a parameter: type, name, default, range,
 // unit, doc, source.
 #define PLSIM_SUMMER_PARAMETERS(X)                                                                            \

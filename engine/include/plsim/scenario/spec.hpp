@@ -32,7 +32,6 @@ struct Spec {
 
   // Builders keep the scenario description short and readable.
   static Spec number(double lo, double hi, nlohmann::json def, std::string doc);
-  static Spec positive(nlohmann::json def, std::string doc);  // > 0
   static Spec integer(double lo, double hi, nlohmann::json def, std::string doc);
   static Spec text(nlohmann::json def, std::string doc, std::vector<std::string> choices = {});
   static Spec flag(bool def, std::string doc);
