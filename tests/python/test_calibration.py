@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 import plsim
-from conftest import CALIBRATION_SEEDS
+from conftest import CALIBRATION_SEEDS, REPO
 
 # targets.json: "school_spread" and "school_growth_spread" ranges; "norms_growth" tolerances.
 SCHOOL_SPREAD = (0.43, 0.52)
@@ -83,3 +83,22 @@ def test_calibrated_growth_is_what_the_calibration_module_measures(baseline_runs
     for subject in ("math", "reading"):
         expected = g[g["subject"] == subject].sort_values("grade")["ratio"].to_numpy()
         np.testing.assert_allclose(ratios[subject], expected, rtol=0, atol=1e-12)
+
+
+def test_calibrate_write_stores_the_pace_table_as_data_keeping_the_rest(tmp_path):
+    """`python -m plsim.calibrate growth --write` writes engine/data/calibrated.json (no generated C++)."""
+    import json
+
+    from plsim.calibrate import write_defaults
+
+    target = tmp_path / "calibrated.json"
+    target.write_text((REPO / "engine" / "data" / "calibrated.json").read_text())
+    before = json.loads(target.read_text())
+    pace = {"math": [1.0 + g / 100 for g in range(13)], "reading": [2.123456 for _ in range(13)]}
+    write_defaults(pace, target)
+    after = json.loads(target.read_text())
+    assert after["learning.grade_pace"]["math"] == pace["math"]
+    assert after["learning.grade_pace"]["reading"] == [2.1235] * 13, "rounded to 4 decimals"
+    assert after["_about"] == before["_about"]
+    table = plsim.parameters().set_index("path")
+    assert table.loc["learning.grade_pace.math", "default"] == before["learning.grade_pace"]["math"]
