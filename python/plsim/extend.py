@@ -195,6 +195,21 @@ class Process:
         pass
 
 
+def policy_models(policies) -> dict:
+    """The instructional-model entries of the policies, by name, for the scenario. A policy needs a name
+    of its own: two policies with one name are refused, and so is "traditional", the model of every
+    school of the counterfactual twin."""
+    names = [p.name for p in policies]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"policies: two or more policies are named {', '.join(map(repr, twice))}; each "
+                         f"policy is the instructional model of that name, so names must be unique")
+    if "traditional" in names:
+        raise ValueError("policies: a policy may not be named 'traditional': that is the model of every school "
+                         "of the counterfactual twin; give the policy another name")
+    return {p.name: p.model_entry() for p in policies}  # model_entry refuses a policy without a name
+
+
 def hook_name(hook: Any) -> str:
     return getattr(hook, "name", "") or type(hook).__name__
 

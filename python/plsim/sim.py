@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from .extend import HookContext, Policy, Process, YearView, apply_policy_minutes, hook_name
+from .extend import HookContext, Policy, Process, YearView, apply_policy_minutes, hook_name, policy_models
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects
 from .scenarios import Scenario, ScenarioLike, _load
 
@@ -50,19 +50,11 @@ class Sim:
         for p in self.processes:
             if not isinstance(p, Process):
                 raise TypeError(f"processes: expected plsim.Process objects (got {type(p).__name__})")
-        entries = [(p.name, p.model_entry()) for p in self.policies]  # model_entry refuses a nameless policy
-        names = [name for name, _ in entries]
-        twice = sorted({n for n in names if names.count(n) > 1})
-        if twice:
-            raise ValueError(f"policies: two or more policies are named {', '.join(map(repr, twice))}; each "
-                             f"policy is the instructional model of that name, so names must be unique")
-        if "traditional" in names:
-            raise ValueError("policies: a policy may not be named 'traditional': that is the model of every school "
-                             "of the counterfactual twin; give the policy another name")
         # One crossing into the engine: the seed override (checked against the specification's bound)
         # and the policies' models (so schools can name them) join the scenario before it is validated.
         try:
-            self.scenario: Scenario = _load(scenario, {} if seed is None else {"seed": int(seed)}, dict(entries))
+            self.scenario: Scenario = _load(scenario, {} if seed is None else {"seed": int(seed)},
+                                            policy_models(self.policies))
         except _core.ScenarioError as error:
             bad_seed = [e.split(": /seed: ", 1)[1] for e in error.errors if ": /seed: " in e]
             if seed is not None and bad_seed:
