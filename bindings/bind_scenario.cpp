@@ -5,6 +5,7 @@
 
 #include "plsim/measure/norms.hpp"
 #include "plsim/model.hpp"
+#include "plsim/results.hpp"
 #include "plsim/scenario/parameters.hpp"
 #include "plsim/scenario/scenario.hpp"
 
@@ -48,6 +49,7 @@ void bind_scenario(py::module_& m) {
   tables["modes"] = names(plsim::mode_names);
   tables["elements"] = names(plsim::element_names);
   tables["progressions"] = names(plsim::progression_names);
+  tables["subgroups"] = names(plsim::subgroup_names);
   m.attr("names") = tables;
 
   m.def(

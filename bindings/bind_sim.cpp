@@ -252,6 +252,32 @@ void bind_sim(py::module_& m) {
                                d["district_names"] = self.sim->state().districts.name;
                                return d;
                              })
+      .def_property_readonly(
+          "subgroups",
+          [](const PySim& self) {
+            const auto& rows = self.sim->results().subgroups;
+            const auto n = static_cast<py::ssize_t>(rows.size());
+            py::array_t<std::int32_t> year(n), grade(n);
+            py::array_t<std::uint8_t> season(n), subject(n), subgroup(n);
+            py::array_t<std::uint32_t> count(n);
+            py::array_t<double> rit(n), true_rit(n);
+            for (py::ssize_t i = 0; i < n; ++i) {
+              const auto& r = rows[i];
+              year.mutable_at(i) = r.year;
+              season.mutable_at(i) = static_cast<std::uint8_t>(r.season);
+              subject.mutable_at(i) = static_cast<std::uint8_t>(r.subject);
+              grade.mutable_at(i) = r.grade;
+              subgroup.mutable_at(i) = static_cast<std::uint8_t>(r.subgroup);
+              count.mutable_at(i) = r.n;
+              rit.mutable_at(i) = r.mean_rit;
+              true_rit.mutable_at(i) = r.mean_true_rit;
+            }
+            py::dict d;
+            d["year"] = year, d["season"] = season, d["subject"] = subject, d["grade"] = grade;
+            d["subgroup"] = subgroup, d["n"] = count, d["mean_rit"] = rit, d["mean_true_rit"] = true_rit;
+            return d;
+          },
+          "Test results per year, season, subject, grade and subgroup, over all schools.")
       .def_property_readonly("assessments", [](const PySim& self) {
         const auto& rows = self.sim->results().assessments;
         const auto n = static_cast<py::ssize_t>(rows.size());

@@ -104,6 +104,7 @@ std::shared_ptr<const Model> counterfactual_of(const Model& model) {
   for (DistrictSpec& district : twin->districts)
     for (SchoolGroupSpec& group : district.schools) group.instructional_models = {{traditional, 1.0}};
   twin->name = model.name + " (counterfactual)";
+  twin->arm = ComparisonArm::counterfactual;
   return twin;
 }
 

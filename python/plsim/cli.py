@@ -59,7 +59,8 @@ def cmd_run(args) -> int:
         out.mkdir(parents=True, exist_ok=True)
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
         sim.assessments.drop(columns=["mean_true_rit"]).to_csv(out / "assessments.csv", index=False, float_format="%.6f")
-        written = [out / "summary.json", out / "assessments.csv"]
+        sim.subgroups.to_csv(out / "subgroups.csv", index=False, float_format="%.6f")
+        written = [out / "summary.json", out / "assessments.csv", out / "subgroups.csv"]
         if sim.has_counterfactual:
             sim.effects.to_csv(out / "effects.csv", index=False, float_format="%.6f")
             written.append(out / "effects.csv")

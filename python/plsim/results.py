@@ -14,6 +14,7 @@ SUBJECTS = tuple(_core.names["subjects"])
 SEASONS = tuple(_core.names["seasons"])
 LEVELS = tuple(_core.names["levels"])
 SCHOOL_TYPES = tuple(_core.names["school_types"])
+SUBGROUPS = tuple(_core.names["subgroups"])
 
 
 def assessment_frame(columns: dict) -> pd.DataFrame:
@@ -96,6 +97,51 @@ def effects(assessments: pd.DataFrame, counterfactual: pd.DataFrame, season: str
     out["effect_sd"] = out["effect_rit"] / sd
     out["measured_effect_rit"] = m["mean_rit"] - m["mean_rit_cf"]
     return out.reset_index(drop=True)
+
+
+SUBGROUP_COLUMNS = ["year", "subject", "grade", "subgroup", "n", "growth_true_rit", "growth_measured_rit",
+                    "norm_growth_rit", "effect_true_sd", "effect_measured_sd"]
+
+
+def subgroup_table(policy: dict, twin: dict | None = None) -> pd.DataFrame:
+    """One row per year, subject, grade and subgroup: n (spring), fall-to-spring growth of the true and
+    of the measured mean score, the norm's growth and, against the twin, the spring effect in national
+    student SDs, true and measured (empty without a twin). Subgroups: plsim.results.SUBGROUPS."""
+    def frame(columns: dict) -> pd.DataFrame:
+        df = pd.DataFrame(columns)
+        df["season"] = pd.Categorical.from_codes(df["season"], SEASONS)
+        df["subject"] = pd.Categorical.from_codes(df["subject"], SUBJECTS)
+        df["subgroup"] = pd.Categorical.from_codes(df["subgroup"], SUBGROUPS)
+        return df
+
+    keys = ["year", "subject", "grade", "subgroup"]
+    a = frame(policy)
+    fall = a[a["season"] == "fall"].set_index(keys)
+    spring = a[a["season"] == "spring"].set_index(keys)
+    out = pd.DataFrame({"n": spring["n"],
+                        "growth_true_rit": spring["mean_true_rit"] - fall["mean_true_rit"],
+                        "growth_measured_rit": spring["mean_rit"] - fall["mean_rit"]}).dropna(subset=["n"])
+    out = out.reset_index()
+    out["subject"] = out["subject"].astype(str)
+    out = out.merge(norms_growth()[["subject", "grade", "norm_growth"]], on=["subject", "grade"], how="left")
+    out = out.rename(columns={"norm_growth": "norm_growth_rit"})
+    out["effect_true_sd"] = np.nan
+    out["effect_measured_sd"] = np.nan
+    if twin is not None:
+        b = frame(twin)
+        b = b[b["season"] == "spring"].set_index(keys)
+        s = spring.join(b[["mean_rit", "mean_true_rit"]], rsuffix="_cf").reset_index()
+        norms = _norms()
+        sd = np.array([norms[str(x)]["spring"][str(g)]["sd"] for x, g in zip(s["subject"], s["grade"])])
+        s["effect_true_sd"] = (s["mean_true_rit"] - s["mean_true_rit_cf"]) / sd
+        s["effect_measured_sd"] = (s["mean_rit"] - s["mean_rit_cf"]) / sd
+        s["subject"] = s["subject"].astype(str)
+        out = out.drop(columns=["effect_true_sd", "effect_measured_sd"]).merge(
+            s[keys + ["effect_true_sd", "effect_measured_sd"]], on=keys, how="left")
+    out["n"] = out["n"].astype(np.int64)
+    out["subject"] = pd.Categorical(out["subject"], SUBJECTS)
+    out["subgroup"] = pd.Categorical(out["subgroup"].astype(str), SUBGROUPS)
+    return out.sort_values(keys).reset_index(drop=True)[SUBGROUP_COLUMNS]
 
 
 def headline_effects(effect_rows: pd.DataFrame) -> dict:

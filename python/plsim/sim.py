@@ -11,7 +11,7 @@ import pandas as pd
 
 from . import _core
 from .extend import HookContext, Policy, Process, YearView, apply_policy_minutes, hook_name, policy_models
-from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects
+from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects, subgroup_table
 from .scenarios import Scenario, ScenarioLike, _load
 
 Progress = Union[bool, Callable[[int, int], None]]
@@ -279,6 +279,14 @@ class Sim:
         e = effects(self.assessments, self.counterfactual_assessments)
         e.insert(4, "model", self.schools["model"].to_numpy()[e["school_id"].to_numpy()])
         return e
+
+    @property
+    def subgroups(self) -> pd.DataFrame:
+        """Growth and effects by subgroup: one row per year, subject, grade and subgroup (all, frl,
+        non_frl, start_q1..start_q5: quintile of the true score in the student's first fall of the run,
+        within grade and subject; charter, district) with n, growth_true_rit, growth_measured_rit,
+        norm_growth_rit, effect_true_sd and effect_measured_sd (NaN without a twin)."""
+        return subgroup_table(self._core.subgroups, self._twin.subgroups if self._twin is not None else None)
 
     def student_effects(self, subject: str) -> pd.DataFrame:
         """Each current student's true effect in `subject` (true RIT in this run minus in the twin)."""

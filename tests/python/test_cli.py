@@ -45,7 +45,7 @@ def test_run_exits_0_and_prints_a_summary(tiny_cli_run):
     assert any(line.strip().startswith("effect      math:") and "against the counterfactual twin" in line
                for line in lines)
     assert lines[-1].strip() == \
-        f"wrote       {out / 'summary.json'}, {out / 'assessments.csv'}, {out / 'effects.csv'}"
+        f"wrote       {out / 'summary.json'}, {out / 'assessments.csv'}, {out / 'subgroups.csv'}, {out / 'effects.csv'}"
 
 
 def test_run_writes_a_summary_json_describing_the_run(tiny_cli_run):

@@ -62,18 +62,26 @@ def test_both_arms_start_with_the_same_students_and_scores():
     for name in TRAIT_COLUMNS + ("math_frontier", "reading_gaps", "math_score"):
         assert np.array_equal(sim.students[name], all_traditional.students[name]), name
     sim.step()
-    fall = sim.assessments
-    twin_fall = sim.counterfactual_assessments
+    true = ["year", "season", "subject", "grade", "school_id", "n", "mean_true_rit"]
+    fall, twin_fall = sim.assessments[true], sim.counterfactual_assessments[true]
     pd.testing.assert_frame_equal(fall, twin_fall, check_exact=True, obj="fall of year 1 (before any instruction)")
+    assert np.array_equal(sim.students["math_score"], sim._twin.students["math_score"]), \
+        "the scores schools act on are shared; only the twin's reported results draw their own errors"
 
 
-def test_when_every_school_is_traditional_the_twin_gives_identical_results_and_zero_effects():
+def test_when_every_school_is_traditional_the_twin_gives_zero_true_effects_and_noisy_measured_ones():
+    """The twin's tests draw errors of their own: true results agree exactly, measured ones by noise."""
     sim = plsim.Sim(traditional_document(), threads=2, counterfactual=True).run()
     assert sim.has_counterfactual
-    pd.testing.assert_frame_equal(sim.assessments, sim.counterfactual_assessments, check_exact=True)
+    true = ["year", "season", "subject", "grade", "school_id", "n", "mean_true_rit"]
+    pd.testing.assert_frame_equal(sim.assessments[true], sim.counterfactual_assessments[true], check_exact=True)
     e = sim.effects
     assert len(e) > 0
-    assert (e["effect_rit"] == 0).all() and (e["effect_sd"] == 0).all() and (e["measured_effect_rit"] == 0).all()
+    assert (e["effect_rit"] == 0).all() and (e["effect_sd"] == 0).all()
+    assert (e["measured_effect_rit"] != 0).all()
+    # Test error of a school-grade mean of n students, in each arm: SD 3 / sqrt(n); the difference sqrt(2) more.
+    z = e["measured_effect_rit"] / (3.0 * np.sqrt(2.0 / e["n"]))
+    assert abs(z.mean()) < 4 / np.sqrt(len(z)) + 0.2 and 0.6 < z.std() < 1.5
     assert (sim.student_effects("reading")["effect_rit"] == 0).all()
 
 

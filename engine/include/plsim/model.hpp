@@ -46,6 +46,9 @@ enum class Counterfactual : std::uint8_t {
 };
 inline constexpr std::array<const char*, 3> counterfactual_names{"auto", "always", "never"};
 
+// Which arm of a comparison a model is: the scenario's own, or its counterfactual twin.
+enum class ComparisonArm : std::uint8_t { policy = 0, counterfactual = 1 };
+
 enum class SchoolType : std::uint8_t { district = 0, charter = 1 };
 inline constexpr std::array<const char*, 2> school_type_names{"district", "charter"};
 
@@ -77,6 +80,7 @@ struct Model {
   std::uint64_t seed = 1;
   int years = 1;
   Counterfactual counterfactual = Counterfactual::auto_;
+  ComparisonArm arm = ComparisonArm::policy;
   int weeks_per_year = 36;
   Parameters params;
   std::vector<InstructionalModel> instructional_models;

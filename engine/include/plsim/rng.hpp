@@ -23,6 +23,7 @@ enum class Stream : std::uint32_t {
   weekly_learning = 7,    // student id, tick = week: estimates, gap repair, tests
   assessment = 8,         // student id, tick = test: measurement error
   summer = 9,             // student id, tick = year: summer loss
+  twin_assessment = 10,   // student id, tick = test: the counterfactual twin's own reported test errors
 };
 
 class Rng {

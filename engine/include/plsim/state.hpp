@@ -33,6 +33,8 @@ struct StudentColumns {
   PerSubject<float> p_known;               // per subject, per student: BKT P(working unit known)
   PerSubject<float> score;                 // per subject, per student: last measured RIT score
   PerSubject<float> group_target;          // per subject, per student: unit his small group is taught
+  PerSubject<std::uint8_t> start_quintile; // per subject, per student: quintile of his first fall's true
+                                           // score within grade (1..5; 0 before his first fall test)
 
   std::size_t size() const { return id.size(); }
 
@@ -47,7 +49,7 @@ struct StudentColumns {
       const std::string p = std::string(subject_names[s]) + "_";
       f(p + "learning_rate", learning_rate[s]), f(p + "frontier", frontier[s]), f(p + "gaps", gaps[s]);
       f(p + "recent_gaps", recent_gaps[s]), f(p + "p_known", p_known[s]), f(p + "score", score[s]);
-      f(p + "group_target", group_target[s]);
+      f(p + "group_target", group_target[s]), f(p + "start_quintile", start_quintile[s]);
     }
   }
   template <class F>

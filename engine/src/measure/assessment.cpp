@@ -1,46 +1,94 @@
 #include "plsim/measure/assessment.hpp"
 
+#include <algorithm>
 #include <array>
 
 #include <tbb/parallel_for.h>
 
 #include "plsim/model.hpp"
-#include "plsim/modules/population.hpp"
 #include "plsim/rng.hpp"
 #include "plsim/state.hpp"
 
 namespace plsim {
 
-void assess(const Model& model, State& state, Season season, std::vector<AssessmentRow>& out) {
+namespace {
+
+// In a fall test, students who have no starting quintile yet (the first year's students, then each
+// year's entrants) get the quintile of their true score among all students of their grade.
+void assign_start_quintiles(const Model& model, StudentColumns& st) {
+  for (int s = 0; s < n_subjects; ++s) {
+    const auto subject = static_cast<Subject>(s);
+    std::array<std::vector<double>, n_grades> scores;
+    for (std::size_t i = 0; i < st.size(); ++i)
+      scores[st.grade[i]].push_back(model.scale.rit(subject, mastered_position(st, s, i)));
+    std::array<std::array<double, 4>, n_grades> cut{};
+    for (int g = 0; g < n_grades; ++g) {
+      auto& x = scores[g];
+      if (x.empty()) continue;
+      std::sort(x.begin(), x.end());
+      for (int q = 0; q < 4; ++q) cut[g][q] = x[(q + 1) * x.size() / 5];
+    }
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      if (st.start_quintile[s][i] != 0) continue;
+      const double x = model.scale.rit(subject, mastered_position(st, s, i));
+      const auto& c = cut[st.grade[i]];
+      st.start_quintile[s][i] = static_cast<std::uint8_t>(1 + (std::upper_bound(c.begin(), c.end(), x) - c.begin()));
+    }
+  }
+}
+
+struct Cell {
+  std::uint32_t n = 0;
+  double rit = 0, true_rit = 0, percentile = 0, sd = 0;
+  void add(double measured, double truth) {
+    n++;
+    rit += measured;
+    true_rit += truth;
+  }
+};
+
+}  // namespace
+
+void assess(const Model& model, State& state, Season season, std::vector<AssessmentRow>& out,
+            std::vector<SubgroupRow>* subgroups) {
   StudentColumns& st = state.students;
   const SchoolColumns& sc = state.schools;
   const Rng rng(model.seed);
   const double error = model.params.assessment.measurement_error_rit;
   const auto tick = static_cast<std::uint32_t>(state.year * n_seasons + static_cast<int>(season));
+  const bool twin = model.arm == ComparisonArm::counterfactual;
+  if (season == Season::fall) assign_start_quintiles(model, st);
 
-  // Per school: sums per (subject, grade); schools are independent and each sums in student order.
-  struct Cell {
-    std::uint32_t n = 0;
-    double rit = 0, true_rit = 0, percentile = 0, sd = 0;
-  };
+  // Per school: sums per (subject, grade) and per (subject, grade, subgroup); schools are independent
+  // and each sums in student order, so the totals do not depend on the threads.
   std::vector<std::array<Cell, n_subjects * n_grades>> cells(sc.size());
+  std::vector<std::array<Cell, n_subjects * n_grades * n_subgroups>> groups(subgroups ? sc.size() : 0);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, sc.size()), [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t k = r.begin(); k != r.end(); ++k) {
+      const auto type_group = sc.type[k] == std::uint8_t(SchoolType::charter) ? Subgroup::charter : Subgroup::district;
       for (std::uint32_t i = sc.begin[k]; i < sc.end[k]; ++i) {
-        const auto w = rng.words(Stream::assessment, st.id[i], tick);
-        const auto noise = standard_normals(w);
+        const auto noise = standard_normals(rng.words(Stream::assessment, st.id[i], tick));
+        // The twin reports its own test errors, so that measured effects carry test noise; the scores
+        // schools act on (st.score: tracking) keep the shared draw, so the twin's classrooms, and with
+        // them the true effects, stay exact.
+        const auto own = twin ? standard_normals(rng.words(Stream::twin_assessment, st.id[i], tick)) : noise;
         const int grade = st.grade[i];
         for (int s = 0; s < n_subjects; ++s) {
           const auto subject = static_cast<Subject>(s);
           const double true_rit = model.scale.rit(subject, mastered_position(st, s, i));
           const double rit = true_rit + error * (s == 0 ? noise.first : noise.second);
+          const double reported = true_rit + error * (s == 0 ? own.first : own.second);
           st.score[s][i] = static_cast<float>(rit);
           Cell& cell = cells[k][s * n_grades + grade];
-          cell.n++;
-          cell.rit += rit;
-          cell.true_rit += true_rit;
-          cell.percentile += model.norms.percentile(subject, season, grade, rit);
-          cell.sd += model.norms.z_score(subject, season, grade, rit);
+          cell.add(reported, true_rit);
+          cell.percentile += model.norms.percentile(subject, season, grade, reported);
+          cell.sd += model.norms.z_score(subject, season, grade, reported);
+          if (!subgroups) continue;
+          Cell* g = &groups[k][(s * n_grades + grade) * n_subgroups];
+          g[int(Subgroup::all)].add(reported, true_rit);
+          g[int(st.frl[i] ? Subgroup::frl : Subgroup::non_frl)].add(reported, true_rit);
+          if (st.start_quintile[s][i]) g[int(Subgroup::start_q1) + st.start_quintile[s][i] - 1].add(reported, true_rit);
+          g[int(type_group)].add(reported, true_rit);
         }
       }
     }
@@ -62,6 +110,23 @@ void assess(const Model& model, State& state, Season season, std::vector<Assessm
         row.mean_percentile = cell.percentile / cell.n;
         row.mean_sd = cell.sd / cell.n;
         out.push_back(row);
+      }
+    }
+  }
+  if (!subgroups) return;
+  for (int s = 0; s < n_subjects; ++s) {
+    for (int g = 0; g < n_grades; ++g) {
+      for (int q = 0; q < n_subgroups; ++q) {
+        Cell total;
+        for (std::size_t k = 0; k < sc.size(); ++k) {
+          const Cell& c = groups[k][(s * n_grades + g) * n_subgroups + q];
+          total.n += c.n;
+          total.rit += c.rit;
+          total.true_rit += c.true_rit;
+        }
+        if (total.n == 0) continue;
+        subgroups->push_back({state.year, season, static_cast<Subject>(s), g, static_cast<Subgroup>(q), total.n,
+                              total.rit / total.n, total.true_rit / total.n});
       }
     }
   }

@@ -191,6 +191,7 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
     push(st.p_known[s], static_cast<float>(x - mastered));
     push(st.score[s], static_cast<float>(norm.mean + norm.sd * z[s]));
     push(st.group_target[s], static_cast<float>(frontier));
+    push(st.start_quintile[s], std::uint8_t(0));
   }
 }
 

@@ -21,8 +21,10 @@ struct AssessmentParameters {
   PLSIM_DECLARE_MEMBERS(PLSIM_ASSESSMENT_PARAMETERS)
 };
 
-// Reads: knowledge state. Writes: students.score and rows appended to `out`, in school order, so the
-// result is identical for any thread count.
-void assess(const Model& model, State& state, Season season, std::vector<AssessmentRow>& out);
+// Reads: knowledge state. Writes: students.score (and, in a fall test, start_quintile where unset),
+// rows appended to `out` in school order and, when given, rows of every subgroup to `subgroups`; the
+// results are identical for any thread count. The counterfactual twin reports its own test errors.
+void assess(const Model& model, State& state, Season season, std::vector<AssessmentRow>& out,
+            std::vector<SubgroupRow>* subgroups = nullptr);
 
 }  // namespace plsim
