@@ -298,3 +298,26 @@ TEST_CASE("model shares are split by largest remainder among a group's schools",
   CHECK(n == 3);  // 3.4 and 6.6 schools: the larger remainder gets the tenth
   CHECK(state.schools.instructional_model.size() == 10);
 }
+
+TEST_CASE("a school group's effects are stratified across its schools in every copy of its district",
+          "[population]") {
+  // 4 copies of a district of 5 elementary schools: 20 schools whose achievement and growth effects
+  // each fall in a different twentieth of their distribution (Latin hypercube), so they average out.
+  json doc = plsim_test::scenario(json::array({{{"level", "elementary"}, {"count", 5}, {"enrollment", 60}}}));
+  doc["districts"][0]["count"] = 4;
+  const Model m = plsim_test::model_of(doc);
+  const State state = build_population(m);
+  REQUIRE(state.schools.size() == 20);
+  const double school_sd = std::sqrt(m.params.population.school_mean_sd * m.params.population.school_mean_sd -
+                                     std::pow(m.params.population.frl_achievement_gap * m.params.population.national_frl_share_sd, 2));
+  const double growth_sd = m.params.learning.school_growth_sd;
+  std::set<int> achievement_strata, growth_strata;
+  for (std::size_t k = 0; k < 20; ++k) {
+    const double z = state.schools.achievement_shift[k] / school_sd;
+    const double g = (std::log(state.schools.growth_multiplier[k]) + 0.5 * growth_sd * growth_sd) / growth_sd;
+    achievement_strata.insert(int(20 * 0.5 * std::erfc(-z / std::sqrt(2.0))));
+    growth_strata.insert(int(20 * 0.5 * std::erfc(-g / std::sqrt(2.0))));
+  }
+  CHECK(achievement_strata.size() == 20);
+  CHECK(growth_strata.size() == 20);
+}

@@ -108,3 +108,14 @@ TEST_CASE("standard normals have normal tails", "[rng]") {
   // P(|Z| > 2) = 0.0455; SE of the share 0.00047.
   CHECK(double(beyond2) / n == Approx(0.0455).margin(0.002));
 }
+
+TEST_CASE("the normal quantile function inverts the normal CDF to double precision", "[rng]") {
+  // Reference values: R's qnorm.
+  CHECK(plsim::inverse_normal_cdf(0.5) == Approx(0.0).margin(1e-15));
+  CHECK(plsim::inverse_normal_cdf(0.975) == Approx(1.959963984540054).epsilon(1e-14));
+  CHECK(plsim::inverse_normal_cdf(0.001) == Approx(-3.090232306167813).epsilon(1e-14));
+  CHECK(plsim::inverse_normal_cdf(1e-10) == Approx(-6.361340902404056).epsilon(1e-12));
+  CHECK(plsim::inverse_normal_cdf(0.9999) == Approx(3.719016485455709).epsilon(1e-12));
+  for (double p = 0.0005; p < 1; p += 0.01)
+    CHECK(0.5 * std::erfc(-plsim::inverse_normal_cdf(p) / std::sqrt(2.0)) == Approx(p).epsilon(1e-13));
+}

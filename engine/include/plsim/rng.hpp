@@ -24,6 +24,7 @@ enum class Stream : std::uint32_t {
   assessment = 8,         // student id, tick = test: measurement error
   summer = 9,             // student id, tick = year: summer loss
   twin_assessment = 10,   // student id, tick = test: the counterfactual twin's own reported test errors
+  school_strata = 11,     // school id, tick = trait: each school's stratum of a stratified school draw
 };
 
 class Rng {
@@ -61,6 +62,10 @@ inline std::array<float, 2> standard_normal_pair(std::uint32_t a, std::uint32_t 
   const float angle = 6.2831853f * static_cast<float>(uniform01(b));
   return {r * std::cos(angle), r * std::sin(angle)};
 }
+
+// The standard normal quantile function: Acklam's rational approximation refined by one Halley step
+// (Acklam 2003), accurate to double precision; p in (0, 1).
+double inverse_normal_cdf(double p);
 
 // Lognormal multiplier with median exp(-sd^2/2) and mean 1, from a standard normal.
 inline double lognormal_multiplier(double sd, double normal) { return std::exp(sd * normal - 0.5 * sd * sd); }

@@ -89,16 +89,40 @@ std::vector<std::uint32_t> assign_instructional_models(const Model& model, const
   return out;
 }
 
-void add_school(const Model& model, State& state, const SchoolGroupSpec& group, std::uint32_t district,
-                std::uint32_t instructional_model) {
+// The school traits drawn by strata: FRL share, achievement effect, growth effect.
+enum SchoolTrait { frl_trait, achievement_trait, growth_trait, n_school_traits };
+using SchoolNormals = std::array<double, n_school_traits>;
+
+// Stratified (Latin hypercube) standard normals for the `n` schools whose ids start at `first`, the
+// schools of one school group in every copy of its district: for each trait, a seeded shuffle gives
+// every school one of n equally likely strata, and its own uniform draw places it inside. So a group
+// that stands for a population has school effects that average out across it, as a sample of that
+// population should, while each school's draw stays a function of its stable id.
+std::vector<SchoolNormals> stratified_school_normals(const Model& model, const std::vector<std::uint32_t>& ids) {
   const Rng rng(model.seed);
+  const std::size_t n = ids.size();
+  std::vector<SchoolNormals> out(n);
+  for (int t = 0; t < n_school_traits; ++t) {
+    std::vector<std::pair<std::uint32_t, std::size_t>> keyed;
+    for (std::size_t j = 0; j < n; ++j)
+      keyed.emplace_back(rng.words(Stream::school_strata, ids[j], static_cast<std::uint32_t>(t))[0], j);
+    std::sort(keyed.begin(), keyed.end());
+    for (std::size_t stratum = 0; stratum < n; ++stratum) {
+      const std::size_t j = keyed[stratum].second;
+      const double u = uniform01(rng.words(Stream::school_traits, ids[j], 0)[t]);
+      out[j][t] = inverse_normal_cdf((double(stratum) + u) / double(n));
+    }
+  }
+  return out;
+}
+
+void add_school(const Model& model, State& state, const SchoolGroupSpec& group, std::uint32_t district,
+                std::uint32_t instructional_model, const SchoolNormals& z) {
   const AchievementVariance var = achievement_variance(model.params.population);
+  const Rng rng(model.seed);
   auto& sc = state.schools;
   const auto index = static_cast<std::uint32_t>(sc.size());
   sc.id.push_back(index);
-  const auto w = rng.words(Stream::school_traits, index, 0);
-  const auto normals = standard_normals(w);
-  const auto w2 = rng.words(Stream::school_traits, index, 1);
   sc.district.push_back(district);
   sc.level.push_back(static_cast<std::uint8_t>(group.level));
   sc.type.push_back(static_cast<std::uint8_t>(group.type));
@@ -108,11 +132,12 @@ void add_school(const Model& model, State& state, const SchoolGroupSpec& group, 
   sc.instructional_model.push_back(instructional_model);
   const int n_served = group.grade_hi - group.grade_lo + 1;
   sc.grade_enrollment.push_back(static_cast<std::uint32_t>(std::max(1L, std::lround(double(group.enrollment) / n_served))));
-  sc.frl_share.push_back(static_cast<float>(std::clamp(group.frl_share_mean + group.frl_share_sd * normals.first, 0.0, 1.0)));
+  sc.frl_share.push_back(
+      static_cast<float>(std::clamp(group.frl_share_mean + group.frl_share_sd * z[frl_trait], 0.0, 1.0)));
   sc.achievement_shift.push_back(static_cast<float>(state.districts.achievement_shift[district] +
-                                                    group.achievement_shift_sd + var.school_effect_sd * normals.second));
+                                                    group.achievement_shift_sd + var.school_effect_sd * z[achievement_trait]));
   sc.growth_multiplier.push_back(
-      static_cast<float>(lognormal_multiplier(model.params.learning.school_growth_sd, standard_normal(w2[0], w2[1]))));
+      static_cast<float>(lognormal_multiplier(model.params.learning.school_growth_sd, z[growth_trait])));
   const auto n3 = standard_normals(rng.words(Stream::school_traits, index, 2));
   const auto n4 = standard_normals(rng.words(Stream::school_traits, index, 3));
   const std::array<double, n_elements> capacity_noise{n3.first, n3.second, n4.first, n4.second};
@@ -198,16 +223,30 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
 State build_population(const Model& model) {
   State state;
   for (const DistrictSpec& spec : model.districts) {
+    // School ids are given in order: copy by copy, group by group. Each group's schools in every copy
+    // of the district share one stratified draw.
+    const auto first_id = static_cast<std::uint32_t>(state.schools.size());
+    std::uint32_t per_copy = 0;
+    for (const SchoolGroupSpec& group : spec.schools) per_copy += static_cast<std::uint32_t>(group.count);
+    std::vector<std::vector<SchoolNormals>> strata;
+    for (std::uint32_t g = 0, offset = 0; g < spec.schools.size(); offset += spec.schools[g].count, ++g) {
+      std::vector<std::uint32_t> ids;
+      for (int copy = 0; copy < spec.count; ++copy)
+        for (int k = 0; k < spec.schools[g].count; ++k) ids.push_back(first_id + copy * per_copy + offset + k);
+      strata.push_back(stratified_school_normals(model, ids));
+    }
     for (int copy = 0; copy < spec.count; ++copy) {
       const auto district = static_cast<std::uint32_t>(state.districts.size());
       state.districts.id.push_back(district);
       state.districts.name.push_back(spec.count > 1 ? spec.name + "-" + std::to_string(copy + 1) : spec.name);
       state.districts.achievement_shift.push_back(static_cast<float>(spec.achievement_shift_sd));
       const auto first = static_cast<std::uint32_t>(state.schools.size());
-      for (const SchoolGroupSpec& group : spec.schools) {
+      for (std::size_t g = 0; g < spec.schools.size(); ++g) {
+        const SchoolGroupSpec& group = spec.schools[g];
         const auto first_school = static_cast<std::uint32_t>(state.schools.size());
         const auto assigned = assign_instructional_models(model, group, first_school);
-        for (int k = 0; k < group.count; ++k) add_school(model, state, group, district, assigned[k]);
+        for (int k = 0; k < group.count; ++k)
+          add_school(model, state, group, district, assigned[k], strata[g][std::size_t(copy) * group.count + k]);
       }
       link_feeders(state, first, static_cast<std::uint32_t>(state.schools.size()));
     }
