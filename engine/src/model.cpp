@@ -8,10 +8,15 @@ Model::Model(Parameters p, Norms n, int weeks)
     : weeks_per_year(weeks),
       params(std::move(p)),
       norms(std::move(n)),
-      scale(norms, params.learning.units_per_grade, params.learning.levels_below, taught_share(params, weeks)) {
-  pacing_per_week = double(params.learning.units_per_grade) / weeks_per_year;
+      scale(norms, params.learning.rit_per_unit, params.learning.levels_below) {
+  const auto& w = params.assessment.weeks;
+  const double taught_weeks = double(w[int(Season::spring)] - w[int(Season::fall)]);
   for (int s = 0; s < n_subjects; ++s) {
     const auto subject = static_cast<Subject>(s);
+    // The pacing guide of a grade covers its norm growth between the fall and spring tests.
+    for (int g = 0; g < n_grades; ++g)
+      pacing_per_week[s][g] = (norms.at(subject, Season::spring, g).mean - norms.at(subject, Season::fall, g).mean) /
+                              params.learning.rit_per_unit / taught_weeks;
     for (int g = 0; g + 1 < n_grades; ++g) {
       // Summer loss: how far the spring mean sits above next fall's mean, on the map.
       const double spring = scale.position(subject, norms.at(subject, Season::spring, g).mean);
@@ -19,11 +24,6 @@ Model::Model(Parameters p, Norms n, int weeks)
       summer_loss[s][g] = std::max(0.0, spring - next_fall);
     }
   }
-}
-
-double Model::taught_share(const Parameters& p, int weeks) {
-  const auto& w = p.assessment.weeks;
-  return double(w[2] - w[0]) / weeks;
 }
 
 int Model::instructional_model_index(const std::string& name) const {

@@ -362,8 +362,8 @@ inline void review_autonomy(const PersonalizationParameters& P, int top_level, f
 // The pacing guide moves on at a fixed rate whatever the students learned: it is what seat time
 // measures them against.
 inline void advance_pacing(ClassroomColumns& cl, std::uint32_t c, const std::array<float, n_subjects>& pace,
-                           double per_week) {
-  for (int s = 0; s < n_subjects; ++s) cl.pacing_unit[s][c] = pace[s] + static_cast<float>(per_week);
+                           const GradeTable& per_week) {
+  for (int s = 0; s < n_subjects; ++s) cl.pacing_unit[s][c] = pace[s] + static_cast<float>(per_week[s][cl.grade[c]]);
 }
 
 }  // namespace

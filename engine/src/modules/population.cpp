@@ -204,12 +204,7 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
     std::uint64_t recent = random_gap_mask(rng, id, s, share, static_cast<int>(mastered) + gaps);
     gaps = std::max(gaps, std::popcount(recent));
     const int frontier = std::min(65535, static_cast<int>(mastered) + gaps);
-    // Status-neutral growth: units come faster where the scale is flat, so that expected RIT growth
-    // does not depend on where a student starts (MAP conditional growth norms vary little with status).
-    const double neutral = model.scale.slope(subject, model.scale.position(subject, norm.mean)) /
-                           model.scale.slope(subject, x);
-    const double status = std::clamp(std::pow(neutral, L.status_neutral_growth), 0.25, 4.0);
-    push(st.learning_rate[s], static_cast<float>(aptitude * status));
+    push(st.learning_rate[s], static_cast<float>(aptitude));
     push(st.frontier[s], static_cast<std::uint16_t>(frontier));
     push(st.gaps[s], static_cast<std::uint16_t>(gaps));
     push(st.recent_gaps[s], recent);

@@ -13,9 +13,10 @@ namespace plsim {
 // Learner model and instruction (scenario key "parameters/learning"); equations in docs/model.md.
 // One line a parameter: type, name, default, range, unit, doc, source.
 #define PLSIM_LEARNING_PARAMETERS(X)                                                                          \
-  X(int, units_per_grade, 12, between(1, 60), "units", "knowledge-map units per grade level",                \
-    "assumption (DESIGN.md): fine enough that a week moves a student by a fraction of a unit")                \
-  X(int, levels_below, 3, between(0, 6), "grade levels", "grade levels of units below kindergarten",          \
+  X(double, rit_per_unit, 0.5, between(0.05, 5), "RIT",                                                    \
+    "knowledge on the vertical scale of one knowledge-map unit (every unit is the same size)",               \
+    "assumption: fine enough that a week moves a student by a fraction of a unit in every grade")           \
+  X(int, levels_below, 3, between(0, 6), "years", "years of kindergarten growth the map reaches below the kindergarten fall mean", \
     "assumption: room for the lowest kindergarten scores of the norms")                                         \
   X(double, learn_rate, 0.08, between(0, 1), "probability",                                                   \
     "BKT learn probability per practice opportunity (median student, full match)",                             \
@@ -76,10 +77,6 @@ namespace plsim {
     "assumption")                                                                                                \
   X(double, learning_rate_achievement_correlation, 0.4, between(-1, 1), "correlation",                         \
     "correlation of the learning rate with starting achievement", "assumption")                                 \
-  X(double, status_neutral_growth, 1.0, between(0, 2), "exponent",                                              \
-    "exponent of the scale-slope ratio in a student's learning rate: 1 makes expected RIT growth independent "  \
-    "of starting status, 0 gives every student the same unit rate",                                             \
-    "MAP Growth 2020 conditional growth norms vary little with starting status")                                \
   X(double, teacher_effect_sd, 0.15, between(0, 2), "log SD", "lognormal SD of teacher effectiveness",          \
     "set with school_growth_sd to reproduce targets.json school_growth_spread (MAP Growth 2020)")              \
   X(double, school_growth_sd, 0.16, between(0, 2), "log SD", "lognormal SD of school effects on learning",      \
