@@ -90,7 +90,7 @@ struct Model {
 
   // Derived once from norms and parameters.
   GradeTable pacing_per_week{};  // pacing-guide units per week of each grade: its norm growth in a year
-  GradeTable summer_loss{};    // units lost over the summer after each grade (national mean)
+  GradeTable summer_loss{};    // units lost over the summer after each grade (national mean; < 0: a gain)
 
   Model(Parameters p, Norms n, int weeks_per_year);
   int instructional_model_index(const std::string& name) const;

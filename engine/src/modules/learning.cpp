@@ -325,7 +325,9 @@ inline void learn_subject(const ClassroomWeek& cw, const StudentModes& m, const 
     frontier++;
     recent = (recent << 1) | (as_gap ? 1u : 0u);
     if (as_gap) st.gaps[s][i]++;
-    p = cw.prior;
+    // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
+    // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
+    if (!as_gap) p = cw.prior;
   }
   st.p_known[s][i] = p;
 
