@@ -49,14 +49,14 @@ namespace plsim {
   X(double, pacing_grade_level_weight, 0.3, between(0, 1), "share",                                            \
     "where each class's pacing guide starts: 1 = national grade level, 0 = class median",                       \
     "assumption: teachers start where their class is, pulled toward the standards")                             \
-  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.1, 0.8, 0.4, 1.5}), between(0, 10),                \
+  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.45, 0.85, 0.4, 2.3}), between(0, 10),                \
     "relative to whole class", "learning per minute of each instruction mode, relative to well-matched whole-class teaching", \
     "calibrated: nglc_like on RAND 2017 (math 0.09, reading 0.07 SD), tutoring on Nickow et al. 2020")          \
   X(double, small_group_estimate_error, 2.0, between(0, 24), "units",                                          \
     "error of the teacher's placement of a student in small groups", "assumption")                              \
   X(double, software_estimate_error, 1.0, between(0, 24), "units",                                             \
     "error of adaptive software's frontier estimate", "assumption")                                             \
-  X(BySubject<double>, software_subject_efficiency, (BySubject<double>{1.0, 0.6}), between(0, 2), "multiplier",  \
+  X(BySubject<double>, software_subject_efficiency, (BySubject<double>{1.0, 0.8}), between(0, 2), "multiplier",  \
     "multiplier of adaptive-software learning per subject",                                                     \
     "Escueta, Quan, Nickow & Oreopoulos 2017: computer-assisted learning shows larger effects in math")         \
   X(double, self_regulation_floor, 0.3, between(0, 1), "share",                                                \
