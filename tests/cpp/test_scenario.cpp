@@ -296,7 +296,7 @@ TEST_CASE("resolving a scenario fills every default", "[scenario]") {
   CHECK(r["parameters"]["personalization"]["implementation_year_fidelity"] == json({0.6, 0.8, 1.0}));
   CHECK(r["counterfactual"] == "auto");
   CHECK(r["parameters"]["learning"]["grade_pace"]["math"].size() == 13);
-  CHECK(r["parameters"]["population"]["school_mean_sd"] == 0.47);
+  CHECK(r["parameters"]["population"]["school_mean_sd"] == 0.45);
   CHECK(r["parameters"]["assessment"]["weeks"] == json({{"fall", 1}, {"winter", 18}, {"spring", 34}}));
   CHECK(r["parameters"]["summer"]["frl_extra_loss"] == 0.25);
   CHECK(r["districts"][0]["count"] == 1);
