@@ -8,22 +8,25 @@ Model::Model(Parameters p, Norms n, int weeks)
     : weeks_per_year(weeks),
       params(std::move(p)),
       norms(std::move(n)),
-      scale(norms, params.learning.units_per_grade, params.learning.levels_below, taught_share(params, weeks)) {
-  pacing_per_week = double(params.learning.units_per_grade) / weeks_per_year;
+      scale(norms, params.learning.rit_per_unit, params.learning.levels_below) {
+  const auto& w = params.assessment.weeks;
+  const double taught_weeks = double(w[int(Season::spring)] - w[int(Season::fall)]);
   for (int s = 0; s < n_subjects; ++s) {
     const auto subject = static_cast<Subject>(s);
+    // The pacing guide of a grade covers its norm growth between the fall and spring tests.
+    for (int g = 0; g < n_grades; ++g)
+      pacing_per_week[s][g] = (norms.at(subject, Season::spring, g).mean - norms.at(subject, Season::fall, g).mean) /
+                              params.learning.rit_per_unit / taught_weeks;
+    // The weeks of the year after the spring test also teach, at the grade's pace.
+    const double after_spring = double(weeks - (w[int(Season::spring)] - 1));
     for (int g = 0; g + 1 < n_grades; ++g) {
-      // Summer loss: how far the spring mean sits above next fall's mean, on the map.
-      const double spring = scale.position(subject, norms.at(subject, Season::spring, g).mean);
-      const double next_fall = scale.position(subject, norms.at(subject, Season::fall, g + 1).mean);
-      summer_loss[s][g] = std::max(0.0, spring - next_fall);
+      // Summer change: where the national mean student stands at the end of the year, minus next
+      // fall's mean, on the map; negative where the norms show a summer gain (kindergarten to grade 1).
+      const double year_end = scale.position(subject, norms.at(subject, Season::spring, g).mean) +
+                              after_spring * pacing_per_week[s][g];
+      summer_loss[s][g] = year_end - scale.position(subject, norms.at(subject, Season::fall, g + 1).mean);
     }
   }
-}
-
-double Model::taught_share(const Parameters& p, int weeks) {
-  const auto& w = p.assessment.weeks;
-  return double(w[2] - w[0]) / weeks;
 }
 
 int Model::instructional_model_index(const std::string& name) const {

@@ -82,7 +82,7 @@ TEST_CASE("a parameter set in a scenario reaches the model, others keep their de
   const Model m = build_model(doc, "test");
   CHECK(m.params.learning.learn_rate == 0.05);
   CHECK(m.params.learning.mode_efficiency[int(Mode::tutoring)] == 2.0);
-  CHECK(m.params.learning.mode_efficiency[int(Mode::small_group)] == 1.1);
+  CHECK(m.params.learning.mode_efficiency[int(Mode::small_group)] == LearningParameters{}.mode_efficiency[1]);
   CHECK(m.params.assessment.weeks[int(Season::winter)] == 17);
   CHECK(m.params.assessment.weeks[int(Season::spring)] == 34);
   CHECK(m.params.personalization.implementation_year_fidelity == PerImplementationYear{0.5, 0.7, 0.9});

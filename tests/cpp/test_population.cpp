@@ -39,10 +39,12 @@ struct Moments {
   double sd() const { return std::sqrt(var()); }
 };
 
-// Many small elementary schools drawn from the national reference population.
+// One district of 600 schools, without district effects (one district draws one).
 json many_schools(double school_mean_sd) {
-  return plsim_test::scenario(json::array({{{"level", "elementary"}, {"count", 600}, {"enrollment", 60}}}),
-                              {{"seed", 99}, {"parameters", {{"population", {{"school_mean_sd", school_mean_sd}}}}}});
+  return plsim_test::scenario(
+      json::array({{{"level", "elementary"}, {"count", 600}, {"enrollment", 60}}}),
+      {{"seed", 99},
+       {"parameters", {{"population", {{"school_mean_sd", school_mean_sd}, {"district_mean_sd", 0.0}}}}}});
 }
 
 // SD of school means net of the sampling noise of each school's mean (ANOVA estimate), per subject.
@@ -303,7 +305,8 @@ TEST_CASE("a school group's effects are stratified across its schools in every c
           "[population]") {
   // 4 copies of a district of 5 elementary schools: 20 schools whose achievement and growth effects
   // each fall in a different twentieth of their distribution (Latin hypercube), so they average out.
-  json doc = plsim_test::scenario(json::array({{{"level", "elementary"}, {"count", 5}, {"enrollment", 60}}}));
+  json doc = plsim_test::scenario(json::array({{{"level", "elementary"}, {"count", 5}, {"enrollment", 60}}}),
+                                  {{"parameters", {{"population", {{"district_mean_sd", 0.0}}}}}});
   doc["districts"][0]["count"] = 4;
   const Model m = plsim_test::model_of(doc);
   const State state = build_population(m);
@@ -320,4 +323,25 @@ TEST_CASE("a school group's effects are stratified across its schools in every c
   }
   CHECK(achievement_strata.size() == 20);
   CHECK(growth_strata.size() == 20);
+}
+
+TEST_CASE("the copies of a district differ by stratified district effects of SD district_mean_sd", "[population]") {
+  json doc = plsim_test::scenario(json::array({{{"level", "elementary"}, {"enrollment", 60}}}));
+  doc["districts"][0]["count"] = 40;
+  const Model m = plsim_test::model_of(doc);
+  const State state = build_population(m);
+  REQUIRE(state.districts.size() == 40);
+  std::set<int> strata;
+  Moments shifts;
+  for (float shift : state.districts.achievement_shift) {
+    const double z = shift / m.params.population.district_mean_sd;
+    strata.insert(int(40 * 0.5 * std::erfc(-z / std::sqrt(2.0))));
+    shifts.add(shift);
+  }
+  CHECK(strata.size() == 40);  // one district in each fortieth of the distribution
+  CHECK(shifts.mean() == Approx(0).margin(0.02));
+  CHECK(shifts.sd() == Approx(m.params.population.district_mean_sd).epsilon(0.1));
+  // A school's own effect comes on top of its district's.
+  for (std::size_t k = 0; k < state.schools.size(); ++k)
+    CHECK(state.schools.achievement_shift[k] != state.districts.achievement_shift[state.schools.district[k]]);
 }

@@ -1,19 +1,18 @@
-// The vertical scale: knowledge-map position <-> RIT score.
+// The vertical scale: knowledge-map position <-> RIT score, every unit the same size.
 #include <catch2/catch.hpp>
 
-#include "plsim/model.hpp"
 #include "plsim/measure/norms.hpp"
 #include "plsim/measure/scale.hpp"
+#include "plsim/model.hpp"
 
 using namespace plsim;
 
 namespace {
-constexpr int units_per_grade = 12;
+constexpr double rit_per_unit = 1.0;
 constexpr int levels_below = 3;
-constexpr double taught_share = 33.0 / 36.0;  // default fall (week 1) to spring (week 34) of 36
 
 const ScaleMap& scale() {
-  static const ScaleMap map(Norms::national_2020(), units_per_grade, levels_below, taught_share);
+  static const ScaleMap map(Norms::national_2020(), rit_per_unit, levels_below);
   return map;
 }
 }  // namespace
@@ -29,52 +28,32 @@ TEST_CASE("a position maps to a RIT score and back to the same position", "[scal
   }
 }
 
-TEST_CASE("the national fall mean of every grade maps to a position and back exactly", "[scale]") {
-  const Norms& norms = Norms::national_2020();
-  for (int s = 0; s < n_subjects; ++s) {
-    const auto subject = static_cast<Subject>(s);
-    double previous = -1;
-    for (int g = 0; g < n_grades; ++g) {
-      const double mean = norms.at(subject, Season::fall, g).mean;
-      const double x = scale().position(subject, mean);
-      INFO(subject_names[s] << " grade " << g);
-      CHECK(scale().rit(subject, x) == mean);
-      CHECK(x > previous);
-      previous = x;
-    }
-    // Kindergarten's fall mean sits `levels_below` grade levels above the bottom of the map.
-    CHECK(scale().position(subject, norms.at(subject, Season::fall, 0).mean) ==
-          Approx(double(units_per_grade * levels_below)));
-  }
-}
-
-TEST_CASE("the RIT score rises strictly with position and every slope is positive", "[scale]") {
+TEST_CASE("every unit is worth the same RIT wherever it lies on the map", "[scale]") {
+  // Equal units make a unit learned worth the same growth for every student: growth does not depend on
+  // where a student starts through the scale (MAP's conditional growth norms vary little with status).
   for (int s = 0; s < n_subjects; ++s) {
     const auto subject = static_cast<Subject>(s);
     const double top = scale().max_position(subject);
-    double previous = scale().rit(subject, 0.0);
-    for (double x = 0.05; x <= top; x += 0.05) {
-      const double r = scale().rit(subject, x);
+    for (double x = 0.5; x < top; x += 7.3) {
       INFO(subject_names[s] << " position " << x);
-      REQUIRE(r > previous);
-      REQUIRE(scale().slope(subject, x) > 0);
-      previous = r;
+      CHECK(scale().rit(subject, x + 1) - scale().rit(subject, x) == Approx(rit_per_unit).epsilon(1e-9));
+      CHECK(scale().slope(subject, x) == Approx(rit_per_unit));
     }
-    CHECK(scale().slope(subject, -10.0) > 0);
-    CHECK(scale().slope(subject, top + 10.0) > 0);
   }
+  const ScaleMap half(Norms::national_2020(), 0.5, levels_below);
+  CHECK(half.max_position(Subject::math) == Approx(2 * scale().max_position(Subject::math)));
 }
 
-TEST_CASE("a grade's segment gains the norm's fall-to-spring growth over the units taught", "[scale]") {
+TEST_CASE("the map reaches levels_below years of kindergarten growth below kindergarten, and 4 SD above "
+          "the grade-12 spring mean", "[scale]") {
   const Norms& norms = Norms::national_2020();
   for (int s = 0; s < n_subjects; ++s) {
     const auto subject = static_cast<Subject>(s);
-    for (int g = 0; g < n_grades; ++g) {
-      const double growth = norms.at(subject, Season::spring, g).mean - norms.at(subject, Season::fall, g).mean;
-      const double x = scale().position(subject, norms.at(subject, Season::fall, g).mean);
-      INFO(subject_names[s] << " grade " << g);
-      CHECK(scale().slope(subject, x + 1e-6) == Approx(growth / (units_per_grade * taught_share)).epsilon(1e-9));
-    }
+    const double k_fall = norms.at(subject, Season::fall, 0).mean;
+    const double k_growth = norms.at(subject, Season::spring, 0).mean - k_fall;
+    CHECK(scale().position(subject, k_fall) == Approx(levels_below * k_growth / rit_per_unit));
+    const NormCell spring12 = norms.at(subject, Season::spring, 12);
+    CHECK(scale().rit(subject, scale().max_position(subject)) == Approx(spring12.mean + 4 * spring12.sd));
   }
 }
 
@@ -90,27 +69,11 @@ TEST_CASE("positions clamp at zero and at the top of the map", "[scale]") {
     CHECK(scale().position(subject, 1e6) == top);
     CHECK(scale().rit(subject, -5.0) == bottom_rit);
     CHECK(scale().rit(subject, top + 100) == top_rit);
-    // The map holds the top of the grade-12 distribution: spring mean + 4 SD.
-    const NormCell spring12 = Norms::national_2020().at(subject, Season::spring, 12);
-    CHECK(top_rit == Approx(spring12.mean + 4 * spring12.sd));
   }
 }
 
 TEST_CASE("the scale rejects parameters that cannot make a map", "[scale]") {
   const Norms& norms = Norms::national_2020();
-  CHECK_THROWS_WITH(ScaleMap(norms, 0, 3, 0.9), Catch::Contains("units_per_grade"));
-  CHECK_THROWS_WITH(ScaleMap(norms, 12, -1, 0.9), Catch::Contains("levels_below"));
-  CHECK_THROWS_WITH(ScaleMap(norms, 12, 3, 0.0), Catch::Contains("taught_share"));
-}
-
-// With levels_below = 0 the kindergarten fall mean is the first knot; no zero-length segment.
-TEST_CASE("the slope stays positive outside the map when the map starts at kindergarten", "[scale]") {
-  const ScaleMap map(Norms::national_2020(), units_per_grade, 0, taught_share);
-  for (int s = 0; s < n_subjects; ++s) {
-    const auto subject = static_cast<Subject>(s);
-    INFO(subject_names[s]);
-    CHECK(map.slope(subject, 0.0) > 0);
-    CHECK(map.slope(subject, 5.0) > 0);
-    CHECK(map.slope(subject, -1.0) > 0);
-  }
+  CHECK_THROWS_WITH(ScaleMap(norms, 0.0, 3), Catch::Contains("rit_per_unit"));
+  CHECK_THROWS_WITH(ScaleMap(norms, 1.0, -1), Catch::Contains("levels_below"));
 }

@@ -68,7 +68,7 @@ TEST_CASE("an unknown key far from every valid key gets no suggestion", "[scenar
   doc["parameters"] = {{"learning", {{"xyzzy_quux", 1}}}};
   const auto errors = check_scenario(doc, "t.json");
   REQUIRE(errors.size() == 1);
-  CHECK_THAT(errors[0], StartsWith("t.json: /parameters/learning/xyzzy_quux: unknown key; valid keys are units_per_grade"));
+  CHECK_THAT(errors[0], StartsWith("t.json: /parameters/learning/xyzzy_quux: unknown key; valid keys are rit_per_unit"));
   CHECK_THAT(errors[0], !Contains("did you mean"));
 }
 
@@ -285,18 +285,18 @@ TEST_CASE("resolving a scenario fills every default", "[scenario]") {
   CHECK(r["description"] == "");
   CHECK(r["parameters"]["learning"]["learn_rate"] == 0.08);
   CHECK(r["parameters"]["learning"]["mode_efficiency"] ==
-        json({{"whole_class", 1.0}, {"small_group", 1.1}, {"adaptive_software", 0.8}, {"collaborative", 0.4},
-              {"tutoring", 1.5}}));
+        json({{"whole_class", 1.0}, {"small_group", 1.45}, {"adaptive_software", 0.85}, {"collaborative", 0.4},
+              {"tutoring", 2.3}}));
   CHECK(r["parameters"]["learning"]["gap_repair_share"] == 0.25);
   CHECK(r["parameters"]["learning"]["gap_repair_ease"] == 1.5);
   CHECK(r["parameters"]["learning"]["engagement_collaborative_bonus"] == 0.1);
-  CHECK(r["parameters"]["learning"]["school_growth_sd"] == 0.16);
+  CHECK(r["parameters"]["learning"]["school_growth_sd"] == 0.26);
   CHECK(r["parameters"]["learning"]["absorption_limit"] == 6.0);
-  CHECK(r["parameters"]["learning"]["software_subject_efficiency"] == json({{"math", 1.0}, {"reading", 0.6}}));
+  CHECK(r["parameters"]["learning"]["software_subject_efficiency"] == json({{"math", 1.0}, {"reading", 0.8}}));
   CHECK(r["parameters"]["personalization"]["implementation_year_fidelity"] == json({0.6, 0.8, 1.0}));
   CHECK(r["counterfactual"] == "auto");
   CHECK(r["parameters"]["learning"]["grade_pace"]["math"].size() == 13);
-  CHECK(r["parameters"]["population"]["school_mean_sd"] == 0.47);
+  CHECK(r["parameters"]["population"]["school_mean_sd"] == 0.45);
   CHECK(r["parameters"]["assessment"]["weeks"] == json({{"fall", 1}, {"winter", 18}, {"spring", 34}}));
   CHECK(r["parameters"]["summer"]["frl_extra_loss"] == 0.25);
   CHECK(r["districts"][0]["count"] == 1);
@@ -363,7 +363,11 @@ TEST_CASE("the model carries the scenario's values", "[scenario]") {
   CHECK(m.params.learning.learn_rate == 0.05);
   CHECK(m.params.learning.mode_efficiency[int(Mode::small_group)] == 2.0);
   CHECK(m.params.learning.mode_efficiency[int(Mode::whole_class)] == 1.0);
-  CHECK(m.pacing_per_week == Approx(12.0 / 40));
+  // The pacing guide covers the grade's norm growth, in units, between the fall and spring tests.
+  const auto& w = m.params.assessment.weeks;
+  const NormCell fall = m.norms.at(Subject::math, Season::fall, 3), spring = m.norms.at(Subject::math, Season::spring, 3);
+  CHECK(m.pacing_per_week[0][3] ==
+        Approx((spring.mean - fall.mean) / m.params.learning.rit_per_unit / (w[2] - w[0])));
   // The nine built-in models, the scenario's traditional replacing the built-in one, plus mastery_tutoring.
   REQUIRE(m.instructional_models.size() == 10);
   for (const char* builtin : {"traditional", "station_rotation", "algorithmic_schedule", "adaptive_playlist",

@@ -89,12 +89,10 @@ struct Model {
   ScaleMap scale;
 
   // Derived once from norms and parameters.
-  double pacing_per_week = 0;  // pacing-guide units per week: one grade level per school year
-  GradeTable summer_loss{};    // units lost over the summer after each grade (national mean)
+  GradeTable pacing_per_week{};  // pacing-guide units per week of each grade: its norm growth in a year
+  GradeTable summer_loss{};    // units lost over the summer after each grade (national mean; < 0: a gain)
 
   Model(Parameters p, Norms n, int weeks_per_year);
-  // Share of a school year between the fall and spring assessments.
-  static double taught_share(const Parameters& p, int weeks_per_year);
   int instructional_model_index(const std::string& name) const;
 };
 

@@ -25,6 +25,8 @@ enum class Stream : std::uint32_t {
   summer = 9,             // student id, tick = year: summer loss
   twin_assessment = 10,   // student id, tick = test: the counterfactual twin's own reported test errors
   school_strata = 11,     // school id, tick = trait: each school's stratum of a stratified school draw
+  district_traits = 12,   // district id: the district's achievement effect
+  district_strata = 13,   // district id: its stratum of the stratified district draw
 };
 
 class Rng {

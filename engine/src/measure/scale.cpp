@@ -18,42 +18,18 @@ double interpolate(const std::vector<double>& xs, const std::vector<double>& ys,
 }
 }  // namespace
 
-ScaleMap::ScaleMap(const Norms& norms, int units_per_grade, int levels_below, double taught_share) {
-  if (units_per_grade < 1) throw std::invalid_argument("units_per_grade must be at least 1");
+ScaleMap::ScaleMap(const Norms& norms, double rit_per_unit, int levels_below) {
+  if (!(rit_per_unit > 0)) throw std::invalid_argument("rit_per_unit must be positive");
   if (levels_below < 0) throw std::invalid_argument("levels_below must be non-negative");
-  if (!(taught_share > 0)) throw std::invalid_argument("taught_share must be positive");
-  const double taught = units_per_grade * taught_share;  // units covered from fall to spring test
   for (int s = 0; s < n_subjects; ++s) {
     const auto subject = static_cast<Subject>(s);
-    auto& xs = knot_x_[s];
-    auto& ys = knot_rit_[s];
-    auto slope_of = [&](int g) {
-      const double growth = norms.at(subject, Season::spring, g).mean - norms.at(subject, Season::fall, g).mean;
-      if (growth <= 0)
-        throw std::invalid_argument(std::string("norms: /") + subject_names[s] + "/spring/" + std::to_string(g) +
-                                    "/mean: must exceed the fall mean for the scale to be invertible");
-      return growth / taught;
-    };
-    const double below = slope_of(0) * units_per_grade * levels_below;
-    if (levels_below > 0) {  // else the kindergarten fall mean is the first knot itself
-      xs.push_back(0.0);
-      ys.push_back(norms.at(subject, Season::fall, 0).mean - below);
-    }
-    xs.push_back(units_per_grade * double(levels_below));
-    ys.push_back(norms.at(subject, Season::fall, 0).mean);
-    for (int g = 0; g + 1 < n_grades; ++g) {
-      const double next = norms.at(subject, Season::fall, g + 1).mean;
-      if (next <= ys.back())
-        throw std::invalid_argument(std::string("norms: /") + subject_names[s] + "/fall/" + std::to_string(g + 1) +
-                                    "/mean: fall means must rise with grade for the scale to be invertible "
-                                    "(got " + std::to_string(next) + ")");
-      xs.push_back(xs.back() + (next - ys.back()) / slope_of(g));
-      ys.push_back(next);
-    }
+    const double k_fall = norms.at(subject, Season::fall, 0).mean;
+    const double k_growth = norms.at(subject, Season::spring, 0).mean - k_fall;
     const NormCell spring12 = norms.at(subject, Season::spring, 12);
+    const double bottom = k_fall - levels_below * std::max(k_growth, 0.0);
     const double top = spring12.mean + 4.0 * spring12.sd;
-    xs.push_back(xs.back() + (top - ys.back()) / slope_of(12));
-    ys.push_back(top);
+    knot_x_[s] = {0.0, (top - bottom) / rit_per_unit};
+    knot_rit_[s] = {bottom, top};
   }
 }
 

@@ -10,19 +10,28 @@
 namespace plsim {
 
 // Each school that does not serve grade 12 sends its leavers to a school of the same district copy
-// that starts at the next grade, spread evenly when there are several.
+// that starts at the next grade, spread evenly when there are several. Schools are matched by rank of
+// achievement: neighbourhoods feed the schools near them, so the schools of low-achieving (and
+// high-poverty) neighbourhoods feed each other and school differences persist from level to level, as
+// the spread of school means in the norms does at every grade.
 void link_feeders(State& state, std::uint32_t first, std::uint32_t last) {
   auto& sc = state.schools;
+  auto by_achievement = [&](std::vector<std::uint32_t>& schools) {
+    std::stable_sort(schools.begin(), schools.end(),
+                     [&](std::uint32_t x, std::uint32_t y) { return sc.achievement_shift[x] < sc.achievement_shift[y]; });
+  };
   for (std::uint32_t a = first; a < last; ++a) {
     std::vector<std::uint32_t> next;
     for (std::uint32_t b = first; b < last; ++b)
       if (sc.grade_lo[b] == sc.grade_hi[a] + 1) next.push_back(b);
     if (next.empty()) continue;
-    std::vector<std::uint32_t> same_start;
+    std::vector<std::uint32_t> same_end;
     for (std::uint32_t b = first; b < last; ++b)
-      if (sc.grade_hi[b] == sc.grade_hi[a]) same_start.push_back(b);
-    const auto rank = static_cast<std::size_t>(std::find(same_start.begin(), same_start.end(), a) - same_start.begin());
-    sc.feeder_next[a] = static_cast<std::int32_t>(next[rank * next.size() / same_start.size()]);
+      if (sc.grade_hi[b] == sc.grade_hi[a]) same_end.push_back(b);
+    by_achievement(next);
+    by_achievement(same_end);
+    const auto rank = static_cast<std::size_t>(std::find(same_end.begin(), same_end.end(), a) - same_end.begin());
+    sc.feeder_next[a] = static_cast<std::int32_t>(next[rank * next.size() / same_end.size()]);
   }
 }
 

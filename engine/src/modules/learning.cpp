@@ -325,7 +325,9 @@ inline void learn_subject(const ClassroomWeek& cw, const StudentModes& m, const 
     frontier++;
     recent = (recent << 1) | (as_gap ? 1u : 0u);
     if (as_gap) st.gaps[s][i]++;
-    p = cw.prior;
+    // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
+    // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
+    if (!as_gap) p = cw.prior;
   }
   st.p_known[s][i] = p;
 
@@ -362,8 +364,8 @@ inline void review_autonomy(const PersonalizationParameters& P, int top_level, f
 // The pacing guide moves on at a fixed rate whatever the students learned: it is what seat time
 // measures them against.
 inline void advance_pacing(ClassroomColumns& cl, std::uint32_t c, const std::array<float, n_subjects>& pace,
-                           double per_week) {
-  for (int s = 0; s < n_subjects; ++s) cl.pacing_unit[s][c] = pace[s] + static_cast<float>(per_week);
+                           const GradeTable& per_week) {
+  for (int s = 0; s < n_subjects; ++s) cl.pacing_unit[s][c] = pace[s] + static_cast<float>(per_week[s][cl.grade[c]]);
 }
 
 }  // namespace

@@ -19,6 +19,7 @@ namespace {
 // FRL composition and the student's own deviation, so that the national mean is 0 with SD 1 and the
 // SD of school means is `school_mean_sd`.
 struct AchievementVariance {
+  double district_effect_sd;
   double school_effect_sd;
   double within_sd;
   double subject_residual_correlation;
@@ -26,14 +27,15 @@ struct AchievementVariance {
 
 AchievementVariance achievement_variance(const PopulationParameters& p) {
   const double between_frl = p.frl_achievement_gap * p.national_frl_share_sd;
-  const double school_effect_var = p.school_mean_sd * p.school_mean_sd - between_frl * between_frl;
+  const double school_effect_var =
+      p.school_mean_sd * p.school_mean_sd - between_frl * between_frl - p.district_mean_sd * p.district_mean_sd;
   const double within_frl_var = p.frl_achievement_gap * p.frl_achievement_gap *
                                 std::max(0.0, p.national_frl_share * (1 - p.national_frl_share) -
                                                   p.national_frl_share_sd * p.national_frl_share_sd);
   const double within_var = 1.0 - p.school_mean_sd * p.school_mean_sd - within_frl_var;
   const double shared = 1.0 - within_var;  // identical in both subjects
   const double residual = std::clamp((p.subject_correlation - shared) / within_var, -1.0, 1.0);
-  return {std::sqrt(std::max(0.0, school_effect_var)), std::sqrt(within_var), residual};
+  return {p.district_mean_sd, std::sqrt(std::max(0.0, school_effect_var)), std::sqrt(within_var), residual};
 }
 
 template <class T>
@@ -93,23 +95,24 @@ std::vector<std::uint32_t> assign_instructional_models(const Model& model, const
 enum SchoolTrait { frl_trait, achievement_trait, growth_trait, n_school_traits };
 using SchoolNormals = std::array<double, n_school_traits>;
 
-// Stratified (Latin hypercube) standard normals for the `n` schools whose ids start at `first`, the
-// schools of one school group in every copy of its district: for each trait, a seeded shuffle gives
-// every school one of n equally likely strata, and its own uniform draw places it inside. So a group
-// that stands for a population has school effects that average out across it, as a sample of that
-// population should, while each school's draw stays a function of its stable id.
-std::vector<SchoolNormals> stratified_school_normals(const Model& model, const std::vector<std::uint32_t>& ids) {
+// Stratified (Latin hypercube) standard normals for the entities `ids` (the schools of one school group
+// in every copy of its district, or the copies of a district): for each trait, a seeded shuffle gives
+// every entity one of n equally likely strata, and its own uniform draw places it inside. So a group
+// that stands for a population has effects that average out across it, as a sample of that population
+// should, while each entity's draw stays a function of its stable id.
+std::vector<SchoolNormals> stratified_normals(const Model& model, const std::vector<std::uint32_t>& ids,
+                                              Stream strata_stream, Stream own_stream) {
   const Rng rng(model.seed);
   const std::size_t n = ids.size();
   std::vector<SchoolNormals> out(n);
   for (int t = 0; t < n_school_traits; ++t) {
     std::vector<std::pair<std::uint32_t, std::size_t>> keyed;
     for (std::size_t j = 0; j < n; ++j)
-      keyed.emplace_back(rng.words(Stream::school_strata, ids[j], static_cast<std::uint32_t>(t))[0], j);
+      keyed.emplace_back(rng.words(strata_stream, ids[j], static_cast<std::uint32_t>(t))[0], j);
     std::sort(keyed.begin(), keyed.end());
     for (std::size_t stratum = 0; stratum < n; ++stratum) {
       const std::size_t j = keyed[stratum].second;
-      const double u = uniform01(rng.words(Stream::school_traits, ids[j], 0)[t]);
+      const double u = uniform01(rng.words(own_stream, ids[j], 0)[t]);
       out[j][t] = inverse_normal_cdf((double(stratum) + u) / double(n));
     }
   }
@@ -204,12 +207,7 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
     std::uint64_t recent = random_gap_mask(rng, id, s, share, static_cast<int>(mastered) + gaps);
     gaps = std::max(gaps, std::popcount(recent));
     const int frontier = std::min(65535, static_cast<int>(mastered) + gaps);
-    // Status-neutral growth: units come faster where the scale is flat, so that expected RIT growth
-    // does not depend on where a student starts (MAP conditional growth norms vary little with status).
-    const double neutral = model.scale.slope(subject, model.scale.position(subject, norm.mean)) /
-                           model.scale.slope(subject, x);
-    const double status = std::clamp(std::pow(neutral, L.status_neutral_growth), 0.25, 4.0);
-    push(st.learning_rate[s], static_cast<float>(aptitude * status));
+    push(st.learning_rate[s], static_cast<float>(aptitude));
     push(st.frontier[s], static_cast<std::uint16_t>(frontier));
     push(st.gaps[s], static_cast<std::uint16_t>(gaps));
     push(st.recent_gaps[s], recent);
@@ -233,13 +231,20 @@ State build_population(const Model& model) {
       std::vector<std::uint32_t> ids;
       for (int copy = 0; copy < spec.count; ++copy)
         for (int k = 0; k < spec.schools[g].count; ++k) ids.push_back(first_id + copy * per_copy + offset + k);
-      strata.push_back(stratified_school_normals(model, ids));
+      strata.push_back(stratified_normals(model, ids, Stream::school_strata, Stream::school_traits));
     }
+    // District effects, stratified the same way over the copies of the district.
+    std::vector<std::uint32_t> district_ids;
+    for (int copy = 0; copy < spec.count; ++copy)
+      district_ids.push_back(static_cast<std::uint32_t>(state.districts.size() + copy));
+    const auto district_effects = stratified_normals(model, district_ids, Stream::district_strata, Stream::district_traits);
+    const double district_sd = achievement_variance(model.params.population).district_effect_sd;
     for (int copy = 0; copy < spec.count; ++copy) {
       const auto district = static_cast<std::uint32_t>(state.districts.size());
       state.districts.id.push_back(district);
       state.districts.name.push_back(spec.count > 1 ? spec.name + "-" + std::to_string(copy + 1) : spec.name);
-      state.districts.achievement_shift.push_back(static_cast<float>(spec.achievement_shift_sd));
+      state.districts.achievement_shift.push_back(
+          static_cast<float>(spec.achievement_shift_sd + district_sd * district_effects[copy][0]));
       const auto first = static_cast<std::uint32_t>(state.schools.size());
       for (std::size_t g = 0; g < spec.schools.size(); ++g) {
         const SchoolGroupSpec& group = spec.schools[g];

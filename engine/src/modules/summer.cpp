@@ -15,14 +15,24 @@ void summer(const Model& model, State& state) {
   StudentColumns& st = state.students;
   const SummerParameters& p = model.params.summer;
   const Rng rng(model.seed);
+  // FRL students lose frl_extra_loss more than others, and the national mean student loses what the
+  // norms show: the multipliers are scaled so that their national mean is 1.
+  const double national = 1.0 + p.frl_extra_loss * model.params.population.national_frl_share;
+  const double frl_factor = (1.0 + p.frl_extra_loss) / national, other_factor = 1.0 / national;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, st.size(), 4096), [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t i = r.begin(); i != r.end(); ++i) {
       const auto noise = standard_normals(rng.words(Stream::summer, st.id[i], static_cast<std::uint32_t>(state.year)));
       for (int s = 0; s < n_subjects; ++s) {
         const double variation = std::max(0.0, 1.0 + p.loss_sd * (s == 0 ? noise.first : noise.second));
-        double loss = model.summer_loss[s][st.grade[i]] * p.loss_scale * (1.0 + (st.frl[i] ? p.frl_extra_loss : 0.0)) *
-                      variation;
+        const double base = model.summer_loss[s][st.grade[i]] * p.loss_scale * variation;
+        const double loss = base > 0 ? base * (st.frl[i] ? frl_factor : other_factor) : base;
         double known = st.p_known[s][i] - loss;
+        // A summer gain (negative loss, where the norms show one) masters units from the working one up.
+        while (known >= 1.0 && st.frontier[s][i] < 65535) {
+          st.frontier[s][i]++;
+          st.recent_gaps[s][i] <<= 1;
+          known -= 1.0;
+        }
         // Forget whole units, most recent mastered first, while the loss exceeds the working unit.
         while (known < 0 && st.frontier[s][i] > st.gaps[s][i]) {
           const std::uint64_t mastered_bits = ~st.recent_gaps[s][i];

@@ -41,9 +41,11 @@ std::vector<std::string> check_meaning(const json& doc) {
   const double gap = pop.at("frl_achievement_gap").get<double>();
   const double m = pop.at("national_frl_share").get<double>();
   const double sd = pop.at("national_frl_share_sd").get<double>();
-  if (school_sd * school_sd < gap * gap * sd * sd)
-    errors.push_back("/parameters/population/school_mean_sd: too small for the FRL composition alone "
-                     "(frl_achievement_gap * national_frl_share_sd = " + std::to_string(gap * sd) + ", got " +
+  const double district_sd = pop.at("district_mean_sd").get<double>();
+  if (school_sd * school_sd < gap * gap * sd * sd + district_sd * district_sd)
+    errors.push_back("/parameters/population/school_mean_sd: too small for the FRL composition and the district "
+                     "effects (sqrt((frl_achievement_gap * national_frl_share_sd)^2 + district_mean_sd^2) = " +
+                     std::to_string(std::sqrt(gap * gap * sd * sd + district_sd * district_sd)) + ", got " +
                      std::to_string(school_sd) + ")");
   if (1.0 - school_sd * school_sd - gap * gap * std::max(0.0, m * (1 - m) - sd * sd) <= 0.05)
     errors.push_back("/parameters/population: school_mean_sd and frl_achievement_gap leave no variation "

@@ -9,17 +9,14 @@
 
 namespace plsim {
 
-// Knots sit at the fall means of grades K-12. The segment of grade g has the slope at which a student
-// covering the grade's units of the pacing guide between the fall and spring test weeks gains the
-// norm's fall-to-spring growth; the next fall knot lies where the segment reaches the next fall mean.
-// Where the norms show summer loss, next fall's knot comes before the spring position, so the
-// national mean student forgets that many units over the summer and the spiral curriculum revisits
-// them. Below kindergarten the kindergarten slope continues for `levels_below` grade levels; after
-// grade 12 the grade-12 slope continues far enough to hold the top of the grade-12 distribution.
+// Every unit of the knowledge map is the same amount of knowledge on the vertical scale
+// (`rit_per_unit`), from `levels_below` years of kindergarten growth below the kindergarten fall mean
+// to 4 SD above the grade-12 spring mean. Units being equal, a unit learned is worth the same RIT
+// wherever a student stands, so expected growth does not depend on where he starts unless a mechanism
+// (mismatch, gaps, aptitude) makes it; a grade's pacing guide covers its norm growth in units.
 class ScaleMap {
  public:
-  // `taught_share`: share of a grade's units the pacing guide covers between fall and spring tests.
-  ScaleMap(const Norms& norms, int units_per_grade, int levels_below, double taught_share);
+  ScaleMap(const Norms& norms, double rit_per_unit, int levels_below);
 
   double rit(Subject s, double position) const;
   // Inverse of rit(), clamped to [0, max_position(s)].

@@ -53,7 +53,7 @@ struct InstructionalModel {
   }
 };
 
-// exp(-distance/width) tabulated at 1/8 unit over +-64 units: the weekly loop calls it several times
+// exp(-distance/width) tabulated at 1/8 unit over +-128 units: the weekly loop calls it several times
 // per student and subject, and a table keeps it off the transcendental path.
 class MismatchKernel {
  public:
@@ -66,7 +66,7 @@ class MismatchKernel {
 
  private:
   static constexpr int steps_per_unit = 8;
-  static constexpr int half = 64 * steps_per_unit;
+  static constexpr int half = 128 * steps_per_unit;
   std::vector<float> table_;
 };
 

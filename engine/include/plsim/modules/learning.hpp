@@ -13,9 +13,10 @@ namespace plsim {
 // Learner model and instruction (scenario key "parameters/learning"); equations in docs/model.md.
 // One line a parameter: type, name, default, range, unit, doc, source.
 #define PLSIM_LEARNING_PARAMETERS(X)                                                                          \
-  X(int, units_per_grade, 12, between(1, 60), "units", "knowledge-map units per grade level",                \
-    "assumption (DESIGN.md): fine enough that a week moves a student by a fraction of a unit")                \
-  X(int, levels_below, 3, between(0, 6), "grade levels", "grade levels of units below kindergarten",          \
+  X(double, rit_per_unit, 1.0, between(0.25, 5), "RIT",                                                    \
+    "knowledge on the vertical scale of one knowledge-map unit (every unit is the same size)",               \
+    "assumption: one RIT, so that distances on the map are RIT points; a week moves a student by a fraction of a unit") \
+  X(int, levels_below, 3, between(0, 6), "years", "years of kindergarten growth the map reaches below the kindergarten fall mean", \
     "assumption: room for the lowest kindergarten scores of the norms")                                         \
   X(double, learn_rate, 0.08, between(0, 1), "probability",                                                   \
     "BKT learn probability per practice opportunity (median student, full match)",                             \
@@ -30,30 +31,32 @@ namespace plsim {
     "calibrated: tutoring in the band of Nickow, Oreopoulos & Quan 2020, below Bloom 1984")                     \
   X(double, mastery_threshold, 0.95, between(0.5, 0.999), "probability", "BKT mastery criterion",              \
     "Corbett & Anderson 1995 (the usual BKT mastery criterion)")                                                \
-  X(double, gap_penalty, 0.6, between(0, 1), "share", "share of learning lost when every prerequisite unit is a gap", \
-    "assumption")                                                                                                \
+  X(double, gap_penalty, 0.2, between(0, 1), "share", "share of learning lost when every prerequisite unit is a gap", \
+    "calibrated: the largest that keeps conditional growth within 15% (targets.json conditional_growth)")      \
   X(int, prerequisite_window, 24, between(1, 64), "units", "units below the frontier that act as prerequisites", \
-    "assumption: two grade levels")                                                                              \
-  X(double, mismatch_width_behind, 12.0, between(0.5, 64), "units",                                            \
+    "assumption: 24 RIT, about two years of growth in grades 3-5")                                                 \
+  X(double, mismatch_width_behind, 64.0, between(0.5, 128), "units",                                           \
     "learning falls as exp(-distance/width) when instruction is above the student's frontier",                  \
-    "assumption: a student a grade level behind learns 37% as much")                                            \
-  X(double, mismatch_width_ahead, 6.0, between(0.5, 64), "units",                                              \
-    "same when instruction is below the frontier", "assumption")                                                \
-  X(double, ahead_floor, 0.3, between(0, 1), "share",                                                          \
-    "share of learning left when instruction is far below the student", "assumption")                           \
+    "calibrated: growth of every starting quintile within 15% of the norm under traditional instruction "      \
+    "(targets.json conditional_growth); a student one SD (about 15 RIT) behind learns 79% as much")           \
+  X(double, mismatch_width_ahead, 24.0, between(0.5, 128), "units",                                             \
+    "same when instruction is below the frontier", "calibrated with mismatch_width_behind")                    \
+  X(double, ahead_floor, 0.8, between(0, 1), "share",                                                          \
+    "share of learning left when instruction is far below the student",                                        \
+    "calibrated with mismatch_width_behind: students far ahead keep learning (enrichment, reading, homework)") \
   X(double, seat_time_slack, 1.0, between(0, 24), "units",                                                     \
     "units behind the pacing guide before seat time moves a student on", "assumption")                          \
   X(double, pacing_grade_level_weight, 0.3, between(0, 1), "share",                                            \
     "where each class's pacing guide starts: 1 = national grade level, 0 = class median",                       \
     "assumption: teachers start where their class is, pulled toward the standards")                             \
-  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.1, 0.8, 0.4, 1.5}), between(0, 10),                \
+  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.45, 0.85, 0.4, 2.3}), between(0, 10),                \
     "relative to whole class", "learning per minute of each instruction mode, relative to well-matched whole-class teaching", \
     "calibrated: nglc_like on RAND 2017 (math 0.09, reading 0.07 SD), tutoring on Nickow et al. 2020")          \
   X(double, small_group_estimate_error, 2.0, between(0, 24), "units",                                          \
     "error of the teacher's placement of a student in small groups", "assumption")                              \
   X(double, software_estimate_error, 1.0, between(0, 24), "units",                                             \
     "error of adaptive software's frontier estimate", "assumption")                                             \
-  X(BySubject<double>, software_subject_efficiency, (BySubject<double>{1.0, 0.6}), between(0, 2), "multiplier",  \
+  X(BySubject<double>, software_subject_efficiency, (BySubject<double>{1.0, 0.8}), between(0, 2), "multiplier",  \
     "multiplier of adaptive-software learning per subject",                                                     \
     "Escueta, Quan, Nickow & Oreopoulos 2017: computer-assisted learning shows larger effects in math")         \
   X(double, self_regulation_floor, 0.3, between(0, 1), "share",                                                \
@@ -74,15 +77,12 @@ namespace plsim {
     "assumption")                                                                                                \
   X(double, learning_rate_sd, 0.25, between(0, 2), "log SD", "lognormal SD of student learning rates",          \
     "assumption")                                                                                                \
-  X(double, learning_rate_achievement_correlation, 0.4, between(-1, 1), "correlation",                         \
-    "correlation of the learning rate with starting achievement", "assumption")                                 \
-  X(double, status_neutral_growth, 1.0, between(0, 2), "exponent",                                              \
-    "exponent of the scale-slope ratio in a student's learning rate: 1 makes expected RIT growth independent "  \
-    "of starting status, 0 gives every student the same unit rate",                                             \
-    "MAP Growth 2020 conditional growth norms vary little with starting status")                                \
-  X(double, teacher_effect_sd, 0.15, between(0, 2), "log SD", "lognormal SD of teacher effectiveness",          \
+  X(double, learning_rate_achievement_correlation, 0.0, between(-1, 1), "correlation",                         \
+    "correlation of the learning rate with starting achievement",                                              \
+    "MAP Growth 2020 conditional growth norms: growth varies little with starting status")                    \
+  X(double, teacher_effect_sd, 0.20, between(0, 2), "log SD", "lognormal SD of teacher effectiveness",          \
     "set with school_growth_sd to reproduce targets.json school_growth_spread (MAP Growth 2020)")              \
-  X(double, school_growth_sd, 0.16, between(0, 2), "log SD", "lognormal SD of school effects on learning",      \
+  X(double, school_growth_sd, 0.26, between(0, 2), "log SD", "lognormal SD of school effects on learning",      \
     "set with teacher_effect_sd to reproduce targets.json school_growth_spread (MAP Growth 2020)")             \
   X(GradeTable, grade_pace, calibrated_grade_table("learning.grade_pace"), between(0, 20), "multiplier",        \
     "learn-rate multiplier per subject and grade, K-12",                                                        \

@@ -11,9 +11,14 @@ namespace plsim {
 // Population generation (scenario key "parameters/population"); docs/model.md. One line a parameter:
 // type, name, default, range, unit, doc, source.
 #define PLSIM_POPULATION_PARAMETERS(X)                                                                        \
-  X(double, school_mean_sd, 0.47, between(0, 0.95), "student SDs",                                            \
+  X(double, school_mean_sd, 0.45, between(0, 0.95), "student SDs",                                            \
     "SD of school mean achievement, national population",                                                     \
-    "MAP Growth 2020 school norms: 0.43-0.52, centre of the range (targets.json school_spread)")               \
+    "MAP Growth 2020 school norms: 0.43-0.52 (targets.json school_spread); measured school means add the "    \
+    "sampling noise of their students, so 0.45 measures near the centre")                                    \
+  X(double, district_mean_sd, 0.3, between(0, 0.9), "student SDs",                                             \
+    "SD of district mean achievement, the part of school_mean_sd that a district's schools share: schools fed " \
+    "by the same district keep their differences as students move up",                                       \
+    "assumption, of the order of the between-district differences in SEDA (Reardon et al.)")                 \
   X(double, frl_achievement_gap, 0.5, between(0, 3), "student SDs", "FRL students start this many SDs lower",  \
     "assumption")                                                                                              \
   X(double, national_frl_share, 0.5, between(0, 1), "share", "mean school FRL share, national population",    \
