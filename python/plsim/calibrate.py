@@ -1,8 +1,9 @@
 """Calibration of the default model to the national norms.
 
 ``python -m plsim.calibrate report`` measures every calibration target on seeds the calibration did
-not use. ``python -m plsim.calibrate growth`` finds, for every subject and grade, the learn-rate multiplier
-(`parameters/learning/grade_pace`) with which `national_baseline` under traditional instruction
+not use; ``levels`` the fall level of every grade over five years, ``models`` the true effects by year
+of every built-in personalized model. ``python -m plsim.calibrate growth`` finds, for every subject and
+grade, the learn-rate multiplier (`parameters/learning/grade_pace`) with which `national_baseline` under traditional instruction
 reproduces the MAP Growth 2020 fall-to-spring norm growth, by fixed-point iteration on
 pace <- pace * (norm growth / simulated growth). ``--write`` stores the result as the engine's default
 in engine/data/calibrated.json (from the root of the source tree; calibrated values are data, compiled
@@ -111,6 +112,41 @@ def write_defaults(pace: dict, path: Path, parameter: str = "learning.grade_pace
     path.write_text("{\n" + ",\n".join(lines) + "\n}\n")
 
 
+def fall_levels(scenario_name: str = "national_baseline", *, years: int = 5, seeds=(1, 2), threads: int = 0):
+    """Fall level of every year, subject and grade in national SD units, mean of `seeds`
+    (targets.json norms_status_stability): a DataFrame indexed by (year, subject), one column a grade."""
+    import pandas as pd
+
+    frames = [Sim(load_scenario(scenario_name, years=years), threads=threads, seed=seed).run().assessments
+              for seed in seeds]
+    d = pd.concat(frames)
+    d = d[d["season"] == "fall"].assign(w=lambda x: x["n"] * x["mean_sd"])
+    g = d.groupby(["year", "subject", "grade"], observed=True)[["w", "n"]].sum()
+    return (g["w"] / g["n"]).unstack("grade")
+
+
+BUILT_IN_PL_MODELS = ("station_rotation", "algorithmic_schedule", "adaptive_playlist", "mastery_based",
+                      "project_based", "platform_mentor", "autonomy_levels", "high_dosage_tutoring")
+
+
+def model_effects(*, years: int = 5, seed: int = 7, fidelity: float = 0.8, threads: int = 0) -> dict:
+    """True effect (SD, against the twin) by year of every built-in model, each run in two districts of
+    6 elementary and 2 middle schools at the given fidelity (SD 0.1 across schools), implementation
+    year 3: {model: {"math": [...], "reading": [...]}}."""
+    out = {}
+    for name in BUILT_IN_PL_MODELS:
+        group = {"model": name, "implementation_year": 3,
+                 "fidelity": {e: fidelity for e in ("learner_profiles", "learning_paths", "competency_progression",
+                                                    "flexible_environment")} | {"sd": 0.1}}
+        doc = {"name": f"k8_{name}", "seed": seed, "years": years, "counterfactual": "always",
+               "districts": [{"name": "d", "count": 2, "schools": [
+                   dict(group, level="elementary", count=6, enrollment=360),
+                   dict(group, level="middle", count=2, enrollment=540)]}]}
+        effects = Sim(doc, threads=threads).run().summary()["headline_effects"]
+        out[name] = {s: list(effects[s]["by_year"].values()) for s in SUBJECTS}
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m plsim.calibrate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -127,9 +163,28 @@ def main(argv=None) -> int:
     rep.add_argument("--scenario", default="national_baseline")
     rep.add_argument("--seeds", type=int, nargs="+", default=[3, 4])
     rep.add_argument("--threads", type=int, default=0)
+    levels = sub.add_parser("levels", help="fall level of every grade over several years (norms_status_stability)")
+    levels.add_argument("--scenario", default="national_baseline")
+    levels.add_argument("--years", type=int, default=5)
+    levels.add_argument("--seeds", type=int, nargs="+", default=[1, 2])
+    levels.add_argument("--threads", type=int, default=0)
+    models = sub.add_parser("models", help="true effects by year of every built-in personalized model")
+    models.add_argument("--years", type=int, default=5)
+    models.add_argument("--threads", type=int, default=0)
     args = parser.parse_args(argv)
     if args.target == "report":
         print_report(report(args.scenario, seeds=args.seeds, threads=args.threads))
+        return 0
+    if args.target == "levels":
+        table = fall_levels(args.scenario, years=args.years, seeds=args.seeds, threads=args.threads)
+        print(f"{args.scenario}: fall level in national SD units, mean of seeds {args.seeds}; worst "
+              f"{float(table.abs().max().max()):.3f} (target: within 0.05)")
+        print(table.round(2).to_string())
+        return 0
+    if args.target == "models":
+        for name, e in model_effects(years=args.years, threads=args.threads).items():
+            print(f"{name:22s} math " + " ".join(f"{v:+.3f}" for v in e["math"]) +
+                  "   reading " + " ".join(f"{v:+.3f}" for v in e["reading"]))
         return 0
     pace = calibrate_growth(args.scenario, iterations=args.iterations, years=args.years, threads=args.threads)
     for s in SUBJECTS:

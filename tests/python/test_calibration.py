@@ -117,3 +117,34 @@ def test_every_grade_starts_on_the_national_norm_because_school_effects_are_stra
     g = d.groupby(["subject", "grade"], observed=True)[["w", "n"]].sum()
     level = g["w"] / g["n"]
     assert level.abs().max() <= 0.05, level[level.abs() > 0.05]
+
+
+def test_growth_does_not_depend_on_where_a_student_starts():
+    """targets.json conditional_growth: under traditional instruction, the true fall-to-spring growth
+    of every starting quintile of every grade K-8 is within 15% of the grade's norm growth (mean of the
+    held-out seeds)."""
+    tables = []
+    for seed in CALIBRATION_SEEDS:
+        t = plsim.Sim(plsim.load_scenario("national_baseline"), threads=2, seed=seed).run().subgroups
+        tables.append(t[t["subgroup"].astype(str).str.startswith("start") & (t["grade"] <= 8)]
+                      .set_index(["subject", "grade", "subgroup"])["growth_true_rit"] / 1.0)
+        norm = t.set_index(["subject", "grade", "subgroup"])["norm_growth_rit"]
+    ratio = (sum(tables) / len(tables)) / norm.reindex(tables[0].index)
+    worst = ratio.sub(1).abs()
+    assert worst.max() <= 0.15, ratio[worst > 0.15].round(3).to_dict()
+    # Not a flat line by construction: quintiles do differ a little.
+    assert 0.01 < worst.max()
+
+
+def test_three_years_keep_every_grade_on_the_national_norm():
+    """targets.json norms_status_stability, smaller: three years instead of five (the README has five)."""
+    frames = []
+    for seed in (1, 2):
+        frames.append(plsim.Sim(plsim.load_scenario("national_baseline", years=3), threads=2, seed=seed).run()
+                      .assessments)
+    d = pd.concat(frames)
+    d = d[d["season"] == "fall"].assign(w=lambda x: x["n"] * x["mean_sd"])
+    g = d.groupby(["year", "subject", "grade"], observed=True)[["w", "n"]].sum()
+    level = g["w"] / g["n"]
+    assert level.index.get_level_values("year").nunique() == 3
+    assert level.abs().max() <= 0.05, level[level.abs() > 0.05].round(3).to_dict()
