@@ -461,3 +461,14 @@ TEST_CASE("without Python, a school on a Python-policy model runs on the model's
   CHECK(plsim_test::first_differing_row(a.results().assessments, b.results().assessments) == -1);
   CHECK(plsim_test::differing_student_columns(a.state().students, b.state().students) == std::vector<std::string>{});
 }
+
+TEST_CASE("a model of several modes loses transition time where the flexible environment is not delivered",
+          "[personalization]") {
+  // station_rotation uses four modes: at zero flexible-environment capacity it loses
+  // transition_overhead x 3 x (1 - delivered fidelity) of its learning; at full capacity nothing.
+  Arm practised(pl_school("station_rotation", fidelity("flexible_environment", 1.0), equal_teachers)),
+      unpractised(pl_school("station_rotation", fidelity("flexible_environment", 0.0), equal_teachers));
+  const double g_practised = practised.gain(weeks), g_unpractised = unpractised.gain(weeks);
+  INFO("flexible environment 1: " << g_practised << ", 0: " << g_unpractised);
+  CHECK(g_unpractised < 0.95 * g_practised);
+}

@@ -285,7 +285,7 @@ TEST_CASE("resolving a scenario fills every default", "[scenario]") {
   CHECK(r["description"] == "");
   CHECK(r["parameters"]["learning"]["learn_rate"] == 0.08);
   CHECK(r["parameters"]["learning"]["mode_efficiency"] ==
-        json({{"whole_class", 1.0}, {"small_group", 1.45}, {"adaptive_software", 0.85}, {"collaborative", 0.4},
+        json({{"whole_class", 1.0}, {"small_group", 1.55}, {"adaptive_software", 0.9}, {"collaborative", 0.4},
               {"tutoring", 2.3}}));
   CHECK(r["parameters"]["learning"]["gap_repair_share"] == 0.25);
   CHECK(r["parameters"]["learning"]["gap_repair_ease"] == 1.5);

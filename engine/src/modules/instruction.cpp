@@ -56,6 +56,9 @@ std::vector<InstructionPlan> make_plans(const Model& model) {
     };
     plan.uses_small_groups = uses(Mode::small_group);
     plan.targeted = plan.uses_small_groups || uses(Mode::adaptive_software) || uses(Mode::tutoring);
+    plan.modes_used = 0;
+    for (int k = 0; k < n_modes; ++k)
+      plan.modes_used += m.minutes[k] > 0 || (levels && m.top_level_minutes[k] > 0);
     plans.push_back(plan);
   }
   return plans;

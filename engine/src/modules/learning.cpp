@@ -118,13 +118,18 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   check_in = plan.check_ins * f_flexible;
   noise = plan.open_space * (1.0f - static_cast<float>(P.open_space_noise_reduction) * f_flexible);
   const float quiet = 1.0f - static_cast<float>(P.noise_penalty) * noise;
+  // Every mode beyond the first costs transitions and management, recovered as far as the flexible
+  // environment is delivered; one mode (traditional) costs nothing.
+  const float managed = plan.modes_used > 1 ? 1.0f - static_cast<float>(P.transition_overhead) *
+                                                         float(plan.modes_used - 1) * (1.0f - f_flexible)
+                                            : 1.0f;
   regroup_weeks = std::max(1, static_cast<int>(std::lround(plan.regroup_weeks * (2.0f - f_flexible))));
   guess = std::min(0.5f, static_cast<float>(P.test_guess) * (2.0f - f_profiles));
   slip = std::min(0.5f, static_cast<float>(P.test_slip) * (2.0f - f_profiles));
   group_error = static_cast<float>(L.small_group_estimate_error) * profile_error;
 
   const float class_rate = static_cast<float>(L.learn_rate) * state.teachers.effectiveness[teacher] *
-                           state.schools.growth_multiplier[school] * quiet;
+                           state.schools.growth_multiplier[school] * quiet * managed;
   for (int s = 0; s < n_subjects; ++s) {
     pace[s] = cl.pacing_unit[s][c];
     rate[s] = class_rate * static_cast<float>(L.grade_pace[s][grade]);

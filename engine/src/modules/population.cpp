@@ -143,7 +143,13 @@ void add_school(const Model& model, State& state, const SchoolGroupSpec& group, 
       static_cast<float>(lognormal_multiplier(model.params.learning.school_growth_sd, z[growth_trait])));
   const auto n3 = standard_normals(rng.words(Stream::school_traits, index, 2));
   const auto n4 = standard_normals(rng.words(Stream::school_traits, index, 3));
-  const std::array<double, n_elements> capacity_noise{n3.first, n3.second, n4.first, n4.second};
+  // A school's capacities share a school-wide quality draw (fidelity_school_correlation) beside their
+  // own: schools differ in how well they implement, more than elements do within a school.
+  const double rho = model.params.personalization.fidelity_school_correlation;
+  const double quality = standard_normal(rng.words(Stream::school_traits, index, 4)[0],
+                                         rng.words(Stream::school_traits, index, 4)[1]);
+  std::array<double, n_elements> capacity_noise{n3.first, n3.second, n4.first, n4.second};
+  for (double& z : capacity_noise) z = rho * quality + std::sqrt(1 - rho * rho) * z;
   for (int e = 0; e < n_elements; ++e)
     sc.fidelity[e].push_back(
         static_cast<float>(std::clamp(group.fidelity[e] + group.fidelity_sd * capacity_noise[e], 0.0, 1.0)));

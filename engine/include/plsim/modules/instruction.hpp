@@ -98,6 +98,7 @@ struct InstructionPlan {
   bool python_policy = false;  // minutes from a Python policy, per student and week
   bool uses_small_groups = false;
   bool targeted = false;  // small group, software or tutoring: may repair gaps
+  int modes_used = 1;     // instruction modes with minutes (at any autonomy level)
 };
 
 std::vector<InstructionPlan> make_plans(const Model& model);

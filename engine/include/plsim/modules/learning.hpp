@@ -49,7 +49,7 @@ namespace plsim {
   X(double, pacing_grade_level_weight, 0.3, between(0, 1), "share",                                            \
     "where each class's pacing guide starts: 1 = national grade level, 0 = class median",                       \
     "assumption: teachers start where their class is, pulled toward the standards")                             \
-  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.45, 0.85, 0.4, 2.3}), between(0, 10),                \
+  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.55, 0.9, 0.4, 2.3}), between(0, 10),                \
     "relative to whole class", "learning per minute of each instruction mode, relative to well-matched whole-class teaching", \
     "calibrated: nglc_like on RAND 2017 (math 0.09, reading 0.07 SD), tutoring on Nickow et al. 2020")          \
   X(double, small_group_estimate_error, 2.0, between(0, 24), "units",                                          \
@@ -131,7 +131,16 @@ using PerImplementationYear = std::array<double, 3>;  // years 1, 2 and 3+
   X(double, autonomy_demotion_margin, 0.1, between(0, 1), "engagement",                                         \
     "engagement this far below autonomy_engagement loses a level", "assumption")                                \
   X(double, open_space_noise_reduction, 0.5, between(0, 1), "share",                                            \
-    "share of open-space noise a fully delivered flexible environment removes", "assumption")
+    "share of open-space noise a fully delivered flexible environment removes", "assumption")                  \
+  X(double, transition_overhead, 0.10, between(0, 0.3), "share per mode",                                       \
+    "share of a week's learning lost to each mode beyond the first (transitions, managing stations and "      \
+    "devices) where the flexible environment is not delivered at all; scaled by 1 - its fidelity",            \
+    "assumption, set with nglc_like so that a quarter of its schools do worse than their twin in reading and " \
+    "a tenth in math, as evaluations find some PL schools worse than their comparison groups (RAND 2015, 2017)") \
+  X(double, fidelity_school_correlation, 0.7, between(0, 1), "correlation",                                     \
+    "correlation of a school's capacities for the four elements: a school that implements one well tends "   \
+    "to implement the others well",                                                                          \
+    "assumption: RAND 2017 found implementation quality varying by school more than by element")
 
 struct PersonalizationParameters {
   PLSIM_DECLARE_MEMBERS(PLSIM_PERSONALIZATION_PARAMETERS)
