@@ -239,12 +239,13 @@ State build_population(const Model& model) {
         for (int k = 0; k < spec.schools[g].count; ++k) ids.push_back(first_id + copy * per_copy + offset + k);
       strata.push_back(stratified_normals(model, ids, Stream::school_strata, Stream::school_traits));
     }
-    // District effects, stratified the same way over the copies of the district.
+    // District effects, stratified the same way over the copies of a district that stands for many
+    // (count > 1); a single district is where the scenario puts it (its achievement_shift_sd).
     std::vector<std::uint32_t> district_ids;
     for (int copy = 0; copy < spec.count; ++copy)
       district_ids.push_back(static_cast<std::uint32_t>(state.districts.size() + copy));
     const auto district_effects = stratified_normals(model, district_ids, Stream::district_strata, Stream::district_traits);
-    const double district_sd = achievement_variance(model.params.population).district_effect_sd;
+    const double district_sd = spec.count > 1 ? achievement_variance(model.params.population).district_effect_sd : 0.0;
     for (int copy = 0; copy < spec.count; ++copy) {
       const auto district = static_cast<std::uint32_t>(state.districts.size());
       state.districts.id.push_back(district);

@@ -16,8 +16,8 @@ namespace plsim {
     "MAP Growth 2020 school norms: 0.43-0.52 (targets.json school_spread); measured school means add the "    \
     "sampling noise of their students, so 0.45 measures near the centre")                                    \
   X(double, district_mean_sd, 0.3, between(0, 0.9), "student SDs",                                             \
-    "SD of district mean achievement, the part of school_mean_sd that a district's schools share: schools fed " \
-    "by the same district keep their differences as students move up",                                       \
+    "SD of district mean achievement, the part of school_mean_sd that a district's schools share (drawn for " \
+    "the copies of a district with count > 1): schools fed by the same district keep their differences",     \
     "assumption, of the order of the between-district differences in SEDA (Reardon et al.)")                 \
   X(double, frl_achievement_gap, 0.5, between(0, 3), "student SDs", "FRL students start this many SDs lower",  \
     "assumption")                                                                                              \
