@@ -14,27 +14,29 @@ namespace plsim {
 namespace {
 
 // In a fall test, students who have no starting quintile yet (the first year's students, then each
-// year's entrants) get the quintile of their true score among all students of their grade.
+// year's entrants) get the quintile of their true score among all students of their grade. Each
+// (subject, grade) is independent, so they run in parallel and write disjoint elements.
 void assign_start_quintiles(const Model& model, StudentColumns& st) {
-  for (int s = 0; s < n_subjects; ++s) {
+  std::array<std::vector<std::uint32_t>, n_grades> by_grade;
+  for (std::uint32_t i = 0; i < st.size(); ++i) by_grade[st.grade[i]].push_back(i);
+  tbb::parallel_for(0, n_subjects * n_grades, [&](int cell) {
+    const int s = cell / n_grades;
+    const auto& students = by_grade[cell % n_grades];
+    if (students.empty()) return;
     const auto subject = static_cast<Subject>(s);
-    std::array<std::vector<double>, n_grades> scores;
-    for (std::size_t i = 0; i < st.size(); ++i)
-      scores[st.grade[i]].push_back(model.scale.rit(subject, mastered_position(st, s, i)));
-    std::array<std::array<double, 4>, n_grades> cut{};
-    for (int g = 0; g < n_grades; ++g) {
-      auto& x = scores[g];
-      if (x.empty()) continue;
-      std::sort(x.begin(), x.end());
-      for (int q = 0; q < 4; ++q) cut[g][q] = x[(q + 1) * x.size() / 5];
+    std::vector<double> score(students.size());
+    for (std::size_t j = 0; j < students.size(); ++j)
+      score[j] = model.scale.rit(subject, mastered_position(st, s, students[j]));
+    std::vector<double> sorted = score;
+    std::sort(sorted.begin(), sorted.end());
+    std::array<double, 4> cut{};
+    for (int q = 0; q < 4; ++q) cut[q] = sorted[(q + 1) * sorted.size() / 5];
+    for (std::size_t j = 0; j < students.size(); ++j) {
+      std::uint8_t& quintile = st.start_quintile[s][students[j]];
+      if (quintile == 0)
+        quintile = static_cast<std::uint8_t>(1 + (std::upper_bound(cut.begin(), cut.end(), score[j]) - cut.begin()));
     }
-    for (std::size_t i = 0; i < st.size(); ++i) {
-      if (st.start_quintile[s][i] != 0) continue;
-      const double x = model.scale.rit(subject, mastered_position(st, s, i));
-      const auto& c = cut[st.grade[i]];
-      st.start_quintile[s][i] = static_cast<std::uint8_t>(1 + (std::upper_bound(c.begin(), c.end(), x) - c.begin()));
-    }
-  }
+  });
 }
 
 struct Cell {
