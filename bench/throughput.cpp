@@ -151,7 +151,7 @@ static_assert(sizeof(plsim::StudentColumns) == (9 + 8 * plsim::n_subjects) * col
               "StudentColumns changed: check that for_each_column lists every column");
 static_assert(sizeof(plsim::ClassroomColumns) == (6 + 1 * plsim::n_subjects) * column_size,
               "ClassroomColumns changed: update classroom_bytes()");
-static_assert(sizeof(plsim::TeacherColumns) == 4 * column_size, "TeacherColumns changed: update teacher_bytes()");
+static_assert(sizeof(plsim::TeacherColumns) == 8 * column_size, "TeacherColumns changed: update teacher_bytes()");
 static_assert(sizeof(plsim::SchoolColumns) == (21 + plsim::n_elements) * column_size,
               "SchoolColumns changed: update school_bytes()");
 static_assert(sizeof(plsim::DistrictColumns) == 3 * column_size, "DistrictColumns changed: update district_bytes()");
@@ -170,7 +170,8 @@ ColumnBytes classroom_bytes(const plsim::ClassroomColumns& c) {
 
 ColumnBytes teacher_bytes(const plsim::TeacherColumns& c) {
   ColumnBytes b;
-  b.add(c.id), b.add(c.school), b.add(c.effectiveness), b.add(c.capacity);
+  b.add(c.id), b.add(c.school), b.add(c.active), b.add(c.experience), b.add(c.value_added), b.add(c.base_capacity);
+  b.add(c.effectiveness), b.add(c.capacity);
   return b;
 }
 

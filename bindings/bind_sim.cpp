@@ -278,6 +278,20 @@ void bind_sim(py::module_& m) {
             return d;
           },
           "Test results per year, season, subject, grade and subgroup, over all schools.")
+      .def_property_readonly(
+          "teacher_years",
+          [](const PySim& self) {
+            py::list out;
+            for (const auto& r : self.sim->results().teachers) {
+              py::dict d;
+              d["year"] = r.year, d["teachers"] = r.teachers, d["leavers"] = r.leavers;
+              d["teachers_high_poverty"] = r.teachers_high_poverty, d["leavers_high_poverty"] = r.leavers_high_poverty;
+              d["mean_experience"] = r.mean_experience_stayers;
+              out.append(d);
+            }
+            return out;
+          },
+          "One dict per year transition: teachers, leavers (in high-poverty schools too), experience of stayers.")
       .def_property_readonly("assessments", [](const PySim& self) {
         const auto& rows = self.sim->results().assessments;
         const auto n = static_cast<py::ssize_t>(rows.size());

@@ -10,6 +10,7 @@
 #include "plsim/modules/learning.hpp"
 #include "plsim/modules/schools.hpp"
 #include "plsim/modules/summer.hpp"
+#include "plsim/modules/teachers.hpp"
 
 namespace plsim {
 
@@ -87,6 +88,10 @@ const Stage stages[] = {
     {"schools", Phase::year_start, "schools.implementation_year", "schools.implementation_year",
      "every school moves one year further into implementing its model",
      [](StageContext& c) { advance_implementation_year(c.model, c.state); }},
+    {"teachers", Phase::year_start, "schools.frl_share, teachers; teacher parameters",
+     "teachers (who left, experience, effectiveness, capacity); results.teachers",
+     "teachers leave at their school's turnover rate; the others gain experience",
+     [](StageContext& c) { turn_over_teachers(c.model, c.state, c.results); }},
     {"classrooms", Phase::year_start, "school, grade, scores, frontier; class sizes",
      "student order, classrooms, school ranges, teachers (hiring)",
      "students sorted and split into classrooms with teachers and pacing guides",

@@ -41,7 +41,7 @@ def simulated_growth(scenario, pace: dict, *, seeds=(1,), years: int = 1, thread
 
 
 def calibrate_growth(scenario_name: str = "national_baseline", *, iterations: int = 12, seeds=(1, 2),
-                     years: int = 3, damping: float = 0.8, threads: int = 0, verbose: bool = True) -> dict:
+                     years: int = 5, damping: float = 0.8, threads: int = 0, verbose: bool = True) -> dict:
     scenario = load_scenario(scenario_name)
     pace = {s: np.array(scenario.resolved["parameters"]["learning"]["grade_pace"][s], dtype=float) for s in SUBJECTS}
     for it in range(iterations):
@@ -154,7 +154,7 @@ def main(argv=None) -> int:
     growth = sub.add_parser("growth", help="calibrate grade_pace to the norm growth")
     growth.add_argument("--scenario", default="national_baseline")
     growth.add_argument("--iterations", type=int, default=12)
-    growth.add_argument("--years", type=int, default=3, help="years whose growth is matched, averaged (default 3)")
+    growth.add_argument("--years", type=int, default=5, help="years whose growth is matched, averaged (default 5)")
     growth.add_argument("--threads", type=int, default=0)
     growth.add_argument("--write", metavar="JSON", nargs="?", const="engine/data/calibrated.json",
                         help="store as the engine's default in JSON (default: engine/data/calibrated.json of the "

@@ -288,6 +288,21 @@ class Sim:
         norm_growth_rit, effect_true_sd and effect_measured_sd (NaN without a twin)."""
         return subgroup_table(self._core.subgroups, self._twin.subgroups if self._twin is not None else None)
 
+    @property
+    def teachers_by_year(self) -> pd.DataFrame:
+        """Teacher turnover at each year transition (the year that starts after it): year, teachers,
+        turnover, turnover_high_poverty, turnover_low_poverty and mean_experience of those who stayed."""
+        rows = []
+        for r in self._core.teacher_years:
+            low = r["teachers"] - r["teachers_high_poverty"]
+            rows.append({"year": r["year"], "teachers": r["teachers"], "turnover": r["leavers"] / r["teachers"],
+                         "turnover_high_poverty": (r["leavers_high_poverty"] / r["teachers_high_poverty"]
+                                                   if r["teachers_high_poverty"] else np.nan),
+                         "turnover_low_poverty": (r["leavers"] - r["leavers_high_poverty"]) / low if low else np.nan,
+                         "mean_experience": r["mean_experience"]})
+        return pd.DataFrame(rows, columns=["year", "teachers", "turnover", "turnover_high_poverty",
+                                           "turnover_low_poverty", "mean_experience"])
+
     def student_effects(self, subject: str) -> pd.DataFrame:
         """Each current student's true effect in `subject` (true RIT in this run minus in the twin)."""
         twin = self._require_twin("student_effects")
@@ -319,6 +334,8 @@ class Sim:
             "counterfactual": self.has_counterfactual,
             "headline": headline(self.assessments),
             "headline_effects": headline_effects(self.effects) if self.has_counterfactual else None,
+            "teachers": {"by_year": [{k: (None if isinstance(v, float) and np.isnan(v) else v)
+                                      for k, v in row.items()} for row in self.teachers_by_year.to_dict("records")]},
         }
 
     def __repr__(self) -> str:

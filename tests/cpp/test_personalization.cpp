@@ -73,7 +73,8 @@ json pl_school(const std::string& model_name, const json& group = json::object()
 json fidelity(const std::string& element, double value) { return {{"fidelity", {{element, value}}}}; }
 
 // Teachers all of capacity 1, so a school's fidelity is exactly what it delivers.
-const json equal_teachers = {{"personalization", {{"teacher_capacity_sd", 0.0}}}};
+const json equal_teachers = {{"personalization", {{"teacher_capacity_sd", 0.0}}},
+                             {"teachers", {{"novice_capacity", 1.0}}}};
 
 json with(json parameters, const std::string& group, const std::string& key, double value) {
   parameters[group][key] = value;

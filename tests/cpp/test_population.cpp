@@ -280,7 +280,7 @@ TEST_CASE("teacher effectiveness and school growth effects are lognormal with me
   const Model m = plsim_test::model_of(many_schools(0.47));
   const State state = build_population(m);
   Moments teacher, school;
-  for (float e : state.teachers.effectiveness) teacher.add(std::log(e));
+  for (float e : state.teachers.value_added) teacher.add(std::log(e));
   for (float g : state.schools.growth_multiplier) school.add(std::log(g));
   const double ts = m.params.learning.teacher_effect_sd, ss = m.params.learning.school_growth_sd;
   CHECK(teacher.n == state.classrooms.size());
@@ -288,6 +288,8 @@ TEST_CASE("teacher effectiveness and school growth effects are lognormal with me
   CHECK(teacher.mean() == Approx(-0.5 * ts * ts).margin(0.01));
   CHECK(school.sd() == Approx(ss).margin(0.015));
   CHECK(school.mean() == Approx(-0.5 * ss * ss).margin(0.015));
+  // Experience only ever lowers a teacher's learning multiplier below his value added (novices).
+  for (std::size_t t = 0; t < state.teachers.size(); ++t) REQUIRE(state.teachers.effectiveness[t] <= state.teachers.value_added[t]);
 }
 
 TEST_CASE("model shares are split by largest remainder among a group's schools", "[population]") {

@@ -50,7 +50,7 @@ def test_schedule_shows_the_engines_stages_in_order_with_their_time():
     sim = plsim.Sim(TINY_PATH, threads=1, counterfactual=False)
     before = sim.schedule
     assert before["calls"].sum() == 0
-    assert list(before["stage"][:5]) == ["summer", "enrolment", "new_year", "schools", "classrooms"]
+    assert list(before["stage"][:6]) == ["summer", "enrolment", "new_year", "schools", "teachers", "classrooms"]
     sim.run()
     after = sim.schedule.set_index("stage")
     weeks = sim.counts["weeks_simulated"]

@@ -316,3 +316,16 @@ def test_a_three_year_run_replaces_graduates_with_kindergarten_cohorts_and_keeps
     assert newcomers.sum() == 2 * kindergarten_cohort, "two year transitions, one K cohort each"
     assert sorted(np.unique(st["grade"][newcomers])) == [0, 1]
     assert np.bincount(st["grade"], minlength=13).tolist() == [40] * 13
+
+
+def test_teacher_turnover_by_year_is_reported_with_its_poverty_gap():
+    """targets.json teacher_turnover: 0.12-0.20 nationally, about 1.5 times higher in high-poverty schools."""
+    sim = plsim.Sim(plsim.load_scenario("national_baseline", years=3), threads=2, seed=1).run()
+    t = sim.teachers_by_year
+    assert list(t.columns) == ["year", "teachers", "turnover", "turnover_high_poverty", "turnover_low_poverty",
+                               "mean_experience"]
+    assert list(t["year"]) == [1, 2]
+    assert t["turnover"].between(0.12, 0.20).all()
+    ratio = t["turnover_high_poverty"].mean() / t["turnover_low_poverty"].mean()
+    assert 1.2 < ratio < 1.8, ratio
+    assert sim.summary()["teachers"]["by_year"][0]["year"] == 1

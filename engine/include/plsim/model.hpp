@@ -15,6 +15,7 @@
 #include "plsim/modules/learning.hpp"
 #include "plsim/modules/population.hpp"
 #include "plsim/modules/summer.hpp"
+#include "plsim/modules/teachers.hpp"
 #include "plsim/types.hpp"
 
 namespace plsim {
@@ -28,7 +29,8 @@ namespace plsim {
     "Personalized-learning mechanisms")                                                            \
   X(PopulationParameters, population, PLSIM_POPULATION_PARAMETERS, "Synthetic population")        \
   X(AssessmentParameters, assessment, PLSIM_ASSESSMENT_PARAMETERS, "Assessments")                  \
-  X(SummerParameters, summer, PLSIM_SUMMER_PARAMETERS, "Summer step between school years")
+  X(SummerParameters, summer, PLSIM_SUMMER_PARAMETERS, "Summer step between school years")              \
+  X(TeacherParameters, teachers, PLSIM_TEACHER_PARAMETERS, "Teachers: turnover and experience")
 
 #define PLSIM_PARAMETER_GROUP_MEMBER(Struct, key, list, doc) Struct key;
 struct Parameters {

@@ -42,9 +42,18 @@ struct SubgroupRow {
   double mean_true_rit = 0;  // without test error
 };
 
+// The teachers of a year transition: who taught, who left (in high-poverty schools too).
+struct TeacherYearRow {
+  std::int32_t year = 0;  // the year that starts after the transition
+  std::uint32_t teachers = 0, leavers = 0;
+  std::uint32_t teachers_high_poverty = 0, leavers_high_poverty = 0;
+  double mean_experience_stayers = 0;
+};
+
 struct Results {
   std::vector<AssessmentRow> assessments;
   std::vector<SubgroupRow> subgroups;
+  std::vector<TeacherYearRow> teachers;
   int years_completed = 0;
   std::uint64_t weeks_simulated = 0;
   std::uint64_t student_weeks = 0;

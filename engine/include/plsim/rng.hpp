@@ -27,6 +27,7 @@ enum class Stream : std::uint32_t {
   school_strata = 11,     // school id, tick = trait: each school's stratum of a stratified school draw
   district_traits = 12,   // district id: the district's achievement effect
   district_strata = 13,   // district id: its stratum of the stratified district draw
+  teacher_turnover = 14,  // school id, tick = year, slot = the teacher's hiring serial: whether he leaves
 };
 
 class Rng {

@@ -93,8 +93,12 @@ struct ClassroomColumns {
 struct TeacherColumns {
   std::vector<std::uint64_t> id;         // per teacher: stable identity, school << 32 | hiring serial in it
   std::vector<std::uint32_t> school;     // per teacher
-  std::vector<float> effectiveness;      // per teacher: value-added multiplier of learning, median 1
-  std::vector<float> capacity;           // per teacher: PL capacity, multiplies the school's fidelity
+  std::vector<std::uint8_t> active;      // per teacher: 1 while he teaches at his school, 0 once he has left
+  std::vector<std::uint8_t> experience;  // per teacher: years of experience
+  std::vector<float> value_added;        // per teacher: learning multiplier once experienced, median 1
+  std::vector<float> base_capacity;      // per teacher: PL capacity once experienced
+  std::vector<float> effectiveness;      // per teacher: learning multiplier now (value added x experience)
+  std::vector<float> capacity;           // per teacher: PL capacity now, multiplies the school's fidelity
 
   std::size_t size() const { return school.size(); }
 };

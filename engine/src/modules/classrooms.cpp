@@ -47,7 +47,8 @@ void form_classrooms(const Model& model, State& state) {
   cl = ClassroomColumns{};
   std::vector<std::uint32_t> teachers_used(sc.size(), 0);
   std::vector<std::vector<std::uint32_t>> school_teachers(sc.size());
-  for (std::uint32_t t = 0; t < state.teachers.size(); ++t) school_teachers[state.teachers.school[t]].push_back(t);
+  for (std::uint32_t t = 0; t < state.teachers.size(); ++t)
+    if (state.teachers.active[t]) school_teachers[state.teachers.school[t]].push_back(t);
 
   std::uint32_t i = 0;
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
