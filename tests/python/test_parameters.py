@@ -2,11 +2,6 @@
 the schedule as Python sees them."""
 from __future__ import annotations
 
-import json
-
-import numpy as np
-import pytest
-
 import plsim
 import plsim.cli
 from conftest import REPO, TINY_PATH
