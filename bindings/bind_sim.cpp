@@ -45,6 +45,15 @@ std::uint32_t hook_stream(const std::string& name) {
   return h | 0x80000000u;
 }
 
+// A numpy column of one field of result rows.
+template <class T, class Row, class Field>
+py::array_t<T> column_of(const std::vector<Row>& rows, Field field) {
+  py::array_t<T> out(static_cast<py::ssize_t>(rows.size()));
+  auto o = out.template mutable_unchecked<1>();
+  for (std::size_t i = 0; i < rows.size(); ++i) o(static_cast<py::ssize_t>(i)) = static_cast<T>(field(rows[i]));
+  return out;
+}
+
 template <class T>
 py::array copy_of(const std::vector<T>& column) {
   return py::array_t<T>(static_cast<py::ssize_t>(column.size()), column.data());
@@ -256,25 +265,15 @@ void bind_sim(py::module_& m) {
           "subgroups",
           [](const PySim& self) {
             const auto& rows = self.sim->results().subgroups;
-            const auto n = static_cast<py::ssize_t>(rows.size());
-            py::array_t<std::int32_t> year(n), grade(n);
-            py::array_t<std::uint8_t> season(n), subject(n), subgroup(n);
-            py::array_t<std::uint32_t> count(n);
-            py::array_t<double> rit(n), true_rit(n);
-            for (py::ssize_t i = 0; i < n; ++i) {
-              const auto& r = rows[i];
-              year.mutable_at(i) = r.year;
-              season.mutable_at(i) = static_cast<std::uint8_t>(r.season);
-              subject.mutable_at(i) = static_cast<std::uint8_t>(r.subject);
-              grade.mutable_at(i) = r.grade;
-              subgroup.mutable_at(i) = static_cast<std::uint8_t>(r.subgroup);
-              count.mutable_at(i) = r.n;
-              rit.mutable_at(i) = r.mean_rit;
-              true_rit.mutable_at(i) = r.mean_true_rit;
-            }
             py::dict d;
-            d["year"] = year, d["season"] = season, d["subject"] = subject, d["grade"] = grade;
-            d["subgroup"] = subgroup, d["n"] = count, d["mean_rit"] = rit, d["mean_true_rit"] = true_rit;
+            d["year"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.year; });
+            d["season"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.season; });
+            d["subject"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.subject; });
+            d["grade"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.grade; });
+            d["subgroup"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.subgroup; });
+            d["n"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.n; });
+            d["mean_rit"] = column_of<double>(rows, [](const auto& r) { return r.mean_rit; });
+            d["mean_true_rit"] = column_of<double>(rows, [](const auto& r) { return r.mean_true_rit; });
             return d;
           },
           "Test results per year, season, subject, grade and subgroup, over all schools.")
@@ -294,35 +293,17 @@ void bind_sim(py::module_& m) {
           "One dict per year transition: teachers, leavers (in high-poverty schools too), experience of stayers.")
       .def_property_readonly("assessments", [](const PySim& self) {
         const auto& rows = self.sim->results().assessments;
-        const auto n = static_cast<py::ssize_t>(rows.size());
-        py::array_t<std::int32_t> year(n), grade(n);
-        py::array_t<std::uint8_t> season(n), subject(n);
-        py::array_t<std::uint32_t> school(n), count(n);
-        py::array_t<double> rit(n), true_rit(n), pct(n), sd(n);
-        for (py::ssize_t i = 0; i < n; ++i) {
-          const auto& r = rows[i];
-          year.mutable_at(i) = r.year;
-          season.mutable_at(i) = static_cast<std::uint8_t>(r.season);
-          subject.mutable_at(i) = static_cast<std::uint8_t>(r.subject);
-          grade.mutable_at(i) = r.grade;
-          school.mutable_at(i) = r.school;
-          count.mutable_at(i) = r.n;
-          rit.mutable_at(i) = r.mean_rit;
-          true_rit.mutable_at(i) = r.mean_true_rit;
-          pct.mutable_at(i) = r.mean_percentile;
-          sd.mutable_at(i) = r.mean_sd;
-        }
         py::dict d;
-        d["year"] = year;
-        d["season"] = season;
-        d["subject"] = subject;
-        d["grade"] = grade;
-        d["school_id"] = school;
-        d["n"] = count;
-        d["mean_rit"] = rit;
-        d["mean_true_rit"] = true_rit;
-        d["mean_percentile"] = pct;
-        d["mean_sd"] = sd;
+        d["year"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.year; });
+        d["season"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.season; });
+        d["subject"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.subject; });
+        d["grade"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.grade; });
+        d["school_id"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.school; });
+        d["n"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.n; });
+        d["mean_rit"] = column_of<double>(rows, [](const auto& r) { return r.mean_rit; });
+        d["mean_true_rit"] = column_of<double>(rows, [](const auto& r) { return r.mean_true_rit; });
+        d["mean_percentile"] = column_of<double>(rows, [](const auto& r) { return r.mean_percentile; });
+        d["mean_sd"] = column_of<double>(rows, [](const auto& r) { return r.mean_sd; });
         return d;
       });
 }
