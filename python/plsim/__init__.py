@@ -7,6 +7,7 @@ Quickstart::
     sim.assessments.head()
 """
 from ._core import ScenarioError
+from .district import SchoolTableError, from_schools
 from .extend import ELEMENTS, MODES, HookContext, HookWriteError, Policy, Process
 from .parameters import parameter_reference, parameters
 from .results import growth_by_grade, norms_growth, school_growth_spread, school_spread
@@ -24,8 +25,10 @@ __all__ = [
     "Process",
     "Scenario",
     "ScenarioError",
+    "SchoolTableError",
     "Sim",
     "check_scenario",
+    "from_schools",
     "growth_by_grade",
     "load_scenario",
     "norms_growth",

@@ -142,6 +142,29 @@ def cmd_params(args) -> int:
     return 0
 
 
+def cmd_init(args) -> int:
+    from .district import SchoolTableError, from_schools
+
+    try:
+        scenario = from_schools(args.schools, name=args.name, years=args.years)
+    except SchoolTableError as error:
+        for line in error.errors:
+            print(line, file=sys.stderr)
+        return 2
+    text = json.dumps(scenario.document, indent=2) + "\n"
+    if args.out:
+        out = Path(args.out)
+        if out.exists() and not args.force:
+            print(f"init: --out {out} exists; pass --force to overwrite it", file=sys.stderr)
+            return 2
+        out.write_text(text)
+        print(f"wrote {out}: {len(scenario.document['districts'][0]['schools'])} schools; edit it, then "
+              f"plsim validate {out} and plsim run {out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def cmd_list(args) -> int:
     for name, path in shipped_scenarios().items():
         print(f"{name:32s} {path}")
@@ -207,6 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
     params.add_argument("match", nargs="?", help="only the parameters whose path contains this text")
     params.add_argument("--markdown", action="store_true", help="print docs/parameters.md (with sources)")
     params.set_defaults(func=cmd_params)
+
+    init = sub.add_parser("init", help="write a scenario from a table of a district's schools")
+    init.add_argument("--schools", required=True, help="CSV file, one row per school (see plsim.from_schools)")
+    init.add_argument("--out", help="scenario file to write (default: standard output)")
+    init.add_argument("--name", default="district", help="scenario name (default district)")
+    init.add_argument("--years", type=_positive, default=5, help="school years to simulate (default 5)")
+    init.add_argument("--force", action="store_true", help="overwrite --out if it exists")
+    init.set_defaults(func=cmd_init)
 
     listing = sub.add_parser("list", help="list the shipped scenarios")
     listing.set_defaults(func=cmd_list)
