@@ -9,6 +9,7 @@
 #include <pybind11/stl.h>
 
 #include "plsim/modules/population.hpp"
+#include "plsim/modules/teachers.hpp"
 #include "plsim/rng.hpp"
 #include "plsim/scenario/scenario.hpp"
 #include "plsim/simulation.hpp"
@@ -181,12 +182,32 @@ void bind_sim(py::module_& m) {
                                              [&](const plsim::WritableColumn& c) { return column == c.name; });
             if (!allowed) throw py::value_error("column: writable columns are " + names + " (got '" + column + "')");
             py::array out;
-            owner.cast<PySim&>().sim->state().students.for_each_named_column([&](const std::string& name, auto& values) {
-              if (name == column) out = writable_view(values, owner);
-            });
+            auto& state = owner.cast<PySim&>().sim->state();
+            const std::string teacher_prefix = "teachers.";
+            if (column.compare(0, teacher_prefix.size(), teacher_prefix) == 0) {
+              state.teachers.for_each_named_column([&](const std::string& name, auto& values) {
+                if (teacher_prefix + name == column) out = writable_view(values, owner);
+              });
+            } else {
+              state.students.for_each_named_column([&](const std::string& name, auto& values) {
+                if (name == column) out = writable_view(values, owner);
+              });
+            }
             return out;
           },
           py::arg("column"), "A writable zero-copy view of a student column, for Python processes.")
+      .def_property_readonly(
+          "teachers",
+          [](py::object owner) {
+            py::dict d;
+            owner.cast<PySim&>().sim->state().teachers.for_each_named_column(
+                [&](const std::string& name, const auto& column) { d[name.c_str()] = view(column, owner); });
+            return d;
+          },
+          "Zero-copy read-only views of the teacher columns (valid until the next year transition hires).")
+      .def("refresh_teacher_traits",
+           [](PySim& self) { plsim::refresh_teacher_traits(self.sim->model(), self.sim->state()); },
+           "Effectiveness and capacity of every teacher from value added, base capacity and experience.")
       .def_property_readonly("finished", [](const PySim& self) { return self.sim->finished(); })
       .def_property_readonly("threads", [](const PySim& self) { return self.sim->threads(); })
       .def_property_readonly("seed", [](const PySim& self) { return self.sim->model().seed; })

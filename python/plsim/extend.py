@@ -113,10 +113,18 @@ class HookContext:
         """One uniform (0, 1) per student from the stream `hook name/name` for this week."""
         return self._core.uniforms(f"{self._hook_name}/{name}")
 
+    @property
+    def teachers(self) -> Mapping[str, np.ndarray]:
+        """Read-only views of the teacher columns (id, school, active, experience, value_added,
+        base_capacity, effectiveness, capacity); ``self.schools`` has the schools."""
+        return self._core.teachers
+
     def writable(self, column: str) -> np.ndarray:
         """Writable zero-copy view of engagement, self_regulation, attendance,
-        {math,reading}_learning_rate or {math,reading}_p_known. What the hook writes is checked when it
-        returns: finite and within the column's range (`plsim.extend.WRITABLE_COLUMNS`)."""
+        {math,reading}_learning_rate, {math,reading}_p_known, or teachers.value_added and
+        teachers.base_capacity (effectiveness and capacity follow them from the next week). What the
+        hook writes is checked when it returns: finite and within the column's range
+        (`plsim.extend.WRITABLE_COLUMNS`)."""
         view = self._core.writable(column)
         if column not in self._written:
             self._written[column] = (view, view.copy())
@@ -140,6 +148,8 @@ class HookContext:
                 upper = "" if hi >= 1e9 else f" and at most {hi:g}"
                 raise HookWriteError(f"{label} wrote {column}[{index}] = {value!r} ({int(bad.sum())} bad values): "
                                      f"{column} must be finite, at least {lo:g}{upper}; the hook's writes were undone")
+        if any(column.startswith("teachers.") for column in self._written):
+            self._core.refresh_teacher_traits()
 
 
 class Policy:

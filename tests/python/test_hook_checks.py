@@ -109,3 +109,33 @@ def test_a_policy_that_no_school_uses_gets_a_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         plsim.Sim(district("py_rotation"), policies=[PyRotation()])
+
+
+class Coaching(plsim.Process):
+    """Every teacher's PL capacity raised to the top of its range at the first week: what a generous
+    coaching programme would do, written through the teacher columns."""
+
+    def on_week(self, ctx):
+        if ctx.week == 0:
+            ctx.writable("teachers.base_capacity")[:] = 1.5
+
+
+def test_a_process_can_read_and_write_teacher_columns_and_the_engine_follows():
+    plain = plsim.Sim(district("station_rotation"), threads=2, counterfactual=False).run()
+    coached = plsim.Sim(district("station_rotation"), threads=2, counterfactual=False, processes=[Coaching()]).run()
+    assert (coached._core.teachers["base_capacity"] == np.float32(1.5)).all()
+    assert (coached._core.teachers["capacity"] > plain._core.teachers["capacity"]).mean() > 0.9
+    spring = lambda s: s.assessments[s.assessments["season"] == "spring"]["mean_true_rit"].mean()
+    assert spring(coached) > spring(plain), "more capacity delivers more of the model, and students learn more"
+
+
+def test_a_teacher_column_written_out_of_range_is_refused_naming_it():
+    class Bad(plsim.Process):
+        def on_week(self, ctx):
+            assert set(ctx.teachers) >= {"id", "active", "experience", "capacity"}
+            ctx.writable("teachers.value_added")[0] = -1.0
+
+    sim = plsim.Sim(district("traditional"), threads=1, counterfactual=False, processes=[Bad()])
+    with pytest.raises(plsim.HookWriteError, match=r"Bad.on_week wrote teachers.value_added\[0\] = -1.0"):
+        sim.run()
+    assert (sim._core.teachers["value_added"] > 0).all(), "the write was undone"

@@ -77,6 +77,9 @@ inline constexpr WritableColumn hook_writable_columns[] = {
     {"engagement", 0, 1},           {"self_regulation", 0, 1},      {"attendance", 0, 1},
     {"math_learning_rate", 0, 1e9}, {"reading_learning_rate", 0, 1e9}, {"math_p_known", 0, 1},
     {"reading_p_known", 0, 1},
+    // Teachers (a process's coaching or selection): what experience then scales, each year and after
+    // the hook (refresh_teacher_traits).
+    {"teachers.value_added", 0, 1e9}, {"teachers.base_capacity", 0, 1.5},
 };
 
 struct ClassroomColumns {
@@ -101,6 +104,14 @@ struct TeacherColumns {
   std::vector<float> capacity;           // per teacher: PL capacity now, multiplies the school's fidelity
 
   std::size_t size() const { return school.size(); }
+
+  // Calls f(name, column) for every column: the one list of them, for views and hook checks.
+  template <class F>
+  void for_each_named_column(F&& f) {
+    f("id", id), f("school", school), f("active", active), f("experience", experience);
+    f("value_added", value_added), f("base_capacity", base_capacity), f("effectiveness", effectiveness);
+    f("capacity", capacity);
+  }
 };
 
 struct SchoolColumns {

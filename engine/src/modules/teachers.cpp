@@ -61,6 +61,11 @@ std::uint32_t hire_teacher(const Model& model, State& state, std::uint32_t schoo
   return index;
 }
 
+void refresh_teacher_traits(const Model& model, State& state) {
+  for (std::uint32_t k = 0; k < state.teachers.size(); ++k)
+    if (state.teachers.active[k]) set_experienced_traits(model.params.teachers, state.teachers, k);
+}
+
 void turn_over_teachers(const Model& model, State& state, Results& results) {
   const Rng rng(model.seed);
   const TeacherParameters& p = model.params.teachers;

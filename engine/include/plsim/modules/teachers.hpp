@@ -45,4 +45,8 @@ std::uint32_t hire_teacher(const Model& model, State& state, std::uint32_t schoo
 // row of results.teachers.
 void turn_over_teachers(const Model& model, State& state, Results& results);
 
+// Effectiveness and capacity of every active teacher from his value added, base capacity and
+// experience: after a Python hook changed those, so that the change holds from the next week.
+void refresh_teacher_traits(const Model& model, State& state);
+
 }  // namespace plsim
