@@ -18,11 +18,7 @@ namespace {
 
 // Whether any school of the model is assigned a Python-policy model (never in a counterfactual twin).
 bool uses_python_policies(const Model& m) {
-  for (const DistrictSpec& district : m.districts)
-    for (const SchoolGroupSpec& group : district.schools)
-      for (const auto& [index, share] : group.instructional_models)
-        if (share > 0 && m.instructional_models[index].python_policy) return true;
-  return false;
+  return m.any_school_on([&](int index) { return m.instructional_models[index].python_policy; });
 }
 
 // Schools on Python policies read their students' minutes from state.python_policy_minutes. At the

@@ -110,11 +110,7 @@ std::shared_ptr<const Model> counterfactual_of(const Model& model) {
 
 bool has_personalization(const Model& model) {
   const int traditional = model.instructional_model_index("traditional");
-  for (const DistrictSpec& district : model.districts)
-    for (const SchoolGroupSpec& group : district.schools)
-      for (const auto& [index, share] : group.instructional_models)
-        if (index != traditional && share > 0) return true;
-  return false;
+  return model.any_school_on([&](int index) { return index != traditional; });
 }
 
 }  // namespace plsim

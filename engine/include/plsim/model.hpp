@@ -96,6 +96,16 @@ struct Model {
 
   Model(Parameters p, Norms n, int weeks_per_year);
   int instructional_model_index(const std::string& name) const;
+  // Whether any school group assigns a share of its schools to an instructional model (by index) for
+  // which `pred` holds.
+  template <class Pred>
+  bool any_school_on(Pred pred) const {
+    for (const DistrictSpec& district : districts)
+      for (const SchoolGroupSpec& group : district.schools)
+        for (const auto& [index, share] : group.instructional_models)
+          if (share > 0 && pred(index)) return true;
+    return false;
+  }
 };
 
 }  // namespace plsim

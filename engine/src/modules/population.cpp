@@ -146,8 +146,8 @@ void add_school(const Model& model, State& state, const SchoolGroupSpec& group, 
   // A school's capacities share a school-wide quality draw (fidelity_school_correlation) beside their
   // own: schools differ in how well they implement, more than elements do within a school.
   const double rho = model.params.personalization.fidelity_school_correlation;
-  const double quality = standard_normal(rng.words(Stream::school_traits, index, 4)[0],
-                                         rng.words(Stream::school_traits, index, 4)[1]);
+  const auto w_quality = rng.words(Stream::school_traits, index, 4);
+  const double quality = standard_normal(w_quality[0], w_quality[1]);
   std::array<double, n_elements> capacity_noise{n3.first, n3.second, n4.first, n4.second};
   for (double& z : capacity_noise) z = rho * quality + std::sqrt(1 - rho * rho) * z;
   for (int e = 0; e < n_elements; ++e)
