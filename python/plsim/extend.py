@@ -135,8 +135,8 @@ class HookContext:
             np.copyto(view, before)
 
     def _check_writes(self, label: str) -> None:
-        """Raises HookWriteError, with the hook's writes undone, when a written column holds a value it
-        may not: the error names the hook, the column, the first bad student index and the value."""
+        """Raises HookWriteError when a written column holds a value it may not: the error names the
+        hook, the column, the first bad index and the value (Sim._call then undoes the hook's writes)."""
         for column, (view, _) in self._written.items():
             lo, hi = WRITABLE_COLUMNS[column]
             with np.errstate(invalid="ignore"):
@@ -144,7 +144,6 @@ class HookContext:
             if bad.any():
                 index = int(np.flatnonzero(bad)[0])
                 value = float(view[index])
-                self._undo_writes()
                 upper = "" if hi >= 1e9 else f" and at most {hi:g}"
                 raise HookWriteError(f"{label} wrote {column}[{index}] = {value!r} ({int(bad.sum())} bad values): "
                                      f"{column} must be finite, at least {lo:g}{upper}; the hook's writes were undone")

@@ -50,6 +50,12 @@ def _path_of(source: Union[str, os.PathLike]) -> Path:
     raise FileNotFoundError(f"scenario: no file {str(source)!r} and no shipped scenario of that name (shipped: {names})")
 
 
+def _source_of(document: Mapping[str, Any]) -> str:
+    """How errors name a scenario given as a dict: its name, when it has one."""
+    name = document.get("name")
+    return name if isinstance(name, str) else "<dict>"
+
+
 def _load(source: ScenarioLike, changes: Mapping[str, Any] = {}, extra_models: Mapping[str, Any] = {}) -> "Scenario":
     """One crossing into the engine: the document is read (files by C++), `changes` replace its
     top-level keys, `extra_models` join its instructional models, and it is validated and filled once."""
@@ -59,9 +65,7 @@ def _load(source: ScenarioLike, changes: Mapping[str, Any] = {}, extra_models: M
     if isinstance(source, Scenario):
         core = _core.Scenario.from_json(source._core.document_json, source.source, changes_json, models_json)
     elif isinstance(source, Mapping):
-        text = to_json(source)
-        name = source.get("name")
-        core = _core.Scenario.from_json(text, name if isinstance(name, str) else "<dict>", changes_json, models_json)
+        core = _core.Scenario.from_json(to_json(source), _source_of(source), changes_json, models_json)
     elif isinstance(source, (str, os.PathLike)):
         core = _core.Scenario.from_file(str(_path_of(source)), changes_json, models_json)
     else:
@@ -139,8 +143,7 @@ def check_scenario(path_or_dict: ScenarioLike) -> list[str]:
     if isinstance(path_or_dict, Scenario):
         return []
     if isinstance(path_or_dict, Mapping):
-        name = path_or_dict.get("name")
-        return list(_core.check_scenario(to_json(path_or_dict), name if isinstance(name, str) else "<dict>"))
+        return list(_core.check_scenario(to_json(path_or_dict), _source_of(path_or_dict)))
     if not isinstance(path_or_dict, (str, os.PathLike)):
         raise TypeError(f"scenario: expected a path, a scenario name or a dict (got {type(path_or_dict).__name__})")
     return list(_core.check_scenario_file(str(_path_of(path_or_dict))))
