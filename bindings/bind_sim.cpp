@@ -38,6 +38,24 @@ py::array writable_view(std::vector<T>& column, py::handle owner) {
                    {static_cast<py::ssize_t>(sizeof(T))}, column.data(), owner);
 }
 
+// Read-only views of every named column of `columns` (students or teachers), by name.
+template <class Columns>
+py::dict views_of(Columns& columns, py::handle owner) {
+  py::dict d;
+  columns.for_each_named_column([&](const std::string& name, const auto& column) { d[name.c_str()] = view(column, owner); });
+  return d;
+}
+
+// The writable view of the column of `columns` called `name` (the caller checked that it may be written).
+template <class Columns>
+py::array writable_named(Columns& columns, const std::string& name, py::handle owner) {
+  py::array out;
+  columns.for_each_named_column([&](const std::string& n, auto& column) {
+    if (n == name) out = writable_view(column, owner);
+  });
+  return out;
+}
+
 // FNV-1a: the stream number of a named Python hook stream, in the upper half of the stream space so it
 // never meets the engine's own streams.
 std::uint32_t hook_stream(const std::string& name) {
@@ -181,29 +199,16 @@ void bind_sim(py::module_& m) {
             const bool allowed = std::any_of(std::begin(plsim::hook_writable_columns), std::end(plsim::hook_writable_columns),
                                              [&](const plsim::WritableColumn& c) { return column == c.name; });
             if (!allowed) throw py::value_error("column: writable columns are " + names + " (got '" + column + "')");
-            py::array out;
             auto& state = owner.cast<PySim&>().sim->state();
             const std::string teacher_prefix = "teachers.";
-            if (column.compare(0, teacher_prefix.size(), teacher_prefix) == 0) {
-              state.teachers.for_each_named_column([&](const std::string& name, auto& values) {
-                if (teacher_prefix + name == column) out = writable_view(values, owner);
-              });
-            } else {
-              state.students.for_each_named_column([&](const std::string& name, auto& values) {
-                if (name == column) out = writable_view(values, owner);
-              });
-            }
-            return out;
+            if (column.compare(0, teacher_prefix.size(), teacher_prefix) == 0)
+              return writable_named(state.teachers, column.substr(teacher_prefix.size()), owner);
+            return writable_named(state.students, column, owner);
           },
           py::arg("column"), "A writable zero-copy view of a student column, for Python processes.")
       .def_property_readonly(
           "teachers",
-          [](py::object owner) {
-            py::dict d;
-            owner.cast<PySim&>().sim->state().teachers.for_each_named_column(
-                [&](const std::string& name, const auto& column) { d[name.c_str()] = view(column, owner); });
-            return d;
-          },
+          [](py::object owner) { return views_of(owner.cast<PySim&>().sim->state().teachers, owner); },
           "Zero-copy read-only views of the teacher columns (valid until the next year transition hires).")
       .def("refresh_teacher_traits",
            [](PySim& self) { plsim::refresh_teacher_traits(self.sim->model(), self.sim->state()); },
@@ -220,7 +225,8 @@ void bind_sim(py::module_& m) {
                                const auto& r = self.sim->results();
                                py::dict d;
                                d["students"] = s.students.size();
-                               d["teachers"] = s.teachers.size();
+                               // Teachers teaching now; those who left stay in the columns, inactive.
+                               d["teachers"] = std::count(s.teachers.active.begin(), s.teachers.active.end(), 1);
                                d["classrooms"] = s.classrooms.size();
                                d["schools"] = s.schools.size();
                                d["districts"] = s.districts.size();
@@ -233,12 +239,7 @@ void bind_sim(py::module_& m) {
                              })
       .def_property_readonly(
           "students",
-          [](py::object owner) {
-            py::dict d;
-            owner.cast<PySim&>().sim->state().students.for_each_named_column(
-                [&](const std::string& name, const auto& column) { d[name.c_str()] = view(column, owner); });
-            return d;
-          },
+          [](py::object owner) { return views_of(owner.cast<PySim&>().sim->state().students, owner); },
           "Zero-copy read-only views of the student columns (valid until the next year transition).")
       .def("true_rit",
            [](const PySim& self, const std::string& subject) {

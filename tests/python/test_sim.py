@@ -329,3 +329,6 @@ def test_teacher_turnover_by_year_is_reported_with_its_poverty_gap():
     ratio = t["turnover_high_poverty"].mean() / t["turnover_low_poverty"].mean()
     assert 1.2 < ratio < 1.8, ratio
     assert sim.summary()["teachers"]["by_year"][0]["year"] == 1
+    # Counts are of teachers teaching now; those who left stay in the columns, inactive.
+    active = sim._core.teachers["active"]
+    assert sim.counts["teachers"] == int(active.sum()) < len(active)
