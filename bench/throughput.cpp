@@ -147,12 +147,12 @@ struct ColumnBytes {
 };
 
 constexpr std::size_t column_size = sizeof(std::vector<int>);
-static_assert(sizeof(plsim::StudentColumns) == (9 + 8 * plsim::n_subjects) * column_size,
+static_assert(sizeof(plsim::StudentColumns) == (10 + 8 * plsim::n_subjects) * column_size,
               "StudentColumns changed: check that for_each_column lists every column");
-static_assert(sizeof(plsim::ClassroomColumns) == (6 + 1 * plsim::n_subjects) * column_size,
+static_assert(sizeof(plsim::ClassroomColumns) == (8 + 3 * plsim::n_subjects) * column_size,
               "ClassroomColumns changed: update classroom_bytes()");
-static_assert(sizeof(plsim::TeacherColumns) == 8 * column_size, "TeacherColumns changed: update teacher_bytes()");
-static_assert(sizeof(plsim::SchoolColumns) == (21 + plsim::n_elements) * column_size,
+static_assert(sizeof(plsim::TeacherColumns) == 14 * column_size, "TeacherColumns changed: update teacher_bytes()");
+static_assert(sizeof(plsim::SchoolColumns) == (34 + 2 * plsim::n_elements) * column_size,
               "SchoolColumns changed: update school_bytes()");
 static_assert(sizeof(plsim::DistrictColumns) == 3 * column_size, "DistrictColumns changed: update district_bytes()");
 
@@ -165,13 +165,15 @@ ColumnBytes student_bytes(const plsim::StudentColumns& c) {
 ColumnBytes classroom_bytes(const plsim::ClassroomColumns& c) {
   ColumnBytes b;
   b.add(c.id), b.add(c.begin), b.add(c.end), b.add(c.school), b.add(c.teacher), b.add(c.grade), b.add(c.pacing_unit);
+  b.add(c.instructional_model), b.add(c.fall_z), b.add(c.spring_z), b.add(c.n_measured);
   return b;
 }
 
 ColumnBytes teacher_bytes(const plsim::TeacherColumns& c) {
   ColumnBytes b;
   b.add(c.id), b.add(c.school), b.add(c.active), b.add(c.experience), b.add(c.value_added), b.add(c.base_capacity);
-  b.add(c.effectiveness), b.add(c.capacity);
+  b.add(c.effectiveness), b.add(c.capacity), b.add(c.pl_skill), b.add(c.buy_in), b.add(c.burnout);
+  b.add(c.practising), b.add(c.coached), b.add(c.prep_deficit);
   return b;
 }
 
@@ -182,6 +184,10 @@ ColumnBytes school_bytes(const plsim::SchoolColumns& c) {
   b.add(c.growth_multiplier), b.add(c.fidelity), b.add(c.implementation_year), b.add(c.feeder_next);
   b.add(c.begin), b.add(c.end), b.add(c.class_begin), b.add(c.class_end);
   b.add(c.teachers_hired), b.add(c.first_entrant_id), b.add(c.entrants);
+  b.add(c.leadership), b.add(c.data_quality), b.add(c.obstacle_coverage), b.add(c.obstacle_materials);
+  b.add(c.obstacle_scheduling), b.add(c.conditions), b.add(c.pl_stage), b.add(c.adopted_in_run), b.add(c.invented);
+  b.add(c.converted_year), b.add(c.coached_share), b.add(c.coached_last_year), b.add(c.rollout_priority);
+  b.add(c.delivered_fidelity);
   return b;
 }
 

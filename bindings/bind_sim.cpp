@@ -1,6 +1,7 @@
 // plsim._core.Sim: a run with the GIL released while C++ works, Ctrl-C checked between weeks, and
 // zero-copy read-only numpy views of the agent columns whose base keeps the run alive.
 #include <algorithm>
+#include <limits>
 #include <optional>
 
 #include <pybind11/functional.h>
@@ -154,11 +155,11 @@ void bind_sim(py::module_& m) {
                              })
       .def("counterfactual",
            [](const PySim& self) {
-             auto twin = plsim::counterfactual_of(self.sim->model());
              py::gil_scoped_release release;
-             return PySim{std::make_unique<plsim::Simulation>(twin, self.sim->threads())};
+             return PySim{self.sim->counterfactual()};
            },
-           "A new run of the same scenario and seed with every school on the traditional model.")
+           "A new run of the same scenario and seed with every school on the traditional model, following "
+           "this run's rollout (the same plan, no school converted). Create it before running this one.")
       .def_property_readonly("has_personalization",
                              [](const PySim& self) { return plsim::has_personalization(self.sim->model()); })
       .def_property_readonly("counterfactual_mode", [](const PySim& self) { return self.sim->model().counterfactual; },
@@ -200,9 +201,11 @@ void bind_sim(py::module_& m) {
                                              [&](const plsim::WritableColumn& c) { return column == c.name; });
             if (!allowed) throw py::value_error("column: writable columns are " + names + " (got '" + column + "')");
             auto& state = owner.cast<PySim&>().sim->state();
-            const std::string teacher_prefix = "teachers.";
+            const std::string teacher_prefix = "teachers.", school_prefix = "schools.";
             if (column.compare(0, teacher_prefix.size(), teacher_prefix) == 0)
               return writable_named(state.teachers, column.substr(teacher_prefix.size()), owner);
+            if (column.compare(0, school_prefix.size(), school_prefix) == 0)
+              return writable_named(state.schools, column.substr(school_prefix.size()), owner);
             return writable_named(state.students, column, owner);
           },
           py::arg("column"), "A writable zero-copy view of a student column, for Python processes.")
@@ -210,6 +213,31 @@ void bind_sim(py::module_& m) {
           "teachers",
           [](py::object owner) { return views_of(owner.cast<PySim&>().sim->state().teachers, owner); },
           "Zero-copy read-only views of the teacher columns (valid until the next year transition hires).")
+      .def_property_readonly(
+          "school_columns",
+          [](py::object owner) { return views_of(owner.cast<PySim&>().sim->state().schools, owner); },
+          "Zero-copy read-only views of the school columns, for hooks (ctx.schools).")
+      .def("refresh_school_conditions",
+           [](PySim& self) { plsim::refresh_school_conditions(self.sim->model(), self.sim->state()); },
+           "Capacity multipliers of every school from its leadership, data system and obstacles.")
+      .def(
+          "set_rollout_order",
+          [](PySim& self, const std::vector<long long>& order) {
+            auto& sc = self.sim->state().schools;
+            std::vector<char> seen(sc.size(), 0);
+            for (std::size_t j = 0; j < order.size(); ++j) {
+              const long long k = order[j];
+              if (k < 0 || k >= static_cast<long long>(sc.size()))
+                throw py::value_error("RolloutPlan.order: item " + std::to_string(j) + ": a school index in 0.." +
+                                      std::to_string(sc.size() - 1) + " (got " + std::to_string(k) + ")");
+              if (seen[k]++)
+                throw py::value_error("RolloutPlan.order: item " + std::to_string(j) + ": school " + std::to_string(k) +
+                                      " is listed twice");
+            }
+            std::fill(sc.rollout_priority.begin(), sc.rollout_priority.end(), std::numeric_limits<double>::quiet_NaN());
+            for (std::size_t j = 0; j < order.size(); ++j) sc.rollout_priority[order[j]] = static_cast<double>(j);
+          },
+          py::arg("order"), "Schools a Python rollout rule may convert this year, first first (others: none).")
       .def("refresh_teacher_traits",
            [](PySim& self) { plsim::refresh_teacher_traits(self.sim->model(), self.sim->state()); },
            "Effectiveness and capacity of every teacher from value added, base capacity and experience.")
@@ -268,6 +296,10 @@ void bind_sim(py::module_& m) {
                                d["achievement_shift"] = copy_of(sc.achievement_shift);
                                d["growth_multiplier"] = copy_of(sc.growth_multiplier);
                                d["implementation_year"] = copy_of(sc.implementation_year);
+                               d["pl_stage"] = copy_of(sc.pl_stage);
+                               d["leadership"] = copy_of(sc.leadership);
+                               d["data_quality"] = copy_of(sc.data_quality);
+                               d["converted_year"] = copy_of(sc.converted_year);
                                for (int e = 0; e < plsim::n_elements; ++e)
                                  d[(std::string("fidelity_") + plsim::element_names[e]).c_str()] = copy_of(sc.fidelity[e]);
                                std::vector<std::uint32_t> n(sc.size()), classes(sc.size());
@@ -308,11 +340,48 @@ void bind_sim(py::module_& m) {
               d["year"] = r.year, d["teachers"] = r.teachers, d["leavers"] = r.leavers;
               d["teachers_high_poverty"] = r.teachers_high_poverty, d["leavers_high_poverty"] = r.leavers_high_poverty;
               d["mean_experience"] = r.mean_experience_stayers;
+              d["teaching"] = r.teaching, d["practising"] = r.practising, d["coached"] = r.coached;
+              d["mean_pl_capacity"] = r.mean_pl_capacity, d["mean_pl_skill"] = r.mean_pl_skill;
+              d["mean_burnout"] = r.mean_burnout, d["mean_buy_in"] = r.mean_buy_in;
+              d["mean_prep_deficit"] = r.mean_prep_deficit;
               out.append(d);
             }
             return out;
           },
-          "One dict per year transition: teachers, leavers (in high-poverty schools too), experience of stayers.")
+          "One dict per year transition: teachers, leavers (in high-poverty schools too), experience of stayers, "
+          "and the practice of the year it starts.")
+      .def_property_readonly(
+          "rollout_years",
+          [](const PySim& self) {
+            py::list out;
+            const auto& st = self.sim->state();
+            for (const auto& r : self.sim->results().rollout) {
+              py::dict d;
+              d["year"] = r.year, d["district"] = st.districts.name[r.district], d["has_plan"] = r.has_plan;
+              d["target_share"] = r.target_share, d["students"] = r.students, d["students_pl"] = r.students_pl;
+              d["students_in_pl_schools"] = r.students_in_pl_schools, d["schools"] = r.schools;
+              d["schools_pilot"] = r.schools_pilot, d["schools_schoolwide"] = r.schools_schoolwide;
+              d["converted"] = r.converted, d["dropped"] = r.dropped, d["codified"] = r.codified;
+              d["gate_estimate_sd"] = r.gate_estimate_sd, d["gate_students"] = r.gate_students;
+              d["gate_closed"] = r.gate_closed, d["proven"] = r.proven, d["system_change"] = r.system_change;
+              out.append(d);
+            }
+            return out;
+          },
+          "One dict per year and district: the rollout at the year's start.")
+      .def_property_readonly(
+          "fidelity_years",
+          [](const PySim& self) {
+            py::list out;
+            for (const auto& r : self.sim->results().fidelity) {
+              py::dict d;
+              d["year"] = r.year, d["school_type"] = plsim::school_type_names[r.school_type];
+              d["classrooms"] = r.classrooms, d["mean"] = r.mean, d["sd"] = r.sd;
+              out.append(d);
+            }
+            return out;
+          },
+          "One dict per year and school type: delivered fidelity in the classrooms on a PL model.")
       .def_property_readonly("assessments", [](const PySim& self) {
         const auto& rows = self.sim->results().assessments;
         py::dict d;

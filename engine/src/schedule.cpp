@@ -8,9 +8,11 @@
 #include "plsim/modules/classrooms.hpp"
 #include "plsim/modules/enrolment.hpp"
 #include "plsim/modules/learning.hpp"
+#include "plsim/modules/rollout.hpp"
 #include "plsim/modules/schools.hpp"
 #include "plsim/modules/summer.hpp"
 #include "plsim/modules/teachers.hpp"
+#include "plsim/modules/year_report.hpp"
 
 namespace plsim {
 
@@ -69,6 +71,14 @@ bool is_test_week(const StageContext& c) {
 }
 bool has_python_policies(const StageContext& c) { return uses_python_policies(c.model); }
 bool is_last_week(const StageContext& c) { return c.state.week + 1 == c.model.weeks_per_year; }
+bool is_first_week(const StageContext& c) { return c.state.week == 0; }
+// Whether a district's rollout plan leaves this year's selection to a plsim.RolloutPlan.
+bool has_python_rollout(const StageContext& c) {
+  if (c.state.stage_source) return false;
+  for (const DistrictSpec& d : c.model.districts)
+    if (d.rollout.enabled && d.rollout.rule(c.state.year + 1) == SelectionRule::python) return true;
+  return false;
+}
 
 // The order of a year and of a week, written once. Year-start stages run before every year but the
 // first (the population is built for it); week stages run every week.
@@ -81,17 +91,40 @@ const Stage stages[] = {
      "promotion, graduation, moves to feeder schools, entry cohorts",
      [](StageContext& c) { enrol_students(c.model, c.state); }},
     {"new_year", Phase::year_start, "", "year, week", "the school-year counter moves on", start_year},
-    {"schools", Phase::year_start, "schools.implementation_year", "schools.implementation_year",
-     "every school moves one year further into implementing its model",
-     [](StageContext& c) { advance_implementation_year(c.model, c.state); }},
-    {"teachers", Phase::year_start, "schools.frl_share, teachers; teacher parameters",
+    {"teacher_development", Phase::year_start,
+     "teachers (last year's practice, coaching, preparation deficit), schools, central offices",
+     "teachers.pl_skill, buy_in, burnout",
+     "PL skill grows with practice, coaching, PD and peers and fades without support; burnout follows the "
+     "preparation deficit",
+     [](StageContext& c) { develop_teachers(c.model, c.state); }},
+    {"teachers", Phase::year_start, "schools.frl_share, teachers (burnout); teacher parameters",
      "teachers (who left, experience, effectiveness, capacity); results.teachers",
-     "teachers leave at their school's turnover rate; the others gain experience",
+     "teachers leave at their school's turnover rate, higher when burned out; the others gain experience",
      [](StageContext& c) { turn_over_teachers(c.model, c.state, c.results); }},
+    {"schools", Phase::year_start, "schools (stage, leadership, obstacles, coaching), central offices",
+     "schools.implementation_year, pl_stage, instructional_model, conditions",
+     "schools move a year further into their model; adopters may drop it; pilots whose principal codifies "
+     "go school-wide",
+     [](StageContext& c) { advance_schools(c.model, c.state); }},
+    {"python_rollout", Phase::year_start, "school columns", "schools.rollout_priority",
+     "Python hook: plsim.RolloutPlan.order(ctx) orders the schools a plan may convert", nullptr,
+     has_python_rollout, true},
+    {"rollout", Phase::year_start, "schools, classroom score sums (the gate), students.school; rollout plans",
+     "schools.pl_stage, instructional_model, implementation_year, invented; state.rollout",
+     "each plan's gate, then conversions in the year's selection order up to its target",
+     [](StageContext& c) { run_rollout(c.model, c.state); }, nullptr, true},
     {"classrooms", Phase::year_start, "school, grade, scores, frontier; class sizes",
      "student order, classrooms, school ranges, teachers (hiring)",
      "students sorted and split into classrooms with teachers and pacing guides",
      [](StageContext& c) { form_classrooms(c.model, c.state); }},
+    {"practice", Phase::year_start, "schools (stage, model), teachers (buy-in), central offices (coaches)",
+     "teachers.practising, coached, prep_deficit, capacity, effectiveness; classrooms.instructional_model; "
+     "students.ever_pl",
+     "who practises each school's model, coaching doses, preparation deficits",
+     [](StageContext& c) { assign_practice(c.model, c.state); }, nullptr, true},
+    {"year_report", Phase::week, "schools, classrooms, teachers, state.rollout",
+     "results.rollout, fidelity, teachers", "the year's rollout, delivered fidelity and teachers, in week 0",
+     [](StageContext& c) { report_year(c.model, c.state, c.results); }, is_first_week},
     {"assessment", Phase::week, "knowledge state; assessment parameters, norms",
      "score; assessment results", "fall, winter and spring tests in their weeks", assess_if_test_week,
      is_test_week},
@@ -125,7 +158,7 @@ void advance_year(const Model& model, State& state) {
   Results unused;
   StageContext context{model, state, unused};
   for (std::size_t i = stage_index("summer") + 1; i < std::size(stages) && stages[i].phase == Phase::year_start; ++i)
-    stages[i].run(context);
+    if (!stages[i].is_hook()) stages[i].run(context);
 }
 
 }  // namespace plsim

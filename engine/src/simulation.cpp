@@ -37,13 +37,19 @@ bool Simulation::seek_due_stage() {
   StageContext context{*model_, state_, results_, &learning_};
   if (!in_week_) {
     if (finished()) return false;
-    // A week starts with the year-start stages when a year has just ended, else with the week stages.
+    // A week starts with the year-start stages when a year has just ended (the run's first week with
+    // those marked first_year), else with the week stages.
     cursor_ = 0;
-    if (state_.week != model_->weeks_per_year)
+    first_week_of_run_ = state_.year == 0 && state_.week == 0 && results_.weeks_simulated == 0;
+    if (state_.week != model_->weeks_per_year && !first_week_of_run_)
       while (stages[cursor_].phase == Phase::year_start) ++cursor_;
     in_week_ = true;
   }
-  while (cursor_ < stages.size() && stages[cursor_].due && !stages[cursor_].due(context)) ++cursor_;
+  auto skipped = [&](const Stage& stage) {
+    if (first_week_of_run_ && stage.phase == Phase::year_start && !stage.first_year) return true;
+    return stage.due && !stage.due(context);
+  };
+  while (cursor_ < stages.size() && skipped(stages[cursor_])) ++cursor_;
   if (cursor_ == stages.size()) {
     in_week_ = false;
     return false;
@@ -98,11 +104,22 @@ void Simulation::run(const std::function<bool(const Progress&)>& after_week) {
   }
 }
 
+std::unique_ptr<Simulation> Simulation::counterfactual() const {
+  auto twin = std::make_unique<Simulation>(counterfactual_of(*model_), threads_);
+  twin->state_.stage_source = state_.stage_log;
+  return twin;
+}
+
 std::shared_ptr<const Model> counterfactual_of(const Model& model) {
   auto twin = std::make_shared<Model>(model);
   const int traditional = twin->instructional_model_index("traditional");
-  for (DistrictSpec& district : twin->districts)
-    for (SchoolGroupSpec& group : district.schools) group.instructional_models = {{traditional, 1.0}};
+  for (DistrictSpec& district : twin->districts) {
+    for (SchoolGroupSpec& group : district.schools) {
+      if (group.policy_models.empty()) group.policy_models = group.instructional_models;
+      group.instructional_models = {{traditional, 1.0}};
+    }
+    district.rollout.model = traditional;
+  }
   twin->name = model.name + " (counterfactual)";
   twin->arm = ComparisonArm::counterfactual;
   return twin;

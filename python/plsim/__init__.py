@@ -8,7 +8,7 @@ Quickstart::
 """
 from ._core import ScenarioError
 from .district import SchoolTableError, from_schools
-from .extend import ELEMENTS, MODES, HookContext, HookWriteError, Policy, Process
+from .extend import ELEMENTS, MODES, HookContext, HookWriteError, Policy, Process, RolloutPlan
 from .parameters import parameter_reference, parameters
 from .results import growth_by_grade, norms_growth, school_growth_spread, school_spread
 from .scenarios import Scenario, check_scenario, load_scenario, scenario_schema, shipped_scenarios
@@ -23,6 +23,7 @@ __all__ = [
     "MODES",
     "Policy",
     "Process",
+    "RolloutPlan",
     "Scenario",
     "ScenarioError",
     "SchoolTableError",

@@ -64,6 +64,10 @@ def cmd_run(args) -> int:
         if sim.has_counterfactual:
             sim.effects.to_csv(out / "effects.csv", index=False, float_format="%.6f")
             written.append(out / "effects.csv")
+        if any(d.get("rollout") for d in sim.scenario.resolved["districts"]):
+            sim.rollout_by_district.to_csv(out / "rollout.csv", index=False, float_format="%.6f")
+            sim.fidelity_by_year.to_csv(out / "fidelity.csv", index=False, float_format="%.6f")
+            written += [out / "rollout.csv", out / "fidelity.csv"]
         print(f"  wrote       {', '.join(str(p) for p in written)}")
     return 0
 

@@ -114,6 +114,13 @@ class HookContext:
         return self._core.uniforms(f"{self._hook_name}/{name}")
 
     @property
+    def school_columns(self) -> Mapping[str, np.ndarray]:
+        """Read-only zero-copy views of the school columns (one element per school: leadership,
+        data_quality, obstacle_*, pl_stage, converted_year, coached_share, type, frl_share, ...);
+        ``self.schools`` is the same as a DataFrame with names."""
+        return self._core.school_columns
+
+    @property
     def teachers(self) -> Mapping[str, np.ndarray]:
         """Read-only views of the teacher columns (id, school, active, experience, value_added,
         base_capacity, effectiveness, capacity); ``self.schools`` has the schools."""
@@ -121,10 +128,11 @@ class HookContext:
 
     def writable(self, column: str) -> np.ndarray:
         """Writable zero-copy view of engagement, self_regulation, attendance,
-        {math,reading}_learning_rate, {math,reading}_p_known, or teachers.value_added and
-        teachers.base_capacity (effectiveness and capacity follow them from the next week). What the
-        hook writes is checked when it returns: finite and within the column's range
-        (`plsim.extend.WRITABLE_COLUMNS`)."""
+        {math,reading}_learning_rate, {math,reading}_p_known; teachers.value_added, base_capacity,
+        pl_skill, buy_in, burnout (effectiveness and capacity follow them from the next week); or
+        schools.leadership, data_quality, obstacle_coverage, obstacle_materials, obstacle_scheduling
+        (the schools' conditions follow). What the hook writes is checked when it returns: finite and
+        within the column's range (`plsim.extend.WRITABLE_COLUMNS`)."""
         view = self._core.writable(column)
         if column not in self._written:
             self._written[column] = (view, view.copy())
@@ -149,6 +157,8 @@ class HookContext:
                                      f"{column} must be finite, at least {lo:g}{upper}; the hook's writes were undone")
         if any(column.startswith("teachers.") for column in self._written):
             self._core.refresh_teacher_traits()
+        if any(column.startswith("schools.") for column in self._written):
+            self._core.refresh_school_conditions()
 
 
 class Policy:
@@ -202,6 +212,35 @@ class Process:
 
     def on_year_end(self, ctx: HookContext) -> None:
         pass
+
+
+class RolloutPlan:
+    """A selection rule for a scenario's rollout plan, written in Python.
+
+    A district whose plan has a wave with ``"rule": "python"`` leaves the order in which its schools are
+    converted that year to the RolloutPlan registered with the Sim (``Sim(..., rollout_plans=[plan])``).
+    `order(ctx)` is called once a year, before the plan converts schools, with numpy views of the school
+    columns (``ctx.school_columns``, ``ctx.schools``); it returns the indices of the schools it would
+    convert, first first. The engine still stops at the year's target and skips schools already converted
+    or outside the plan's district. Runs in the policy arm only (the twin follows the policy arm's plan).
+    """
+
+    name: str = ""
+
+    def order(self, ctx: HookContext):
+        raise NotImplementedError(f"{type(self).__name__}.order(ctx) must return school indices, first first")
+
+
+def apply_rollout_order(plan: RolloutPlan, ctx: HookContext, core) -> None:
+    """Calls the plan's hook and hands its order to the engine, which checks each index."""
+    result = plan.order(ctx)
+    if result is None:
+        raise TypeError(f"{type(plan).__name__}.order: expected a sequence of school indices (got None)")
+    order = np.asarray(result)
+    if order.ndim != 1 or not (order.size == 0 or np.issubdtype(order.dtype, np.integer)):
+        raise TypeError(f"{type(plan).__name__}.order: expected a 1-d sequence of integer school indices "
+                        f"(got an array of shape {order.shape} and dtype {order.dtype})")
+    core.set_rollout_order([int(k) for k in order])
 
 
 def policy_models(policies) -> dict:

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
-from .extend import HookContext, Policy, Process, YearView, apply_policy_minutes, hook_name, policy_models
+from .extend import (HookContext, Policy, Process, RolloutPlan, YearView, apply_policy_minutes, apply_rollout_order,
+                     hook_name, policy_models)
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects, subgroup_table
 from .scenarios import Scenario, ScenarioLike, _load
 
@@ -18,6 +19,7 @@ Progress = Union[bool, Callable[[int, int], None]]
 STAGE_NAMES = [stage["stage"] for stage in _core.schedule()]
 # The hook stages of the schedule and the Process method each calls (policies: Policy.minutes).
 HOOK_METHODS = {"python_processes": "on_week", "python_year_end": "on_year_end"}
+PL_STAGES = ["none", "pilot", "schoolwide"]
 
 
 class Sim:
@@ -30,12 +32,13 @@ class Sim:
     scenario's seed. `counterfactual` runs the counterfactual twin (every school traditional, same
     random numbers) beside the scenario; by default the scenario's `counterfactual` setting decides
     (auto: when any school is personalized). `policies` are `plsim.Policy` objects that scenarios
-    name as instructional models; `processes` are `plsim.Process` mechanisms run on every arm.
+    name as instructional models; `processes` are `plsim.Process` mechanisms run on every arm;
+    `rollout_plans` are `plsim.RolloutPlan` selection rules for plans with a "python" wave.
     """
 
     def __init__(self, scenario: ScenarioLike, *, threads: int = 0, seed: Optional[int] = None,
                  counterfactual: Optional[bool] = None, policies: Sequence[Policy] = (),
-                 processes: Sequence[Process] = ()):
+                 processes: Sequence[Process] = (), rollout_plans: Sequence[RolloutPlan] = ()):
         if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 0:
             raise ValueError(f"threads: expected 0 (all cores) or a positive integer (got {threads!r})")
         if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
@@ -50,6 +53,10 @@ class Sim:
         for p in self.processes:
             if not isinstance(p, Process):
                 raise TypeError(f"processes: expected plsim.Process objects (got {type(p).__name__})")
+        self.rollout_plans = list(rollout_plans)
+        for p in self.rollout_plans:
+            if not isinstance(p, RolloutPlan):
+                raise TypeError(f"rollout_plans: expected plsim.RolloutPlan objects (got {type(p).__name__})")
         # One crossing into the engine: the seed override (checked against the specification's bound)
         # and the policies' models (so schools can name them) join the scenario before it is validated.
         try:
@@ -110,6 +117,14 @@ class Sim:
         for name in sorted(registered - used):
             warnings.warn(f"policies: no school of scenario {self.scenario.name!r} uses the policy {name!r}, so it "
                           f"never runs; name it in a school group's model or models", stacklevel=3)
+        python_rule = [d["name"] for d in self.scenario.resolved["districts"]
+                       if any(w["rule"] == "python" for w in d.get("rollout", {}).get("waves", []))]
+        if python_rule and not self.rollout_plans:
+            raise ValueError(f"rollout_plans: the rollout plan of district(s) {', '.join(python_rule)} has a "
+                             f"\"python\" wave; pass a plsim.RolloutPlan: Sim(..., rollout_plans=[...])")
+        if self.rollout_plans and not python_rule:
+            warnings.warn(f"rollout_plans: no district of scenario {self.scenario.name!r} has a rollout wave with "
+                          f"rule \"python\", so the plan never runs", stacklevel=3)
 
     def _arms(self):
         return [("policy", self._core)] + ([("counterfactual", self._twin)] if self._twin is not None else [])
@@ -117,7 +132,7 @@ class Sim:
     def _run(self, report) -> None:
         arms = self._arms()
         total = self.scenario.years * self._core.weeks_per_year * len(arms)
-        if not (self.policies or self.processes):
+        if not (self.policies or self.processes or self.rollout_plans):
             # No Python hooks: each arm runs in C++ to its end, the GIL released.
             done = 0
             for _, core in arms:
@@ -146,6 +161,8 @@ class Sim:
     def _hooks_of(self, stage: str, arm: str) -> list:
         if stage == "python_policies":
             return [(policy, "minutes") for policy in self.policies] if arm == "policy" else []
+        if stage == "python_rollout":
+            return [(plan, "order") for plan in self.rollout_plans] if arm == "policy" else []
         method = HOOK_METHODS[stage]
         return [(process, method) for process in self.processes]
 
@@ -158,6 +175,9 @@ class Sim:
             cpu, wall = time.process_time(), time.perf_counter()
             if method == "minutes":
                 self._policy_hook(hook)
+            elif method == "order":
+                ctx = self._context(core, arm, hook)
+                self._call(hook, method, ctx, lambda: apply_rollout_order(hook, ctx, core))
             else:
                 ctx = self._context(core, arm, hook)
                 self._call(hook, method, ctx, lambda: getattr(hook, method)(ctx))
@@ -291,7 +311,10 @@ class Sim:
     @property
     def teachers_by_year(self) -> pd.DataFrame:
         """Teacher turnover at each year transition (the year that starts after it): year, teachers,
-        turnover, turnover_high_poverty, turnover_low_poverty and mean_experience of those who stayed."""
+        turnover, turnover_high_poverty, turnover_low_poverty, mean_experience of those who stayed; and
+        the practice of the year that starts: practising and coached teachers, mean_pl_capacity and
+        mean_pl_skill (of practising teachers), mean_burnout and mean_buy_in (of teachers teaching),
+        mean_prep_deficit (of practising teachers)."""
         rows = []
         for r in self._core.teacher_years:
             low = r["teachers"] - r["teachers_high_poverty"]
@@ -299,9 +322,57 @@ class Sim:
                          "turnover_high_poverty": (r["leavers_high_poverty"] / r["teachers_high_poverty"]
                                                    if r["teachers_high_poverty"] else np.nan),
                          "turnover_low_poverty": (r["leavers"] - r["leavers_high_poverty"]) / low if low else np.nan,
-                         "mean_experience": r["mean_experience"]})
+                         "mean_experience": r["mean_experience"], "practising": r["practising"],
+                         "coached": r["coached"], "mean_pl_capacity": r["mean_pl_capacity"],
+                         "mean_pl_skill": r["mean_pl_skill"], "mean_burnout": r["mean_burnout"],
+                         "mean_buy_in": r["mean_buy_in"], "mean_prep_deficit": r["mean_prep_deficit"]})
         return pd.DataFrame(rows, columns=["year", "teachers", "turnover", "turnover_high_poverty",
-                                           "turnover_low_poverty", "mean_experience"])
+                                           "turnover_low_poverty", "mean_experience", "practising", "coached",
+                                           "mean_pl_capacity", "mean_pl_skill", "mean_burnout", "mean_buy_in",
+                                           "mean_prep_deficit"])
+
+    @property
+    def rollout_by_district(self) -> pd.DataFrame:
+        """Each district's rollout at the start of each year: target_share, students, students_pl (taught
+        by a teacher practising a PL model), share_students_pl, students_in_pl_schools, schools by stage,
+        conversions, drops and codified pilots that year, the gate's measured pilot effect and state."""
+        df = pd.DataFrame(self._core.rollout_years)
+        if len(df):
+            df["share_students_pl"] = df["students_pl"] / df["students"].where(df["students"] > 0)
+        return df
+
+    @property
+    def rollout_by_year(self) -> pd.DataFrame:
+        """The rollout over every district, one row per year: share_students_pl against target_share
+        (over the districts with a plan, weighted by students), schools_pl, schools_pilot,
+        schools_schoolwide, converted, dropped, codified."""
+        d = self.rollout_by_district
+        if d.empty:
+            return d
+        rows = []
+        for year, g in d.groupby("year"):
+            planned = g[g["has_plan"]]
+            target = (planned["target_share"] * planned["students"]).sum() / planned["students"].sum() \
+                if len(planned) and planned["students"].sum() > 0 else np.nan
+            rows.append({"year": int(year), "share_students_pl": g["students_pl"].sum() / max(1, g["students"].sum()),
+                         "target_share": target, "students": int(g["students"].sum()),
+                         "students_pl": int(g["students_pl"].sum()),
+                         "share_students_in_pl_schools": g["students_in_pl_schools"].sum() / max(1, g["students"].sum()),
+                         "schools": int(g["schools"].sum()),
+                         "schools_pl": int(g["schools_pilot"].sum() + g["schools_schoolwide"].sum()),
+                         "schools_pilot": int(g["schools_pilot"].sum()),
+                         "schools_schoolwide": int(g["schools_schoolwide"].sum()),
+                         "converted": int(g["converted"].sum()), "dropped": int(g["dropped"].sum()),
+                         "codified": int(g["codified"].sum()),
+                         "gate_closed": bool(g["gate_closed"].any()), "proven": bool(g["proven"].any())})
+        return pd.DataFrame(rows)
+
+    @property
+    def fidelity_by_year(self) -> pd.DataFrame:
+        """Delivered fidelity in the classrooms on a PL model: one row per year and school type
+        (charter, district) with classrooms, mean and sd of each classroom's delivered share of what its
+        model asks."""
+        return pd.DataFrame(self._core.fidelity_years, columns=["year", "school_type", "classrooms", "mean", "sd"])
 
     def student_effects(self, subject: str) -> pd.DataFrame:
         """Each current student's true effect in `subject` (true RIT in this run minus in the twin)."""
@@ -334,14 +405,24 @@ class Sim:
             "counterfactual": self.has_counterfactual,
             "headline": headline(self.assessments),
             "headline_effects": headline_effects(self.effects) if self.has_counterfactual else None,
-            "teachers": {"by_year": [{k: (None if isinstance(v, float) and np.isnan(v) else v)
-                                      for k, v in row.items()} for row in self.teachers_by_year.to_dict("records")]},
+            "teachers": {"by_year": _records(self.teachers_by_year)},
+            "rollout": {"by_year": _records(self.rollout_by_year), "by_district": _records(self.rollout_by_district)},
+            "fidelity": {"by_year": _records(self.fidelity_by_year)},
         }
 
     def __repr__(self) -> str:
         c = self.counts
         return (f"Sim({self.scenario.name!r}, seed={self.seed}, threads={self.threads}, "
                 f"students={c['students']}, weeks={c['weeks_simulated']})")
+
+
+def _records(frame: pd.DataFrame) -> list:
+    """Rows of a DataFrame as JSON-ready dicts: NaN becomes None, numpy scalars Python ones."""
+    out = []
+    for row in frame.to_dict("records"):
+        out.append({k: (None if isinstance(v, float) and np.isnan(v) else v.item() if isinstance(v, np.generic) else v)
+                    for k, v in row.items()})
+    return out
 
 
 def _schools_frame(core) -> pd.DataFrame:
@@ -354,4 +435,5 @@ def _schools_frame(core) -> pd.DataFrame:
     df["level"] = pd.Categorical.from_codes(df["level"], LEVELS)
     df["type"] = pd.Categorical.from_codes(df["type"], SCHOOL_TYPES)
     df["model"] = pd.Categorical.from_codes(df["model"], models)
+    df["pl_stage"] = pd.Categorical.from_codes(df["pl_stage"], PL_STAGES)
     return df

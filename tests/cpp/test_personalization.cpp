@@ -73,8 +73,12 @@ json pl_school(const std::string& model_name, const json& group = json::object()
 json fidelity(const std::string& element, double value) { return {{"fidelity", {{element, value}}}}; }
 
 // Teachers all of capacity 1, so a school's fidelity is exactly what it delivers.
-const json equal_teachers = {{"personalization", {{"teacher_capacity_sd", 0.0}}},
-                             {"teachers", {{"novice_capacity", 1.0}}}};
+// Teachers and schools that all deliver what the scenario's fidelity says: equal capacity and buy-in,
+// no preparation deficit, every school's conditions the typical ones (multiplier 1).
+const json equal_teachers = {
+    {"personalization", {{"teacher_capacity_sd", 0.0}}},
+    {"teachers", {{"novice_capacity", 1.0}, {"buy_in_sd", 0.0}}},
+    {"schools", {{"data_quality_sd", 0.0}, {"obstacle_sd", 0.0}, {"prep_minutes_waivers", 3000.0}}}};
 
 json with(json parameters, const std::string& group, const std::string& key, double value) {
   parameters[group][key] = value;
@@ -412,8 +416,13 @@ TEST_CASE("the counterfactual twin has the same students, teachers and schools, 
   CHECK_FALSE(has_personalization(*twin));
   const State a = build_population(*model), b = build_population(*twin);
   CHECK(plsim_test::differing_student_columns(a.students, b.students) == std::vector<std::string>{});
-  CHECK(plsim_test::differing_structure_columns(a, b) == std::vector<std::string>{"schools.instructional_model"});
-  CHECK(plsim_test::same_bits(a.teachers.capacity, b.teachers.capacity));
+  // Capacity differs by the preparation deficit of the teachers who practise a model in the policy arm
+  // only; the school stages (and so the PL cohort) are the same in both arms.
+  CHECK(plsim_test::differing_structure_columns(a, b) ==
+        std::vector<std::string>{"teachers.capacity", "schools.instructional_model"});
+  CHECK(plsim_test::same_bits(a.schools.pl_stage, b.schools.pl_stage));
+  for (std::size_t k = 0; k < a.teachers.size(); ++k)
+    if (!a.teachers.practising[k]) CHECK(a.teachers.capacity[k] == b.teachers.capacity[k]);
   for (int e = 0; e < n_elements; ++e) CHECK(plsim_test::same_bits(a.schools.fidelity[e], b.schools.fidelity[e]));
   const int traditional = twin->instructional_model_index("traditional");
   for (auto m : b.schools.instructional_model) CHECK(int(m) == traditional);

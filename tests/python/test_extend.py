@@ -283,7 +283,10 @@ def test_writable_rejects_an_unknown_column_listing_the_writable_ones():
         sim.step()
     assert str(info.value) == ("column: writable columns are engagement, self_regulation, attendance, "
                                "math_learning_rate, reading_learning_rate, math_p_known, reading_p_known, "
-                               "teachers.value_added, teachers.base_capacity (got 'math_frontier')")
+                               "teachers.value_added, teachers.base_capacity, teachers.pl_skill, teachers.buy_in, "
+                               "teachers.burnout, schools.leadership, schools.data_quality, "
+                               "schools.obstacle_coverage, schools.obstacle_materials, schools.obstacle_scheduling "
+                               "(got 'math_frontier')")
 
 
 def test_the_student_views_passed_to_hooks_are_read_only():

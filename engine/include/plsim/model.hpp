@@ -14,6 +14,8 @@
 #include "plsim/modules/instruction.hpp"
 #include "plsim/modules/learning.hpp"
 #include "plsim/modules/population.hpp"
+#include "plsim/modules/rollout.hpp"
+#include "plsim/modules/schools.hpp"
 #include "plsim/modules/summer.hpp"
 #include "plsim/modules/teachers.hpp"
 #include "plsim/types.hpp"
@@ -30,7 +32,10 @@ namespace plsim {
   X(PopulationParameters, population, PLSIM_POPULATION_PARAMETERS, "Synthetic population")        \
   X(AssessmentParameters, assessment, PLSIM_ASSESSMENT_PARAMETERS, "Assessments")                  \
   X(SummerParameters, summer, PLSIM_SUMMER_PARAMETERS, "Summer step between school years")              \
-  X(TeacherParameters, teachers, PLSIM_TEACHER_PARAMETERS, "Teachers: turnover and experience")
+  X(TeacherParameters, teachers, PLSIM_TEACHER_PARAMETERS,                                         \
+    "Teachers: turnover, experience, PL skill, buy-in, preparation and burnout, coaching")              \
+  X(SchoolParameters, schools, PLSIM_SCHOOL_PARAMETERS,                                              \
+    "Schools: leadership, data systems, obstacles, PL stages, codifying and dropping")
 
 #define PLSIM_PARAMETER_GROUP_MEMBER(Struct, key, list, doc) Struct key;
 struct Parameters {
@@ -64,6 +69,9 @@ struct SchoolGroupSpec {
   double frl_share_mean = 0.5, frl_share_sd = 0.25;
   double achievement_shift_sd = 0.0;
   std::vector<std::pair<int, double>> instructional_models;  // (index into Model::instructional_models, share)
+  // In a counterfactual twin, the models of the policy arm: they decide which schools are PL schools
+  // (their stage, and so the PL cohort) in both arms alike. Empty in the policy arm.
+  std::vector<std::pair<int, double>> policy_models;
   std::array<double, n_elements> fidelity{1, 1, 1, 1};  // mean school fidelity per PL element
   double fidelity_sd = 0.0;                               // SD across schools
   int implementation_year = 3;  // year of PL implementation in the first simulated year (3: mature)
@@ -74,6 +82,8 @@ struct DistrictSpec {
   int count = 1;
   double achievement_shift_sd = 0.0;
   std::vector<SchoolGroupSpec> schools;
+  CentralOfficeSpec central_office;
+  RolloutSpec rollout;
 };
 
 struct Model {
@@ -96,14 +106,16 @@ struct Model {
 
   Model(Parameters p, Norms n, int weeks_per_year);
   int instructional_model_index(const std::string& name) const;
-  // Whether any school group assigns a share of its schools to an instructional model (by index) for
-  // which `pred` holds.
+  // Whether any school group assigns a share of its schools to an instructional model (by index), or a
+  // rollout plan spreads one, for which `pred` holds.
   template <class Pred>
   bool any_school_on(Pred pred) const {
     for (const DistrictSpec& district : districts)
       for (const SchoolGroupSpec& group : district.schools)
         for (const auto& [index, share] : group.instructional_models)
           if (share > 0 && pred(index)) return true;
+    for (const DistrictSpec& district : districts)
+      if (district.rollout.enabled && pred(district.rollout.model)) return true;
     return false;
   }
 };

@@ -25,10 +25,15 @@ struct AssessmentRow {
 
 // Groups of students results are also reported for: everyone, by FRL status, by the quintile of their
 // true score in their first fall of the run (within grade and subject), by school type.
-enum class Subgroup : std::uint8_t { all, frl, non_frl, start_q1, start_q2, start_q3, start_q4, start_q5, charter, district };
-inline constexpr int n_subgroups = 10;
+// pl_cohort: the students ever enrolled in a school at a PL stage (pilot or school-wide), an
+// intention-to-treat cohort that both arms of a comparison define alike.
+enum class Subgroup : std::uint8_t {
+  all, frl, non_frl, start_q1, start_q2, start_q3, start_q4, start_q5, charter, district, pl_cohort
+};
+inline constexpr int n_subgroups = 11;
 inline constexpr std::array<const char*, n_subgroups> subgroup_names{
-    "all", "frl", "non_frl", "start_q1", "start_q2", "start_q3", "start_q4", "start_q5", "charter", "district"};
+    "all", "frl", "non_frl", "start_q1", "start_q2", "start_q3", "start_q4", "start_q5", "charter", "district",
+    "pl_cohort"};
 
 // One row per (year, season, subject, grade, subgroup) of every test, over all schools.
 struct SubgroupRow {
@@ -48,12 +53,46 @@ struct TeacherYearRow {
   std::uint32_t teachers = 0, leavers = 0;
   std::uint32_t teachers_high_poverty = 0, leavers_high_poverty = 0;
   double mean_experience_stayers = 0;
+  // Of the teachers teaching in the year that starts (after hiring), those practising a PL model:
+  std::uint32_t teaching = 0, practising = 0, coached = 0;
+  double mean_pl_capacity = 0;  // mean capacity of practising teachers
+  double mean_pl_skill = 0;     // mean skill of practising teachers
+  double mean_burnout = 0;      // over teachers teaching
+  double mean_buy_in = 0;       // over teachers teaching
+  double mean_prep_deficit = 0; // over practising teachers
+};
+
+// A district's rollout in a year, at its start (after conversions, drops and codifying).
+struct RolloutYearRow {
+  std::int32_t year = 0;
+  std::uint32_t district = 0;
+  bool has_plan = false;
+  double target_share = 0;               // the plan's target for the year (0 without a plan)
+  std::uint32_t students = 0;            // enrolled in the district
+  std::uint32_t students_pl = 0;         // taught by a teacher practising a PL model
+  std::uint32_t students_in_pl_schools = 0;  // enrolled in a school at a PL stage
+  std::uint32_t schools = 0, schools_pilot = 0, schools_schoolwide = 0;
+  std::uint32_t converted = 0, dropped = 0, codified = 0;  // at this year's start
+  double gate_estimate_sd = 0;           // NaN when not measured
+  std::uint32_t gate_students = 0;
+  bool gate_closed = false, proven = false;
+  bool system_change = false;
+};
+
+// Delivered fidelity in the classrooms on a PL model, by school type, in a year.
+struct FidelityYearRow {
+  std::int32_t year = 0;
+  std::uint8_t school_type = 0;  // SchoolType
+  std::uint32_t classrooms = 0;
+  double mean = 0, sd = 0;       // of each classroom's delivered share of what its model asks
 };
 
 struct Results {
   std::vector<AssessmentRow> assessments;
   std::vector<SubgroupRow> subgroups;
   std::vector<TeacherYearRow> teachers;
+  std::vector<RolloutYearRow> rollout;
+  std::vector<FidelityYearRow> fidelity;
   int years_completed = 0;
   std::uint64_t weeks_simulated = 0;
   std::uint64_t student_weeks = 0;

@@ -28,6 +28,10 @@ enum class Stream : std::uint32_t {
   district_traits = 12,   // district id: the district's achievement effect
   district_strata = 13,   // district id: its stratum of the stratified district draw
   teacher_turnover = 14,  // school id, tick = year, slot = the teacher's hiring serial: whether he leaves
+  school_conditions = 15, // school id: leadership, data system, obstacles
+  school_events = 16,     // school id, tick = year: whether a school drops its model, codifies its pilot
+  rollout = 17,           // school id, tick = year: lotteries and the district's view of readiness
+  teacher_buy_in = 18,    // school id, tick = the teacher's hiring serial: his buy-in
 };
 
 class Rng {

@@ -39,6 +39,9 @@ struct Stage {
   void (*run)(StageContext&);
   // Whether the stage is due this time (nullptr: always).
   bool (*due)(const StageContext&) = nullptr;
+  // Year-start stages that also run before the first week of a run (the population is built without
+  // them): the rollout of the first year and who practises it.
+  bool first_year = false;
 
   bool is_hook() const { return run == nullptr; }
 };

@@ -47,6 +47,10 @@ class Simulation {
   long run_to_hook();
   void complete_hook();
 
+  // The counterfactual twin of this run (counterfactual_of its model, the same threads), which follows
+  // this run's rollout: the same plan, no school converted. Create it before running this one.
+  std::unique_ptr<Simulation> counterfactual() const;
+
   bool finished() const { return results_.years_completed >= model_->years; }
   const Model& model() const { return *model_; }
   std::shared_ptr<const Model> model_ptr() const { return model_; }
@@ -73,6 +77,7 @@ class Simulation {
   std::vector<StageTime> stage_times_;
   std::size_t cursor_ = 0;     // the next stage of the schedule to consider
   bool in_week_ = false;       // whether the cursor is inside a week (past its first stage)
+  bool first_week_of_run_ = false;
 };
 
 // The counterfactual twin of a model: the same scenario with every school on the traditional model.

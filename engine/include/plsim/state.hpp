@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -35,6 +36,7 @@ struct StudentColumns {
   PerSubject<float> group_target;          // per subject, per student: unit his small group is taught
   PerSubject<std::uint8_t> start_quintile; // per subject, per student: quintile of his first fall's true
                                            // score within grade (1..5; 0 before his first fall test)
+  std::vector<std::uint8_t> ever_pl;       // per student: 1 once he has been enrolled in a PL school
 
   std::size_t size() const { return id.size(); }
 
@@ -44,7 +46,7 @@ struct StudentColumns {
   void for_each_named_column(F&& f) {
     f("id", id), f("school", school), f("classroom", classroom), f("grade", grade), f("frl", frl);
     f("self_regulation", self_regulation), f("engagement", engagement), f("attendance", attendance);
-    f("autonomy", autonomy);
+    f("autonomy", autonomy), f("ever_pl", ever_pl);
     for (int s = 0; s < n_subjects; ++s) {
       const std::string p = std::string(subject_names[s]) + "_";
       f(p + "learning_rate", learning_rate[s]), f(p + "frontier", frontier[s]), f(p + "gaps", gaps[s]);
@@ -80,6 +82,10 @@ inline constexpr WritableColumn hook_writable_columns[] = {
     // Teachers (a process's coaching or selection): what experience then scales, each year and after
     // the hook (refresh_teacher_traits).
     {"teachers.value_added", 0, 1e9}, {"teachers.base_capacity", 0, 1.5},
+    {"teachers.pl_skill", 0, 1}, {"teachers.buy_in", 0, 1}, {"teachers.burnout", 0, 1},
+    // Schools (a process's support or a district's investment): conditions follow after the hook.
+    {"schools.leadership", 0, 1}, {"schools.data_quality", 0, 1}, {"schools.obstacle_coverage", 0, 1},
+    {"schools.obstacle_materials", 0, 1}, {"schools.obstacle_scheduling", 0, 1},
 };
 
 struct ClassroomColumns {
@@ -89,6 +95,11 @@ struct ClassroomColumns {
   std::vector<std::uint32_t> teacher;     // per classroom: index into TeacherColumns
   std::vector<std::uint8_t> grade;        // per classroom
   PerSubject<float> pacing_unit;          // per subject, per classroom: pacing-guide unit this week
+  std::vector<std::uint32_t> instructional_model;  // per classroom: its teacher's model (index)
+  // Per subject, per classroom: sums of the measured fall and spring scores in national SD units (what
+  // an evaluator of the pilots sees), over n_measured students measured in both tests.
+  PerSubject<float> fall_z, spring_z;
+  std::vector<std::uint32_t> n_measured;
 
   std::size_t size() const { return begin.size(); }
 };
@@ -102,15 +113,22 @@ struct TeacherColumns {
   std::vector<float> base_capacity;      // per teacher: PL capacity once experienced
   std::vector<float> effectiveness;      // per teacher: learning multiplier now (value added x experience)
   std::vector<float> capacity;           // per teacher: PL capacity now, multiplies the school's fidelity
+  std::vector<float> pl_skill;           // per teacher: skill at the model, 0..1 (1: established practitioner)
+  std::vector<float> buy_in;             // per teacher: 0..1
+  std::vector<float> burnout;            // per teacher: 0..1
+  std::vector<std::uint8_t> practising;  // per teacher: 1 while he teaches his school's PL model
+  std::vector<float> coached;            // per teacher: coaching dose this year, 0..1
+  std::vector<float> prep_deficit;       // per teacher: share of the preparation his model needs he lacks
 
   std::size_t size() const { return school.size(); }
 
-  // Calls f(name, column) for every column: the one list of them, for views and hook checks.
+  // Calls f(name, column) for every column: the one list of them, for growing, views and hook checks.
   template <class F>
   void for_each_named_column(F&& f) {
     f("id", id), f("school", school), f("active", active), f("experience", experience);
     f("value_added", value_added), f("base_capacity", base_capacity), f("effectiveness", effectiveness);
-    f("capacity", capacity);
+    f("capacity", capacity), f("pl_skill", pl_skill), f("buy_in", buy_in), f("burnout", burnout);
+    f("practising", practising), f("coached", coached), f("prep_deficit", prep_deficit);
   }
 };
 
@@ -134,9 +152,50 @@ struct SchoolColumns {
   std::vector<std::uint32_t> teachers_hired;  // per school: teachers hired so far (the next one's serial)
   std::vector<std::uint32_t> first_entrant_id;  // per school: first student id of its entrants' block
   std::vector<std::uint32_t> entrants;          // per school: students who entered it after the first year
+  // Scale-up (modules/schools, modules/rollout).
+  std::vector<float> leadership;                // per school: principal's motivation and skill, 0..1
+  std::vector<float> data_quality;              // per school: data system, 0..1 (feeds learner profiles)
+  std::vector<float> obstacle_coverage;         // per school: pressure to cover material, 0..1
+  std::vector<float> obstacle_materials;        // per school: lack of suitable materials, 0..1
+  std::vector<float> obstacle_scheduling;       // per school: scheduling constraints, 0..1
+  std::array<std::vector<float>, n_elements> conditions;  // per element, per school: capacity multiplier
+  std::vector<std::uint8_t> pl_stage;           // per school: PlStage
+  std::vector<std::uint8_t> adopted_in_run;     // per school: 1 if a rollout plan converted it (it may drop)
+  std::vector<std::uint8_t> invented;           // per school: 1 if it designs its own model
+  std::vector<std::uint8_t> converted_year;     // per school: 1-based year a plan converted it (0: never)
+  std::vector<float> coached_share;             // per school: share of its practising teachers coached
+  std::vector<std::uint8_t> coached_last_year;  // per school: whether it had coaching last year
+  std::vector<float> delivered_fidelity;        // per school: mean delivered share in its PL classrooms (0: none)
+  std::vector<double> rollout_priority;         // per school: order for a Python rollout rule (NaN: skip)
 
   std::size_t size() const { return district.size(); }
+
+  // Calls f(name, column) for the columns Python hooks see (ctx.schools).
+  template <class F>
+  void for_each_named_column(F&& f) {
+    f("id", id), f("district", district), f("level", level), f("type", type), f("frl_share", frl_share);
+    f("instructional_model", instructional_model), f("implementation_year", implementation_year);
+    f("leadership", leadership), f("data_quality", data_quality), f("obstacle_coverage", obstacle_coverage);
+    f("obstacle_materials", obstacle_materials), f("obstacle_scheduling", obstacle_scheduling);
+    f("pl_stage", pl_stage), f("adopted_in_run", adopted_in_run), f("invented", invented);
+    f("converted_year", converted_year), f("coached_share", coached_share);
+    f("delivered_fidelity", delivered_fidelity), f("begin", begin), f("end", end);
+    f("rollout_priority", rollout_priority);
+  }
 };
+
+// Per district: where its rollout plan stands, and what happened at this year's start.
+struct DistrictRollout {
+  bool gate_closed = false;     // a failed gate stopped the widening
+  bool proven = false;          // a pilot passed the gate: a proven model is on the district's menu
+  double gate_estimate = std::numeric_limits<double>::quiet_NaN();  // last measured pilot effect (SD)
+  std::uint32_t gate_students = 0;
+  std::uint32_t converted = 0, dropped = 0, codified = 0;  // this year
+};
+
+// Each year's school stages of the policy arm, shared with its counterfactual twin so the twin runs
+// the same plan with no school converted (and knows which students were ever in a PL school).
+using StageLog = std::vector<std::vector<std::uint8_t>>;
 
 struct DistrictColumns {
   std::vector<std::uint32_t> id;           // per district: stable identity (order of the scenario)
@@ -155,6 +214,9 @@ struct State {
   // Schools on Python policies: weekly minutes per student and mode (n_students x n_modes), set
   // before learning by the policy_minutes stage and the plsim.Policy hooks.
   std::vector<double> python_policy_minutes;
+  std::vector<DistrictRollout> rollout;       // per district
+  std::shared_ptr<StageLog> stage_log = std::make_shared<StageLog>();  // written by this run
+  std::shared_ptr<const StageLog> stage_source;  // the policy arm's log, in a counterfactual twin
   // Student buffers replaced when the population outgrew them, kept alive because numpy views of
   // them may still exist (they then show the old data instead of freed memory).
   std::vector<std::shared_ptr<void>> retired_columns;

@@ -75,6 +75,7 @@ void assess(const Model& model, State& state, Season season, std::vector<Assessm
         // them the true effects, stay exact.
         const auto own = twin ? standard_normals(rng.words(Stream::twin_assessment, st.id[i], tick)) : noise;
         const int grade = st.grade[i];
+        if (season == Season::fall) state.classrooms.n_measured[st.classroom[i]]++;
         for (int s = 0; s < n_subjects; ++s) {
           const auto subject = static_cast<Subject>(s);
           const double true_rit = model.scale.rit(subject, mastered_position(st, s, i));
@@ -84,13 +85,18 @@ void assess(const Model& model, State& state, Season season, std::vector<Assessm
           Cell& cell = cells[k][s * n_grades + grade];
           cell.add(reported, true_rit);
           cell.percentile += model.norms.percentile(subject, season, grade, reported);
-          cell.sd += model.norms.z_score(subject, season, grade, reported);
+          const double z = model.norms.z_score(subject, season, grade, reported);
+          cell.sd += z;
+          // What an evaluator of the pilots sees: each classroom's measured fall and spring scores.
+          if (season == Season::fall) state.classrooms.fall_z[s][st.classroom[i]] += static_cast<float>(z);
+          if (season == Season::spring) state.classrooms.spring_z[s][st.classroom[i]] += static_cast<float>(z);
           if (!subgroups) continue;
           Cell* g = &groups[k][(s * n_grades + grade) * n_subgroups];
           g[int(Subgroup::all)].add(reported, true_rit);
           g[int(st.frl[i] ? Subgroup::frl : Subgroup::non_frl)].add(reported, true_rit);
           if (st.start_quintile[s][i]) g[int(Subgroup::start_q1) + st.start_quintile[s][i] - 1].add(reported, true_rit);
           g[int(type_group)].add(reported, true_rit);
+          if (st.ever_pl[i]) g[int(Subgroup::pl_cohort)].add(reported, true_rit);
         }
       }
     }

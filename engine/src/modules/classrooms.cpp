@@ -45,6 +45,7 @@ void form_classrooms(const Model& model, State& state) {
   permute_students(st, order);
 
   cl = ClassroomColumns{};
+  const auto traditional = static_cast<std::uint32_t>(model.instructional_model_index("traditional"));
   std::vector<std::uint32_t> teachers_used(sc.size(), 0);
   std::vector<std::vector<std::uint32_t>> school_teachers(sc.size());
   for (std::uint32_t t = 0; t < state.teachers.size(); ++t)
@@ -74,6 +75,9 @@ void form_classrooms(const Model& model, State& state) {
         cl.school.push_back(k);
         cl.teacher.push_back(school_teachers[k][teachers_used[k]++]);
         cl.grade.push_back(static_cast<std::uint8_t>(grade));
+        cl.instructional_model.push_back(traditional);  // assign_practice sets the practising teachers' model
+        for (int s = 0; s < n_subjects; ++s) cl.fall_z[s].push_back(0), cl.spring_z[s].push_back(0);
+        cl.n_measured.push_back(0);
         for (std::uint32_t q = b; q < e; ++q) st.classroom[q] = index;
         for (int s = 0; s < n_subjects; ++s) {
           // Pacing starts between national grade level and where this class actually is.

@@ -79,7 +79,7 @@ struct ClassroomWeek {
 };
 
 // Delivered fidelity of each PL element: 1 where the model asks nothing, else what it asks scaled by the
-// school's and the teacher's capacity, lower in the first implementation years. Demanding models are
+// school's capacity under its conditions and the teacher's capacity, lower in the first implementation years. Demanding models are
 // thus delivered in full only by capable schools and teachers, and never in their first years.
 inline std::array<float, n_elements> delivered_fidelity(const State& state, const PersonalizationParameters& P,
                                                         const InstructionPlan& plan, std::uint32_t school,
@@ -87,12 +87,31 @@ inline std::array<float, n_elements> delivered_fidelity(const State& state, cons
   const int year = std::clamp<int>(state.schools.implementation_year[school], 1, 3);
   std::array<float, n_elements> fidelity;
   for (int k = 0; k < n_elements; ++k) {
-    const float capacity = state.schools.fidelity[k][school] * state.teachers.capacity[teacher] *
-                           static_cast<float>(P.implementation_year_fidelity[year - 1]);
+    const float capacity = state.schools.fidelity[k][school] * state.schools.conditions[k][school] *
+                           state.teachers.capacity[teacher] * static_cast<float>(P.implementation_year_fidelity[year - 1]);
     fidelity[k] = 1.0f - plan.asks[k] * (1.0f - std::min(1.0f, capacity));
   }
   return fidelity;
 }
+
+}  // namespace
+
+double delivered_share(const Model& model, const State& state, std::uint32_t c) {
+  const InstructionalModel& m = model.instructional_models[state.classrooms.instructional_model[c]];
+  const std::uint32_t school = state.classrooms.school[c];
+  const int year = std::clamp<int>(state.schools.implementation_year[school], 1, 3);
+  double asked = 0, delivered = 0;
+  for (int k = 0; k < n_elements; ++k) {
+    const double capacity = double(state.schools.fidelity[k][school]) * state.schools.conditions[k][school] *
+                            state.teachers.capacity[state.classrooms.teacher[c]] *
+                            model.params.personalization.implementation_year_fidelity[year - 1];
+    asked += m.asks[k];
+    delivered += m.asks[k] * std::min(1.0, capacity);
+  }
+  return asked > 0 ? delivered / asked : 1.0;
+}
+
+namespace {
 
 // Each element acts through its own mechanisms (docs/model.md): learner profiles through estimate errors
 // and test reliability, learning paths through the match of targeted time, competency progression
@@ -398,7 +417,7 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   const Rng rng(model_.seed);
   // The steps' structs are not const: GCC keeps a const aggregate that a constructor or an inlined call
   // fills in memory instead of registers, which costs the weekly loop a few percent.
-  ClassroomWeek cw(state, model_, plans_[state.schools.instructional_model[state.classrooms.school[c]]], kernel_, window_mask_, c,
+  ClassroomWeek cw(state, model_, plans_[state.classrooms.instructional_model[c]], kernel_, window_mask_, c,
                    week);
   if (cw.plan.uses_small_groups && week.week % cw.regroup_weeks == 0)
     regroup(state, model_, cw.plan.small_groups, cw.group_error, b, e, week);

@@ -120,7 +120,7 @@ std::vector<SchoolNormals> stratified_normals(const Model& model, const std::vec
 }
 
 void add_school(const Model& model, State& state, const SchoolGroupSpec& group, std::uint32_t district,
-                std::uint32_t instructional_model, const SchoolNormals& z) {
+                std::uint32_t instructional_model, std::uint32_t policy_model, const SchoolNormals& z) {
   const AchievementVariance var = achievement_variance(model.params.population);
   const Rng rng(model.seed);
   auto& sc = state.schools;
@@ -158,6 +158,7 @@ void add_school(const Model& model, State& state, const SchoolGroupSpec& group, 
   for (auto* column : {&sc.begin, &sc.end, &sc.class_begin, &sc.class_end, &sc.teachers_hired, &sc.first_entrant_id,
                        &sc.entrants})
     column->push_back(0);
+  draw_school_conditions(model, state, index, static_cast<int>(policy_model) != model.instructional_model_index("traditional"));
 }
 
 }  // namespace
@@ -200,6 +201,7 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
                                0.0, 1.0)));
   push(st.engagement, static_cast<float>(L.engagement_baseline));
   push(st.autonomy, std::uint8_t(0));
+  push(st.ever_pl, std::uint8_t(0));
   push(st.attendance, static_cast<float>(std::clamp(
                           p.attendance_mean - (frl ? p.attendance_frl_gap : 0.0) + p.attendance_sd * n2.first, 0.5, 1.0)));
 
@@ -257,8 +259,11 @@ State build_population(const Model& model) {
         const SchoolGroupSpec& group = spec.schools[g];
         const auto first_school = static_cast<std::uint32_t>(state.schools.size());
         const auto assigned = assign_instructional_models(model, group, first_school);
+        SchoolGroupSpec policy_group = group;
+        if (!group.policy_models.empty()) policy_group.instructional_models = group.policy_models;
+        const auto policy = assign_instructional_models(model, policy_group, first_school);
         for (int k = 0; k < group.count; ++k)
-          add_school(model, state, group, district, assigned[k], strata[g][std::size_t(copy) * group.count + k]);
+          add_school(model, state, group, district, assigned[k], policy[k], strata[g][std::size_t(copy) * group.count + k]);
       }
       link_feeders(state, first, static_cast<std::uint32_t>(state.schools.size()));
     }
@@ -286,7 +291,10 @@ State build_population(const Model& model) {
   }
   // The scenario's limits (50 million students, max_years) keep this below 2^32.
   if (next_block > 0xffffffffull) throw std::length_error("student ids: more than 2^32 over the run");
+  state.rollout.assign(state.districts.size(), DistrictRollout{});
+  refresh_school_conditions(model, state);
   form_classrooms(model, state);
+  assign_practice(model, state);
   return state;
 }
 

@@ -1,11 +1,140 @@
 #include "plsim/modules/schools.hpp"
 
 #include <algorithm>
+#include <cmath>
+
+#include "plsim/model.hpp"
+#include "plsim/rng.hpp"
+#include "plsim/state.hpp"
 
 namespace plsim {
 
-void advance_implementation_year(const Model&, State& state) {
-  for (auto& year : state.schools.implementation_year) year = static_cast<std::uint8_t>(std::min(255, year + 1));
+namespace {
+
+double mean_obstacle(const SchoolColumns& sc, std::uint32_t k) {
+  return (sc.obstacle_coverage[k] + sc.obstacle_materials[k] + sc.obstacle_scheduling[k]) / 3.0;
+}
+
+// Obstacles as they bear on a school this year: the central office's system change and a charter's
+// autonomy remove part of coverage pressure and scheduling; a proven model brings materials.
+double effective_obstacles(const Model& model, const State& state, std::uint32_t k) {
+  const SchoolParameters& p = model.params.schools;
+  const SchoolColumns& sc = state.schools;
+  double structural = 1.0;
+  if (system_change(model, state, sc.district[k])) structural *= 1.0 - p.system_change_obstacle_removal;
+  if (sc.type[k] == std::uint8_t(SchoolType::charter)) structural *= 1.0 - p.charter_autonomy;
+  const double materials = sc.invented[k] ? 1.0 : 1.0 - p.proven_model_materials;
+  return (structural * (sc.obstacle_coverage[k] + sc.obstacle_scheduling[k]) + materials * sc.obstacle_materials[k]) / 3.0;
+}
+
+// The chance a school that adopted its model during the run drops it this year.
+double drop_chance(const Model& model, const State& state, std::uint32_t k) {
+  const SchoolParameters& p = model.params.schools;
+  const SchoolColumns& sc = state.schools;
+  const double typical_obstacles = p.obstacle_mean;
+  double h = p.drop_rate * (1.0 - sc.leadership[k]) / std::max(1e-6, 1.0 - p.leadership_mean) *
+             effective_obstacles(model, state, k) / std::max(1e-6, typical_obstacles);
+  if (sc.implementation_year[k] > 2) h *= p.later_drop_factor;
+  if (sc.coached_last_year[k] && sc.coached_share[k] == 0) h *= p.unsupported_drop_factor;
+  return std::clamp(h, 0.0, 1.0);
+}
+
+double codify_chance(const Model& model, const State& state, std::uint32_t k) {
+  const SchoolParameters& p = model.params.schools;
+  const SchoolColumns& sc = state.schools;
+  const bool authority = system_change(model, state, sc.district[k]) || sc.type[k] == std::uint8_t(SchoolType::charter);
+  const double above = std::max(0.0, sc.leadership[k] - p.leadership_floor) / std::max(1e-6, p.leadership_mean - p.leadership_floor);
+  // A principal codifies what works: the chance grows with how well the pilot classrooms delivered.
+  const double working = sc.delivered_fidelity[k] / p.codify_fidelity_reference;
+  return std::clamp(p.codify_rate * above * working * (authority ? p.codify_support : 1.0), 0.0, 1.0);
+}
+
+}  // namespace
+
+bool system_change(const Model& model, const State& state, std::uint32_t district) {
+  // Districts of a spec replicated `count` times share its central office: find the spec of the district.
+  std::uint32_t first = 0;
+  for (const DistrictSpec& spec : model.districts) {
+    if (district < first + static_cast<std::uint32_t>(spec.count)) {
+      const CentralOfficeSpec& office = spec.central_office;
+      if (office.mode == CentralOffice::system_change) return true;
+      return office.system_change_from_year > 0 && state.year + 1 >= office.system_change_from_year;
+    }
+    first += static_cast<std::uint32_t>(spec.count);
+  }
+  return false;
+}
+
+void draw_school_conditions(const Model& model, State& state, std::uint32_t k, bool pl_school) {
+  const SchoolParameters& p = model.params.schools;
+  SchoolColumns& sc = state.schools;
+  const Rng rng(model.seed);
+  const auto a = standard_normals(rng.words(Stream::school_conditions, sc.id[k], 0));
+  const auto b = standard_normals(rng.words(Stream::school_conditions, sc.id[k], 1));
+  const auto c = standard_normals(rng.words(Stream::school_conditions, sc.id[k], 2));
+  auto unit = [](double x) { return static_cast<float>(std::clamp(x, 0.0, 1.0)); };
+  sc.leadership.push_back(unit(p.leadership_mean + p.leadership_sd * a.first));
+  sc.data_quality.push_back(unit(p.data_quality_mean + p.data_quality_sd * a.second));
+  sc.obstacle_coverage.push_back(unit(p.obstacle_mean + p.obstacle_sd * b.first));
+  sc.obstacle_materials.push_back(unit(p.obstacle_mean + p.obstacle_sd * b.second));
+  sc.obstacle_scheduling.push_back(unit(p.obstacle_mean + p.obstacle_sd * c.first));
+  for (auto& column : sc.conditions) column.push_back(1.0f);
+  sc.adopted_in_run.push_back(0);
+  sc.invented.push_back(0);
+  sc.converted_year.push_back(0);
+  sc.coached_share.push_back(0);
+  sc.coached_last_year.push_back(0);
+  sc.delivered_fidelity.push_back(0);
+  sc.rollout_priority.push_back(std::numeric_limits<double>::quiet_NaN());
+  sc.pl_stage.push_back(static_cast<std::uint8_t>(pl_school ? PlStage::schoolwide : PlStage::none));
+}
+
+void refresh_school_conditions(const Model& model, State& state) {
+  const SchoolParameters& p = model.params.schools;
+  SchoolColumns& sc = state.schools;
+  const double typical_obstacles = 1.0 - p.obstacle_weight * p.obstacle_mean;
+  const double typical_data = 1.0 - p.data_quality_weight * (1.0 - p.data_quality_mean);
+  for (std::uint32_t k = 0; k < sc.size(); ++k) {
+    const double obstacles = (1.0 - p.obstacle_weight * effective_obstacles(model, state, k)) / typical_obstacles;
+    double data = sc.data_quality[k];
+    if (system_change(model, state, sc.district[k])) data = std::min(1.0, data + p.system_change_data_gain);
+    const double design = sc.invented[k] ? p.invent_fidelity : 1.0;
+    for (int e = 0; e < n_elements; ++e) {
+      double m = obstacles * design;
+      if (e == int(Element::learner_profiles)) m *= (1.0 - p.data_quality_weight * (1.0 - data)) / typical_data;
+      sc.conditions[e][k] = static_cast<float>(m);
+    }
+  }
+}
+
+double prep_minutes_provided(const Model& model, const State& state, std::uint32_t k) {
+  const SchoolParameters& p = model.params.schools;
+  if (state.schools.type[k] == std::uint8_t(SchoolType::charter)) return p.prep_minutes_charter;
+  return system_change(model, state, state.schools.district[k]) ? p.prep_minutes_system_change : p.prep_minutes_waivers;
+}
+
+void advance_schools(const Model& model, State& state) {
+  SchoolColumns& sc = state.schools;
+  const Rng rng(model.seed);
+  const int traditional = model.instructional_model_index("traditional");
+  for (auto& r : state.rollout) r.dropped = r.codified = 0;
+  for (std::uint32_t k = 0; k < sc.size(); ++k) {
+    sc.implementation_year[k] = static_cast<std::uint8_t>(std::min(255, sc.implementation_year[k] + 1));
+    // The twin takes its stages from the policy arm's log (run_rollout); schools on a scenario's model
+    // from the start stay on it (they are the observed, persisting schools).
+    if (state.stage_source || !sc.adopted_in_run[k] || sc.pl_stage[k] == std::uint8_t(PlStage::none)) continue;
+    const auto w = rng.words(Stream::school_events, sc.id[k], static_cast<std::uint32_t>(state.year));
+    if (uniform01(w[0]) < drop_chance(model, state, k)) {
+      sc.pl_stage[k] = std::uint8_t(PlStage::none);
+      sc.instructional_model[k] = static_cast<std::uint32_t>(traditional);
+      state.rollout[sc.district[k]].dropped++;
+    } else if (sc.pl_stage[k] == std::uint8_t(PlStage::pilot) && uniform01(w[1]) < codify_chance(model, state, k)) {
+      sc.pl_stage[k] = std::uint8_t(PlStage::schoolwide);
+      state.rollout[sc.district[k]].codified++;
+    }
+  }
+  for (std::uint32_t k = 0; k < sc.size(); ++k) sc.coached_last_year[k] = sc.coached_share[k] > 0;
+  refresh_school_conditions(model, state);
 }
 
 }  // namespace plsim

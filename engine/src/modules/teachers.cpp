@@ -2,8 +2,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <vector>
 
 #include "plsim/model.hpp"
+#include "plsim/modules/learning.hpp"
 #include "plsim/results.hpp"
 #include "plsim/rng.hpp"
 #include "plsim/state.hpp"
@@ -12,9 +15,20 @@ namespace plsim {
 
 namespace {
 
-double turnover_of(const TeacherParameters& p, float frl_share) {
+double turnover_of(const TeacherParameters& p, float frl_share, double burnout = 0.0) {
   const bool high_poverty = frl_share >= p.high_poverty_frl_share;
-  return std::min(1.0, p.turnover_rate * (high_poverty ? p.high_poverty_turnover_ratio : 1.0));
+  return std::min(1.0, p.turnover_rate * (high_poverty ? p.high_poverty_turnover_ratio : 1.0) *
+                           (1.0 + p.burnout_turnover * burnout));
+}
+
+// The district spec of district index `district` (copies of a spec share it).
+const DistrictSpec& district_spec(const Model& model, std::uint32_t district) {
+  std::uint32_t first = 0;
+  for (const DistrictSpec& spec : model.districts) {
+    if (district < first + static_cast<std::uint32_t>(spec.count)) return spec;
+    first += static_cast<std::uint32_t>(spec.count);
+  }
+  return model.districts.back();
 }
 
 // Multiplier of a teacher with `experience` years relative to an experienced one, novice at year 0.
@@ -22,11 +36,16 @@ double experience_multiplier(double novice, double experience, double scale) {
   return 1.0 - (1.0 - novice) * std::exp(-experience / scale);
 }
 
+// Effectiveness: value added, experience and the coaching dose. PL capacity: base capacity,
+// experience, skill at the model, buy-in (around its mean) and the preparation deficit.
 void set_experienced_traits(const TeacherParameters& p, TeacherColumns& t, std::uint32_t k) {
-  t.effectiveness[k] = static_cast<float>(t.value_added[k] * experience_multiplier(p.novice_effectiveness, t.experience[k],
-                                                                                   p.experience_scale));
-  t.capacity[k] = static_cast<float>(t.base_capacity[k] * experience_multiplier(p.novice_capacity, t.experience[k],
-                                                                                p.experience_scale));
+  t.effectiveness[k] = static_cast<float>(
+      t.value_added[k] * experience_multiplier(p.novice_effectiveness, t.experience[k], p.experience_scale) *
+      (1.0 + p.coaching_effectiveness_gain * t.coached[k]));
+  const double buy_in = std::max(0.0, 1.0 + p.buy_in_weight * (t.buy_in[k] - p.buy_in_mean));
+  t.capacity[k] = static_cast<float>(t.base_capacity[k] *
+                                     experience_multiplier(p.novice_capacity, t.experience[k], p.experience_scale) *
+                                     t.pl_skill[k] * buy_in * (1.0 - p.prep_fidelity_loss * t.prep_deficit[k]));
 }
 
 }  // namespace
@@ -55,6 +74,15 @@ std::uint32_t hire_teacher(const Model& model, State& state, std::uint32_t schoo
   }
   t.experience.push_back(static_cast<std::uint8_t>(experience));
   t.active.push_back(1);
+  // The first year's teachers of a school already on a PL model are established practitioners.
+  const bool established = state.year == 0 && state.schools.pl_stage[school] != std::uint8_t(PlStage::none);
+  t.pl_skill.push_back(static_cast<float>(established ? 1.0 : p.hire_pl_skill));
+  const auto b = rng.words(Stream::teacher_buy_in, school_id, serial, 0);
+  t.buy_in.push_back(static_cast<float>(std::clamp(p.buy_in_mean + p.buy_in_sd * standard_normal(b[0], b[1]), 0.0, 1.0)));
+  t.burnout.push_back(0);
+  t.practising.push_back(0);
+  t.coached.push_back(0);
+  t.prep_deficit.push_back(0);
   t.effectiveness.push_back(0);
   t.capacity.push_back(0);
   set_experienced_traits(p, t, index);
@@ -80,13 +108,14 @@ void turn_over_teachers(const Model& model, State& state, Results& results) {
     const auto serial = static_cast<std::uint32_t>(t.id[k] & 0xffffffffu);
     const double u = uniform01(
         rng.words(Stream::teacher_turnover, state.schools.id[school], static_cast<std::uint32_t>(state.year), serial)[0]);
-    const bool leaves = u < turnover_of(p, state.schools.frl_share[school]);
+    const bool leaves = u < turnover_of(p, state.schools.frl_share[school], t.burnout[k]);
     row.teachers++;
     row.leavers += leaves;
     row.teachers_high_poverty += high_poverty;
     row.leavers_high_poverty += leaves && high_poverty;
     if (leaves) {
       t.active[k] = 0;
+      t.practising[k] = 0;
       continue;
     }
     t.experience[k] = static_cast<std::uint8_t>(std::min(255, t.experience[k] + 1));
@@ -96,6 +125,123 @@ void turn_over_teachers(const Model& model, State& state, Results& results) {
   const std::uint32_t stayed = row.teachers - row.leavers;
   row.mean_experience_stayers = stayed ? experience / stayed : 0;
   results.teachers.push_back(row);
+}
+
+void develop_teachers(const Model& model, State& state) {
+  const TeacherParameters& p = model.params.teachers;
+  TeacherColumns& t = state.teachers;
+  const SchoolColumns& sc = state.schools;
+  // Last year's practice: per school and per district, teachers teaching and practising.
+  std::vector<std::uint32_t> teaching(sc.size(), 0), practising(sc.size(), 0);
+  std::vector<std::uint32_t> district_teaching(state.districts.size(), 0), district_practising(state.districts.size(), 0);
+  for (std::uint32_t k = 0; k < t.size(); ++k) {
+    if (!t.active[k]) continue;
+    teaching[t.school[k]]++, practising[t.school[k]] += t.practising[k];
+    district_teaching[sc.district[t.school[k]]]++, district_practising[sc.district[t.school[k]]] += t.practising[k];
+  }
+  for (std::uint32_t k = 0; k < t.size(); ++k) {
+    if (!t.active[k]) continue;
+    const std::uint32_t school = t.school[k], district = sc.district[school];
+    const CentralOfficeSpec& office = district_spec(model, district).central_office;
+    const bool practised = t.practising[k];
+    double support = p.skill_coaching * t.coached[k];
+    if (practised) {
+      const double peers = teaching[school] > 1 ? double(practising[school] - 1) / double(teaching[school] - 1) : 0.0;
+      support += p.skill_pd_per_day * office.pd_days + p.skill_peers * peers;
+      if (office.knowledge_management && district_teaching[district] > 0)
+        support += p.skill_knowledge_management * double(district_practising[district]) / district_teaching[district];
+    }
+    const double growth = support + (practised ? p.skill_iteration : 0.0);
+    double s = t.pl_skill[k];
+    s += (1.0 - s) * (1.0 - std::exp(-growth));
+    // Without support, skill above the untrained level fades.
+    const double unsupported = std::max(0.0, 1.0 - support / p.support_reference);
+    if (s > p.hire_pl_skill) s -= p.skill_decay * unsupported * (s - p.hire_pl_skill);
+    t.pl_skill[k] = static_cast<float>(std::clamp(s, 0.0, 1.0));
+    t.burnout[k] = static_cast<float>(
+        std::clamp((1.0 - p.burnout_recovery) * t.burnout[k] + p.burnout_gain * t.prep_deficit[k], 0.0, 1.0));
+    if (practised) {
+      double b = t.buy_in[k];
+      b += p.buy_in_support_gain * std::min(1.0, support / p.support_reference) * (1.0 - b) -
+           p.buy_in_burnout_loss * t.burnout[k] * b;
+      t.buy_in[k] = static_cast<float>(std::clamp(b, 0.0, 1.0));
+    }
+  }
+}
+
+void assign_practice(const Model& model, State& state) {
+  const TeacherParameters& p = model.params.teachers;
+  const SchoolParameters& q = model.params.schools;
+  TeacherColumns& t = state.teachers;
+  SchoolColumns& sc = state.schools;
+  ClassroomColumns& cl = state.classrooms;
+  const auto traditional = static_cast<std::uint32_t>(model.instructional_model_index("traditional"));
+  for (std::uint32_t k = 0; k < t.size(); ++k) t.practising[k] = 0, t.coached[k] = 0, t.prep_deficit[k] = 0;
+
+  // Who practises: every teacher of a school-wide school, the most bought-in of a pilot school.
+  std::vector<std::uint32_t> n_practising(sc.size(), 0);
+  for (std::uint32_t k = 0; k < sc.size(); ++k) {
+    const auto stage = static_cast<PlStage>(sc.pl_stage[k]);
+    if (stage == PlStage::none || sc.instructional_model[k] == traditional) continue;
+    std::vector<std::uint32_t> teachers;
+    for (std::uint32_t c = sc.class_begin[k]; c < sc.class_end[k]; ++c) teachers.push_back(cl.teacher[c]);
+    std::sort(teachers.begin(), teachers.end());
+    teachers.erase(std::unique(teachers.begin(), teachers.end()), teachers.end());
+    std::size_t n = teachers.size();
+    if (stage == PlStage::pilot) {
+      n = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(q.pilot_share * teachers.size())));
+      std::stable_sort(teachers.begin(), teachers.end(),
+                       [&](std::uint32_t a, std::uint32_t b) { return t.buy_in[a] > t.buy_in[b]; });
+    }
+    const double need = q.prep_minutes_per_ask * model.instructional_models[sc.instructional_model[k]].asks_total();
+    const double provided = prep_minutes_provided(model, state, k);
+    const double deficit = need > 0 ? std::max(0.0, need - provided) / need : 0.0;
+    for (std::size_t j = 0; j < std::min(n, teachers.size()); ++j) {
+      t.practising[teachers[j]] = 1;
+      t.prep_deficit[teachers[j]] = static_cast<float>(deficit);
+    }
+    n_practising[k] = static_cast<std::uint32_t>(std::min(n, teachers.size()));
+  }
+
+  // Coaching: each district's coaches serve its practising teachers, newest PL schools first.
+  std::vector<std::uint32_t> order(sc.size());
+  std::iota(order.begin(), order.end(), 0u);
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::uint32_t a, std::uint32_t b) { return sc.implementation_year[a] < sc.implementation_year[b]; });
+  std::vector<double> slots(state.districts.size(), 0.0);
+  for (std::uint32_t d = 0; d < state.districts.size(); ++d) {
+    const CentralOfficeSpec& office = district_spec(model, d).central_office;
+    slots[d] = double(office.coaches) * office.coach_caseload;
+  }
+  for (std::uint32_t k : order) {
+    sc.coached_share[k] = 0;
+    if (n_practising[k] == 0) continue;
+    double& left = slots[sc.district[k]];
+    const double served = std::min<double>(left, n_practising[k]);
+    left -= served;
+    sc.coached_share[k] = static_cast<float>(served / n_practising[k]);
+  }
+  for (std::uint32_t k = 0; k < t.size(); ++k) {
+    if (!t.practising[k]) continue;
+    const CentralOfficeSpec& office = district_spec(model, sc.district[t.school[k]]).central_office;
+    const double dose = office.coach_caseload > 0 ? std::min(1.0, p.coach_reference_caseload / office.coach_caseload) : 0.0;
+    t.coached[k] = static_cast<float>(sc.coached_share[t.school[k]] * dose);
+  }
+  for (std::uint32_t c = 0; c < cl.size(); ++c)
+    cl.instructional_model[c] = t.practising[cl.teacher[c]] ? sc.instructional_model[cl.school[c]] : traditional;
+  refresh_teacher_traits(model, state);
+  // Each school's delivered fidelity in its PL classrooms (what a principal sees of the pilot).
+  std::vector<double> delivered(sc.size(), 0.0);
+  std::vector<std::uint32_t> pl_classrooms(sc.size(), 0);
+  for (std::uint32_t c = 0; c < cl.size(); ++c)
+    if (cl.instructional_model[c] != traditional)
+      delivered[cl.school[c]] += delivered_share(model, state, c), pl_classrooms[cl.school[c]]++;
+  for (std::uint32_t k = 0; k < sc.size(); ++k)
+    sc.delivered_fidelity[k] = pl_classrooms[k] ? static_cast<float>(delivered[k] / pl_classrooms[k]) : 0.0f;
+  // The PL cohort: every student enrolled in a school at a PL stage (in both arms alike).
+  StudentColumns& st = state.students;
+  for (std::uint32_t i = 0; i < st.size(); ++i)
+    if (sc.pl_stage[st.school[i]] != std::uint8_t(PlStage::none)) st.ever_pl[i] = 1;
 }
 
 }  // namespace plsim

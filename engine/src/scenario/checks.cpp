@@ -86,6 +86,34 @@ std::vector<std::string> check_meaning(const json& doc) {
                         group.at("enrollment").get<double>();
     }
   }
+  for (std::size_t d = 0; d < districts.size(); ++d) {
+    if (!districts[d].contains("rollout")) continue;
+    const auto& plan = districts[d].at("rollout");
+    const std::string path = "/districts/" + std::to_string(d) + "/rollout";
+    if (plan.contains("model") && !models.contains(plan.at("model").get<std::string>()))
+      errors.push_back(path + "/model: unknown instructional model; known models are " + model_names + " (got " +
+                       plan.at("model").dump() + ")");
+    if (plan.contains("model") && plan.at("model") == "traditional")
+      errors.push_back(path + "/model: a plan spreads a personalized model, not traditional (got \"traditional\")");
+    if (plan.contains("model") && models.contains(plan.at("model").get<std::string>()) &&
+        models.at(plan.at("model").get<std::string>()).value("python_policy", false))
+      errors.push_back(path + "/model: a plan cannot spread a Python-policy model (got " + plan.at("model").dump() + ")");
+    const auto increasing = [&](const char* key, const char* field) {
+      const auto& items = plan.at(key);
+      for (std::size_t i = 1; i < items.size(); ++i)
+        if (items[i].at(field).get<int>() <= items[i - 1].at(field).get<int>())
+          errors.push_back(path + "/" + key + "/" + std::to_string(i) + "/" + field + ": must be later than the one "
+                           "before (" + items[i - 1].at(field).dump() + "), got " + items[i].at(field).dump());
+    };
+    if (plan.contains("targets")) increasing("targets", "year");
+    if (plan.contains("waves")) increasing("waves", "from_year");
+    if (plan.contains("targets"))
+      for (std::size_t i = 1; i < plan.at("targets").size(); ++i)
+        if (plan.at("targets")[i].at("share").get<double>() < plan.at("targets")[i - 1].at("share").get<double>())
+          errors.push_back(path + "/targets/" + std::to_string(i) + "/share: targets may not fall (got " +
+                           plan.at("targets")[i].at("share").dump() + " after " +
+                           plan.at("targets")[i - 1].at("share").dump() + ")");
+  }
   if (total_students > 5e7)
     errors.push_back("/districts: at most 50,000,000 students per run (got " + std::to_string(total_students) + ")");
   return errors;

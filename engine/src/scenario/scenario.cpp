@@ -65,6 +65,8 @@ json resolve_scenario(const json& doc, const std::string& source) {
   filled["instructional_models"] =
       fill_defaults(loader::known_models(filled["instructional_models"]), property_spec(scenario_spec(), "instructional_models"));
   for (auto& district : filled["districts"]) {
+    // A district without a plan has none (rather than a plan of defaults without a model).
+    if (!district["rollout"].contains("model")) district.erase("rollout");
     for (auto& group : district["schools"]) {
       const Level level = static_cast<Level>(index_of(level_names, group["level"].get<std::string>()));
       if (!group.contains("grades")) group["grades"] = loader::default_grades(level);
@@ -111,6 +113,31 @@ Model model_from_resolved(const json& s) {
       group.fidelity_sd = g["fidelity"]["sd"];
       group.implementation_year = g["implementation_year"];
       district.schools.push_back(group);
+    }
+    const auto& office = d["central_office"];
+    district.central_office.mode = static_cast<CentralOffice>(index_of(central_office_names, office["mode"].get<std::string>()));
+    district.central_office.system_change_from_year = office["system_change_from_year"];
+    district.central_office.knowledge_management = office["knowledge_management"];
+    district.central_office.coaches = office["coaches"];
+    district.central_office.coach_caseload = office["coach_caseload"];
+    district.central_office.pd_days = office["pd_days"];
+    if (d.contains("rollout")) {
+      const auto& r = d["rollout"];
+      RolloutSpec& plan = district.rollout;
+      plan.enabled = true;
+      plan.model = model.instructional_model_index(r["model"]);
+      plan.start_schoolwide = r["start"] == "schoolwide";
+      for (const auto& t : r["targets"]) plan.targets.emplace_back(t["year"].get<int>(), t["share"].get<double>());
+      for (const auto& w : r["waves"])
+        plan.waves.push_back({w["from_year"].get<int>(),
+                              static_cast<SelectionRule>(index_of(selection_rule_names, w["rule"].get<std::string>()))});
+      plan.gate_year = r["gate"]["year"];
+      plan.gate_min_effect_sd = r["gate"]["min_effect_sd"];
+      plan.gate_min_students = r["gate"]["min_students"];
+      plan.max_new_schools_per_year = r["max_new_schools_per_year"];
+      plan.design = static_cast<DesignMode>(index_of(design_mode_names, r["design"].get<std::string>()));
+      plan.volunteer_leadership = r["volunteer_leadership"];
+      plan.readiness_noise = r["readiness_noise"];
     }
     model.districts.push_back(district);
   }

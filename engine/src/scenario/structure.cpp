@@ -47,6 +47,60 @@ Spec school_group_spec() {
       });
 }
 
+Spec central_office_spec() {
+  return Spec::object(
+      "the district's central office: how it supports personalized learning",
+      Props{
+          {"mode", Spec::text("waivers", "waivers: exceptions for PL schools, obstacles stay; system_change: obstacles "
+                                         "removed, data and scheduling support (CRPE 2019)",
+                              {central_office_names.begin(), central_office_names.end()})},
+          {"system_change_from_year",
+           Spec::integer(0, max_years, 0, "1-based year from which a waivers office changes systems (0: never)")},
+          {"knowledge_management", Spec::flag(false, "proven practice spreads between schools: a proven pilot model "
+                                                     "goes on a menu later schools adopt, and peers learn across schools")},
+          {"coaches", Spec::integer(0, 100000, 0, "instructional coaches, assigned each year to the practising "
+                                                  "teachers of the newest PL schools first")},
+          {"coach_caseload", Spec::integer(1, 200, 20, "teachers per coach")},
+          {"pd_days", Spec::number(0, 60, 3, "professional-development days a year for practising teachers")},
+      });
+}
+
+Spec rollout_spec() {
+  return Spec::object(
+      "a rollout plan: targets by year, waves of selection rules, a scale gate",
+      Props{
+          {"model", Spec::text(nullptr, "the instructional model the plan spreads").as_required()},
+          {"start", Spec::text("pilot", "converted schools start as pilots (a few classrooms) or school-wide",
+                               {"pilot", "schoolwide"})},
+          {"targets",
+           Spec::array_of(Spec::object("share of the district's students taught in PL classrooms by a year",
+                                       Props{{"year", Spec::integer(1, max_years, nullptr, "1-based year").as_required()},
+                                             {"share", Spec::number(0, 1, nullptr, "share of students").as_required()}}),
+                          1, 50, "targets in increasing years; linear in between, from 0 before the first")
+               .as_required()},
+          {"waves", Spec::array_of(
+                        Spec::object("a selection rule from a year on",
+                                     Props{{"from_year", Spec::integer(1, max_years, 1, "1-based first year")},
+                                           {"rule", Spec::text(nullptr, "how the schools to convert are chosen",
+                                                               {selection_rule_names.begin(), selection_rule_names.end()})
+                                                        .as_required()}}),
+                        1, 50, "selection rules by year, in increasing from_year")
+                        .with_default(json::array({{{"from_year", 1}, {"rule", "volunteers"}}}))},
+          {"gate", Spec::object("scale gate: from its year on, widening needs the pilots' measured effect",
+                                Props{{"year", Spec::integer(0, max_years, 0, "1-based first gated year (0: no gate)")},
+                                      {"min_effect_sd", Spec::number(-3, 3, 0.0, "measured effect the pilots must show, "
+                                                                                 "student SD")},
+                                      {"min_students", Spec::integer(1, 10000000, 40, "measured pilot students the "
+                                                                                      "gate needs to decide")}})},
+          {"max_new_schools_per_year", Spec::integer(1, 100000, 100000, "schools the plan converts in a year at most")},
+          {"design", Spec::text("invent", "invent: schools design their own model until a proven one is on the "
+                                          "menu; adopt: they adopt a proven model",
+                                {design_mode_names.begin(), design_mode_names.end()})},
+          {"volunteer_leadership", Spec::number(0, 1, 0.6, "leadership from which a principal volunteers")},
+          {"readiness_noise", Spec::number(0, 2, 0.15, "SD of the district's error on each trait it judges readiness by")},
+      });
+}
+
 }  // namespace
 
 Spec scenario_structure_spec() {
@@ -76,7 +130,9 @@ Spec scenario_structure_spec() {
                                               Spec::number(-3, 3, 0.0, "starting achievement shift in student SDs")},
                                              {"schools", Spec::array_of(school_group_spec(), 1, 1000,
                                                                         "school groups")
-                                                             .as_required()}}),
+                                                             .as_required()},
+                                             {"central_office", central_office_spec()},
+                                             {"rollout", rollout_spec()}}),
                           1, 10000, "districts")
                .as_required()},
       });

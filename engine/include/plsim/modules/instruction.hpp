@@ -46,6 +46,12 @@ struct InstructionalModel {
   std::string name;  // its key in the scenario's instructional_models (or the built-in table)
   PLSIM_DECLARE_MEMBERS(PLSIM_INSTRUCTIONAL_MODEL_FIELDS)
 
+  // What the model asks of the four elements in all: its weekly preparation scales with it.
+  double asks_total() const {
+    double t = 0;
+    for (double a : asks) t += a;
+    return t;
+  }
   double total_minutes() const {
     double t = 0;
     for (double m : minutes) t += m;

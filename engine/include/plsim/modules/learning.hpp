@@ -152,6 +152,10 @@ struct WeekContext {
   std::uint32_t tick() const { return static_cast<std::uint32_t>(year * 64 + week); }
 };
 
+// Share of what its model asks of the four elements that a classroom delivers this week (1 for a
+// model that asks nothing): the asks-weighted mean of each element's capacity, capped at 1.
+double delivered_share(const Model& model, const State& state, std::uint32_t classroom);
+
 class LearningProcess {
  public:
   explicit LearningProcess(const Model& model);
