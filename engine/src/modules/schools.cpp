@@ -31,9 +31,8 @@ double effective_obstacles(const Model& model, const State& state, std::uint32_t
 double drop_chance(const Model& model, const State& state, std::uint32_t k) {
   const SchoolParameters& p = model.params.schools;
   const SchoolColumns& sc = state.schools;
-  const double typical_obstacles = p.obstacle_mean;
-  double h = p.drop_rate * (1.0 - sc.leadership[k]) / std::max(1e-6, 1.0 - p.leadership_mean) *
-             effective_obstacles(model, state, k) / std::max(1e-6, typical_obstacles);
+  double h = p.drop_rate * (1.0 - sc.leadership[k]) / (1.0 - typical_condition) *
+             effective_obstacles(model, state, k) / typical_condition;
   if (sc.implementation_year[k] > 2) h *= p.later_drop_factor;
   if (sc.coached_last_year[k] && sc.coached_share[k] == 0) h *= p.unsupported_drop_factor;
   return std::clamp(h, 0.0, 1.0);
@@ -43,7 +42,8 @@ double codify_chance(const Model& model, const State& state, std::uint32_t k) {
   const SchoolParameters& p = model.params.schools;
   const SchoolColumns& sc = state.schools;
   const bool authority = system_change(model, state, sc.district[k]) || sc.type[k] == std::uint8_t(SchoolType::charter);
-  const double above = std::max(0.0, sc.leadership[k] - p.leadership_floor) / std::max(1e-6, p.leadership_mean - p.leadership_floor);
+  const double above = std::max(0.0, sc.leadership[k] - p.leadership_floor) /
+                       std::max(1e-6, typical_condition - p.leadership_floor);
   // A principal codifies what works: the chance grows with how well the pilot classrooms delivered.
   const double working = sc.delivered_fidelity[k] / p.codify_fidelity_reference;
   return std::clamp(p.codify_rate * above * working * (authority ? p.codify_support : 1.0), 0.0, 1.0);
@@ -92,8 +92,8 @@ void draw_school_conditions(const Model& model, State& state, std::uint32_t k, b
 void refresh_school_conditions(const Model& model, State& state) {
   const SchoolParameters& p = model.params.schools;
   SchoolColumns& sc = state.schools;
-  const double typical_obstacles = 1.0 - p.obstacle_weight * p.obstacle_mean;
-  const double typical_data = 1.0 - p.data_quality_weight * (1.0 - p.data_quality_mean);
+  const double typical_obstacles = 1.0 - p.obstacle_weight * typical_condition;
+  const double typical_data = 1.0 - p.data_quality_weight * (1.0 - typical_condition);
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
     const double obstacles = (1.0 - p.obstacle_weight * effective_obstacles(model, state, k)) / typical_obstacles;
     double data = sc.data_quality[k];

@@ -42,7 +42,7 @@ void set_experienced_traits(const TeacherParameters& p, TeacherColumns& t, std::
   t.effectiveness[k] = static_cast<float>(
       t.value_added[k] * experience_multiplier(p.novice_effectiveness, t.experience[k], p.experience_scale) *
       (1.0 + p.coaching_effectiveness_gain * t.coached[k]));
-  const double buy_in = std::max(0.0, 1.0 + p.buy_in_weight * (t.buy_in[k] - p.buy_in_mean));
+  const double buy_in = std::max(0.0, 1.0 + p.buy_in_weight * (t.buy_in[k] - typical_buy_in));
   t.capacity[k] = static_cast<float>(t.base_capacity[k] *
                                      experience_multiplier(p.novice_capacity, t.experience[k], p.experience_scale) *
                                      t.pl_skill[k] * buy_in * (1.0 - p.prep_fidelity_loss * t.prep_deficit[k]));

@@ -80,6 +80,11 @@ struct SchoolParameters {
   PLSIM_DECLARE_MEMBERS(PLSIM_SCHOOL_PARAMETERS)
 };
 
+// Leadership, data quality and obstacles of the typical school, on their 0..1 scales: a scenario's
+// fidelity is a school's capacity under typical conditions, so conditions act relative to these (a
+// district whose schools have worse conditions than typical, by their parameters, delivers less).
+inline constexpr double typical_condition = 0.5;
+
 // A school's personalized-learning stage.
 enum class PlStage : std::uint8_t {
   none = 0,        // every classroom on the traditional model

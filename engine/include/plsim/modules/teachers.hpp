@@ -54,7 +54,7 @@ struct Results;
     "assumption: about 60% of teachers in PL schools were positive (RAND 2017 surveys)")                       \
   X(double, buy_in_sd, 0.2, between(0, 0.5), "SD", "SD of buy-in across teachers", "assumption")                   \
   X(double, buy_in_weight, 0.3, between(0, 2), "multiplier per unit",                                            \
-    "PL capacity changes by this times the buy-in above its mean", "assumption")                               \
+    "PL capacity changes by this times the buy-in above the typical teacher's (typical_buy_in, 0.6)", "assumption")                               \
   X(double, buy_in_support_gain, 0.2, between(0, 1), "per year",                                                  \
     "yearly gain of buy-in (towards 1) at full support", "assumption")                                         \
   X(double, buy_in_burnout_loss, 0.3, between(0, 1), "per year",                                                  \
@@ -75,6 +75,9 @@ struct Results;
   X(double, coaching_effectiveness_gain, 0.06, between(0, 1), "multiplier",                                       \
     "learning multiplier of a fully dosed coached teacher beyond what coaching does to PL fidelity",          \
     "assumption sized so a small-trial dose adds about 0.18 SD with fidelity (coaching_effect)")
+
+// The buy-in of the typical teacher (buy_in_mean's default): capacity is stated for him.
+inline constexpr double typical_buy_in = 0.6;
 
 struct TeacherParameters {
   PLSIM_DECLARE_MEMBERS(PLSIM_TEACHER_PARAMETERS)

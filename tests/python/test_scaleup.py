@@ -1,0 +1,154 @@
+"""Scale-up from Python: rollout, fidelity and teacher tables, the PL cohort's effects, a RolloutPlan
+replacing a plan's selection rule, and hooks that write school and teacher columns."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import plsim
+
+from conftest import REPO
+
+
+def converting_district(*, years: int = 3, rule: str = "lottery", start: str = "pilot", share: float = 0.3,
+                        seed: int = 3) -> dict:
+    """24 elementary schools, FRL spread widely, whose plan converts schools to station rotation."""
+    return {"name": "converting", "seed": seed, "years": years,
+            "districts": [{"name": "d", "schools": [{"level": "elementary", "count": 24, "enrollment": 200,
+                                                      "frl_share": {"mean": 0.5, "sd": 0.3}}],
+                           "central_office": {"coaches": 2, "coach_caseload": 10},
+                           "rollout": {"model": "station_rotation", "start": start,
+                                       "targets": [{"year": 1, "share": share}],
+                                       "waves": [{"from_year": 1, "rule": rule}]}}]}
+
+
+@pytest.fixture(scope="module")
+def scale_up() -> plsim.Sim:
+    doc = json.loads((REPO / "scenarios" / "scale_up_system_change.json").read_text())
+    doc["years"] = 3
+    return plsim.Sim(doc, threads=2).run()
+
+
+def test_summary_reports_rollout_teachers_and_fidelity_for_every_year(scale_up):
+    s = scale_up.summary()
+    years = [r["year"] for r in s["rollout"]["by_year"]]
+    assert years == [0, 1, 2]
+    first = s["rollout"]["by_year"][0]
+    for key in ("share_students_pl", "target_share", "schools_pl", "schools_schoolwide", "converted", "dropped"):
+        assert key in first
+    # The plan reaches its target each year (it converts until it does) without overshooting by much.
+    for row in s["rollout"]["by_year"]:
+        assert row["target_share"] <= row["share_students_pl"] <= row["target_share"] + 0.03
+    assert [r["year"] for r in s["teachers"]["by_year"]] == [1, 2]
+    for row in s["teachers"]["by_year"]:
+        assert 0.10 < row["turnover"] < 0.25 and row["mean_pl_capacity"] > 0 and row["mean_burnout"] >= 0
+    types = {r["school_type"] for r in s["fidelity"]["by_year"]}
+    assert types == {"district"}
+    assert all(0 < r["mean"] <= 1 for r in s["fidelity"]["by_year"])
+    json.dumps(s)  # JSON-ready: no NaN, no numpy scalars
+
+
+def test_the_pl_cohort_has_its_own_effects_against_the_twin(scale_up):
+    g = scale_up.subgroups
+    cohort = g[(g.subgroup == "pl_cohort") & (g.year == 2)]
+    everyone = g[(g.subgroup == "all") & (g.year == 2)]
+    assert cohort["n"].sum() > 0
+    # The cohort is a tenth of the district; its effect is the concentrated one.
+    assert cohort["n"].sum() < 0.3 * everyone["n"].sum()
+    w = lambda d: np.average(d["effect_true_sd"], weights=d["n"])
+    assert w(cohort) > 3 * w(everyone) > 0
+
+
+def test_rollout_by_district_and_schools_show_stages_and_conversions(scale_up):
+    d = scale_up.rollout_by_district
+    assert set(d["district"]) == {"ngsi_city"}
+    schools = scale_up.schools
+    assert set(schools["pl_stage"].astype(str)) <= {"none", "pilot", "schoolwide"}
+    converted = schools[schools["converted_year"] > 0]
+    assert len(converted) == d["converted"].sum()
+    assert (schools.loc[schools["pl_stage"] != "none", "model"].astype(str) == "station_rotation").all()
+
+
+class NeediestFirst(plsim.RolloutPlan):
+    """Converts the poorest schools first."""
+
+    def order(self, ctx):
+        return np.argsort(-ctx.school_columns["frl_share"], kind="stable")
+
+
+def test_a_rollout_plan_in_python_orders_the_conversions():
+    doc = converting_district(rule="python", years=1, start="schoolwide")
+    sim = plsim.Sim(doc, threads=1, rollout_plans=[NeediestFirst()]).run()
+    s = sim.schools
+    converted = s[s["converted_year"] > 0]
+    assert 0 < len(converted) < len(s)
+    assert converted["frl_share"].min() >= s.loc[s["converted_year"] == 0, "frl_share"].max()
+
+
+def test_a_python_wave_needs_a_rollout_plan_and_bad_orders_are_refused():
+    with pytest.raises(ValueError, match="rollout_plans: the rollout plan of district"):
+        plsim.Sim(converting_district(rule="python"), threads=1)
+
+    class OutOfRange(plsim.RolloutPlan):
+        def order(self, ctx):
+            return [0, 999]
+
+    sim = plsim.Sim(converting_district(rule="python"), threads=1, rollout_plans=[OutOfRange()])
+    with pytest.raises(ValueError, match=r"RolloutPlan.order: item 1: a school index in 0..23 \(got 999\)"):
+        sim.run()
+
+    class Floats(plsim.RolloutPlan):
+        def order(self, ctx):
+            return [0.5, 1.5]
+
+    sim = plsim.Sim(converting_district(rule="python"), threads=1, rollout_plans=[Floats()])
+    with pytest.raises(TypeError, match="integer school indices"):
+        sim.run()
+
+
+class RemoveObstacles(plsim.Process):
+    """A district investment: from the first week, no school has scheduling or coverage obstacles."""
+
+    def on_week(self, ctx):
+        if ctx.week == 0:
+            ctx.writable("schools.obstacle_scheduling")[:] = 0.0
+            ctx.writable("schools.obstacle_coverage")[:] = 0.0
+
+
+def test_a_process_that_removes_obstacles_raises_delivered_fidelity():
+    doc = converting_district(years=2, start="schoolwide", share=1.0)
+    plain = plsim.Sim(doc, threads=1, counterfactual=False).run()
+    helped = plsim.Sim(doc, threads=1, counterfactual=False, processes=[RemoveObstacles()]).run()
+    f0, f1 = plain.fidelity_by_year, helped.fidelity_by_year
+    # Year 0's row is recorded in week 0, before the hook first runs; year 1 sees the change.
+    assert f1.loc[f1.year == 0, "mean"].item() == f0.loc[f0.year == 0, "mean"].item()
+    assert f1.loc[f1.year == 1, "mean"].item() > f0.loc[f0.year == 1, "mean"].item() + 0.02
+
+
+def test_bad_school_and_teacher_writes_are_refused_and_undone():
+    class Bad(plsim.Process):
+        def __init__(self, column, value):
+            self.column, self.value = column, value
+
+        def on_week(self, ctx):
+            ctx.writable(self.column)[0] = self.value
+
+    for column, value in (("schools.leadership", 1.5), ("teachers.pl_skill", float("nan"))):
+        sim = plsim.Sim(converting_district(), threads=1, counterfactual=False, processes=[Bad(column, value)])
+        before = dict(sim._core.school_columns) if column.startswith("schools.") else dict(sim._core.teachers)
+        name = column.split(".", 1)[1]
+        original = np.array(before[name][0])
+        with pytest.raises(plsim.HookWriteError, match=rf"wrote {column}\[0\]"):
+            sim.step()
+        now = sim._core.school_columns if column.startswith("schools.") else sim._core.teachers
+        assert np.array_equal(now[name][0], original)
+
+
+def test_shipped_scale_up_scenarios_validate_and_run_five_years():
+    for name in ("scale_up_district", "scale_up_system_change", "regional_partner"):
+        scenario = plsim.load_scenario(REPO / "scenarios" / f"{name}.json")
+        assert scenario.years == 5
+        assert any("rollout" in d for d in scenario.resolved["districts"])
