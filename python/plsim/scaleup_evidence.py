@@ -44,7 +44,8 @@ def run_one(doc: dict, seed: int, threads: int) -> dict:
            "fidelity_by_year": f.groupby("year").apply(lambda d: np.average(d["mean"], weights=d["classrooms"])).to_numpy(),
            "turnover": float(t["turnover"].mean()), "turnover_high": float(t["turnover_high_poverty"].mean()),
            "turnover_low": float(t["turnover_low_poverty"].mean()), "skill": float(t["mean_pl_skill"].iloc[-1]),
-           "burnout": float(t["mean_burnout"].mean()), "effect_cohort": _weighted_effect(sim, "pl_cohort", last)}
+           "burnout": float(t["mean_burnout"].mean()), "effect_cohort": _weighted_effect(sim, "pl_cohort", last),
+           "effect_first": _weighted_effect(sim, "pl_cohort", 0)}
     for kind in ("charter", "district"):
         fk = f[f.school_type == kind]
         out[f"fidelity_{kind}"] = float(np.average(fk["mean"], weights=fk["classrooms"])) if len(fk) else np.nan
@@ -119,6 +120,23 @@ def main(argv=None) -> int:
         coaching[coaches] = e
         lines.append(f"| {coaches} | {_band(e['skill'])} | {_band(e['fidelity'])} | {_band(e['effect_cohort'])} |")
 
+    # Coaching's achievement effect at the small trials' caseload and at a large rollout's (every
+    # practising teacher of regional_partner coached), against no coaching: targets.json coaching_effect.
+    doses = {}
+    for caseload in (0, 10, 20):
+        doc = copy.deepcopy(partner)
+        doc["districts"][0]["central_office"].update({"coaches": 100 if caseload else 0, "coach_caseload": caseload or 20})
+        doses[caseload] = ensemble(doc, seeds, args.threads)
+    added = {c: doses[c]["effect_first"] - doses[0]["effect_first"] for c in (10, 20)}
+    added_last = {c: doses[c]["effect_cohort"] - doses[0]["effect_cohort"] for c in (10, 20)}
+    lines += ["", "### Coaching's achievement effect: small trials against a large rollout (regional_partner)", "",
+              "| | caseload 10 (small trials, full dose) | caseload 20 (large rollout, half dose) | ratio |",
+              "|---|---:|---:|---:|",
+              f"| added effect on the PL cohort, year 1 (SD) | {_band(added[10])} | {_band(added[20])} | "
+              f"{_band(added[20] / added[10])} |",
+              f"| added effect on the PL cohort, year 5 (SD) | {_band(added_last[10])} | {_band(added_last[20])} | "
+              f"{_band(added_last[20] / added_last[10])} |"]
+
     # The one reported success: motivated leaders first, iteration, a menu of proven models, over 7 years.
     success = copy.deepcopy(change)
     success["years"] = 7
@@ -161,7 +179,8 @@ def _plot(w, c, pw, pc, coaching, path: Path) -> None:
     ax[0].set(title="Reach: students in PL classrooms", xlabel="year", ylabel="share of the district")
     ax[1].set(title="Delivered fidelity in PL classrooms", xlabel="year", ylim=(0, 1))
     ax[0].legend(), ax[1].legend()
-    labels = ["charter\nwaivers", "district\nwaivers", "charter\nsystem change", "district\nsystem change"]
+    ax[0].set_xticks(years), ax[1].set_xticks(years)
+    labels = ["charter\nwaivers", "district\nwaivers", "charter\nsystem\nchange", "district\nsystem\nchange"]
     values = [pw["effect_charter"], pw["effect_district"], pc["effect_charter"], pc["effect_district"]]
     ax[2].bar(labels, [np.mean(v) for v in values], yerr=[np.std(v) for v in values],
               color=["tab:green", "tab:gray", "tab:green", "tab:gray"])

@@ -20,9 +20,12 @@ double mean_obstacle(const SchoolColumns& sc, std::uint32_t k) {
 double effective_obstacles(const Model& model, const State& state, std::uint32_t k) {
   const SchoolParameters& p = model.params.schools;
   const SchoolColumns& sc = state.schools;
+  // A charter school answers to its own board, not to the central office: its autonomy replaces the
+  // office's mode.
+  const bool charter = sc.type[k] == std::uint8_t(SchoolType::charter);
   double structural = 1.0;
-  if (system_change(model, state, sc.district[k])) structural *= 1.0 - p.system_change_obstacle_removal;
-  if (sc.type[k] == std::uint8_t(SchoolType::charter)) structural *= 1.0 - p.charter_autonomy;
+  if (charter) structural *= 1.0 - p.charter_autonomy;
+  else if (system_change(model, state, sc.district[k])) structural *= 1.0 - p.system_change_obstacle_removal;
   const double materials = sc.invented[k] ? 1.0 : 1.0 - p.proven_model_materials;
   return (structural * (sc.obstacle_coverage[k] + sc.obstacle_scheduling[k]) + materials * sc.obstacle_materials[k]) / 3.0;
 }
@@ -41,7 +44,7 @@ double drop_chance(const Model& model, const State& state, std::uint32_t k) {
 double codify_chance(const Model& model, const State& state, std::uint32_t k) {
   const SchoolParameters& p = model.params.schools;
   const SchoolColumns& sc = state.schools;
-  const bool authority = system_change(model, state, sc.district[k]) || sc.type[k] == std::uint8_t(SchoolType::charter);
+  const bool authority = sc.type[k] == std::uint8_t(SchoolType::charter) || system_change(model, state, sc.district[k]);
   const double above = std::max(0.0, sc.leadership[k] - p.leadership_floor) /
                        std::max(1e-6, typical_condition - p.leadership_floor);
   // A principal codifies what works: the chance grows with how well the pilot classrooms delivered.
@@ -97,7 +100,8 @@ void refresh_school_conditions(const Model& model, State& state) {
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
     const double obstacles = (1.0 - p.obstacle_weight * effective_obstacles(model, state, k)) / typical_obstacles;
     double data = sc.data_quality[k];
-    if (system_change(model, state, sc.district[k])) data = std::min(1.0, data + p.system_change_data_gain);
+    if (sc.type[k] != std::uint8_t(SchoolType::charter) && system_change(model, state, sc.district[k]))
+      data = std::min(1.0, data + p.system_change_data_gain);
     const double design = sc.invented[k] ? p.invent_fidelity : 1.0;
     for (int e = 0; e < n_elements; ++e) {
       double m = obstacles * design;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <vector>
 
@@ -203,23 +204,23 @@ void assign_practice(const Model& model, State& state) {
     n_practising[k] = static_cast<std::uint32_t>(std::min(n, teachers.size()));
   }
 
-  // Coaching: each district's coaches serve its practising teachers, newest PL schools first.
-  std::vector<std::uint32_t> order(sc.size());
-  std::iota(order.begin(), order.end(), 0u);
-  std::stable_sort(order.begin(), order.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return sc.implementation_year[a] < sc.implementation_year[b]; });
-  std::vector<double> slots(state.districts.size(), 0.0);
+  // Coaching: each district's coaches serve its practising teachers, newest PL schools first; schools
+  // in the same implementation year share what is left alike (no school is favoured by its index).
+  for (std::uint32_t k = 0; k < sc.size(); ++k) sc.coached_share[k] = 0;
   for (std::uint32_t d = 0; d < state.districts.size(); ++d) {
     const CentralOfficeSpec& office = district_spec(model, d).central_office;
-    slots[d] = double(office.coaches) * office.coach_caseload;
-  }
-  for (std::uint32_t k : order) {
-    sc.coached_share[k] = 0;
-    if (n_practising[k] == 0) continue;
-    double& left = slots[sc.district[k]];
-    const double served = std::min<double>(left, n_practising[k]);
-    left -= served;
-    sc.coached_share[k] = static_cast<float>(served / n_practising[k]);
+    double left = double(office.coaches) * office.coach_caseload;
+    std::map<int, std::vector<std::uint32_t>> by_year;  // implementation year -> its PL schools
+    for (std::uint32_t k = 0; k < sc.size(); ++k)
+      if (sc.district[k] == d && n_practising[k] > 0) by_year[sc.implementation_year[k]].push_back(k);
+    for (const auto& [year, schools] : by_year) {
+      if (left <= 0) break;
+      double need = 0;
+      for (std::uint32_t k : schools) need += n_practising[k];
+      const double share = std::min(1.0, left / need);
+      for (std::uint32_t k : schools) sc.coached_share[k] = static_cast<float>(share);
+      left -= share * need;
+    }
   }
   for (std::uint32_t k = 0; k < t.size(); ++k) {
     if (!t.practising[k]) continue;
