@@ -1,6 +1,8 @@
 #include "plsim/model.hpp"
 
 #include <algorithm>
+#include <stdexcept>
+#include <string>
 
 namespace plsim {
 
@@ -33,6 +35,15 @@ int Model::instructional_model_index(const std::string& name) const {
   for (std::size_t i = 0; i < instructional_models.size(); ++i)
     if (instructional_models[i].name == name) return static_cast<int>(i);
   return -1;
+}
+
+const DistrictSpec& Model::district_spec(std::uint32_t district) const {
+  std::uint32_t first = 0;
+  for (const DistrictSpec& spec : districts) {
+    if (district < first + static_cast<std::uint32_t>(spec.count)) return spec;
+    first += static_cast<std::uint32_t>(spec.count);
+  }
+  throw std::out_of_range("district " + std::to_string(district) + ": the model has " + std::to_string(first));
 }
 
 }  // namespace plsim

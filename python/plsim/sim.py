@@ -304,7 +304,8 @@ class Sim:
     def subgroups(self) -> pd.DataFrame:
         """Growth and effects by subgroup: one row per year, subject, grade and subgroup (all, frl,
         non_frl, start_q1..start_q5: quintile of the true score in the student's first fall of the run,
-        within grade and subject; charter, district) with n, growth_true_rit, growth_measured_rit,
+        within grade and subject; charter, district; pl_cohort: students ever enrolled in a school at a
+        PL stage, the same students in both arms) with n, growth_true_rit, growth_measured_rit,
         norm_growth_rit, effect_true_sd and effect_measured_sd (NaN without a twin)."""
         return subgroup_table(self._core.subgroups, self._twin.subgroups if self._twin is not None else None)
 

@@ -106,6 +106,8 @@ struct Model {
 
   Model(Parameters p, Norms n, int weeks_per_year);
   int instructional_model_index(const std::string& name) const;
+  // The spec of district index `district` of a State (the copies of a spec share it).
+  const DistrictSpec& district_spec(std::uint32_t district) const;
   // Whether any school group assigns a share of its schools to an instructional model (by index), or a
   // rollout plan spreads one, for which `pred` holds.
   template <class Pred>

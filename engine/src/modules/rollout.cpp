@@ -30,16 +30,6 @@ SelectionRule RolloutSpec::rule(int year) const {
 
 namespace {
 
-// The district spec (and so the plan) of district index `district`.
-const DistrictSpec& spec_of(const Model& model, std::uint32_t district) {
-  std::uint32_t first = 0;
-  for (const DistrictSpec& spec : model.districts) {
-    if (district < first + static_cast<std::uint32_t>(spec.count)) return spec;
-    first += static_cast<std::uint32_t>(spec.count);
-  }
-  return model.districts.back();
-}
-
 // Students a school at its stage teaches in PL classrooms, as the plan counts them.
 std::uint32_t students_pl(const State& state, std::uint32_t k, std::uint32_t n, const SchoolParameters& p) {
   switch (static_cast<PlStage>(state.schools.pl_stage[k])) {
@@ -145,7 +135,7 @@ void run_rollout(const Model& model, State& state) {
     std::vector<std::uint32_t> enrolled(sc.size(), 0);
     for (std::uint32_t school : state.students.school) enrolled[school]++;
     for (std::uint32_t d = 0; d < state.districts.size(); ++d) {
-      const RolloutSpec& plan = spec_of(model, d).rollout;
+      const RolloutSpec& plan = model.district_spec(d).rollout;
       if (!plan.enabled) continue;
       DistrictRollout& status = state.rollout[d];
       // The gate: from its year on, widening needs last year's pilots to show a measured effect.
@@ -174,7 +164,7 @@ void run_rollout(const Model& model, State& state) {
         sc.converted_year[k] = static_cast<std::uint8_t>(year);
         // Schools design their own model unless the plan adopts a proven one, or the district's
         // knowledge management has put a proven pilot model on its menu.
-        const bool menu = status.proven && spec_of(model, d).central_office.knowledge_management;
+        const bool menu = status.proven && model.district_spec(d).central_office.knowledge_management;
         sc.invented[k] = plan.design == DesignMode::invent && !menu;
         status.converted++;
         reached += students_pl(state, k, enrolled[k], p);

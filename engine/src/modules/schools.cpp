@@ -55,17 +55,9 @@ double codify_chance(const Model& model, const State& state, std::uint32_t k) {
 }  // namespace
 
 bool system_change(const Model& model, const State& state, std::uint32_t district) {
-  // Districts of a spec replicated `count` times share its central office: find the spec of the district.
-  std::uint32_t first = 0;
-  for (const DistrictSpec& spec : model.districts) {
-    if (district < first + static_cast<std::uint32_t>(spec.count)) {
-      const CentralOfficeSpec& office = spec.central_office;
-      if (office.mode == CentralOffice::system_change) return true;
-      return office.system_change_from_year > 0 && state.year + 1 >= office.system_change_from_year;
-    }
-    first += static_cast<std::uint32_t>(spec.count);
-  }
-  return false;
+  const CentralOfficeSpec& office = model.district_spec(district).central_office;
+  if (office.mode == CentralOffice::system_change) return true;
+  return office.system_change_from_year > 0 && state.year + 1 >= office.system_change_from_year;
 }
 
 void draw_school_conditions(const Model& model, State& state, std::uint32_t k, bool pl_school) {

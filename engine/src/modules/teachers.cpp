@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
-#include <numeric>
+#include <utility>
 #include <vector>
 
 #include "plsim/model.hpp"
@@ -20,16 +20,6 @@ double turnover_of(const TeacherParameters& p, float frl_share, double burnout =
   const bool high_poverty = frl_share >= p.high_poverty_frl_share;
   return std::min(1.0, p.turnover_rate * (high_poverty ? p.high_poverty_turnover_ratio : 1.0) *
                            (1.0 + p.burnout_turnover * burnout));
-}
-
-// The district spec of district index `district` (copies of a spec share it).
-const DistrictSpec& district_spec(const Model& model, std::uint32_t district) {
-  std::uint32_t first = 0;
-  for (const DistrictSpec& spec : model.districts) {
-    if (district < first + static_cast<std::uint32_t>(spec.count)) return spec;
-    first += static_cast<std::uint32_t>(spec.count);
-  }
-  return model.districts.back();
 }
 
 // Multiplier of a teacher with `experience` years relative to an experienced one, novice at year 0.
@@ -143,7 +133,7 @@ void develop_teachers(const Model& model, State& state) {
   for (std::uint32_t k = 0; k < t.size(); ++k) {
     if (!t.active[k]) continue;
     const std::uint32_t school = t.school[k], district = sc.district[school];
-    const CentralOfficeSpec& office = district_spec(model, district).central_office;
+    const CentralOfficeSpec& office = model.district_spec(district).central_office;
     const bool practised = t.practising[k];
     double support = p.skill_coaching * t.coached[k];
     if (practised) {
@@ -206,25 +196,29 @@ void assign_practice(const Model& model, State& state) {
 
   // Coaching: each district's coaches serve its practising teachers, newest PL schools first; schools
   // in the same implementation year share what is left alike (no school is favoured by its index).
-  for (std::uint32_t k = 0; k < sc.size(); ++k) sc.coached_share[k] = 0;
+  // (district, implementation year) -> its PL schools, in one pass over the schools.
+  std::map<std::pair<std::uint32_t, int>, std::vector<std::uint32_t>> groups;
+  for (std::uint32_t k = 0; k < sc.size(); ++k) {
+    sc.coached_share[k] = 0;
+    if (n_practising[k] > 0) groups[{sc.district[k], sc.implementation_year[k]}].push_back(k);
+  }
+  std::vector<double> slots(state.districts.size());
   for (std::uint32_t d = 0; d < state.districts.size(); ++d) {
-    const CentralOfficeSpec& office = district_spec(model, d).central_office;
-    double left = double(office.coaches) * office.coach_caseload;
-    std::map<int, std::vector<std::uint32_t>> by_year;  // implementation year -> its PL schools
-    for (std::uint32_t k = 0; k < sc.size(); ++k)
-      if (sc.district[k] == d && n_practising[k] > 0) by_year[sc.implementation_year[k]].push_back(k);
-    for (const auto& [year, schools] : by_year) {
-      if (left <= 0) break;
-      double need = 0;
-      for (std::uint32_t k : schools) need += n_practising[k];
-      const double share = std::min(1.0, left / need);
-      for (std::uint32_t k : schools) sc.coached_share[k] = static_cast<float>(share);
-      left -= share * need;
-    }
+    const CentralOfficeSpec& office = model.district_spec(d).central_office;
+    slots[d] = double(office.coaches) * office.coach_caseload;
+  }
+  for (const auto& [key, schools] : groups) {  // by district, then newest schools first
+    double& left = slots[key.first];
+    if (left <= 0) continue;
+    double need = 0;
+    for (std::uint32_t k : schools) need += n_practising[k];
+    const double share = std::min(1.0, left / need);
+    for (std::uint32_t k : schools) sc.coached_share[k] = static_cast<float>(share);
+    left -= share * need;
   }
   for (std::uint32_t k = 0; k < t.size(); ++k) {
     if (!t.practising[k]) continue;
-    const CentralOfficeSpec& office = district_spec(model, sc.district[t.school[k]]).central_office;
+    const CentralOfficeSpec& office = model.district_spec(sc.district[t.school[k]]).central_office;
     const double dose = office.coach_caseload > 0 ? std::min(1.0, p.coach_reference_caseload / office.coach_caseload) : 0.0;
     t.coached[k] = static_cast<float>(sc.coached_share[t.school[k]] * dose);
   }

@@ -11,17 +11,11 @@ namespace {
 void report_rollout(const Model& model, const State& state, Results& results) {
   const SchoolColumns& sc = state.schools;
   std::vector<RolloutYearRow> rows(state.districts.size());
-  std::uint32_t first = 0;
-  for (const DistrictSpec& spec : model.districts) {
-    for (int copy = 0; copy < spec.count; ++copy) {
-      RolloutYearRow& r = rows[first + copy];
-      r.has_plan = spec.rollout.enabled;
-      r.target_share = spec.rollout.enabled ? spec.rollout.target(state.year + 1) : 0.0;
-    }
-    first += static_cast<std::uint32_t>(spec.count);
-  }
   for (std::uint32_t d = 0; d < rows.size(); ++d) {
     RolloutYearRow& r = rows[d];
+    const RolloutSpec& plan = model.district_spec(d).rollout;
+    r.has_plan = plan.enabled;
+    r.target_share = plan.enabled ? plan.target(state.year + 1) : 0.0;
     const DistrictRollout& status = state.rollout[d];
     r.year = state.year;
     r.district = d;
