@@ -6,6 +6,7 @@
 
 #include "plsim/measure/assessment.hpp"
 #include "plsim/modules/classrooms.hpp"
+#include "plsim/modules/costs.hpp"
 #include "plsim/modules/enrolment.hpp"
 #include "plsim/modules/learning.hpp"
 #include "plsim/modules/rollout.hpp"
@@ -72,6 +73,18 @@ bool is_test_week(const StageContext& c) {
 bool has_python_policies(const StageContext& c) { return uses_python_policies(c.model); }
 bool is_last_week(const StageContext& c) { return c.state.week + 1 == c.model.weeks_per_year; }
 bool is_first_week(const StageContext& c) { return c.state.week == 0; }
+
+// Practice as the district wants it, then the bill; where money fell short, practice again with the
+// cuts (fewer coaches, less planning time, classrooms without devices or licences traditional).
+void practise_and_pay(StageContext& c) {
+  for (DistrictFunding& f : c.state.funding) f.funded.fill(1.0), f.device_coverage = 1.0;
+  assign_practice(c.model, c.state);
+  pay_costs(c.model, c.state, c.results);
+  const bool cut = std::any_of(c.state.funding.begin(), c.state.funding.end(), [](const DistrictFunding& f) {
+    return f.device_coverage < 1.0 || std::any_of(f.funded.begin(), f.funded.end(), [](double x) { return x < 1.0; });
+  });
+  if (cut) assign_practice(c.model, c.state);
+}
 // Whether a district's rollout plan leaves this year's selection to a plsim.RolloutPlan.
 bool has_python_rollout(const StageContext& c) {
   if (c.state.stage_source) return false;
@@ -109,6 +122,9 @@ const Stage stages[] = {
     {"python_rollout", Phase::year_start, "school columns", "schools.rollout_priority",
      "Python hook: plsim.RolloutPlan.order(ctx) orders the schools a plan may convert", nullptr,
      has_python_rollout, true},
+    {"funding", Phase::year_start, "grants, budgets, last year's recurring costs", "state.funding.launch_funds",
+     "the money each district has for this year's launches", [](StageContext& c) { plan_launch_funds(c.model, c.state); },
+     nullptr, true},
     {"rollout", Phase::year_start, "schools, classroom score sums (the gate), students.school; rollout plans",
      "schools.pl_stage, instructional_model, implementation_year, invented; state.rollout",
      "each plan's gate, then conversions in the year's selection order up to its target",
@@ -121,7 +137,7 @@ const Stage stages[] = {
      "teachers.practising, coached, prep_deficit, capacity, effectiveness; classrooms.instructional_model; "
      "students.ever_pl",
      "who practises each school's model, coaching doses, preparation deficits",
-     [](StageContext& c) { assign_practice(c.model, c.state); }, nullptr, true},
+     practise_and_pay, nullptr, true},
     {"year_report", Phase::week, "schools, classrooms, teachers, state.rollout",
      "results.rollout, fidelity, teachers", "the year's rollout, delivered fidelity and teachers, in week 0",
      [](StageContext& c) { report_year(c.model, c.state, c.results); }, is_first_week},

@@ -45,8 +45,8 @@ def test_schedule_shows_the_engines_stages_in_order_with_their_time():
     sim = plsim.Sim(TINY_PATH, threads=1, counterfactual=False)
     before = sim.schedule
     assert before["calls"].sum() == 0
-    assert list(before["stage"][:10]) == ["summer", "enrolment", "new_year", "teacher_development", "teachers",
-                                          "schools", "python_rollout", "rollout", "classrooms", "practice"]
+    assert list(before["stage"][:11]) == ["summer", "enrolment", "new_year", "teacher_development", "teachers",
+                                          "schools", "python_rollout", "funding", "rollout", "classrooms", "practice"]
     sim.run()
     after = sim.schedule.set_index("stage")
     weeks = sim.counts["weeks_simulated"]

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <limits>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "plsim/measure/assessment.hpp"
 #include "plsim/measure/norms.hpp"
 #include "plsim/measure/scale.hpp"
+#include "plsim/modules/costs.hpp"
 #include "plsim/modules/instruction.hpp"
 #include "plsim/modules/learning.hpp"
 #include "plsim/modules/population.hpp"
@@ -35,7 +37,8 @@ namespace plsim {
   X(TeacherParameters, teachers, PLSIM_TEACHER_PARAMETERS,                                         \
     "Teachers: turnover, experience, PL skill, buy-in, preparation and burnout, coaching")              \
   X(SchoolParameters, schools, PLSIM_SCHOOL_PARAMETERS,                                              \
-    "Schools: leadership, data systems, obstacles, PL stages, codifying and dropping")
+    "Schools: leadership, data systems, obstacles, PL stages, codifying and dropping")                  \
+  X(CostParameters, costs, PLSIM_COST_PARAMETERS, "Unit costs of personalized learning")
 
 #define PLSIM_PARAMETER_GROUP_MEMBER(Struct, key, list, doc) Struct key;
 struct Parameters {
@@ -84,6 +87,8 @@ struct DistrictSpec {
   std::vector<SchoolGroupSpec> schools;
   CentralOfficeSpec central_office;
   RolloutSpec rollout;
+  // US$ a year the district itself spends on PL beyond its grants (infinite: whatever is needed).
+  double pl_budget_per_year = std::numeric_limits<double>::infinity();
 };
 
 struct Model {
@@ -97,6 +102,7 @@ struct Model {
   Parameters params;
   std::vector<InstructionalModel> instructional_models;
   std::vector<DistrictSpec> districts;
+  std::vector<GrantSpec> grants;
   Norms norms;
   ScaleMap scale;
 

@@ -79,6 +79,15 @@ struct RolloutYearRow {
   bool system_change = false;
 };
 
+// What a school cost in a year, by category and payer (index into payer_names: 0 is the district).
+struct CostRow {
+  std::int32_t year = 0;
+  std::uint32_t district = 0, school = 0;
+  std::uint8_t category = 0;  // CostCategory
+  std::uint16_t payer = 0;
+  double amount = 0;          // US$
+};
+
 // Delivered fidelity in the classrooms on a PL model, by school type, in a year.
 struct FidelityYearRow {
   std::int32_t year = 0;
@@ -93,6 +102,7 @@ struct Results {
   std::vector<TeacherYearRow> teachers;
   std::vector<RolloutYearRow> rollout;
   std::vector<FidelityYearRow> fidelity;
+  std::vector<CostRow> costs;
   int years_completed = 0;
   std::uint64_t weeks_simulated = 0;
   std::uint64_t student_weeks = 0;

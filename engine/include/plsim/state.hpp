@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "plsim/modules/costs.hpp"
 #include "plsim/types.hpp"
 
 namespace plsim {
@@ -215,6 +216,8 @@ struct State {
   // before learning by the policy_minutes stage and the plsim.Policy hooks.
   std::vector<double> python_policy_minutes;
   std::vector<DistrictRollout> rollout;       // per district
+  std::vector<DistrictFunding> funding;       // per district: what its money bought this year
+  std::uint64_t students_reached = 0;         // distinct students ever enrolled in a school at a PL stage
   std::shared_ptr<StageLog> stage_log = std::make_shared<StageLog>();  // written by this run
   std::shared_ptr<const StageLog> stage_source;  // the policy arm's log, in a counterfactual twin
   // Student buffers replaced when the population outgrew them, kept alive because numpy views of

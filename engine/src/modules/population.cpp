@@ -292,6 +292,7 @@ State build_population(const Model& model) {
   // The scenario's limits (50 million students, max_years) keep this below 2^32.
   if (next_block > 0xffffffffull) throw std::length_error("student ids: more than 2^32 over the run");
   state.rollout.assign(state.districts.size(), DistrictRollout{});
+  state.funding.assign(state.districts.size(), DistrictFunding{});
   refresh_school_conditions(model, state);
   form_classrooms(model, state);
   assign_practice(model, state);

@@ -155,8 +155,15 @@ void run_rollout(const Model& model, State& state) {
         if (sc.district[k] == d) students += enrolled[k], reached += students_pl(state, k, enrolled[k], p);
       const double target = plan.target(year) * double(students);
       const SelectionRule rule = plan.rule(year);
+      // The central team it paid for last year bounds how many schools it can launch; the money for
+      // launches bounds it too.
+      const double team = state.funding[d].funded[int(CostCategory::central_team)];
+      const auto max_new = static_cast<std::uint32_t>(std::floor(plan.max_new_schools_per_year * team + 1e-9));
+      double launch_funds = state.funding[d].launch_funds;
       for (std::uint32_t k : ordered_candidates(model, state, d, plan, rule)) {
-        if (double(reached) >= target || status.converted >= std::uint32_t(plan.max_new_schools_per_year)) break;
+        if (double(reached) >= target || status.converted >= max_new) break;
+        if (launch_funds < model.params.costs.launch_cost_per_school) break;
+        launch_funds -= model.params.costs.launch_cost_per_school;
         sc.pl_stage[k] = std::uint8_t(plan.start_schoolwide ? PlStage::schoolwide : PlStage::pilot);
         sc.instructional_model[k] = static_cast<std::uint32_t>(plan.model);
         sc.implementation_year[k] = 1;

@@ -91,7 +91,8 @@ void refresh_school_conditions(const Model& model, State& state) {
   const double typical_data = 1.0 - p.data_quality_weight * (1.0 - typical_condition);
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
     const double obstacles = (1.0 - p.obstacle_weight * effective_obstacles(model, state, k)) / typical_obstacles;
-    double data = sc.data_quality[k];
+    // A data system the district no longer pays for (in part) serves its school less well.
+    double data = sc.data_quality[k] * state.funding[sc.district[k]].funded[int(CostCategory::data_systems)];
     if (sc.type[k] != std::uint8_t(SchoolType::charter) && system_change(model, state, sc.district[k]))
       data = std::min(1.0, data + p.system_change_data_gain);
     const double design = sc.invented[k] ? p.invent_fidelity : 1.0;

@@ -138,7 +138,8 @@ void develop_teachers(const Model& model, State& state) {
     double support = p.skill_coaching * t.coached[k];
     if (practised) {
       const double peers = teaching[school] > 1 ? double(practising[school] - 1) / double(teaching[school] - 1) : 0.0;
-      support += p.skill_pd_per_day * office.pd_days + p.skill_peers * peers;
+      // The PD days its district paid for last year.
+      support += p.skill_pd_per_day * state.funding[district].pd_days + p.skill_peers * peers;
       if (office.knowledge_management && district_teaching[district] > 0)
         support += p.skill_knowledge_management * double(district_practising[district]) / district_teaching[district];
     }
@@ -168,6 +169,7 @@ void assign_practice(const Model& model, State& state) {
   ClassroomColumns& cl = state.classrooms;
   const auto traditional = static_cast<std::uint32_t>(model.instructional_model_index("traditional"));
   for (std::uint32_t k = 0; k < t.size(); ++k) t.practising[k] = 0, t.coached[k] = 0, t.prep_deficit[k] = 0;
+  refresh_school_conditions(model, state);  // data systems follow what the district paid for
 
   // Who practises: every teacher of a school-wide school, the most bought-in of a pilot school.
   std::vector<std::uint32_t> n_practising(sc.size(), 0);
@@ -179,13 +181,20 @@ void assign_practice(const Model& model, State& state) {
     std::sort(teachers.begin(), teachers.end());
     teachers.erase(std::unique(teachers.begin(), teachers.end()), teachers.end());
     std::size_t n = teachers.size();
-    if (stage == PlStage::pilot) {
+    if (stage == PlStage::pilot)
       n = std::max<std::size_t>(1, static_cast<std::size_t>(std::lround(q.pilot_share * teachers.size())));
-      std::stable_sort(teachers.begin(), teachers.end(),
-                       [&](std::uint32_t a, std::uint32_t b) { return t.buy_in[a] > t.buy_in[b]; });
-    }
-    const double need = q.prep_minutes_per_ask * model.instructional_models[sc.instructional_model[k]].asks_total();
-    const double provided = prep_minutes_provided(model, state, k);
+    // Classrooms without the devices, licences or tutors the model needs stay traditional.
+    const InstructionalModel& m = model.instructional_models[sc.instructional_model[k]];
+    const DistrictFunding& money = state.funding[sc.district[k]];
+    double covered = 1.0;
+    if (m.minutes[int(Mode::adaptive_software)] > 0)
+      covered = std::min({covered, money.funded[int(CostCategory::licences)], money.device_coverage});
+    if (m.minutes[int(Mode::tutoring)] > 0) covered = std::min(covered, money.funded[int(CostCategory::tutors)]);
+    if (covered < 1.0) n = static_cast<std::size_t>(std::floor(covered * double(n) + 1e-9));
+    std::stable_sort(teachers.begin(), teachers.end(),
+                     [&](std::uint32_t a, std::uint32_t b) { return t.buy_in[a] > t.buy_in[b]; });
+    const double need = q.prep_minutes_per_ask * m.asks_total();
+    const double provided = prep_minutes_provided(model, state, k) * money.funded[int(CostCategory::planning_time)];
     const double deficit = need > 0 ? std::max(0.0, need - provided) / need : 0.0;
     for (std::size_t j = 0; j < std::min(n, teachers.size()); ++j) {
       t.practising[teachers[j]] = 1;
@@ -205,7 +214,7 @@ void assign_practice(const Model& model, State& state) {
   std::vector<double> slots(state.districts.size());
   for (std::uint32_t d = 0; d < state.districts.size(); ++d) {
     const CentralOfficeSpec& office = model.district_spec(d).central_office;
-    slots[d] = double(office.coaches) * office.coach_caseload;
+    slots[d] = double(office.coaches) * office.coach_caseload * state.funding[d].funded[int(CostCategory::coaches)];
   }
   for (const auto& [key, schools] : groups) {  // by district, then newest schools first
     double& left = slots[key.first];
@@ -236,7 +245,7 @@ void assign_practice(const Model& model, State& state) {
   // The PL cohort: every student enrolled in a school at a PL stage (in both arms alike).
   StudentColumns& st = state.students;
   for (std::uint32_t i = 0; i < st.size(); ++i)
-    if (sc.pl_stage[st.school[i]] != std::uint8_t(PlStage::none)) st.ever_pl[i] = 1;
+    if (sc.pl_stage[st.school[i]] != std::uint8_t(PlStage::none) && !st.ever_pl[i]) st.ever_pl[i] = 1, state.students_reached++;
 }
 
 }  // namespace plsim

@@ -114,6 +114,25 @@ std::vector<std::string> check_meaning(const json& doc) {
                            plan.at("targets")[i].at("share").dump() + " after " +
                            plan.at("targets")[i - 1].at("share").dump() + ")");
   }
+  std::string district_names;
+  for (const auto& d : districts) district_names += (district_names.empty() ? "" : ", ") + d.at("name").get<std::string>();
+  const auto& grants = doc.at("grants");
+  const int years = doc.at("years").get<int>();
+  for (std::size_t i = 0; i < grants.size(); ++i) {
+    const auto& g = grants[i];
+    const std::string path = "/grants/" + std::to_string(i);
+    bool known = false;
+    for (const auto& d : districts) known = known || d.at("name") == g.at("recipient");
+    if (!known)
+      errors.push_back(path + "/recipient: no district of that name; districts are " + district_names + " (got " +
+                       g.at("recipient").dump() + ")");
+    if (g.at("from_year").get<int>() > g.at("to_year").get<int>())
+      errors.push_back(path + "/to_year: must not come before from_year (" + g.at("from_year").dump() + "), got " +
+                       g.at("to_year").dump());
+    if (g.at("to_year").get<int>() > years)
+      errors.push_back(path + "/to_year: must be within the scenario's " + std::to_string(years) + " years (got " +
+                       g.at("to_year").dump() + ")");
+  }
   if (total_students > 5e7)
     errors.push_back("/districts: at most 50,000,000 students per run (got " + std::to_string(total_students) + ")");
   return errors;

@@ -139,7 +139,18 @@ Model model_from_resolved(const json& s) {
       plan.volunteer_leadership = r["volunteer_leadership"];
       plan.readiness_noise = r["readiness_noise"];
     }
+    if (d.contains("pl_budget_per_year")) district.pl_budget_per_year = d["pl_budget_per_year"];
     model.districts.push_back(district);
+  }
+  for (const auto& g : s["grants"]) {
+    GrantSpec grant;
+    grant.funder = g["funder"];
+    grant.recipient = g["recipient"];
+    grant.from_year = g["from_year"];
+    grant.to_year = g["to_year"];
+    grant.amount_per_year = g["amount_per_year"];
+    grant.category = index_of(cost_category_names, g["category"].get<std::string>());  // -1: flexible
+    model.grants.push_back(grant);
   }
   return model;
 }

@@ -101,6 +101,19 @@ Spec rollout_spec() {
       });
 }
 
+Spec grant_spec() {
+  std::vector<std::string> categories{cost_category_names.begin(), cost_category_names.end()};
+  categories.push_back("flexible");
+  return Spec::object(
+      "money from a funder to a district (each copy of a replicated district receives it)",
+      Props{{"funder", Spec::text(nullptr, "who gives the money").as_required()},
+            {"recipient", Spec::text(nullptr, "name of the district that receives it").as_required()},
+            {"from_year", Spec::integer(1, max_years, 1, "first year (1-based)")},
+            {"to_year", Spec::integer(1, max_years, nullptr, "last year (1-based, inclusive)").as_required()},
+            {"amount_per_year", Spec::number(0, 1e12, nullptr, "US$ a year").as_required()},
+            {"category", Spec::text("flexible", "the cost category it is earmarked for, or flexible", categories)}});
+}
+
 }  // namespace
 
 Spec scenario_structure_spec() {
@@ -132,9 +145,14 @@ Spec scenario_structure_spec() {
                                                                         "school groups")
                                                              .as_required()},
                                              {"central_office", central_office_spec()},
-                                             {"rollout", rollout_spec()}}),
+                                             {"rollout", rollout_spec()},
+                                             {"pl_budget_per_year",
+                                              Spec::number(0, 1e12, nullptr,
+                                                           "US$ a year the district spends on PL beyond its grants "
+                                                           "(default: whatever its schools need)")}}),
                           1, 10000, "districts")
                .as_required()},
+          {"grants", Spec::array_of(grant_spec(), 0, 1000, "grants to districts").with_default(json::array())},
       });
 }
 
