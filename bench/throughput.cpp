@@ -152,7 +152,7 @@ static_assert(sizeof(plsim::StudentColumns) == (10 + 8 * plsim::n_subjects) * co
 static_assert(sizeof(plsim::ClassroomColumns) == (8 + 3 * plsim::n_subjects) * column_size,
               "ClassroomColumns changed: update classroom_bytes()");
 static_assert(sizeof(plsim::TeacherColumns) == 14 * column_size, "TeacherColumns changed: update teacher_bytes()");
-static_assert(sizeof(plsim::SchoolColumns) == (34 + 2 * plsim::n_elements) * column_size,
+static_assert(sizeof(plsim::SchoolColumns) == (35 + 2 * plsim::n_elements) * column_size,
               "SchoolColumns changed: update school_bytes()");
 static_assert(sizeof(plsim::DistrictColumns) == 3 * column_size, "DistrictColumns changed: update district_bytes()");
 
@@ -187,7 +187,7 @@ ColumnBytes school_bytes(const plsim::SchoolColumns& c) {
   b.add(c.leadership), b.add(c.data_quality), b.add(c.obstacle_coverage), b.add(c.obstacle_materials);
   b.add(c.obstacle_scheduling), b.add(c.conditions), b.add(c.pl_stage), b.add(c.adopted_in_run), b.add(c.invented);
   b.add(c.converted_year), b.add(c.coached_share), b.add(c.coached_last_year), b.add(c.rollout_priority);
-  b.add(c.delivered_fidelity);
+  b.add(c.delivered_fidelity), b.add(c.codified_year);
   return b;
 }
 

@@ -50,6 +50,7 @@ void bind_scenario(py::module_& m) {
   tables["elements"] = names(plsim::element_names);
   tables["progressions"] = names(plsim::progression_names);
   tables["subgroups"] = names(plsim::subgroup_names);
+  tables["cost_categories"] = names(plsim::cost_category_names);
   m.attr("names") = tables;
 
   m.def(

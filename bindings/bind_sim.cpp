@@ -263,6 +263,7 @@ void bind_sim(py::module_& m) {
                                d["student_weeks"] = r.student_weeks;
                                d["seconds"] = r.seconds;
                                d["cancelled"] = r.cancelled;
+                               d["students_reached"] = s.students_reached;
                                return d;
                              })
       .def_property_readonly(
@@ -369,6 +370,23 @@ void bind_sim(py::module_& m) {
             return out;
           },
           "One dict per year and district: the rollout at the year's start.")
+      .def_property_readonly(
+          "cost_rows",
+          [](const PySim& self) {
+            const auto& rows = self.sim->results().costs;
+            py::dict d;
+            d["year"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.year; });
+            d["district"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.district; });
+            d["school_id"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.school; });
+            d["category"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.category; });
+            d["payer"] = column_of<std::uint16_t>(rows, [](const auto& r) { return r.payer; });
+            d["amount"] = column_of<double>(rows, [](const auto& r) { return r.amount; });
+            d["payer_names"] = plsim::payer_names(self.sim->model());
+            d["category_names"] = std::vector<std::string>(plsim::cost_category_names.begin(), plsim::cost_category_names.end());
+            d["one_off"] = std::vector<bool>(plsim::cost_is_one_off.begin(), plsim::cost_is_one_off.end());
+            return d;
+          },
+          "What each school cost each year, by category and payer (US$).")
       .def_property_readonly(
           "fidelity_years",
           [](const PySim& self) {

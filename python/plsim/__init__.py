@@ -7,6 +7,7 @@ Quickstart::
     sim.assessments.head()
 """
 from ._core import ScenarioError
+from .compare import compare
 from .district import SchoolTableError, from_schools
 from .extend import ELEMENTS, MODES, HookContext, HookWriteError, Policy, Process, RolloutPlan
 from .parameters import parameter_reference, parameters
@@ -29,6 +30,7 @@ __all__ = [
     "SchoolTableError",
     "Sim",
     "check_scenario",
+    "compare",
     "from_schools",
     "growth_by_grade",
     "load_scenario",

@@ -91,6 +91,31 @@ def cmd_ensemble(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from .compare import compare, format_table, plot
+
+    client = None
+    if args.scheduler:
+        from dask.distributed import Client
+
+        client = Client(args.scheduler)
+    try:
+        table = compare(args.scenarios, seeds=args.seeds, client=client, threads=args.threads)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"plsim {__version__}: {len(table)} scenarios, seeds 1-{args.seeds} (common random numbers); "
+          f"95% intervals over seeds")
+    print(format_table(table))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
+        plot(table, out / "comparison.png")
+        print(f"  wrote       {out / 'comparison.csv'}, {out / 'comparison.png'}")
+    return 0
+
+
 def cmd_validate(args) -> int:
     errors = check_scenario(args.scenario)
     if errors:
@@ -221,6 +246,15 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--threads", type=_non_negative, default=0, help="worker threads per run (0: all cores)")
     ensemble.add_argument("--out", help="directory for ensemble.csv")
     ensemble.set_defaults(func=cmd_ensemble)
+
+    comparison = sub.add_parser("compare", help="run scenarios over the same seeds; costs, effects and "
+                                                "cost-effectiveness side by side")
+    comparison.add_argument("scenarios", nargs="+", help="scenario files or shipped names")
+    comparison.add_argument("--seeds", type=_positive, default=3, help="seeds 1..N for every scenario (default 3)")
+    comparison.add_argument("--threads", type=_non_negative, default=1, help="worker threads per run (default 1)")
+    comparison.add_argument("--scheduler", help="address of a Dask scheduler to run the runs on")
+    comparison.add_argument("--out", help="directory for comparison.csv and comparison.png")
+    comparison.set_defaults(func=cmd_compare)
 
     validate = sub.add_parser("validate", help="check a scenario file and list every error")
     validate.add_argument("scenario")

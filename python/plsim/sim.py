@@ -12,6 +12,7 @@ import pandas as pd
 from . import _core
 from .extend import (HookContext, Policy, Process, RolloutPlan, YearView, apply_policy_minutes, apply_rollout_order,
                      hook_name, policy_models)
+from .money import cost_effectiveness, cost_frame, cost_tables
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects, subgroup_table
 from .scenarios import Scenario, ScenarioLike, _load
 
@@ -369,6 +370,21 @@ class Sim:
         return pd.DataFrame(rows)
 
     @property
+    def costs(self) -> pd.DataFrame:
+        """What each school cost each year: year, district, school_id, category (licences, devices,
+        tutors, data_systems, central_team, planning_time, pd, coaches, launch), payer (district or a
+        funder), one_off and amount (US$)."""
+        return cost_frame(self._core)
+
+    def cost_effectiveness(self) -> dict:
+        """Costs and what they bought (plsim.money.cost_effectiveness): cost_total, students_reached,
+        cost_per_student_reached, effect_math_sd and effect_reading_sd on the PL cohort, cost_per_sd,
+        sd_per_100, lays_per_100, learning_per_1000, Kraft's classes and the same by subgroup. Effects
+        need the counterfactual twin (NaN without it)."""
+        students = self.rollout_by_year["students"].mean() if not self.rollout_by_year.empty else np.nan
+        return cost_effectiveness(self.costs, self.subgroups, self.counts["students_reached"], students)
+
+    @property
     def fidelity_by_year(self) -> pd.DataFrame:
         """Delivered fidelity in the classrooms on a PL model: one row per year and school type
         (charter, district) with classrooms, mean and sd of each classroom's delivered share of what its
@@ -409,12 +425,27 @@ class Sim:
             "teachers": {"by_year": _records(self.teachers_by_year)},
             "rollout": {"by_year": _records(self.rollout_by_year), "by_district": _records(self.rollout_by_district)},
             "fidelity": {"by_year": _records(self.fidelity_by_year)},
+            "costs": cost_tables(self.costs),
+            "cost_effectiveness": _json_ready(self.cost_effectiveness()),
         }
 
     def __repr__(self) -> str:
         c = self.counts
         return (f"Sim({self.scenario.name!r}, seed={self.seed}, threads={self.threads}, "
                 f"students={c['students']}, weeks={c['weeks_simulated']})")
+
+
+def _json_ready(value):
+    """NaN and infinities as None, numpy scalars as Python ones, through dicts and lists."""
+    if isinstance(value, dict):
+        return {k: _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
 
 
 def _records(frame: pd.DataFrame) -> list:

@@ -164,6 +164,7 @@ struct SchoolColumns {
   std::vector<std::uint8_t> adopted_in_run;     // per school: 1 if a rollout plan converted it (it may drop)
   std::vector<std::uint8_t> invented;           // per school: 1 if it designs its own model
   std::vector<std::uint8_t> converted_year;     // per school: 1-based year a plan converted it (0: never)
+  std::vector<std::uint8_t> codified_year;      // per school: 1-based year its pilot went school-wide (0: never)
   std::vector<float> coached_share;             // per school: share of its practising teachers coached
   std::vector<std::uint8_t> coached_last_year;  // per school: whether it had coaching last year
   std::vector<float> delivered_fidelity;        // per school: mean delivered share in its PL classrooms (0: none)
@@ -179,7 +180,7 @@ struct SchoolColumns {
     f("leadership", leadership), f("data_quality", data_quality), f("obstacle_coverage", obstacle_coverage);
     f("obstacle_materials", obstacle_materials), f("obstacle_scheduling", obstacle_scheduling);
     f("pl_stage", pl_stage), f("adopted_in_run", adopted_in_run), f("invented", invented);
-    f("converted_year", converted_year), f("coached_share", coached_share);
+    f("converted_year", converted_year), f("codified_year", codified_year), f("coached_share", coached_share);
     f("delivered_fidelity", delivered_fidelity), f("begin", begin), f("end", end);
     f("rollout_priority", rollout_priority);
   }

@@ -60,8 +60,12 @@ Needs price_needs(const Model& model, const State& state) {
     if (sc.pl_stage[k] == std::uint8_t(PlStage::none)) continue;
     pl_schools[sc.district[k]]++;
     n.school[k][int(CostCategory::data_systems)] += (sc.end[k] - sc.begin[k]) * p.data_system_per_student;
+    // Launching: a pilot costs a share of a school-wide launch, the rest when it goes school-wide.
+    const bool pilot = sc.pl_stage[k] == std::uint8_t(PlStage::pilot);
     if (sc.adopted_in_run[k] && sc.converted_year[k] == state.year + 1)
-      n.school[k][int(CostCategory::launch)] += p.launch_cost_per_school;
+      n.school[k][int(CostCategory::launch)] += p.launch_cost_per_school * (pilot ? p.pilot_launch_share : 1.0);
+    else if (sc.adopted_in_run[k] && sc.codified_year[k] == state.year + 1)
+      n.school[k][int(CostCategory::launch)] += p.launch_cost_per_school * (1.0 - p.pilot_launch_share);
   }
   std::vector<double> coached(sc.size(), 0.0), coached_in(n_districts, 0.0);
   for (std::uint32_t k = 0; k < t.size(); ++k) {

@@ -162,8 +162,10 @@ void run_rollout(const Model& model, State& state) {
       double launch_funds = state.funding[d].launch_funds;
       for (std::uint32_t k : ordered_candidates(model, state, d, plan, rule)) {
         if (double(reached) >= target || status.converted >= max_new) break;
-        if (launch_funds < model.params.costs.launch_cost_per_school) break;
-        launch_funds -= model.params.costs.launch_cost_per_school;
+        const double launch = model.params.costs.launch_cost_per_school *
+                              (plan.start_schoolwide ? 1.0 : model.params.costs.pilot_launch_share);
+        if (launch_funds < launch) break;
+        launch_funds -= launch;
         sc.pl_stage[k] = std::uint8_t(plan.start_schoolwide ? PlStage::schoolwide : PlStage::pilot);
         sc.instructional_model[k] = static_cast<std::uint32_t>(plan.model);
         sc.implementation_year[k] = 1;

@@ -80,6 +80,7 @@ void draw_school_conditions(const Model& model, State& state, std::uint32_t k, b
   sc.coached_share.push_back(0);
   sc.coached_last_year.push_back(0);
   sc.delivered_fidelity.push_back(0);
+  sc.codified_year.push_back(0);
   sc.rollout_priority.push_back(std::numeric_limits<double>::quiet_NaN());
   sc.pl_stage.push_back(static_cast<std::uint8_t>(pl_school ? PlStage::schoolwide : PlStage::none));
 }
@@ -106,8 +107,10 @@ void refresh_school_conditions(const Model& model, State& state) {
 
 double prep_minutes_provided(const Model& model, const State& state, std::uint32_t k) {
   const SchoolParameters& p = model.params.schools;
-  if (state.schools.type[k] == std::uint8_t(SchoolType::charter)) return p.prep_minutes_charter;
-  return system_change(model, state, state.schools.district[k]) ? p.prep_minutes_system_change : p.prep_minutes_waivers;
+  const double extra = model.district_spec(state.schools.district[k]).central_office.extra_prep_minutes;
+  if (state.schools.type[k] == std::uint8_t(SchoolType::charter)) return p.prep_minutes_charter + extra;
+  return extra + (system_change(model, state, state.schools.district[k]) ? p.prep_minutes_system_change
+                                                                          : p.prep_minutes_waivers);
 }
 
 void advance_schools(const Model& model, State& state) {
@@ -127,6 +130,7 @@ void advance_schools(const Model& model, State& state) {
       state.rollout[sc.district[k]].dropped++;
     } else if (sc.pl_stage[k] == std::uint8_t(PlStage::pilot) && uniform01(w[1]) < codify_chance(model, state, k)) {
       sc.pl_stage[k] = std::uint8_t(PlStage::schoolwide);
+      sc.codified_year[k] = static_cast<std::uint8_t>(state.year + 1);
       state.rollout[sc.district[k]].codified++;
     }
   }

@@ -121,6 +121,7 @@ Model model_from_resolved(const json& s) {
     district.central_office.coaches = office["coaches"];
     district.central_office.coach_caseload = office["coach_caseload"];
     district.central_office.pd_days = office["pd_days"];
+    district.central_office.extra_prep_minutes = office["extra_prep_minutes"];
     if (d.contains("rollout")) {
       const auto& r = d["rollout"];
       RolloutSpec& plan = district.rollout;

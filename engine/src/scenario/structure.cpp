@@ -62,6 +62,8 @@ Spec central_office_spec() {
                                                   "teachers of the newest PL schools first")},
           {"coach_caseload", Spec::integer(1, 200, 20, "teachers per coach")},
           {"pd_days", Spec::number(0, 60, 3, "professional-development days a year for practising teachers")},
+          {"extra_prep_minutes", Spec::number(0, 3000, 0, "weekly planning time per practising teacher the district "
+                                                          "pays for beyond what its mode gives")},
       });
 }
 

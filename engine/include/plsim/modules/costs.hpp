@@ -50,7 +50,10 @@ struct Results;
     "assumption from Kraft, Blazar & Hogan 2018 (coaching programmes of $3,000-$10,000 a teacher a year)")     \
   X(double, launch_cost_per_school, 150000, between(0, 1e8), "US$ per school",                                  \
     "one-off cost of launching a school's PL model (design, planning year, start-up)",                         \
-    "targets.json grant_sizes: NGLC and LEAP launch grants of $150,000-$280,000 a school")
+    "targets.json grant_sizes: NGLC and LEAP launch grants of $150,000-$280,000 a school")                    \
+  X(double, pilot_launch_share, 0.25, between(0, 1), "share",                                                   \
+    "share of the launch cost a pilot (a few classrooms) costs; the rest when it goes school-wide",            \
+    "assumption; targets.json grant_sizes: planning grants of about $100,000")
 
 struct CostParameters {
   PLSIM_DECLARE_MEMBERS(PLSIM_COST_PARAMETERS)

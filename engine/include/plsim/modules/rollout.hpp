@@ -47,6 +47,7 @@ struct CentralOfficeSpec {
   int coaches = 0;                    // instructional coaches, assigned to schools each year
   int coach_caseload = 20;            // teachers per coach
   double pd_days = 3;                 // professional-development days a year for practising teachers
+  double extra_prep_minutes = 0;      // weekly planning time it pays for beyond what its mode gives
 };
 
 struct RolloutWave {

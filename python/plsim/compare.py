@@ -1,0 +1,132 @@
+"""Side by side: several scenarios over the same seeds (common random numbers: a seed draws the same
+students, teachers and schools in every scenario of one district, so differences are the strategies',
+not noise), with costs, reach, effects and cost-effectiveness, each with an interval over seeds.
+
+    plsim.compare(["scenarios/grants/coaching_heavy.json", ...], seeds=5)       # a DataFrame
+    plsim compare scenarios/grants/*.json --seeds 5 --out runs/grants           # comparison.csv, .png
+"""
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .money import KRAFT_COST_CLASSES, KRAFT_EFFECT_CLASSES, kraft_class
+from .scenarios import ScenarioLike, load_scenario
+
+#: Per-seed figures of one run; those with an interval get _lo and _hi columns.
+METRICS = ("cost_total", "cost_one_off", "cost_recurring", "students_reached", "cost_per_student_reached",
+           "effect_math_sd", "effect_reading_sd", "cost_per_sd", "sd_per_100", "lays_per_100", "learning_per_1000")
+WITH_INTERVAL = ("cost_total", "cost_per_student_reached", "effect_math_sd", "effect_reading_sd", "cost_per_sd",
+                 "sd_per_100", "learning_per_1000")
+
+
+def run_metrics(document: dict, seed: int, threads: int = 1) -> dict:
+    """The cost-effectiveness figures of one scenario and seed (a top-level function, so Dask can ship
+    it to workers with the scenario as a plain dict)."""
+    from .sim import Sim
+
+    sim = Sim(document, seed=seed, threads=threads, counterfactual=True).run()
+    ce = sim.cost_effectiveness()
+    row = {"scenario": sim.scenario.name, "seed": seed}
+    row.update({k: ce[k] for k in METRICS})
+    row["student_years_in_pl_classrooms"] = int(sim.rollout_by_year["students_pl"].sum()) if not sim.rollout_by_year.empty else 0
+    costs = sim.costs
+    for year, amount in costs.groupby("year")["amount"].sum().items():
+        row[f"cost_year_{int(year) + 1}"] = float(amount)
+    return row
+
+
+def _interval(values: np.ndarray, level: float = 0.95) -> tuple:
+    """Mean and the `level` confidence interval of the mean over seeds (t distribution)."""
+    v = values[np.isfinite(values)]
+    if len(v) == 0:
+        return np.nan, np.nan, np.nan
+    mean = float(v.mean())
+    if len(v) < 2:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * v.std(ddof=1) / np.sqrt(len(v)))
+    return mean, mean - half, mean + half
+
+
+def summarize(per_seed: pd.DataFrame, order: Iterable[str]) -> pd.DataFrame:
+    """One row per scenario (in `order`): the mean of each figure over seeds, with _lo and _hi (95%
+    interval of the mean) for the figures of WITH_INTERVAL, and Kraft's (2020) classes."""
+    rows = []
+    for name in order:
+        g = per_seed[per_seed["scenario"] == name]
+        row = {"scenario": name, "seeds": len(g)}
+        for metric in [m for m in per_seed.columns if m not in ("scenario", "seed")]:
+            mean, lo, hi = _interval(g[metric].to_numpy(dtype=float))
+            row[metric] = mean
+            if metric in WITH_INTERVAL:
+                row[f"{metric}_lo"], row[f"{metric}_hi"] = lo, hi
+        effect = np.nanmean([row["effect_math_sd"], row["effect_reading_sd"]])
+        row["kraft_effect_class"] = kraft_class(effect, KRAFT_EFFECT_CLASSES)
+        row["kraft_cost_class"] = kraft_class(row["cost_per_student_reached"], KRAFT_COST_CLASSES)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def compare(scenarios: Iterable[ScenarioLike], *, seeds=3, client=None, threads: int = 1,
+            per_seed: bool = False) -> pd.DataFrame:
+    """Runs every scenario over the same seeds (an int n: seeds 1..n; or a list) and returns one row
+    per scenario, in the order given (see `summarize`). With a Dask `client`, the runs go to its
+    workers; results are the same as serial. `per_seed=True` returns the per-run rows instead."""
+    documents = [load_scenario(s).document for s in scenarios]
+    if not documents:
+        raise ValueError("scenarios: give at least one scenario to compare")
+    names = [d["name"] for d in documents]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise ValueError(f"scenarios: each needs its own name to be told apart in the comparison; "
+                         f"{', '.join(map(repr, twice))} appear more than once")
+    seed_list = list(range(1, seeds + 1)) if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool) else list(seeds)
+    if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seed_list):
+        raise ValueError(f"seeds: expected a positive number of seeds or a list of integer seeds (got {seeds!r})")
+    tasks = [(doc, int(seed)) for doc in documents for seed in seed_list]
+    if client is None:
+        rows = [run_metrics(doc, seed, threads) for doc, seed in tasks]
+    else:
+        futures = client.map(run_metrics, [d for d, _ in tasks], [s for _, s in tasks], [threads] * len(tasks), pure=False)
+        rows = client.gather(futures)
+    frame = pd.DataFrame(rows).sort_values(["scenario", "seed"], kind="stable").reset_index(drop=True)
+    return frame if per_seed else summarize(frame, names)
+
+
+def plot(table: pd.DataFrame, path) -> None:
+    """Cost per student reached against effect (mean of math and reading), with intervals."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    effect = (table["effect_math_sd"] + table["effect_reading_sd"]) / 2
+    lo = (table["effect_math_sd_lo"] + table["effect_reading_sd_lo"]) / 2
+    hi = (table["effect_math_sd_hi"] + table["effect_reading_sd_hi"]) / 2
+    x, xlo, xhi = table["cost_per_student_reached"], table["cost_per_student_reached_lo"], table["cost_per_student_reached_hi"]
+    ax.errorbar(x, effect, yerr=[effect - lo, hi - effect], xerr=[x - xlo, xhi - x], fmt="o", capsize=4)
+    for name, xi, yi in zip(table["scenario"], x, effect):
+        ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(6, 6))
+    ax.set(xlabel="cost per student reached (US$, all payers, whole run)",
+           ylabel="true effect on the PL cohort, last year (SD, mean of math and reading)",
+           title="Cost against effect (95% intervals over seeds)")
+    ax.axhline(0, color="gray", lw=0.5)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def format_table(table: pd.DataFrame) -> str:
+    """A short printed table of the comparison."""
+    lines = [f"{'scenario':<22} {'cost':>12} {'reached':>8} {'$/student':>10} {'math SD':>16} {'reading SD':>16} "
+             f"{'SD/$100':>8} {'SD-yr/$1k':>9}"]
+    for r in table.itertuples():
+        lines.append(f"{r.scenario:<22} {r.cost_total:>12,.0f} {r.students_reached:>8,.0f} "
+                     f"{r.cost_per_student_reached:>10,.0f} "
+                     f"{r.effect_math_sd:+.3f} [{r.effect_math_sd_lo:+.3f},{r.effect_math_sd_hi:+.3f}] "
+                     f"{r.effect_reading_sd:+.3f} [{r.effect_reading_sd_lo:+.3f},{r.effect_reading_sd_hi:+.3f}] "
+                     f"{r.sd_per_100:>8.4f} {r.learning_per_1000:>9.3f}")
+    return "\n".join(lines)
