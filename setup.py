@@ -40,8 +40,10 @@ class BuildPyWithData(build_py):
         package = Path(self.build_lib) / "plsim"
         scenarios = package / "_scenarios"
         scenarios.mkdir(parents=True, exist_ok=True)
-        for path in (ROOT / "scenarios").glob("*.json"):
-            shutil.copy2(path, scenarios / path.name)
+        for path in (ROOT / "scenarios").rglob("*.json"):
+            target = scenarios / path.relative_to(ROOT / "scenarios")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
 
 
 setup(

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .money import KRAFT_COST_CLASSES, KRAFT_EFFECT_CLASSES, kraft_class
+from .money import KRAFT_COST_CLASSES, KRAFT_EFFECT_CLASSES, _mean_finite, kraft_class
 from .scenarios import ScenarioLike, load_scenario
 
 #: Per-seed figures of one run; those with an interval get _lo and _hi columns.
@@ -63,7 +63,7 @@ def summarize(per_seed: pd.DataFrame, order: Iterable[str]) -> pd.DataFrame:
             row[metric] = mean
             if metric in WITH_INTERVAL:
                 row[f"{metric}_lo"], row[f"{metric}_hi"] = lo, hi
-        effect = np.nanmean([row["effect_math_sd"], row["effect_reading_sd"]])
+        effect = _mean_finite([row["effect_math_sd"], row["effect_reading_sd"]])
         row["kraft_effect_class"] = kraft_class(effect, KRAFT_EFFECT_CLASSES)
         row["kraft_cost_class"] = kraft_class(row["cost_per_student_reached"], KRAFT_COST_CLASSES)
         rows.append(row)

@@ -21,6 +21,14 @@ KRAFT_EFFECT_CLASSES = ((0.05, "small"), (0.20, "medium"), (math.inf, "large"))
 KRAFT_COST_CLASSES = ((500.0, "low"), (4000.0, "moderate"), (math.inf, "high"))
 
 
+def _mean_finite(values) -> float:
+    """Mean of the finite values, NaN when there are none (no warning: a run without a PL cohort or a
+    twin simply has no effects)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    return float(v.mean()) if len(v) else float("nan")
+
+
 def kraft_class(value: float, classes) -> str:
     if value is None or not np.isfinite(value):
         return "n/a"
@@ -79,9 +87,9 @@ def cost_effectiveness(costs: pd.DataFrame, subgroups: pd.DataFrame, students_re
     total = float(costs["amount"].sum()) if len(costs) else 0.0
     one_off = float(costs.loc[costs["one_off"], "amount"].sum()) if len(costs) else 0.0
     math_sd, reading_sd = _cohort_effect(subgroups, "math"), _cohort_effect(subgroups, "reading")
-    effect = np.nanmean([math_sd, reading_sd]) if np.isfinite([math_sd, reading_sd]).any() else float("nan")
+    effect = _mean_finite([math_sd, reading_sd])
     per_student = total / students_reached if students_reached else float("nan")
-    growth = np.nanmean([_norm_growth_sd(subgroups, s) for s in ("math", "reading")])
+    growth = _mean_finite([_norm_growth_sd(subgroups, s) for s in ("math", "reading")])
     sd_per_100 = effect / (per_student / 100.0) if per_student and np.isfinite(per_student) and per_student > 0 else float("nan")
     out = {
         "cost_total": total, "cost_one_off": one_off, "cost_recurring": total - one_off,
@@ -97,7 +105,7 @@ def cost_effectiveness(costs: pd.DataFrame, subgroups: pd.DataFrame, students_re
     per_enrolled = total / students_enrolled if students_enrolled else float("nan")
     rows = []
     for group in ("all", "frl", "non_frl", "start_q1", "start_q2", "start_q3", "start_q4", "start_q5"):
-        e = np.nanmean([_cohort_effect(subgroups, s, group) for s in ("math", "reading")])
+        e = _mean_finite([_cohort_effect(subgroups, s, group) for s in ("math", "reading")])
         rows.append({"subgroup": group, "effect_sd": e, "cost_per_student": per_enrolled,
                      "sd_per_100": e / (per_enrolled / 100.0) if per_enrolled and per_enrolled > 0 else float("nan")})
     out["by_subgroup"] = rows

@@ -19,12 +19,12 @@ def _scenario_dirs() -> list[Path]:
 
 
 def shipped_scenarios() -> dict[str, Path]:
-    """Scenarios shipped with plsim, by name."""
+    """Scenarios shipped with plsim, by name (those in a subfolder as "grants/spread")."""
     found: dict[str, Path] = {}
     for d in _scenario_dirs():
-        for p in sorted(d.glob("*.json")):
+        for p in sorted(d.rglob("*.json")):
             if not p.name.endswith(".schema.json"):
-                found.setdefault(p.stem, p)
+                found.setdefault(p.relative_to(d).with_suffix("").as_posix(), p)
     return found
 
 
