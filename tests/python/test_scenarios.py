@@ -41,7 +41,8 @@ def test_load_scenario_finds_a_shipped_scenario_by_name():
     assert s.name == "national_baseline"
     assert Path(s.source).name == "national_baseline.json"
     assert s.document == json.loads(Path(s.source).read_text())
-    assert set(plsim.shipped_scenarios()) == {p.stem for p in REPO_SCENARIOS}
+    assert set(plsim.shipped_scenarios()) == {p.stem for p in REPO_SCENARIOS} | {
+        f"grants/{p.stem}" for p in (REPO / "scenarios" / "grants").glob("*.json")}
 
 
 def test_load_scenario_accepts_a_dict_and_fills_every_default(tiny_doc):

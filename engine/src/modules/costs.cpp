@@ -148,8 +148,8 @@ void pay_costs(const Model& model, State& state, Results& results) {
     sources.push_back({0, -1, spec.pl_budget_per_year});
     std::vector<ByCategory> by_payer(payers.size(), ByCategory{});
     double recurring = 0;
-    // Categories in paying order: what keeps classrooms running first, launches last; each is paid
-    // from money earmarked for it, then from flexible grants, then from the budget.
+    // Categories in paying order (committed launches, what keeps classrooms running, their support);
+    // each is paid from money earmarked for it, then from flexible grants, then from the budget.
     for (int c = 0; c < n_cost_categories; ++c) {
       double due = n.district[d][c];
       f.need[c] = due;

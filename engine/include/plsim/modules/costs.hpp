@@ -59,17 +59,18 @@ struct CostParameters {
   PLSIM_DECLARE_MEMBERS(PLSIM_COST_PARAMETERS)
 };
 
-// Cost categories in the order a district pays them when money is short: first what keeps its PL
-// classrooms running, then their support, new launches last.
+// Cost categories in the order a district pays them when money is short: the launches its plan
+// committed to this year (the plan launched only with money beyond last year's recurring costs), then
+// what keeps its PL classrooms running, then their support.
 enum class CostCategory : std::uint8_t {
-  licences = 0, devices, tutors, data_systems, central_team, planning_time, pd, coaches, launch
+  launch = 0, licences, devices, tutors, data_systems, central_team, planning_time, pd, coaches
 };
 inline constexpr int n_cost_categories = 9;
 inline constexpr std::array<const char*, n_cost_categories> cost_category_names{
-    "licences", "devices", "tutors", "data_systems", "central_team", "planning_time", "pd", "coaches", "launch"};
-// One-off costs (purchases, launches) against recurring ones.
-inline constexpr std::array<bool, n_cost_categories> cost_is_one_off{false, true, false, false, false,
-                                                                     false, false, false, true};
+    "launch", "licences", "devices", "tutors", "data_systems", "central_team", "planning_time", "pd", "coaches"};
+// One-off costs (launches, purchases) against recurring ones.
+inline constexpr std::array<bool, n_cost_categories> cost_is_one_off{true, false, true, false, false,
+                                                                     false, false, false, false};
 
 // Scenario key "grants/N": money from a funder to a district (every copy of a replicated district).
 struct GrantSpec {
