@@ -133,10 +133,12 @@ const Stage stages[] = {
      "student order, classrooms, school ranges, teachers (hiring)",
      "students sorted and split into classrooms with teachers and pacing guides",
      [](StageContext& c) { form_classrooms(c.model, c.state); }},
-    {"practice", Phase::year_start, "schools (stage, model), teachers (buy-in), central offices (coaches)",
+    {"practice", Phase::year_start,
+     "schools (stage, model), teachers (buy-in), central offices (coaches), grants, budgets, unit costs",
      "teachers.practising, coached, prep_deficit, capacity, effectiveness; classrooms.instructional_model; "
-     "students.ever_pl",
-     "who practises each school's model, coaching doses, preparation deficits",
+     "students.ever_pl; state.funding; results.costs",
+     "who practises each school's model, coaching, preparation; the year's costs paid; what money could not "
+     "pay is cut",
      practise_and_pay, nullptr, true},
     {"year_report", Phase::week, "schools, classrooms, teachers, state.rollout",
      "results.rollout, fidelity, teachers", "the year's rollout, delivered fidelity and teachers, in week 0",

@@ -110,9 +110,19 @@ def plot(table: pd.DataFrame, path) -> None:
     ax.errorbar(x, effect, yerr=[effect - lo, hi - effect], xerr=[x - xlo, xhi - x], fmt="o", capsize=4)
     for name, xi, yi in zip(table["scenario"], x, effect):
         ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(6, 6))
+    # Lines of equal cost-effectiveness: SD per $100 per student.
+    right = max(1.0, float(np.nanmax(xhi))) * 1.1
+    top = (float(np.nanmax(hi)) if np.isfinite(hi).any() else 1.0) * 1.15 + 0.01
+    xs = np.linspace(0, right, 50)
+    for level in (0.01, 0.02, 0.04):
+        ax.plot(xs, level * xs / 100, ls=":", color="gray", lw=0.8)
+        x = min(right, 0.97 * top * 100 / level)  # where the line leaves the plot
+        ax.annotate(f"{level:g} SD per $100", (x, level * x / 100), fontsize=7, color="gray", ha="right", va="bottom")
+    ax.set_xlim(0, right)
+    ax.set_ylim(min(0.0, float(np.nanmin(lo))) - 0.01, top)
     ax.set(xlabel="cost per student reached (US$, all payers, whole run)",
-           ylabel="true effect on the PL cohort, last year (SD, mean of math and reading)",
-           title="Cost against effect (95% intervals over seeds)")
+           ylabel="effect on the PL cohort, last year (SD)",
+           title="Cost against effect (mean of math and reading; 95% intervals over seeds)")
     ax.axhline(0, color="gray", lw=0.5)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
