@@ -32,6 +32,12 @@ def _print_summary(summary: dict, sim: Sim) -> None:
         print(f"  effect      {subject}: {h['mean_effect_sd']:+.3f} SD ({h['mean_effect_rit']:+.2f} RIT) for "
               f"{h['students']:,} students of personalized schools in year {h['year'] + 1}, against the "
               f"counterfactual twin")
+    ce = summary.get("cost_effectiveness") or {}
+    if ce.get("cost_total"):
+        per = ce.get("cost_per_student_reached")
+        sd = ce.get("sd_per_100")
+        print(f"  money       ${ce['cost_total']:,.0f} over the run for {ce['students_reached']:,} students reached"
+              + (f" (${per:,.0f} each)" if per else "") + (f"; {sd:.4f} SD per $100 per student" if sd else ""))
     g = growth_by_grade(sim.assessments)
     if not g.empty:
         table = g.pivot(index="grade", columns="subject", values="growth").round(1)
@@ -68,6 +74,10 @@ def cmd_run(args) -> int:
             sim.rollout_by_district.to_csv(out / "rollout.csv", index=False, float_format="%.6f")
             sim.fidelity_by_year.to_csv(out / "fidelity.csv", index=False, float_format="%.6f")
             written += [out / "rollout.csv", out / "fidelity.csv"]
+        costs = sim.costs
+        if len(costs):
+            costs.to_csv(out / "costs.csv", index=False, float_format="%.2f")
+            written.append(out / "costs.csv")
         print(f"  wrote       {', '.join(str(p) for p in written)}")
     return 0
 

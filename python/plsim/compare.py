@@ -33,6 +33,9 @@ def run_metrics(document: dict, seed: int, threads: int = 1) -> dict:
     row = {"scenario": sim.scenario.name, "seed": seed}
     row.update({k: ce[k] for k in METRICS})
     row["student_years_in_pl_classrooms"] = int(sim.rollout_by_year["students_pl"].sum()) if not sim.rollout_by_year.empty else 0
+    for group in ce["by_subgroup"]:
+        if group["subgroup"] != "all":
+            row[f"sd_per_100_{group['subgroup']}"] = group["sd_per_100"]
     costs = sim.costs
     for year, amount in costs.groupby("year")["amount"].sum().items():
         row[f"cost_year_{int(year) + 1}"] = float(amount)

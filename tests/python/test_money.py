@@ -136,7 +136,29 @@ def test_plsim_compare_writes_the_table_and_the_chart(tmp_path):
     assert (out / "comparison.png").stat().st_size > 10_000
 
 
+def test_a_school_grant_pays_that_schools_costs_first():
+    doc = district(grants=[grant(40_000, "licences", to_year=1) | {"school": 3, "funder": "parents"}], years=1, share=1.0)
+    sim = plsim.Sim(doc, threads=1, counterfactual=False).run()
+    c = sim.costs
+    parents = c[c.payer == "parents"]
+    assert len(parents) and set(parents["school_id"]) == {3} and set(parents["category"].astype(str)) == {"licences"}
+    three = c[(c.school_id == 3) & (c.category == "licences")]["amount"].sum()
+    assert parents["amount"].sum() == pytest.approx(min(40_000, three))
+
+
+@pytest.mark.filterwarnings("ignore:make_current is deprecated:DeprecationWarning")
+def test_compare_on_a_dask_client_gives_the_serial_results():
+    distributed = pytest.importorskip("distributed")
+    docs = [district(coaches=4, years=1, share=0.2)]
+    serial = compare(docs, seeds=2)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=2, dashboard_address=None) as client:
+        parallel = compare(docs, seeds=2, client=client)
+    pd.testing.assert_frame_equal(serial, parallel)
+
+
 @pytest.mark.parametrize("change, message", [
+    (lambda d: d["grants"].append(grant(1000) | {"school": 20}),
+     '/grants/0/school: the district "d" has 20 schools, numbered from 0 (got 20)'),
     (lambda d: d["grants"].append(grant(1000, "coaches", 2) | {"recipient": "nowhere"}),
      "/grants/0/recipient: no district of that name; districts are d"),
     (lambda d: d["grants"].append(grant(1000, "jets")), "/grants/0/category: must be one of"),

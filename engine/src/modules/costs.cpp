@@ -139,28 +139,48 @@ void pay_costs(const Model& model, State& state, Results& results) {
       std::size_t payer;
       int category;  // -1: any
       double left;
+      std::int64_t school;  // a school grant pays that school's costs only (-1: the district's)
     };
+    const auto& own = n.schools_of[d];
     std::vector<Source> sources;
     for (const GrantSpec& g : model.grants)
       if (g.recipient == spec.name && active(g, year))
         sources.push_back({std::size_t(std::find(payers.begin(), payers.end(), g.funder) - payers.begin()), g.category,
-                           g.amount_per_year});
-    sources.push_back({0, -1, spec.pl_budget_per_year});
+                           g.amount_per_year, g.school < 0 ? -1 : std::int64_t(own.at(std::size_t(g.school)))});
+    sources.push_back({0, -1, spec.pl_budget_per_year, -1});
+    // Paid per payer: by school grants, school by school; by the others, for the district's remainder.
     std::vector<ByCategory> by_payer(payers.size(), ByCategory{});
+    std::vector<ByCategory> left_after_school_grants;  // by position in `own`
+    left_after_school_grants.reserve(own.size());
+    for (std::uint32_t k : own) left_after_school_grants.push_back(n.school[k]);
+    std::vector<ByCategory> by_school_grant(own.size() * payers.size(), ByCategory{});
     double recurring = 0;
     // Categories in paying order (committed launches, what keeps classrooms running, their support);
-    // each is paid from money earmarked for it, then from flexible grants, then from the budget.
+    // each is paid from money earmarked for it, then from flexible grants, then from the budget; a
+    // school's own grants pay its costs before the district's money does.
     for (int c = 0; c < n_cost_categories; ++c) {
-      double due = n.district[d][c];
-      f.need[c] = due;
+      f.need[c] = n.district[d][c];
+      for (int pass = 0; pass < 2; ++pass)
+        for (Source& s : sources) {
+          if (s.school < 0 || s.left <= 0 || !(pass == 0 ? s.category == c : s.category < 0)) continue;
+          const auto j = std::size_t(std::find(own.begin(), own.end(), std::uint32_t(s.school)) - own.begin());
+          double& due = left_after_school_grants[j][c];
+          const double pay = std::min(due, s.left);
+          s.left -= pay, due -= pay;
+          by_school_grant[j * payers.size() + s.payer][c] += pay;
+        }
+      double remainder = 0;
+      for (const ByCategory& left : left_after_school_grants) remainder += left[c];
+      double due = remainder;
       for (int pass = 0; pass < 2 && due > 0; ++pass)
         for (Source& s : sources) {
           const bool match = pass == 0 ? s.category == c : s.category < 0;
-          if (!match || s.left <= 0 || due <= 0) continue;
+          if (s.school >= 0 || !match || s.left <= 0 || due <= 0) continue;
           const double pay = std::min(due, s.left);
           s.left -= pay, due -= pay;
           by_payer[s.payer][c] += pay;
         }
+      // What stays unpaid is cut district-wide (the cut shares act on every school of the district).
       f.paid[c] = n.district[d][c] - due;
       f.funded[c] = n.district[d][c] > 0 ? f.paid[c] / n.district[d][c] : 1.0;
       if (!cost_is_one_off[c]) recurring += f.paid[c];
@@ -174,11 +194,16 @@ void pay_costs(const Model& model, State& state, Results& results) {
     for (int age = 0; age < p.device_lifetime_years; ++age) stock += cohorts[age];
     f.device_coverage = n.devices_required[d] > 0 ? std::min(1.0, stock / n.devices_required[d]) : 1.0;
     f.pd_days = spec.central_office.pd_days * f.funded[int(CostCategory::pd)];
-    for (std::uint32_t k : n.schools_of[d])
+    std::array<double, n_cost_categories> remainder{};
+    for (const ByCategory& left : left_after_school_grants)
+      for (int c = 0; c < n_cost_categories; ++c) remainder[c] += left[c];
+    for (std::size_t j = 0; j < own.size(); ++j)
       for (int c = 0; c < n_cost_categories; ++c) {
+        const std::uint32_t k = own[j];
         if (n.school[k][c] <= 0) continue;
         for (std::size_t payer = 0; payer < payers.size(); ++payer) {
-          const double amount = by_payer[payer][c] * n.school[k][c] / n.district[d][c];
+          const double shared = remainder[c] > 0 ? by_payer[payer][c] * left_after_school_grants[j][c] / remainder[c] : 0.0;
+          const double amount = by_school_grant[j * payers.size() + payer][c] + shared;
           if (amount > 0)
             results.costs.push_back({state.year, d, k, static_cast<std::uint8_t>(c), static_cast<std::uint16_t>(payer), amount});
         }

@@ -122,7 +122,16 @@ std::vector<std::string> check_meaning(const json& doc) {
     const auto& g = grants[i];
     const std::string path = "/grants/" + std::to_string(i);
     bool known = false;
-    for (const auto& d : districts) known = known || d.at("name") == g.at("recipient");
+    for (const auto& d : districts) {
+      if (d.at("name") != g.at("recipient")) continue;
+      known = true;
+      double schools = 0;
+      for (const auto& group : d.at("schools")) schools += group.at("count").get<double>();
+      if (g.contains("school") && g.at("school").get<double>() >= schools)
+        errors.push_back(path + "/school: the district " + g.at("recipient").dump() + " has " +
+                         std::to_string(static_cast<long long>(schools)) + " schools, numbered from 0 (got " +
+                         g.at("school").dump() + ")");
+    }
     if (!known)
       errors.push_back(path + "/recipient: no district of that name; districts are " + district_names + " (got " +
                        g.at("recipient").dump() + ")");

@@ -151,6 +151,7 @@ Model model_from_resolved(const json& s) {
     grant.to_year = g["to_year"];
     grant.amount_per_year = g["amount_per_year"];
     grant.category = index_of(cost_category_names, g["category"].get<std::string>());  // -1: flexible
+    grant.school = g.contains("school") ? g["school"].get<int>() : -1;
     model.grants.push_back(grant);
   }
   return model;

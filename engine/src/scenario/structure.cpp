@@ -113,7 +113,10 @@ Spec grant_spec() {
             {"from_year", Spec::integer(1, max_years, 1, "first year (1-based)")},
             {"to_year", Spec::integer(1, max_years, nullptr, "last year (1-based, inclusive)").as_required()},
             {"amount_per_year", Spec::number(0, 1e12, nullptr, "US$ a year").as_required()},
-            {"category", Spec::text("flexible", "the cost category it is earmarked for, or flexible", categories)}});
+            {"category", Spec::text("flexible", "the cost category it is earmarked for, or flexible", categories)},
+            {"school", Spec::integer(0, 10000000, nullptr, "a school of the district (0-based, in the order of "
+                                                          "its school groups) whose costs the grant pays first; "
+                                                          "absent: the district's")}});
 }
 
 }  // namespace

@@ -72,13 +72,15 @@ inline constexpr std::array<const char*, n_cost_categories> cost_category_names{
 inline constexpr std::array<bool, n_cost_categories> cost_is_one_off{true, false, true, false, false,
                                                                      false, false, false, false};
 
-// Scenario key "grants/N": money from a funder to a district (every copy of a replicated district).
+// Scenario key "grants/N": money from a funder to a district (every copy of a replicated district), or to
+// one of its schools, which it pays for first.
 struct GrantSpec {
   std::string funder;
   std::string recipient;            // district name as in the scenario
   int from_year = 1, to_year = 1;   // 1-based, inclusive
   double amount_per_year = 0;
   int category = -1;                // CostCategory, or -1: flexible
+  int school = -1;                  // a school of the district (0-based, scenario order), or -1: the district
 };
 
 // Per district: what its money bought this year (shares of each category's need that were paid).
