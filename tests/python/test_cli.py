@@ -44,8 +44,10 @@ def test_run_exits_0_and_prints_a_summary(tiny_cli_run):
     # tiny has a station-rotation school: the counterfactual twin runs and its effects are reported too.
     assert any(line.strip().startswith("effect      math:") and "against the counterfactual twin" in line
                for line in lines)
-    assert lines[-1].strip() == \
-        f"wrote       {out / 'summary.json'}, {out / 'assessments.csv'}, {out / 'subgroups.csv'}, {out / 'effects.csv'}"
+    # tiny's station-rotation school costs money (licences, devices, planning time, PD): costs.csv too.
+    assert any(line.strip().startswith("money       $") for line in lines)
+    assert lines[-1].strip() == (f"wrote       {out / 'summary.json'}, {out / 'assessments.csv'}, "
+                                 f"{out / 'subgroups.csv'}, {out / 'effects.csv'}, {out / 'costs.csv'}")
 
 
 def test_run_writes_a_summary_json_describing_the_run(tiny_cli_run):
