@@ -371,6 +371,25 @@ void bind_sim(py::module_& m) {
           },
           "One dict per year and district: the rollout at the year's start.")
       .def_property_readonly(
+          "study_cells",
+          [](const PySim& self) {
+            const auto& rows = self.sim->results().study;
+            py::dict d;
+            d["year"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.year; });
+            d["school_id"] = column_of<std::int64_t>(rows, [](const auto& r) {
+              return r.school == plsim::study_pool ? std::int64_t(-1) : std::int64_t(r.school);
+            });
+            d["subject"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.subject; });
+            d["grade"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.grade; });
+            d["frl"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.frl; });
+            d["prior_band"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.prior_band; });
+            d["n"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.n; });
+            d["sum"] = column_of<double>(rows, [](const auto& r) { return r.sum; });
+            d["sum_squares"] = column_of<double>(rows, [](const auto& r) { return r.sum_squares; });
+            return d;
+          },
+          "Spring measured z by (year, PL school or pool -1, subject, grade, FRL, prior band), for study emulation.")
+      .def_property_readonly(
           "cost_rows",
           [](const PySim& self) {
             const auto& rows = self.sim->results().costs;

@@ -46,7 +46,8 @@ void fill_policy_minutes(StageContext& c) {
 void assess_if_test_week(StageContext& c) {
   for (int season = 0; season < n_seasons; ++season)
     if (c.model.params.assessment.weeks[season] == c.state.week + 1)
-      assess(c.model, c.state, static_cast<Season>(season), c.results.assessments, &c.results.subgroups);
+      assess(c.model, c.state, static_cast<Season>(season), c.results.assessments, &c.results.subgroups,
+             &c.results.study);
 }
 
 // A week counts as simulated once its students have learned; its year is complete once the hooks

@@ -32,6 +32,14 @@ def _print_summary(summary: dict, sim: Sim) -> None:
         print(f"  effect      {subject}: {h['mean_effect_sd']:+.3f} SD ({h['mean_effect_rit']:+.2f} RIT) for "
               f"{h['students']:,} students of personalized schools in year {h['year'] + 1}, against the "
               f"counterfactual twin")
+    for subject, st in (summary.get("study") or {}).items():
+        if not isinstance(st, dict):
+            continue
+        true = st.get("true_effect_sd")
+        print(f"  study       {subject}: estimated {st['pooled_estimate_sd']:+.3f} SD (SE {st['pooled_se']:.3f}) over "
+              f"{st['schools']} schools" + (f", true {true:+.3f}" if true is not None else "") +
+              f"; significant: {100 * st['share_significant_positive']:.0f}% positive, "
+              f"{100 * st['share_significant_negative']:.0f}% negative")
     ce = summary.get("cost_effectiveness") or {}
     if ce.get("cost_total"):
         per = ce.get("cost_per_student_reached")
@@ -57,8 +65,18 @@ def cmd_run(args) -> int:
             print(f"plsim run: argument --seed: {str(error)[len('seed: '):]}", file=sys.stderr)
             return 2
         raise
+    if args.study and args.study_pool == "twin" and not sim.has_counterfactual:
+        print("plsim run: argument --study: the twin pool needs the counterfactual twin (drop "
+              "--no-counterfactual, or use --study-pool traditional)", file=sys.stderr)
+        return 2
     sim.run(progress=args.progress)
     summary = sim.summary()
+    study = None
+    if args.study:
+        from .study import summarize
+
+        study = sim.study(pool=args.study_pool)
+        summary["study"] = {"pool": args.study_pool, **summarize(study)}
     _print_summary(summary, sim)
     if args.out:
         out = Path(args.out)
@@ -74,6 +92,14 @@ def cmd_run(args) -> int:
             sim.rollout_by_district.to_csv(out / "rollout.csv", index=False, float_format="%.6f")
             sim.fidelity_by_year.to_csv(out / "fidelity.csv", index=False, float_format="%.6f")
             written += [out / "rollout.csv", out / "fidelity.csv"]
+        if study is not None:
+            from .study import plot
+
+            study.to_csv(out / "study.csv", index=False, float_format="%.6f")
+            written.append(out / "study.csv")
+            if len(study):
+                plot(study, out / "study.png")
+                written.append(out / "study.png")
         costs = sim.costs
         if len(costs):
             costs.to_csv(out / "costs.csv", index=False, float_format="%.2f")
@@ -242,6 +268,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=_non_negative, default=0, help="worker threads (0: all cores)")
     run.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     run.add_argument("--progress", action="store_true", help="show a progress bar")
+    run.add_argument("--study", action="store_true",
+                     help="emulate a RAND-style matched evaluation: study.csv, study.png, summary.json 'study'")
+    run.add_argument("--study-pool", choices=("twin", "traditional"), default="twin",
+                     help="comparison pool of the study (default twin)")
     twin = run.add_mutually_exclusive_group()
     twin.add_argument("--counterfactual", dest="counterfactual", action="store_const", const=True, default=None,
                       help="also run the counterfactual twin (default: when any school is personalized)")

@@ -13,6 +13,7 @@ from . import _core
 from .extend import (HookContext, Policy, Process, RolloutPlan, YearView, apply_policy_minutes, apply_rollout_order,
                      hook_name, policy_models)
 from .money import cost_effectiveness, cost_frame, cost_tables
+from .study import emulate as study_emulate
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects, subgroup_table
 from .scenarios import Scenario, ScenarioLike, _load
 
@@ -390,6 +391,14 @@ class Sim:
         (charter, district) with classrooms, mean and sd of each classroom's delivered share of what its
         model asks."""
         return pd.DataFrame(self._core.fidelity_years, columns=["year", "school_type", "classrooms", "mean", "sd"])
+
+    def study(self, pool: str = "twin") -> pd.DataFrame:
+        """A RAND-style evaluation from measured scores only (plsim.study): one row per PL school,
+        subject and year with n, estimate_sd, se, p_value and true_effect_sd, matched on grade, FRL
+        and prior score against `pool` ("twin": the counterfactual twin's students; "traditional": this
+        run's schools at no PL stage)."""
+        effects = self.effects if self.has_counterfactual else None
+        return study_emulate(self._core, self._twin, self.schools, effects, pool)
 
     def student_effects(self, subject: str) -> pd.DataFrame:
         """Each current student's true effect in `subject` (true RIT in this run minus in the twin)."""

@@ -47,6 +47,21 @@ struct SubgroupRow {
   double mean_true_rit = 0;  // without test error
 };
 
+// Spring measured scores (national z) of an evaluator's matching cell: students of one grade and FRL
+// status whose first fall score in the run fell in one band (`prior_band`: 0.5 SD wide, from -3 SD).
+// Rows of a PL school (school = its index), or of a comparison pool (school = study_pool): the
+// policy arm's schools at no PL stage, or every school of the counterfactual twin.
+inline constexpr std::uint32_t study_pool = 0xffffffffu;
+inline constexpr int n_prior_bands = 12;
+struct StudyCellRow {
+  std::int32_t year = 0;
+  std::uint32_t school = study_pool;
+  Subject subject = Subject::math;
+  std::uint8_t grade = 0, frl = 0, prior_band = 0;
+  std::uint32_t n = 0;
+  double sum = 0, sum_squares = 0;  // of the spring z
+};
+
 // The teachers of a year transition: who taught, who left (in high-poverty schools too).
 struct TeacherYearRow {
   std::int32_t year = 0;  // the year that starts after the transition
@@ -103,6 +118,7 @@ struct Results {
   std::vector<RolloutYearRow> rollout;
   std::vector<FidelityYearRow> fidelity;
   std::vector<CostRow> costs;
+  std::vector<StudyCellRow> study;
   int years_completed = 0;
   std::uint64_t weeks_simulated = 0;
   std::uint64_t student_weeks = 0;

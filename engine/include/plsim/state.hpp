@@ -38,6 +38,8 @@ struct StudentColumns {
   PerSubject<std::uint8_t> start_quintile; // per subject, per student: quintile of his first fall's true
                                            // score within grade (1..5; 0 before his first fall test)
   std::vector<std::uint8_t> ever_pl;       // per student: 1 once he has been enrolled in a PL school
+  PerSubject<float> baseline_z;            // per subject, per student: national z of his first measured fall
+                                           // score in the run (NaN before it): what an evaluator matches on
 
   std::size_t size() const { return id.size(); }
 
@@ -53,6 +55,7 @@ struct StudentColumns {
       f(p + "learning_rate", learning_rate[s]), f(p + "frontier", frontier[s]), f(p + "gaps", gaps[s]);
       f(p + "recent_gaps", recent_gaps[s]), f(p + "p_known", p_known[s]), f(p + "score", score[s]);
       f(p + "group_target", group_target[s]), f(p + "start_quintile", start_quintile[s]);
+      f(p + "baseline_z", baseline_z[s]);
     }
   }
   template <class F>

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 
 #include <tbb/parallel_for.h>
 
@@ -39,6 +40,52 @@ void assign_start_quintiles(const Model& model, StudentColumns& st) {
   });
 }
 
+// The evaluator's cells of a spring test: per PL school (policy arm) and for the comparison pool (the
+// policy arm's schools at no PL stage, every school of the twin), by subject, grade, FRL and prior band.
+void record_study_cells(const Model& model, const State& state, const std::vector<float>& spring_z,
+                        std::vector<StudyCellRow>& out) {
+  const StudentColumns& st = state.students;
+  const SchoolColumns& sc = state.schools;
+  const bool twin = model.arm == ComparisonArm::counterfactual;
+  constexpr int per_slot = n_subjects * n_grades * 2 * n_prior_bands;
+  std::vector<std::int64_t> slot(sc.size(), 0);  // 0: pool; k + 1: the k-th PL school
+  std::vector<std::uint32_t> school_of_slot{study_pool};
+  for (std::uint32_t k = 0; k < sc.size(); ++k)
+    if (!twin && sc.pl_stage[k] != std::uint8_t(PlStage::none)) {
+      slot[k] = static_cast<std::int64_t>(school_of_slot.size());
+      school_of_slot.push_back(k);
+    }
+  struct Sum {
+    std::uint32_t n = 0;
+    double sum = 0, sum_squares = 0;
+  };
+  std::vector<Sum> sums(school_of_slot.size() * per_slot);
+  for (std::uint32_t i = 0; i < st.size(); ++i)
+    for (int s = 0; s < n_subjects; ++s) {
+      const float prior = st.baseline_z[s][i];
+      if (std::isnan(prior)) continue;
+      const int band = std::clamp(static_cast<int>(std::floor((prior + 3.0f) / 0.5f)), 0, n_prior_bands - 1);
+      const int cell = ((s * n_grades + st.grade[i]) * 2 + st.frl[i]) * n_prior_bands + band;
+      Sum& x = sums[std::size_t(slot[st.school[i]]) * per_slot + cell];
+      const double z = spring_z[std::size_t(i) * n_subjects + s];
+      x.n++, x.sum += z, x.sum_squares += z * z;
+    }
+  for (std::size_t j = 0; j < school_of_slot.size(); ++j)
+    for (int cell = 0; cell < per_slot; ++cell) {
+      const Sum& x = sums[j * per_slot + cell];
+      if (x.n == 0) continue;
+      StudyCellRow row;
+      row.year = state.year;
+      row.school = school_of_slot[j];
+      row.prior_band = static_cast<std::uint8_t>(cell % n_prior_bands);
+      row.frl = static_cast<std::uint8_t>(cell / n_prior_bands % 2);
+      row.grade = static_cast<std::uint8_t>(cell / (2 * n_prior_bands) % n_grades);
+      row.subject = static_cast<Subject>(cell / (2 * n_prior_bands * n_grades));
+      row.n = x.n, row.sum = x.sum, row.sum_squares = x.sum_squares;
+      out.push_back(row);
+    }
+}
+
 struct Cell {
   std::uint32_t n = 0;
   double rit = 0, true_rit = 0, percentile = 0, sd = 0;
@@ -52,7 +99,7 @@ struct Cell {
 }  // namespace
 
 void assess(const Model& model, State& state, Season season, std::vector<AssessmentRow>& out,
-            std::vector<SubgroupRow>* subgroups) {
+            std::vector<SubgroupRow>* subgroups, std::vector<StudyCellRow>* study) {
   StudentColumns& st = state.students;
   const SchoolColumns& sc = state.schools;
   const Rng rng(model.seed);
@@ -65,6 +112,8 @@ void assess(const Model& model, State& state, Season season, std::vector<Assessm
   // and each sums in student order, so the totals do not depend on the threads.
   std::vector<std::array<Cell, n_subjects * n_grades>> cells(sc.size());
   std::vector<std::array<Cell, n_subjects * n_grades * n_subgroups>> groups(subgroups ? sc.size() : 0);
+  const bool study_cells = study && season == Season::spring;
+  std::vector<float> spring_z(study_cells ? st.size() * n_subjects : 0);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, sc.size()), [&](const tbb::blocked_range<std::size_t>& r) {
     for (std::size_t k = r.begin(); k != r.end(); ++k) {
       const auto type_group = sc.type[k] == std::uint8_t(SchoolType::charter) ? Subgroup::charter : Subgroup::district;
@@ -87,6 +136,11 @@ void assess(const Model& model, State& state, Season season, std::vector<Assessm
           cell.percentile += model.norms.percentile(subject, season, grade, reported);
           const double z = model.norms.z_score(subject, season, grade, reported);
           cell.sd += z;
+          // The first fall score a student has in the run is what an evaluator matches on (the shared
+          // draw, like st.score, so the twin's state stays the policy run's where instruction agrees).
+          if (season == Season::fall && std::isnan(st.baseline_z[s][i]))
+            st.baseline_z[s][i] = static_cast<float>(model.norms.z_score(subject, season, grade, rit));
+          if (study_cells) spring_z[std::size_t(i) * n_subjects + s] = static_cast<float>(z);
           // What an evaluator of the pilots sees: each classroom's measured fall and spring scores.
           if (season == Season::fall) state.classrooms.fall_z[s][st.classroom[i]] += static_cast<float>(z);
           if (season == Season::spring) state.classrooms.spring_z[s][st.classroom[i]] += static_cast<float>(z);
@@ -121,6 +175,7 @@ void assess(const Model& model, State& state, Season season, std::vector<Assessm
       }
     }
   }
+  if (study_cells) record_study_cells(model, state, spring_z, *study);
   if (!subgroups) return;
   for (int s = 0; s < n_subjects; ++s) {
     for (int g = 0; g < n_grades; ++g) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <limits>
 #include <stdexcept>
 
 #include "plsim/model.hpp"
@@ -223,6 +224,7 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
     push(st.score[s], static_cast<float>(norm.mean + norm.sd * z[s]));
     push(st.group_target[s], static_cast<float>(frontier));
     push(st.start_quintile[s], std::uint8_t(0));
+    push(st.baseline_z[s], std::numeric_limits<float>::quiet_NaN());
   }
 }
 

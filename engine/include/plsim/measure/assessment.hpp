@@ -21,10 +21,11 @@ struct AssessmentParameters {
   PLSIM_DECLARE_MEMBERS(PLSIM_ASSESSMENT_PARAMETERS)
 };
 
-// Reads: knowledge state. Writes: students.score (and, in a fall test, start_quintile where unset),
-// rows appended to `out` in school order and, when given, rows of every subgroup to `subgroups`; the
-// results are identical for any thread count. The counterfactual twin reports its own test errors.
+// Reads: knowledge state. Writes: students.score (and, in a fall test, start_quintile and baseline_z
+// where unset), rows appended to `out` in school order and, when given, rows of every subgroup to
+// `subgroups` and, in a spring test, the evaluator's matching cells to `study`; the results are
+// identical for any thread count. The counterfactual twin reports its own test errors.
 void assess(const Model& model, State& state, Season season, std::vector<AssessmentRow>& out,
-            std::vector<SubgroupRow>* subgroups = nullptr);
+            std::vector<SubgroupRow>* subgroups = nullptr, std::vector<StudyCellRow>* study = nullptr);
 
 }  // namespace plsim
