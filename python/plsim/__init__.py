@@ -7,7 +7,10 @@ Quickstart::
     sim.assessments.head()
 """
 from ._core import ScenarioError
+from . import calibrate
 from .compare import compare
+from .ensemble import EnsembleResult, ensemble
+from .plan import RunPlan
 from .district import SchoolTableError, from_schools
 from .extend import ELEMENTS, MODES, HookContext, HookWriteError, Policy, Process, RolloutPlan
 from .parameters import parameter_reference, parameters
@@ -30,7 +33,11 @@ __all__ = [
     "SchoolTableError",
     "Sim",
     "check_scenario",
+    "calibrate",
     "compare",
+    "ensemble",
+    "EnsembleResult",
+    "RunPlan",
     "from_schools",
     "growth_by_grade",
     "load_scenario",

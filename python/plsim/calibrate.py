@@ -1,4 +1,14 @@
-"""Calibration of the default model to the national norms.
+"""Calibration: of any scenario's parameters to targets with Optuna (``plsim.calibrate(...)``), and of
+the default model to the national norms (``python -m plsim.calibrate ...``).
+
+``plsim.calibrate(scenario, targets={name: value or (value, tolerance)}, parameters={path: (lo, hi)},
+n_trials=..., seeds=[...], client=None)`` searches the override paths (those of `plsim.parameters()`
+or any scenario path) with Optuna's TPE sampler, seeded, for the values whose runs come closest to the
+targets (sum of squared misses over tolerances), and returns `.best`, `.trials` and `.plot()`. Named
+outputs (OUTPUTS): effect_math_sd, effect_reading_sd (true effect on students of personalized schools,
+last year), growth_vs_norm_math, growth_vs_norm_reading (first year), spring_level_math_sd,
+spring_level_reading_sd, study_share_positive_math, study_share_negative_math (the emulated study's
+shares of significant schools); `outputs={name: callable(sim) -> float}` adds others.
 
 ``python -m plsim.calibrate report`` measures every calibration target on seeds the calibration did
 not use; ``levels`` the fall level of every grade over five years, ``models`` the true effects by year
@@ -14,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import types
 from pathlib import Path
 
 import numpy as np
@@ -147,6 +158,136 @@ def model_effects(*, years: int = 5, seed: int = 7, fidelity: float = 0.8, threa
     return out
 
 
+def _output_values(sim, names, extra) -> dict:
+    out = {}
+    summary = sim.summary()
+    effects = summary.get("headline_effects") or {}
+    study = None
+    for name in names:
+        if name in extra:
+            out[name] = float(extra[name](sim))
+        elif name.startswith("effect_") and name.endswith("_sd"):
+            out[name] = float(effects.get(name[len("effect_"):-3], {}).get("mean_effect_sd", float("nan")))
+        elif name.startswith("growth_vs_norm_"):
+            out[name] = float(summary["headline"][name[len("growth_vs_norm_"):]].get("growth_vs_norm", float("nan")))
+        elif name.startswith("spring_level_") and name.endswith("_sd"):
+            out[name] = float(summary["headline"][name[len("spring_level_"):-3]].get("mean_sd", float("nan")))
+        elif name.startswith("study_share_"):
+            from .study import summarize
+
+            if study is None:
+                study = summarize(sim.study())
+            sign, subject = name[len("study_share_"):].split("_", 1)
+            out[name] = float(study[subject][f"share_significant_{sign}"])
+        else:
+            raise ValueError(f"targets: unknown output {name!r}; named outputs are {', '.join(OUTPUTS)} (or pass "
+                             f"outputs={{name: callable(sim)}})")
+    return out
+
+
+OUTPUTS = ("effect_math_sd", "effect_reading_sd", "growth_vs_norm_math", "growth_vs_norm_reading",
+           "spring_level_math_sd", "spring_level_reading_sd", "study_share_positive_math",
+           "study_share_negative_math", "study_share_positive_reading", "study_share_negative_reading")
+
+
+def _evaluate(document: dict, overrides: dict, seeds, names, extra) -> dict:
+    """Mean of each named output over the seeds, for one set of overrides (runs on a Dask worker too)."""
+    from .plan import RunPlan
+
+    values = [_output_values(RunPlan(document, seed=int(seed), overrides=overrides).run(), names, extra)
+              for seed in seeds]
+    return {name: float(np.mean([v[name] for v in values])) for name in names}
+
+
+class CalibrationResult:
+    def __init__(self, best: dict, trials, targets: dict):
+        self.best = best
+        self.trials = trials
+        self.targets = targets
+
+    def plot(self, ax=None):
+        """The loss of each trial, and the best so far."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        t = self.trials
+        ax.plot(t["number"], t["loss"], "o", ms=3, alpha=0.6, label="trial")
+        ax.plot(t["number"], t["loss"].cummin(), "-", label="best so far")
+        ax.set(xlabel="trial", ylabel="loss (sum of squared misses / tolerance)", yscale="log", title="calibration")
+        ax.legend()
+        return ax
+
+    def __repr__(self) -> str:
+        return f"CalibrationResult(best={self.best!r}, trials={len(self.trials)})"
+
+
+def calibrate(scenario, *, targets: dict, parameters: dict, n_trials: int = 40, seeds=(1,), client=None,
+              outputs: dict | None = None, sampler_seed: int = 0, batch: int | None = None,
+              prior_weight: float = 1.0) -> CalibrationResult:
+    """Fit override paths (`parameters`: {path: (lo, hi)}) to `targets` ({name: value or (value,
+    tolerance)}) with Optuna (TPE, seeded by `sampler_seed`): each trial runs every seed and averages the
+    outputs. The loss is the sum of squared misses over tolerances (default tolerance: 5% of the
+    target), plus `prior_weight` x ln(value / default)^2 for every parameter with a published default:
+    outputs are often not monotone in a parameter (nglc_like's math effect is the same at 1.3 and 1.64
+    times the default learn rate), and among values that fit alike the one nearest the default wins.
+    With a Dask `client`, trials run `batch` at a time (default: one per worker)."""
+    import optuna
+    import pandas as pd
+
+    from .plan import RunPlan
+
+    extra = dict(outputs or {})
+    if not targets:
+        raise ValueError("targets: give at least one {name: value or (value, tolerance)}")
+    if not parameters:
+        raise ValueError("parameters: give at least one {path: (lo, hi)}")
+    goal = {}
+    for name, t in targets.items():
+        value, tol = (t if isinstance(t, tuple) else (t, None))
+        goal[name] = (float(value), float(tol) if tol else max(abs(float(value)) * 0.05, 1e-3))
+    for path, bounds in parameters.items():
+        if not (isinstance(bounds, tuple) and len(bounds) == 2 and bounds[0] < bounds[1]):
+            raise ValueError(f"parameters: {path}: expected (lo, hi) with lo < hi (got {bounds!r})")
+    document = RunPlan(scenario).document  # validated once
+    seeds = [int(s) for s in seeds]
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=sampler_seed))
+    names = list(goal)
+
+    from .parameters import parameters as parameter_table
+
+    defaults = {}
+    table = parameter_table().set_index("path")["default"]
+    for path in parameters:
+        d = table.get(path)
+        if isinstance(d, (int, float)) and not isinstance(d, bool) and d > 0:
+            defaults[path] = float(d)
+
+    def loss(values: dict, overrides: dict) -> float:
+        miss = sum(((values[n] - goal[n][0]) / goal[n][1]) ** 2 for n in names)
+        prior = sum(np.log(overrides[p] / d) ** 2 for p, d in defaults.items() if overrides[p] > 0)
+        return float(miss + prior_weight * prior)
+
+    size = batch or (len(client.scheduler_info()["workers"]) if client is not None else 1)
+    records = []
+    while len(study.trials) < n_trials:
+        trials = [study.ask() for _ in range(min(size, n_trials - len(study.trials)))]
+        overrides = [{p: t.suggest_float(p, *parameters[p]) for p in sorted(parameters)} for t in trials]
+        if client is None:
+            results = [_evaluate(document, o, seeds, names, extra) for o in overrides]
+        else:
+            results = client.gather([client.submit(_evaluate, document, o, seeds, names, extra, pure=False)
+                                     for o in overrides])
+        for trial, o, values in zip(trials, overrides, results):
+            value = loss(values, o)
+            study.tell(trial, value)
+            records.append({"number": trial.number, **o, **{f"output_{n}": v for n, v in values.items()}, "loss": value})
+    trials = pd.DataFrame(records)
+    best = trials.loc[trials["loss"].idxmin()]
+    return CalibrationResult({p: float(best[p]) for p in parameters}, trials, goal)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m plsim.calibrate", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -197,6 +338,15 @@ def main(argv=None) -> int:
         print(f"wrote {path}; rebuild the engine", file=sys.stderr)
     return 0
 
+
+class _CallableModule(types.ModuleType):
+    """`plsim.calibrate(...)` calls `calibrate`, while `python -m plsim.calibrate` stays the module."""
+
+    def __call__(self, *args, **kwargs):
+        return calibrate(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -6,10 +6,12 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
+
 from . import __version__
 from ._core import ScenarioError
 from .results import growth_by_grade
-from .scenarios import check_scenario, scenario_schema, shipped_scenarios
+from .scenarios import check_scenario, load_scenario, scenario_schema, shipped_scenarios
 from .sim import Sim
 
 
@@ -59,7 +61,8 @@ def _print_summary(summary: dict, sim: Sim) -> None:
 
 def cmd_run(args) -> int:
     try:
-        sim = Sim(args.scenario, threads=args.threads, seed=args.seed, counterfactual=args.counterfactual)
+        sim = Sim(load_scenario_with_sets(args.scenario, args.set), threads=args.threads, seed=args.seed,
+                  counterfactual=args.counterfactual)
     except ValueError as error:
         if str(error).startswith("seed: "):  # the engine's bound on seeds, named as the argument
             print(f"plsim run: argument --seed: {str(error)[len('seed: '):]}", file=sys.stderr)
@@ -108,33 +111,59 @@ def cmd_run(args) -> int:
     return 0
 
 
+def _dask_client(args):
+    """A Dask client for --scheduler ADDRESS (an existing cluster) or --workers N (a local one)."""
+    if getattr(args, "scheduler", None):
+        from dask.distributed import Client
+
+        return Client(args.scheduler)
+    if getattr(args, "workers", None):
+        from dask.distributed import Client, LocalCluster
+
+        return Client(LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None))
+    return None
+
+
 def cmd_ensemble(args) -> int:
-    from .ensemble import describe, run_ensemble
+    from .ensemble import ensemble
 
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    ensemble = run_ensemble(args.scenario, seeds, threads=args.threads)
-    table = describe(ensemble)
-    print(f"plsim {__version__}: scenario {args.scenario}, {args.seeds} seeds from {args.first_seed}")
-    for subject, row in table.iterrows():
-        print(f"  {subject:8s} effect {row[('mean', 'effect_sd')]:+.3f} SD (SD over seeds "
-              f"{row[('sd', 'effect_sd')]:.3f}, 5-95%: {row[('p05', 'effect_sd')]:+.3f} to {row[('p95', 'effect_sd')]:+.3f}); "
-              f"spring level {row[('mean', 'spring_mean_sd')]:+.3f} SD")
+    scenario = load_scenario_with_sets(args.scenario, args.set)
+    client = _dask_client(args)
+    try:
+        result = ensemble(scenario, seeds=seeds, client=client, progress=args.progress, threads=args.threads)
+    finally:
+        if client is not None:
+            client.close()
+    print(f"plsim {__version__}: scenario {scenario.name}, {args.seeds} seeds from {args.first_seed}")
+    effects = result.bands(quantiles=(0.05, 0.95))
+    levels = result.bands(quantiles=(0.05, 0.95), value="spring_mean_sd").set_index(["year", "subject"])
+    for row in effects.itertuples():
+        level = levels.loc[(row.year, row.subject)]
+        effect = (f"effect {row.mean:+.3f} SD (5-95%: {row.q05:+.3f} to {row.q95:+.3f})" if np.isfinite(row.mean)
+                  else "no counterfactual twin")
+        print(f"  year {row.year + 1}  {row.subject:8s} {effect}; spring level {level['mean']:+.3f} SD")
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        ensemble.to_csv(out / "ensemble.csv", index=False, float_format="%.6f")
+        result.summary.to_csv(out / "ensemble.csv", index=False, float_format="%.6f")
         print(f"  wrote       {out / 'ensemble.csv'}")
     return 0
+
+
+def load_scenario_with_sets(scenario, sets):
+    """The scenario with --set PATH=VALUE overrides applied and validated."""
+    if not sets:
+        return load_scenario(scenario)
+    from .plan import RunPlan, parse_set
+
+    return RunPlan(scenario, overrides=parse_set(sets)).scenario
 
 
 def cmd_compare(args) -> int:
     from .compare import compare, format_table, plot
 
-    client = None
-    if args.scheduler:
-        from dask.distributed import Client
-
-        client = Client(args.scheduler)
+    client = _dask_client(args)
     try:
         table = compare(args.scenarios, seeds=args.seeds, client=client, threads=args.threads)
     finally:
@@ -268,6 +297,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--threads", type=_non_negative, default=0, help="worker threads (0: all cores)")
     run.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     run.add_argument("--progress", action="store_true", help="show a progress bar")
+    run.add_argument("--set", action="append", metavar="PATH=VALUE",
+                     help="override a parameter (learning.learn_rate=0.1) or scenario path (districts/0/count=2)")
     run.add_argument("--study", action="store_true",
                      help="emulate a RAND-style matched evaluation: study.csv, study.png, summary.json 'study'")
     run.add_argument("--study-pool", choices=("twin", "traditional"), default="twin",
@@ -285,6 +316,11 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--first-seed", type=_seed, default=1, help="first seed (default 1)")
     ensemble.add_argument("--threads", type=_non_negative, default=0, help="worker threads per run (0: all cores)")
     ensemble.add_argument("--out", help="directory for ensemble.csv")
+    ensemble.add_argument("--set", action="append", metavar="PATH=VALUE",
+                          help="override a parameter or scenario path (repeatable)")
+    ensemble.add_argument("--scheduler", help="address of a Dask scheduler to run the runs on")
+    ensemble.add_argument("--workers", type=_positive, help="start a local Dask cluster of N worker processes")
+    ensemble.add_argument("--progress", action="store_true", help="show a progress bar")
     ensemble.set_defaults(func=cmd_ensemble)
 
     comparison = sub.add_parser("compare", help="run scenarios over the same seeds; costs, effects and "
@@ -293,6 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.add_argument("--seeds", type=_positive, default=3, help="seeds 1..N for every scenario (default 3)")
     comparison.add_argument("--threads", type=_non_negative, default=1, help="worker threads per run (default 1)")
     comparison.add_argument("--scheduler", help="address of a Dask scheduler to run the runs on")
+    comparison.add_argument("--workers", type=_positive, help="start a local Dask cluster of N worker processes")
     comparison.add_argument("--out", help="directory for comparison.csv and comparison.png")
     comparison.set_defaults(func=cmd_compare)
 

@@ -1,52 +1,177 @@
-"""Ensembles: the same scenario over many seeds, to report a mean with its spread instead of one draw.
-
-Runs go one after another in this process (each run uses every core), or on a Dask cluster when a
-`dask.distributed.Client` is given (pass threads=1 and one worker process per core there).
+"""Ensembles: a scenario over many seeds (and, optionally, parameter draws), to report a mean with
+uncertainty bands instead of one draw. Runs go one after another in this process, or to a Dask
+cluster when a `dask.distributed.Client` is given; results are the same either way.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
 
+from .plan import RunPlan
 from .scenarios import ScenarioLike, load_scenario
 
 
-def _one_run(document: dict, source: str, seed: int, threads: int) -> dict:
-    from .scenarios import Scenario
-    from .sim import Sim
-
-    sim = Sim(Scenario(document, source), threads=threads, seed=seed).run()
-    return sim.summary()
-
-
-def run_ensemble(scenario: ScenarioLike, seeds: Iterable[int], *, threads: int = 0, client=None) -> pd.DataFrame:
-    """One row per seed and subject: headline mean effect (SD and RIT, when the scenario runs its
-    counterfactual twin), spring mean SD units and growth relative to the norms."""
-    scenario = load_scenario(scenario)
-    seeds = [int(s) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds: expected at least one seed (got none)")
-    if client is None:
-        summaries = [_one_run(scenario.document, scenario.source, s, threads) for s in seeds]
-    else:
-        futures = [client.submit(_one_run, scenario.document, scenario.source, s, threads, pure=False) for s in seeds]
-        summaries = client.gather(futures)
+def _year_summary(sim) -> pd.DataFrame:
+    """Per year and subject: the true effect on students of personalized schools (n-weighted, spring;
+    NaN without a twin), the spring mean in national SD units and growth against the norms."""
+    a = sim.assessments
+    spring = a[a["season"] == "spring"]
     rows = []
-    for seed, summary in zip(seeds, summaries):
-        effects = summary.get("headline_effects") or {}
-        for subject, h in summary["headline"].items():
-            e = effects.get(subject, {})
-            rows.append({"seed": seed, "subject": subject,
-                         "effect_sd": e.get("mean_effect_sd", np.nan), "effect_rit": e.get("mean_effect_rit", np.nan),
-                         "spring_mean_sd": h.get("mean_sd", np.nan), "growth_vs_norm": h.get("growth_vs_norm", np.nan),
-                         "seconds": summary["seconds"]})
+    effects = sim.effects if sim.has_counterfactual else None
+    from .results import growth_by_grade
+
+    for year in sorted(spring["year"].unique()):
+        g = growth_by_grade(a, year=int(year))
+        for subject in ("math", "reading"):
+            s = spring[(spring["year"] == year) & (spring["subject"] == subject)]
+            row = {"year": int(year), "subject": subject,
+                   "spring_mean_sd": float(np.average(s["mean_sd"], weights=s["n"])) if len(s) else np.nan}
+            gs = g[g["subject"] == subject]
+            row["growth_vs_norm"] = float(gs["growth"].sum() / gs["norm_growth"].sum()) if len(gs) else np.nan
+            if effects is not None:
+                e = effects[(effects["year"] == year) & (effects["subject"] == subject) &
+                            (effects["model"].astype(str) != "traditional")]
+                row["effect_sd"] = float(np.average(e["effect_sd"], weights=e["n"])) if len(e) else np.nan
+            else:
+                row["effect_sd"] = np.nan
+            rows.append(row)
     return pd.DataFrame(rows)
 
 
-def describe(ensemble: pd.DataFrame) -> pd.DataFrame:
+def _run_tables(plan: RunPlan) -> dict:
+    """What an ensemble keeps of one run (plain DataFrames, so a Dask worker can return them)."""
+    sim = plan.run()
+    effects = sim.effects if sim.has_counterfactual else pd.DataFrame()
+    return {"seed": plan.seed, "overrides": plan.overrides, "summary": _year_summary(sim),
+            "effects": effects, "assessments": sim.assessments, "seconds": sim.counts["seconds"]}
+
+
+def _draw(parameters: Mapping[str, Any], seed: int) -> dict:
+    """One draw of every uncertain parameter for a seed: a frozen scipy.stats distribution (rvs), a
+    (lo, hi) pair (uniform) or a list of values (one of them), from a generator keyed by the seed."""
+    rng = np.random.default_rng([int(seed), 0x5EED])
+    out = {}
+    for path in sorted(parameters):
+        spec = parameters[path]
+        if hasattr(spec, "rvs"):
+            out[path] = float(spec.rvs(random_state=rng))
+        elif isinstance(spec, tuple) and len(spec) == 2:
+            out[path] = float(rng.uniform(*spec))
+        elif isinstance(spec, list) and spec:
+            out[path] = spec[int(rng.integers(len(spec)))]
+        else:
+            raise ValueError(f"parameters: {path}: expected a scipy.stats distribution, a (lo, hi) pair or a list "
+                             f"of values (got {spec!r})")
+    return out
+
+
+class EnsembleResult:
+    """The runs of an ensemble: tidy DataFrames with a seed column, bands per year, a plot."""
+
+    def __init__(self, tables: Sequence[dict], name: str):
+        self.name = name
+        self._tables = list(tables)
+
+        def stack(key):
+            frames = [t[key].assign(seed=t["seed"]) for t in self._tables if len(t[key])]
+            if not frames:
+                return pd.DataFrame()
+            df = pd.concat(frames, ignore_index=True)
+            return df[["seed"] + [c for c in df.columns if c != "seed"]]
+
+        self.summary = stack("summary")
+        self.effects = stack("effects")
+        self.assessments = stack("assessments")
+        self.overrides = pd.DataFrame([{"seed": t["seed"], **t["overrides"]} for t in self._tables])
+        self.seconds = float(sum(t["seconds"] for t in self._tables))
+
+    def bands(self, quantiles=(0.05, 0.5, 0.95), value: str = "effect_sd") -> pd.DataFrame:
+        """Per year and subject: mean and the given quantiles of `value` over the runs."""
+        g = self.summary.groupby(["year", "subject"])[value]
+        out = g.mean().rename("mean").to_frame()
+        for q in quantiles:
+            out[f"q{round(100 * q):02d}"] = g.quantile(q)
+        out["runs"] = g.count()
+        return out.reset_index()
+
+    def plot(self, value: str = "effect_sd", quantiles=(0.05, 0.95), ax=None):
+        """`value` by year with its band over the runs, per subject."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        b = self.bands(quantiles=(quantiles[0], 0.5, quantiles[1]), value=value)
+        lo, hi = f"q{round(100 * quantiles[0]):02d}", f"q{round(100 * quantiles[1]):02d}"
+        for subject, g in b.groupby("subject"):
+            ax.fill_between(g["year"] + 1, g[lo], g[hi], alpha=0.25)
+            ax.plot(g["year"] + 1, g["mean"], marker="o", label=subject)
+        ax.set(xlabel="year", ylabel=value, title=f"{self.name}: {value} over {len(self._tables)} runs "
+                                                   f"({round(100 * quantiles[0])}-{round(100 * quantiles[1])}%)")
+        ax.legend()
+        return ax
+
+    def _repr_html_(self) -> str:
+        return (f"<b>plsim ensemble</b> {self.name}: {len(self._tables)} runs<br>" +
+                self.bands().round(4).to_html(index=False))
+
+    def __repr__(self) -> str:
+        return f"EnsembleResult({self.name!r}, runs={len(self._tables)})"
+
+
+def ensemble(scenario_or_plans: Union[ScenarioLike, Sequence[RunPlan]], *, seeds: Iterable[int] = range(1, 6),
+             parameters: Optional[Mapping[str, Any]] = None, client=None, progress: bool = True,
+             threads: int = 1) -> EnsembleResult:
+    """Runs a scenario over `seeds` (each seed also draws `parameters`, distributions over override
+    paths: parameter uncertainty beside seed uncertainty), or a list of RunPlans as they are, serially
+    or on a Dask `client`; `progress` shows a bar."""
+    if isinstance(scenario_or_plans, (list, tuple)) and scenario_or_plans and isinstance(scenario_or_plans[0], RunPlan):
+        plans = list(scenario_or_plans)
+        name = plans[0].scenario.name
+    else:
+        scenario = load_scenario(scenario_or_plans)
+        name = scenario.name
+        seeds = [int(s) for s in seeds]
+        if not seeds:
+            raise ValueError("seeds: expected at least one seed (got none)")
+        plans = [RunPlan(scenario, seed=s, overrides=_draw(parameters or {}, s), threads=threads) for s in seeds]
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=len(plans), unit="run", desc=name)
+    try:
+        if client is None:
+            tables = []
+            for plan in plans:
+                tables.append(_run_tables(plan))
+                if bar is not None:
+                    bar.update(1)
+        else:
+            from dask.distributed import as_completed
+
+            futures = [client.submit(_run_tables, plan, pure=False) for plan in plans]
+            if bar is not None:
+                for _ in as_completed(futures):
+                    bar.update(1)
+            tables = client.gather(futures)
+    finally:
+        if bar is not None:
+            bar.close()
+    return EnsembleResult(tables, name)
+
+
+# The one-row-per-seed table of the first slice's CLI, from an ensemble's last year.
+def run_ensemble(scenario: ScenarioLike, seeds: Iterable[int], *, threads: int = 0, client=None) -> pd.DataFrame:
+    """One row per seed and subject of the last year: effect_sd, spring_mean_sd, growth_vs_norm."""
+    result = ensemble(scenario, seeds=seeds, client=client, progress=False, threads=threads)
+    s = result.summary
+    return s[s["year"] == s["year"].max()].drop(columns="year").reset_index(drop=True)
+
+
+def describe(ensemble_rows: pd.DataFrame) -> pd.DataFrame:
     """Mean, SD, and the 5th and 95th percentiles over seeds, per subject."""
-    g = ensemble.groupby("subject")[["effect_sd", "effect_rit", "spring_mean_sd", "growth_vs_norm"]]
+    g = ensemble_rows.groupby("subject")[["effect_sd", "spring_mean_sd", "growth_vs_norm"]]
     return pd.concat({"mean": g.mean(), "sd": g.std(), "p05": g.quantile(0.05), "p95": g.quantile(0.95),
                       "seeds": g.count()}, axis=1)

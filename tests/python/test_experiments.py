@@ -1,0 +1,98 @@
+"""Run plans, ensembles with bands (serial and on Dask), and calibration with Optuna."""
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+import plsim
+
+
+def learn_rate() -> float:
+    return float(plsim.parameters().set_index("path").loc["learning.learn_rate", "default"])
+
+
+def test_a_run_plan_overrides_parameters_and_scenario_paths_and_pickles():
+    plan = plsim.RunPlan("nglc_like", seed=3, overrides={"learning.learn_rate": 0.1, "years": 2,
+                                                          "districts/0/schools/0/count": 2})
+    resolved = plan.scenario.resolved
+    assert resolved["parameters"]["learning"]["learn_rate"] == 0.1 and resolved["years"] == 2
+    assert resolved["districts"][0]["schools"][0]["count"] == 2 and resolved["seed"] == 3
+    again = pickle.loads(pickle.dumps(plan))
+    assert again.scenario.resolved == resolved
+    a, b = plan.run(), again.run()
+    pd.testing.assert_frame_equal(a.assessments, b.assessments)
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"learning.learn_rate": -1}, "/parameters/learning/learn_rate"),
+    ({"learning.no_such_thing": 1}, "/parameters/learning/no_such_thing: unknown key"),
+    ({"districts/9/count": 2}, "districts/9 is not an index of a list of 1 items"),
+])
+def test_a_bad_override_is_refused_with_its_path(overrides, message):
+    with pytest.raises((plsim.ScenarioError, ValueError), match=message):
+        plsim.RunPlan("nglc_like", overrides=overrides)
+
+
+def test_plsim_run_takes_set_overrides(tmp_path):
+    import json
+
+    import plsim.cli
+
+    out = tmp_path / "r"
+    assert plsim.cli.main(["run", "nglc_like", "--set", "years=1", "--set", "learning.learn_rate=0.1",
+                           "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["years"] == 1
+    assert plsim.cli.main(["run", "nglc_like", "--set", "learning.learn_rate=-3"]) == 2
+
+
+def test_an_ensemble_has_tidy_tables_with_a_seed_column_and_bands_per_year():
+    e = plsim.ensemble(plsim.load_scenario("nglc_like", years=2), seeds=range(1, 4), progress=False)
+    assert sorted(e.summary["seed"].unique()) == [1, 2, 3] and sorted(e.effects["seed"].unique()) == [1, 2, 3]
+    b = e.bands(quantiles=(0.1, 0.9))
+    assert list(b.columns) == ["year", "subject", "mean", "q10", "q90", "runs"]
+    assert len(b) == 2 * 2 and (b["runs"] == 3).all()
+    assert ((b["q10"] <= b["mean"]) & (b["mean"] <= b["q90"])).all()
+    assert (b["mean"] > 0).all()
+    assert "plsim ensemble" in e._repr_html_()
+
+
+def test_parameter_uncertainty_draws_a_value_per_seed_reproducibly():
+    dist = {"learning.learn_rate": stats.uniform(0.05, 0.1)}
+    a = plsim.ensemble("nglc_like", seeds=range(1, 4), parameters=dist, progress=False)
+    b = plsim.ensemble("nglc_like", seeds=range(1, 4), parameters=dist, progress=False)
+    assert a.overrides["learning.learn_rate"].nunique() == 3
+    assert a.overrides["learning.learn_rate"].between(0.05, 0.15).all()
+    pd.testing.assert_frame_equal(a.summary, b.summary)
+
+
+@pytest.mark.filterwarnings("ignore:make_current is deprecated:DeprecationWarning")
+def test_an_ensemble_on_dask_equals_the_serial_one():
+    distributed = pytest.importorskip("distributed")
+    serial = plsim.ensemble("nglc_like", seeds=range(1, 3), progress=False)
+    with distributed.Client(processes=False, n_workers=2, threads_per_worker=1, dashboard_address=None) as client:
+        parallel = plsim.ensemble("nglc_like", seeds=range(1, 3), client=client, progress=False)
+    assert serial.effects.equals(parallel.effects) and serial.summary.equals(parallel.summary)
+
+
+def test_calibration_recovers_a_known_learn_rate():
+    default = learn_rate()
+    known = plsim.RunPlan("nglc_like", seed=1, overrides={"learning.learn_rate": 1.3 * default}).run()
+    target = known.summary()["headline_effects"]["math"]["mean_effect_sd"]
+    result = plsim.calibrate("nglc_like", targets={"effect_math_sd": target},
+                             parameters={"learning.learn_rate": (0.5 * default, 2.0 * default)}, n_trials=30, seeds=[1])
+    assert abs(result.best["learning.learn_rate"] / default - 1.3) < 0.13
+    assert len(result.trials) == 30 and result.trials["loss"].min() == pytest.approx(
+        result.trials.set_index("learning.learn_rate").loc[result.best["learning.learn_rate"], "loss"])
+
+
+def test_calibration_refuses_unknown_outputs_and_bad_bounds():
+    with pytest.raises(ValueError, match="unknown output 'happiness'"):
+        plsim.calibrate("nglc_like", targets={"happiness": 1.0}, parameters={"learning.learn_rate": (0.05, 0.1)},
+                        n_trials=1)
+    with pytest.raises(ValueError, match=r"expected \(lo, hi\) with lo < hi"):
+        plsim.calibrate("nglc_like", targets={"effect_math_sd": 0.1}, parameters={"learning.learn_rate": (0.1, 0.05)})
