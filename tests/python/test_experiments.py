@@ -30,7 +30,7 @@ def test_a_run_plan_overrides_parameters_and_scenario_paths_and_pickles():
 @pytest.mark.parametrize("overrides, message", [
     ({"learning.learn_rate": -1}, "/parameters/learning/learn_rate"),
     ({"learning.no_such_thing": 1}, "/parameters/learning/no_such_thing: unknown key"),
-    ({"districts/9/count": 2}, "districts/9 is not an index of a list of 1 items"),
+    ({"districts/9/count": 2}, "overrides: districts/9/count: /districts/9 is not an index of a list of 2 items"),
 ])
 def test_a_bad_override_is_refused_with_its_path(overrides, message):
     with pytest.raises((plsim.ScenarioError, ValueError), match=message):
