@@ -145,7 +145,7 @@ const Stage stages[] = {
      "results.rollout, fidelity, teachers", "the year's rollout, delivered fidelity and teachers, in week 0",
      [](StageContext& c) { report_year(c.model, c.state, c.results); }, is_first_week},
     {"assessment", Phase::week, "knowledge state; assessment parameters, norms",
-     "score; assessment results", "fall, winter and spring tests in their weeks", assess_if_test_week,
+     "score, baseline_z; assessment, subgroup and study-cell rows", "fall, winter and spring tests in their weeks", assess_if_test_week,
      is_test_week},
     {"policy_minutes", Phase::week, "schools.instructional_model; python-policy models' minutes", "python_policy_minutes",
      "each year, the minutes of schools on Python policies start at their models' defaults", fill_policy_minutes,
