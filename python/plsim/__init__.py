@@ -11,6 +11,8 @@ from . import calibrate
 from .compare import compare
 from .ensemble import EnsembleResult, ensemble
 from .plan import RunPlan
+from .sensitivity import sensitivity
+from .sweep import sweep
 from .district import SchoolTableError, from_schools
 from .extend import ELEMENTS, MODES, HookContext, HookWriteError, Policy, Process, RolloutPlan
 from .parameters import parameter_reference, parameters
@@ -47,5 +49,7 @@ __all__ = [
     "scenario_schema",
     "school_growth_spread",
     "school_spread",
+    "sensitivity",
     "shipped_scenarios",
+    "sweep",
 ]
