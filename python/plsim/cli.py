@@ -181,6 +181,13 @@ def cmd_compare(args) -> int:
     return 0
 
 
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    print(f"  wrote       {write_report(args.run_dir)}")
+    return 0
+
+
 def cmd_validate(args) -> int:
     errors = check_scenario(args.scenario)
     if errors:
@@ -332,6 +339,10 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.add_argument("--workers", type=_positive, help="start a local Dask cluster of N worker processes")
     comparison.add_argument("--out", help="directory for comparison.csv and comparison.png")
     comparison.set_defaults(func=cmd_compare)
+
+    report = sub.add_parser("report", help="write RUN_DIR/report.html from a plsim run --out directory")
+    report.add_argument("run_dir")
+    report.set_defaults(func=cmd_report)
 
     validate = sub.add_parser("validate", help="check a scenario file and list every error")
     validate.add_argument("scenario")

@@ -438,6 +438,18 @@ class Sim:
             "cost_effectiveness": _json_ready(self.cost_effectiveness()),
         }
 
+    def plot(self):
+        """Scores against the norms by grade and year, and the true effects by year on personalized
+        schools with their 95% interval over schools (a matplotlib Figure)."""
+        from .report import plot_run
+
+        return plot_run(self.assessments, self.effects if self.has_counterfactual else None)
+
+    def _repr_html_(self) -> str:
+        from .report import summary_html
+
+        return f"<b>plsim.Sim</b>{summary_html(self.summary())}"
+
     def __repr__(self) -> str:
         c = self.counts
         return (f"Sim({self.scenario.name!r}, seed={self.seed}, threads={self.threads}, "

@@ -1,0 +1,148 @@
+"""Results people would rather look at: the plots of a run (`sim.plot()`), its HTML summary in Jupyter
+(`Sim._repr_html_`), and `plsim report RUN_DIR`, a self-contained HTML report of a run directory
+written by `plsim run --out` (summary, tables and plots, images embedded)."""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .results import norms_growth
+
+
+def plot_levels(assessments: pd.DataFrame, ax):
+    """Spring mean score by grade, in national SD units (0 is the national norm), one line per year."""
+    spring = assessments[assessments["season"].astype(str) == "spring"]
+    for (year, subject), g in spring.groupby(["year", spring["subject"].astype(str)]):
+        sums = g.assign(w=g["mean_sd"] * g["n"]).groupby("grade")[["w", "n"]].sum()
+        by = sums["w"] / sums["n"]
+        ax.plot(by.index, by.values, marker="o", ms=3, label=f"{subject}, year {int(year) + 1}")
+    ax.axhline(0, color="k", lw=0.8, ls="--")
+    ax.set(xlabel="grade (0 = K)", ylabel="spring mean (national SD)", title="scores against the national norms")
+    ax.legend(fontsize=7)
+
+
+def plot_effects(effects: pd.DataFrame, ax):
+    """True effect by year on students of personalized schools, with the 95% interval over schools."""
+    e = effects[effects["model"].astype(str) != "traditional"] if "model" in effects else effects
+    if e.empty:
+        ax.text(0.5, 0.5, "no personalized schools or no twin", ha="center", va="center", transform=ax.transAxes)
+        return
+    for subject, g in e.groupby(e["subject"].astype(str)):
+        per_school = g.assign(w=g["effect_sd"] * g["n"]).groupby(["year", "school_id"])[["w", "n"]].sum()
+        per_school = per_school["w"] / per_school["n"]
+        stats = per_school.groupby(level="year").agg(["mean", "std", "count"])
+        half = 1.96 * stats["std"].fillna(0) / np.sqrt(stats["count"])
+        ax.errorbar(stats.index + 1, stats["mean"], yerr=half, marker="o", capsize=3, label=subject)
+    ax.axhline(0, color="gray", lw=0.5)
+    ax.set(xlabel="year", ylabel="true effect (SD)", title="effects on personalized schools (95% over schools)")
+    ax.legend()
+
+
+def plot_run(assessments: pd.DataFrame, effects: pd.DataFrame | None):
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(12, 4))
+    plot_levels(assessments, axes[0])
+    plot_effects(effects if effects is not None else pd.DataFrame(), axes[1])
+    fig.tight_layout()
+    return fig
+
+
+def _png(fig) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def summary_html(summary: dict) -> str:
+    """The headline of a run as an HTML table (Jupyter, reports)."""
+    c = summary["counts"]
+    rows = [("scenario", summary["scenario"]), ("seed", summary["seed"]),
+            ("population", f"{c['students']:,} students, {c['schools']:,} schools, {c['districts']:,} districts"),
+            ("simulated", f"{summary['years']} years, {summary['student_weeks']:,} student-weeks in {summary['seconds']:.2f} s")]
+    for subject, h in (summary.get("headline") or {}).items():
+        if "mean_sd" in h:
+            rows.append((f"{subject}, spring of year {h['year'] + 1}", f"{h['mean_sd']:+.2f} SD, percentile {h['mean_percentile']:.1f}"))
+    for subject, h in (summary.get("headline_effects") or {}).items():
+        rows.append((f"effect, {subject}", f"{h['mean_effect_sd']:+.3f} SD for {h['students']:,} students"))
+    ce = summary.get("cost_effectiveness") or {}
+    if ce.get("cost_total"):
+        rows.append(("cost", f"${ce['cost_total']:,.0f}; ${ce['cost_per_student_reached'] or 0:,.0f} per student reached"))
+    body = "".join(f"<tr><th style='text-align:left'>{html.escape(str(k))}</th><td>{html.escape(str(v))}</td></tr>"
+                   for k, v in rows)
+    return f"<table>{body}</table>"
+
+
+def write_report(run_dir) -> Path:
+    """Reads a run directory (summary.json and the CSVs `plsim run --out` writes) and writes
+    run_dir/report.html: the summary, the plots and the main tables, with every image embedded."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run = Path(run_dir)
+    summary_path = run / "summary.json"
+    if not summary_path.is_file():
+        raise FileNotFoundError(f"report: {run} has no summary.json (write one with plsim run --out {run})")
+    summary = json.loads(summary_path.read_text())
+    assessments = pd.read_csv(run / "assessments.csv")
+    effects = pd.read_csv(run / "effects.csv") if (run / "effects.csv").is_file() else None
+    images = [("Scores and effects", _png(plot_run(assessments, effects)))]
+    tables = []
+    if (run / "rollout.csv").is_file():
+        r = pd.read_csv(run / "rollout.csv")
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        for district, g in r.groupby("district"):
+            ax.plot(g["year"] + 1, g["share_students_pl"], marker="o", label=f"{district}")
+            ax.plot(g["year"] + 1, g["target_share"], "k--", lw=0.8)
+        ax.set(xlabel="year", ylabel="share of students in PL classrooms", title="rollout (dashed: target)")
+        ax.legend(fontsize=7)
+        images.append(("Rollout", _png(fig)))
+        tables.append(("Rollout by district and year", r))
+    if (run / "costs.csv").is_file():
+        c = pd.read_csv(run / "costs.csv")
+        pivot = c.pivot_table(index="year", columns="category", values="amount", aggfunc="sum").fillna(0)
+        fig, ax = plt.subplots(figsize=(6, 3.5))
+        (pivot / 1e6).plot.bar(stacked=True, ax=ax)
+        ax.set(xlabel="year (0-based)", ylabel="US$ million", title="costs by category")
+        images.append(("Costs", _png(fig)))
+        tables.append(("Costs by year and payer (US$)", c.pivot_table(index="year", columns="payer", values="amount",
+                                                                      aggfunc="sum").fillna(0).round(0)))
+    if (run / "study.csv").is_file():
+        from .study import plot as study_plot
+
+        s = pd.read_csv(run / "study.csv")
+        if len(s):
+            ax = study_plot(s)
+            images.append(("Emulated study against the truth", _png(ax.figure)))
+            tables.append(("Emulated study (one row per school, subject and year)", s.round(4)))
+    if (run / "subgroups.csv").is_file():
+        g = pd.read_csv(run / "subgroups.csv")
+        last = g[g["year"] == g["year"].max()]
+        t = last.groupby(["subgroup", "subject"])[["growth_true_rit", "norm_growth_rit", "effect_true_sd"]].mean().round(3)
+        tables.append(("Subgroups, last year (means over grades)", t))
+    parts = [f"<h1>plsim report: {html.escape(summary['scenario'])}</h1>", summary_html(summary)]
+    for title, data in images:
+        parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{data}'>")
+    for title, frame in tables:
+        parts.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(max_rows=60))
+    # A check a headless browser (and the tests) can read: every image decoded.
+    script = ("<script>window.addEventListener('load',()=>{const i=[...document.images];"
+              "const ok=i.filter(x=>x.complete&&x.naturalWidth>0).length;"
+              "document.getElementById('status').textContent=`rendered ${ok} of ${i.length} images`;});</script>")
+    page = ("<!doctype html><html><head><meta charset='utf-8'><title>plsim report</title>"
+            "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}img{max-width:100%}"
+            "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}</style>"
+            f"</head><body>{''.join(parts)}<p id='status'>not rendered</p>{script}</body></html>")
+    out = run / "report.html"
+    out.write_text(page)
+    return out

@@ -1,0 +1,39 @@
+"""Plots and reports: sim.plot(), Sim._repr_html_, and plsim report rendered in a headless browser."""
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+
+import pytest
+
+import plsim
+import plsim.cli
+
+
+def test_sim_plot_and_html():
+    sim = plsim.Sim(plsim.load_scenario("nglc_like"), threads=2).run()
+    fig = sim.plot()
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "true effect (SD)"
+    html = sim._repr_html_()
+    assert "<table>" in html and "effect, math" in html
+
+
+def test_plsim_report_writes_a_self_contained_page_that_renders_in_a_browser(tmp_path):
+    run = tmp_path / "run"
+    assert plsim.cli.main(["run", "scale_up_district", "--set", "years=2", "--study", "--out", str(run)]) == 0
+    assert plsim.cli.main(["report", str(run)]) == 0
+    page = (run / "report.html").read_text()
+    images = len(re.findall(r"<img [^>]*src='data:image/png;base64,", page))
+    assert images >= 4  # scores and effects, rollout, costs, study
+    assert "http://" not in page and "https://" not in page  # nothing to fetch
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        pytest.fail("chromium is not installed: scripts/install-deps.sh installs it")
+    dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
+                          "--dump-dom", (run / "report.html").as_uri()], capture_output=True, text=True, timeout=120)
+    assert f"rendered {images} of {images} images" in dom.stdout, dom.stderr[-2000:]
+
+
+def test_report_of_a_directory_without_a_run_says_so(tmp_path):
+    assert plsim.cli.main(["report", str(tmp_path)]) == 2
