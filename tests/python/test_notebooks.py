@@ -25,5 +25,7 @@ def test_the_notebook_runs_from_top_to_bottom(path, tmp_path):
 EXPECTED_LAST = {
     "quickstart.ipynb": (0.0, 0.5, "the NGLC-like math effect is a small positive number"),
     "scale_up.ipynb": (0.1, 0.6, "system change delivers clearly more fidelity than waivers by year 5"),
+    "calibration_and_sensitivity.ipynb": (-0.001, 0.03, "the emulated study's pooled estimate is close to the truth"),
+    "analyst_scale_up.ipynb": (0.0, 0.5, "station rotation's expected year-4 effect is a small positive number"),
     "grant_strategies.ipynb": (0.01, 5.0, "the best strategy's SD-student-years per $1,000 is of the order of the field's"),
 }
