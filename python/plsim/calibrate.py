@@ -34,29 +34,41 @@ from .scenarios import load_scenario
 from .sim import Sim
 
 
-def simulated_growth(scenario, pace: dict, *, seeds=(1,), years: int = 1, threads: int = 0) -> dict:
+def _growth_ratios(plan) -> list:
+    """Growth / norm per year, subject and grade of one run plan (on a Dask worker too)."""
+    sim = plan.run()
+    return [growth_by_grade(sim.assessments, year=year) for year in range(sim.scenario.years)]
+
+
+def simulated_growth(scenario, pace: dict, *, seeds=(1,), years: int = 1, threads: int = 0, client=None) -> dict:
     """Mean growth ratio (simulated / norm) per subject and grade, averaged over seeds and over the
     first `years` years: years after the first see students the model itself has taught, so a pace
-    calibrated on them keeps a population on the norms year after year, not only in the first."""
-    doc = scenario.document
-    doc.setdefault("parameters", {}).setdefault("learning", {})["grade_pace"] = {s: list(map(float, pace[s])) for s in SUBJECTS}
-    doc["years"] = years
+    calibrated on them keeps a population on the norms year after year, not only in the first. The
+    runs are RunPlans, serial or on a Dask `client`."""
+    from .plan import RunPlan
+
+    overrides = {"learning.grade_pace": {s: list(map(float, pace[s])) for s in SUBJECTS}, "years": years}
+    plans = [RunPlan(scenario, seed=int(seed), overrides=overrides, threads=threads) for seed in seeds]
+    if client is None:
+        runs = [_growth_ratios(p) for p in plans]
+    else:
+        runs = client.gather([client.submit(_growth_ratios, p, pure=False) for p in plans])
     ratios = {s: np.zeros(13) for s in SUBJECTS}
-    for seed in seeds:
-        sim = Sim(doc, threads=threads, seed=seed).run()
+    for per_year in runs:
         for year in range(years):
-            g = growth_by_grade(sim.assessments, year=year)
+            g = per_year[year]
             for s in SUBJECTS:
                 ratios[s] += g[g["subject"] == s].sort_values("grade")["ratio"].to_numpy() / (len(seeds) * years)
     return ratios
 
 
 def calibrate_growth(scenario_name: str = "national_baseline", *, iterations: int = 12, seeds=(1, 2),
-                     years: int = 5, damping: float = 0.8, threads: int = 0, verbose: bool = True) -> dict:
+                     years: int = 5, damping: float = 0.8, threads: int = 0, verbose: bool = True,
+                     client=None) -> dict:
     scenario = load_scenario(scenario_name)
     pace = {s: np.array(scenario.resolved["parameters"]["learning"]["grade_pace"][s], dtype=float) for s in SUBJECTS}
     for it in range(iterations):
-        ratios = simulated_growth(scenario, pace, seeds=seeds, years=years, threads=threads)
+        ratios = simulated_growth(scenario, pace, seeds=seeds, years=years, threads=threads, client=client)
         worst = max(float(np.max(np.abs(ratios[s] - 1))) for s in SUBJECTS)
         if verbose:
             print(f"iteration {it}: worst |growth/norm - 1| = {worst:.3f}", file=sys.stderr)
@@ -297,6 +309,8 @@ def main(argv=None) -> int:
     growth.add_argument("--iterations", type=int, default=12)
     growth.add_argument("--years", type=int, default=5, help="years whose growth is matched, averaged (default 5)")
     growth.add_argument("--threads", type=int, default=0)
+    growth.add_argument("--scheduler", help="address of a Dask scheduler to run the runs on")
+    growth.add_argument("--workers", type=int, help="start a local Dask cluster of N worker processes")
     growth.add_argument("--write", metavar="JSON", nargs="?", const="engine/data/calibrated.json",
                         help="store as the engine's default in JSON (default: engine/data/calibrated.json of the "
                              "source tree in the current directory); rebuild afterwards")
@@ -327,7 +341,14 @@ def main(argv=None) -> int:
             print(f"{name:22s} math " + " ".join(f"{v:+.3f}" for v in e["math"]) +
                   "   reading " + " ".join(f"{v:+.3f}" for v in e["reading"]))
         return 0
-    pace = calibrate_growth(args.scenario, iterations=args.iterations, years=args.years, threads=args.threads)
+    from .cli import _close, _dask_client
+
+    client = _dask_client(args)
+    try:
+        pace = calibrate_growth(args.scenario, iterations=args.iterations, years=args.years, threads=args.threads,
+                                client=client)
+    finally:
+        _close(client)
     for s in SUBJECTS:
         print(f"{s}: {pace[s]}")
     if args.write:

@@ -116,12 +116,24 @@ def _dask_client(args):
     if getattr(args, "scheduler", None):
         from dask.distributed import Client
 
-        return Client(args.scheduler)
+        client = Client(args.scheduler)
+        client._plsim_started = False  # an existing cluster: not ours to close
+        return client
     if getattr(args, "workers", None):
         from dask.distributed import Client, LocalCluster
 
         return Client(LocalCluster(n_workers=args.workers, threads_per_worker=1, dashboard_address=None))
     return None
+
+
+def _close(client) -> None:
+    """Closes a client from _dask_client, and the local cluster it started, if any."""
+    if client is None:
+        return
+    cluster = getattr(client, "cluster", None)
+    client.close()
+    if cluster is not None and getattr(client, "_plsim_started", True):
+        cluster.close()
 
 
 def cmd_ensemble(args) -> int:
@@ -133,8 +145,7 @@ def cmd_ensemble(args) -> int:
     try:
         result = ensemble(scenario, seeds=seeds, client=client, progress=args.progress, threads=args.threads)
     finally:
-        if client is not None:
-            client.close()
+        _close(client)
     print(f"plsim {__version__}: scenario {scenario.name}, {args.seeds} seeds from {args.first_seed}")
     effects = result.bands(quantiles=(0.05, 0.95))
     levels = result.bands(quantiles=(0.05, 0.95), value="spring_mean_sd").set_index(["year", "subject"])
@@ -167,8 +178,7 @@ def cmd_compare(args) -> int:
     try:
         table = compare(args.scenarios, seeds=args.seeds, client=client, threads=args.threads)
     finally:
-        if client is not None:
-            client.close()
+        _close(client)
     print(f"plsim {__version__}: {len(table)} scenarios, seeds 1-{args.seeds} (common random numbers); "
           f"95% intervals over seeds")
     print(format_table(table))
@@ -178,6 +188,68 @@ def cmd_compare(args) -> int:
         table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
         plot(table, out / "comparison.png")
         print(f"  wrote       {out / 'comparison.csv'}, {out / 'comparison.png'}")
+    return 0
+
+
+def _ranges(items, flag: str) -> dict:
+    """PATH=LO:HI arguments as {path: (lo, hi)}."""
+    out = {}
+    for item in items or ():
+        try:
+            path, span = item.split("=", 1)
+            lo, hi = (float(x) for x in span.split(":"))
+        except ValueError:
+            raise ValueError(f"{flag}: expected PATH=LO:HI with numbers (got {item!r})") from None
+        out[path] = (lo, hi)
+    if not out:
+        raise ValueError(f"{flag}: give at least one PATH=LO:HI")
+    return out
+
+
+def cmd_sweep(args) -> int:
+    from .sweep import sweep
+
+    client = _dask_client(args)
+    try:
+        table = sweep(args.scenario, _ranges(args.range, "--range"), method=args.method, n=args.n,
+                      outputs=args.outputs, seeds=range(1, args.seeds + 1), client=client)
+    finally:
+        _close(client)
+    print(table.round(4).to_string(index=False))
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        table.to_csv(out / "sweep.csv", index=False, float_format="%.6g")
+        print(f"  wrote       {out / 'sweep.csv'}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    from .calibrate import calibrate
+
+    targets = {}
+    for item in args.target or ():
+        try:
+            name, text = item.split("=", 1)
+            value, _, tol = text.partition(":")
+            targets[name] = (float(value), float(tol)) if tol else float(value)
+        except ValueError:
+            raise ValueError(f"--target: expected NAME=VALUE or NAME=VALUE:TOLERANCE (got {item!r})") from None
+    client = _dask_client(args)
+    try:
+        result = calibrate(args.scenario, targets=targets, parameters=_ranges(args.range, "--range"),
+                           n_trials=args.trials, seeds=list(range(1, args.seeds + 1)), client=client)
+    finally:
+        _close(client)
+    print(f"plsim {__version__}: best of {args.trials} trials")
+    for path, value in result.best.items():
+        print(f"  {path} = {value:.6g}")
+    if args.out:
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        result.trials.to_csv(out / "trials.csv", index=False, float_format="%.6g")
+        (out / "best.json").write_text(json.dumps(result.best, indent=2) + "\n")
+        print(f"  wrote       {out / 'trials.csv'}, {out / 'best.json'}")
     return 0
 
 
@@ -339,6 +411,30 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.add_argument("--workers", type=_positive, help="start a local Dask cluster of N worker processes")
     comparison.add_argument("--out", help="directory for comparison.csv and comparison.png")
     comparison.set_defaults(func=cmd_compare)
+
+    sweeping = sub.add_parser("sweep", help="run a scenario over a grid, Latin hypercube or Sobol design of overrides")
+    sweeping.add_argument("scenario")
+    sweeping.add_argument("--range", action="append", metavar="PATH=LO:HI", help="a swept path (repeatable)")
+    sweeping.add_argument("--method", choices=("grid", "lhs", "sobol"), default="grid")
+    sweeping.add_argument("--n", type=_positive, default=5, help="values per path (grid) or points (lhs, sobol)")
+    sweeping.add_argument("--outputs", nargs="+", default=["effect_math_sd", "effect_reading_sd"])
+    sweeping.add_argument("--seeds", type=_positive, default=1, help="seeds 1..N at every point")
+    sweeping.add_argument("--scheduler", help="address of a Dask scheduler to run the runs on")
+    sweeping.add_argument("--workers", type=_positive, help="start a local Dask cluster of N worker processes")
+    sweeping.add_argument("--out", help="directory for sweep.csv")
+    sweeping.set_defaults(func=cmd_sweep)
+
+    calibration = sub.add_parser("calibrate", help="fit override paths to target outputs with Optuna")
+    calibration.add_argument("scenario")
+    calibration.add_argument("--target", action="append", metavar="NAME=VALUE[:TOL]", required=True,
+                             help="a named output and its target (repeatable)")
+    calibration.add_argument("--range", action="append", metavar="PATH=LO:HI", help="a fitted path (repeatable)")
+    calibration.add_argument("--trials", type=_positive, default=40)
+    calibration.add_argument("--seeds", type=_positive, default=1, help="seeds 1..N in every trial")
+    calibration.add_argument("--scheduler", help="address of a Dask scheduler to run the trials on")
+    calibration.add_argument("--workers", type=_positive, help="start a local Dask cluster of N worker processes")
+    calibration.add_argument("--out", help="directory for trials.csv and best.json")
+    calibration.set_defaults(func=cmd_calibrate)
 
     report = sub.add_parser("report", help="write RUN_DIR/report.html from a plsim run --out directory")
     report.add_argument("run_dir")

@@ -96,3 +96,29 @@ def test_calibration_refuses_unknown_outputs_and_bad_bounds():
                         n_trials=1)
     with pytest.raises(ValueError, match=r"expected \(lo, hi\) with lo < hi"):
         plsim.calibrate("nglc_like", targets={"effect_math_sd": 0.1}, parameters={"learning.learn_rate": (0.1, 0.05)})
+
+
+def test_plsim_sweep_and_plsim_calibrate_on_the_command_line(tmp_path, capsys):
+    import json
+
+    import plsim.cli
+
+    assert plsim.cli.main(["sweep", "nglc_like", "--range", "learning.learn_rate=0.06:0.1", "--n", "2",
+                           "--outputs", "growth_vs_norm_math", "--out", str(tmp_path / "s")]) == 0
+    d = pd.read_csv(tmp_path / "s" / "sweep.csv")
+    assert list(d["learning.learn_rate"]) == [0.06, 0.1] and d["growth_vs_norm_math"].is_monotonic_increasing
+    assert plsim.cli.main(["calibrate", "nglc_like", "--target", "growth_vs_norm_math=1.0:0.02", "--range",
+                           "learning.learn_rate=0.04:0.12", "--trials", "6", "--out", str(tmp_path / "c")]) == 0
+    best = json.loads((tmp_path / "c" / "best.json").read_text())
+    assert 0.04 <= best["learning.learn_rate"] <= 0.12
+    assert plsim.cli.main(["sweep", "nglc_like", "--range", "learning.learn_rate=fast"]) == 2
+
+
+def test_the_growth_calibration_runs_on_run_plans():
+    from plsim.calibrate import simulated_growth
+
+    scenario = plsim.load_scenario("nglc_like")
+    pace = scenario.resolved["parameters"]["learning"]["grade_pace"]
+    ratios = simulated_growth(scenario, {s: np.array(pace[s]) for s in ("math", "reading")}, seeds=(1,), years=1)
+    grades = [g for g in range(13) if ratios["math"][g] > 0]
+    assert grades and all(0.5 < ratios["math"][g] < 2.0 for g in grades)

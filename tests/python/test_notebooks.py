@@ -16,6 +16,8 @@ def test_the_notebook_runs_from_top_to_bottom(path, tmp_path):
     NotebookClient(notebook, timeout=300, kernel_name="plsim", resources={"metadata": {"path": str(tmp_path)}}).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
+    # Plots display: each notebook shows at least one image inline.
+    assert any("image/png" in o.get("data", {}) for o in outputs), f"{path.name} displays no plot"
     last = float(notebook.cells[-1].outputs[-1]["data"]["text/plain"])
     low, high, what = EXPECTED_LAST[path.name]
     assert low < last < high, f"{what} (got {last})"
