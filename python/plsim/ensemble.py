@@ -48,6 +48,11 @@ def _run_tables(plan: RunPlan) -> dict:
             "effects": effects, "assessments": sim.assessments, "seconds": sim.counts["seconds"]}
 
 
+def _run_chunk(plans: Sequence[RunPlan]) -> list:
+    """Several runs in one Dask task: fewer, larger tasks keep the scheduler's share of the time small."""
+    return [_run_tables(plan) for plan in plans]
+
+
 def _draw(parameters: Mapping[str, Any], seed: int) -> dict:
     """One draw of every uncertain parameter for a seed: a frozen scipy.stats distribution (rvs), a
     (lo, hi) pair (uniform) or a list of values (one of them), from a generator keyed by the seed."""
@@ -151,11 +156,15 @@ def ensemble(scenario_or_plans: Union[ScenarioLike, Sequence[RunPlan]], *, seeds
         else:
             from dask.distributed import as_completed
 
-            futures = [client.submit(_run_tables, plan, pure=False) for plan in plans]
+            # About four tasks per worker: each task runs a chunk of consecutive plans.
+            workers = max(1, len(client.scheduler_info().get("workers", {})))
+            size = max(1, -(-len(plans) // (4 * workers)))
+            chunks = [plans[i:i + size] for i in range(0, len(plans), size)]
+            futures = [client.submit(_run_chunk, chunk, pure=False) for chunk in chunks]
             if bar is not None:
-                for _ in as_completed(futures):
-                    bar.update(1)
-            tables = client.gather(futures)
+                for future in as_completed(futures):
+                    bar.update(len(chunks[futures.index(future)]))
+            tables = [t for chunk in client.gather(futures) for t in chunk]
     finally:
         if bar is not None:
             bar.close()

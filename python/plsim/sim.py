@@ -13,6 +13,7 @@ from . import _core
 from .extend import (HookContext, Policy, Process, RolloutPlan, YearView, apply_policy_minutes, apply_rollout_order,
                      hook_name, policy_models)
 from .money import cost_effectiveness, cost_frame, cost_tables
+from .study import by_prior_quintile as study_by_prior
 from .study import emulate as study_emulate
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects, subgroup_table
 from .scenarios import Scenario, ScenarioLike, _load
@@ -399,6 +400,13 @@ class Sim:
         run's schools at no PL stage)."""
         effects = self.effects if self.has_counterfactual else None
         return study_emulate(self._core, self._twin, self.schools, effects, pool)
+
+    def study_by_prior_quintile(self, pool: str = "twin") -> pd.DataFrame:
+        """The emulated study's pooled estimate by prior-achievement quintile (subject, year, quintile,
+        n, estimate_sd, se)."""
+        if pool == "twin":
+            self._require_twin("study_by_prior_quintile")
+        return study_by_prior(self._core, self._twin, pool)
 
     def student_effects(self, subject: str) -> pd.DataFrame:
         """Each current student's true effect in `subject` (true RIT in this run minus in the twin)."""

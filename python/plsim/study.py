@@ -91,6 +91,33 @@ def emulate(policy_core, twin_core, schools: pd.DataFrame, effects: pd.DataFrame
     return out[STUDY_COLUMNS].sort_values(["year", "subject", "school_id"]).reset_index(drop=True)
 
 
+def by_prior_quintile(policy_core, twin_core, pool: str = "twin") -> pd.DataFrame:
+    """The matched estimate by prior-achievement quintile, pooled over the PL schools: the prior bands
+    of the treated students are grouped into five groups of about equal size, per subject and year."""
+    if pool not in POOLS:
+        raise ValueError(f"pool: expected one of {', '.join(POOLS)} (got {pool!r})")
+    cells = _cells(policy_core)
+    pool_cells = _cells(twin_core) if pool == "twin" else cells
+    if cells.empty or pool_cells is None:
+        return pd.DataFrame(columns=["subject", "year", "quintile", "n", "estimate_sd", "se"])
+    keys = ["year", "subject", "grade", "frl", "prior_band"]
+    treated = _cell_stats(cells[cells["school_id"] >= 0])
+    comparison = _cell_stats(pool_cells[pool_cells["school_id"] < 0])[keys + ["n", "mean", "var"]]
+    m = treated.merge(comparison, on=keys, how="inner", suffixes=("", "_pool"))
+    m["diff"] = m["mean"] - m["mean_pool"]
+    m["v"] = m["var"] / m["n"] + m["var_pool"] / m["n_pool"]
+    rows = []
+    for (subject, year), g in m.groupby(["subject", "year"], observed=True):
+        share = g.groupby("prior_band")["n"].sum().sort_index().cumsum() / g["n"].sum()
+        quintile = np.minimum(5, 1 + np.floor((share - share.diff().fillna(share) / 2) * 5)).astype(int)
+        g = g.assign(quintile=g["prior_band"].map(quintile))
+        for q, x in g.groupby("quintile"):
+            w = x["n"] / x["n"].sum()
+            rows.append({"subject": str(subject), "year": int(year), "quintile": int(q), "n": int(x["n"].sum()),
+                         "estimate_sd": float((w * x["diff"]).sum()), "se": float(np.sqrt((w ** 2 * x["v"]).sum()))})
+    return pd.DataFrame(rows)
+
+
 def summarize(study: pd.DataFrame, alpha: float = 0.05) -> dict:
     """Per subject, the last year's pooled estimate (students' mean over schools) with its SE, the mean
     true effect, the SD of the school estimates, and the shares of schools significantly positive and

@@ -65,3 +65,15 @@ def test_the_twin_pool_needs_a_twin_and_pools_are_named():
         sim.study()
     with pytest.raises(ValueError, match="pool: expected one of twin, traditional"):
         sim.study(pool="national")
+
+
+def test_the_study_reports_estimates_by_prior_quintile():
+    sim = plsim.Sim(plsim.load_scenario("nglc_like"), seed=1, threads=2).run()
+    q = sim.study_by_prior_quintile()
+    for subject in ("math", "reading"):
+        g = q[q.subject == subject]
+        assert sorted(g["quintile"]) == [1, 2, 3, 4, 5]
+        assert g["n"].min() > 0.1 * g["n"].sum()  # groups of roughly equal size
+        assert (g["se"] > 0).all()
+        pooled = summarize(sim.study())[subject]["pooled_estimate_sd"]
+        assert abs(np.average(g["estimate_sd"], weights=g["n"]) - pooled) < 0.01
