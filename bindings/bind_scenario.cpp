@@ -74,6 +74,9 @@ void bind_scenario(py::module_& m) {
       },
       "Every model parameter (defaults as JSON text), from the modules' declarations.");
   m.def(
+      "builtin_instructional_models_json", [] { return std::string(plsim::builtin_instructional_models_json()); },
+      "The built-in instructional models (engine/data/instructional_models.json, compiled in).");
+  m.def(
       "parameter_reference", [] { return plsim::parameter_reference_markdown(); },
       "docs/parameters.md: the parameter table as Markdown.");
   m.def(

@@ -243,6 +243,7 @@ void bind_sim(py::module_& m) {
            "Effectiveness and capacity of every teacher from value added, base capacity and experience.")
       .def_property_readonly("finished", [](const PySim& self) { return self.sim->finished(); })
       .def_property_readonly("threads", [](const PySim& self) { return self.sim->threads(); })
+      .def_property_readonly("threads_used", [](const PySim& self) { return self.sim->threads_used(); })
       .def_property_readonly("seed", [](const PySim& self) { return self.sim->model().seed; })
       .def_property_readonly("name", [](const PySim& self) { return self.sim->model().name; })
       .def_property_readonly("year", [](const PySim& self) { return self.sim->state().year; })

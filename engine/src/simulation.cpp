@@ -1,5 +1,6 @@
 #include "plsim/simulation.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -26,6 +27,8 @@ Simulation::Simulation(std::shared_ptr<const Model> model, int threads)
       state_(arena_.execute([&] { return build_population(*model_); })),
       learning_(*model_),
       stage_times_(schedule().size()) {}
+
+int Simulation::threads_used() const { return std::min(threads_, tbb::info::default_concurrency()); }
 
 Progress Simulation::progress() const {
   return {state_.year, state_.week, results_.weeks_simulated,

@@ -3,8 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
@@ -59,7 +62,46 @@ def _print_summary(summary: dict, sim: Sim) -> None:
             print(f"    grade {label:>2}  {cells}")
 
 
+def _check_out(path, overwrite: bool, command: str) -> Optional[str]:
+    """Why `path` cannot take a new run's outputs (checked before running), or None."""
+    if path is None:
+        return None
+    out = Path(path)
+    if out.exists() and not out.is_dir():
+        return f"plsim {command}: argument --out: {out} is a file; give a directory for the outputs"
+    if out.is_dir() and any(out.iterdir()) and not overwrite:
+        names = ", ".join(sorted(p.name for p in out.iterdir())[:5])
+        return (f"plsim {command}: argument --out: {out} is not empty ({names}); pass --overwrite to replace "
+                f"what is there")
+    return None
+
+
+def _staging_dir(final: Path) -> Path:
+    """A fresh directory beside `final` to write the outputs into before they are moved into place."""
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.parent / f".{final.name}.partial-{os.getpid()}"
+    if staging.exists():
+        shutil.rmtree(staging)
+    staging.mkdir()
+    return staging
+
+
+def _publish(staging: Path, final: Path) -> None:
+    """Moves a complete set of outputs into place: the old run's files (with --overwrite) go, all at once."""
+    if final.exists():
+        old = final.parent / f".{final.name}.old-{os.getpid()}"
+        final.rename(old)
+        staging.rename(final)
+        shutil.rmtree(old)
+    else:
+        staging.rename(final)
+
+
 def cmd_run(args) -> int:
+    problem = _check_out(args.out, args.overwrite, "run")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
     try:
         sim = Sim(load_scenario_with_sets(args.scenario, args.set), threads=args.threads, seed=args.seed,
                   counterfactual=args.counterfactual)
@@ -84,32 +126,37 @@ def cmd_run(args) -> int:
                             "by_prior_quintile": quintiles.to_dict("records")}
     _print_summary(summary, sim)
     if args.out:
-        out = Path(args.out)
-        out.mkdir(parents=True, exist_ok=True)
-        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        sim.assessments.drop(columns=["mean_true_rit"]).to_csv(out / "assessments.csv", index=False, float_format="%.6f")
-        sim.subgroups.to_csv(out / "subgroups.csv", index=False, float_format="%.6f")
-        written = [out / "summary.json", out / "assessments.csv", out / "subgroups.csv"]
-        if sim.has_counterfactual:
-            sim.effects.to_csv(out / "effects.csv", index=False, float_format="%.6f")
-            written.append(out / "effects.csv")
-        if any(d.get("rollout") for d in sim.scenario.resolved["districts"]):
-            sim.rollout_by_district.to_csv(out / "rollout.csv", index=False, float_format="%.6f")
-            sim.fidelity_by_year.to_csv(out / "fidelity.csv", index=False, float_format="%.6f")
-            written += [out / "rollout.csv", out / "fidelity.csv"]
-        if study is not None:
-            from .study import plot
+        final = Path(args.out)
+        out = _staging_dir(final)
+        try:
+            (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+            sim.assessments.drop(columns=["mean_true_rit"]).to_csv(out / "assessments.csv", index=False, float_format="%.6f")
+            sim.subgroups.to_csv(out / "subgroups.csv", index=False, float_format="%.6f")
+            written = ["summary.json", "assessments.csv", "subgroups.csv"]
+            if sim.has_counterfactual:
+                sim.effects.to_csv(out / "effects.csv", index=False, float_format="%.6f")
+                written.append("effects.csv")
+            if any(d.get("rollout") for d in sim.scenario.resolved["districts"]):
+                sim.rollout_by_district.to_csv(out / "rollout.csv", index=False, float_format="%.6f")
+                sim.fidelity_by_year.to_csv(out / "fidelity.csv", index=False, float_format="%.6f")
+                written += ["rollout.csv", "fidelity.csv"]
+            if study is not None:
+                from .study import plot
 
-            study.to_csv(out / "study.csv", index=False, float_format="%.6f")
-            written.append(out / "study.csv")
-            if len(study):
-                plot(study, out / "study.png")
-                written.append(out / "study.png")
-        costs = sim.costs
-        if len(costs):
-            costs.to_csv(out / "costs.csv", index=False, float_format="%.2f")
-            written.append(out / "costs.csv")
-        print(f"  wrote       {', '.join(str(p) for p in written)}")
+                study.to_csv(out / "study.csv", index=False, float_format="%.6f")
+                written.append("study.csv")
+                if len(study):
+                    plot(study, out / "study.png")
+                    written.append("study.png")
+            costs = sim.costs
+            if len(costs):
+                costs.to_csv(out / "costs.csv", index=False, float_format="%.2f")
+                written.append("costs.csv")
+            _publish(out, final)
+        finally:
+            if out.exists():  # a failed write leaves nothing behind
+                shutil.rmtree(out)
+        print(f"  wrote       {', '.join(str(final / name) for name in written)}")
     return 0
 
 
@@ -377,7 +424,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run a scenario and print a summary")
     run.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
-    run.add_argument("--out", help="directory for summary.json and assessments.csv")
+    run.add_argument("--out", help="directory for summary.json and the tables (written completely, then moved "
+                                   "into place)")
+    run.add_argument("--overwrite", action="store_true", help="replace what --out holds (the old run's files go)")
     run.add_argument("--threads", type=_non_negative, default=0, help="worker threads (0: all cores)")
     run.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     run.add_argument("--progress", action="store_true", help="show a progress bar")

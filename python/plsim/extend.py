@@ -255,6 +255,12 @@ def policy_models(policies) -> dict:
     if "traditional" in names:
         raise ValueError("policies: a policy may not be named 'traditional': that is the model of every school "
                          "of the counterfactual twin; give the policy another name")
+    builtin = set(json.loads(_core.builtin_instructional_models_json()))
+    shadowing = sorted(set(names) & builtin)
+    if shadowing:
+        raise ValueError(f"policies: {', '.join(map(repr, shadowing))} would replace the built-in model of that name "
+                         f"for every school that names it; give the policy a name of its own (built-in models: "
+                         f"{', '.join(sorted(builtin))})")
     return {p.name: p.model_entry() for p in policies}  # model_entry refuses a policy without a name
 
 

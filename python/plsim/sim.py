@@ -71,6 +71,9 @@ class Sim:
                 raise ValueError(f"seed: {bad_seed[0]}") from None
             raise
         self._core = _core.Sim(self.scenario._core, int(threads))
+        if self._core.threads_used < self._core.threads:
+            warnings.warn(f"threads: asked for {threads}, but this machine runs {self._core.threads_used} at once; "
+                          f"the run uses {self._core.threads_used} (summary.json reports both)", stacklevel=2)
         if counterfactual is None:
             mode = self._core.counterfactual_mode
             counterfactual = mode == _core.Counterfactual.always or (
@@ -427,7 +430,8 @@ class Sim:
             "scenario": self.scenario.name,
             "source": self.scenario.source,
             "seed": self.seed,
-            "threads": self.threads,
+            "threads": self._core.threads_used,
+            "threads_requested": self.threads,
             "counts": {k: counts[k] for k in ("students", "teachers", "classrooms", "schools", "districts")},
             "years": counts["years_completed"],
             "weeks_simulated": counts["weeks_simulated"],

@@ -58,6 +58,9 @@ class Simulation {
   State& state() { return state_; }
   const Results& results() const { return results_; }
   int threads() const { return threads_; }
+  // The threads that really work at once: an arena of more slots than the machine has cores gets no
+  // more threads than the cores (results are the same for any count; summaries report this one).
+  int threads_used() const;
   Progress progress() const;
   // Per stage of schedule(): calls and time so far.
   const std::vector<StageTime>& stage_times() const { return stage_times_; }

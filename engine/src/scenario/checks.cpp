@@ -114,6 +114,14 @@ std::vector<std::string> check_meaning(const json& doc) {
                            plan.at("targets")[i].at("share").dump() + " after " +
                            plan.at("targets")[i - 1].at("share").dump() + ")");
   }
+  // District names are how results, grants and reports tell districts apart.
+  for (std::size_t d = 0; d < districts.size(); ++d)
+    for (std::size_t e = 0; e < d; ++e)
+      if (districts[d].at("name") == districts[e].at("name")) {
+        errors.push_back("/districts/" + std::to_string(d) + "/name: district " + std::to_string(e) +
+                         " has the same name; district names must be unique (got " + districts[d].at("name").dump() + ")");
+        break;
+      }
   std::string district_names;
   for (const auto& d : districts) district_names += (district_names.empty() ? "" : ", ") + d.at("name").get<std::string>();
   const auto& grants = doc.at("grants");

@@ -1,0 +1,82 @@
+"""Reliability: nothing lost or overwritten by a run's outputs, threads reported as used, no policy
+shadowing a built-in model, unique district names; and tests that state mechanisms a broken engine
+would violate."""
+from __future__ import annotations
+
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+
+import plsim
+import plsim.cli
+
+from conftest import TINY_PATH, tiny_document
+
+
+def test_out_refuses_a_file_and_a_non_empty_directory_before_running(tmp_path, capsys):
+    a_file = tmp_path / "file.txt"
+    a_file.write_text("keep me")
+    assert plsim.cli.main(["run", str(TINY_PATH), "--out", str(a_file)]) == 2
+    assert "is a file" in capsys.readouterr().err and a_file.read_text() == "keep me"
+    out = tmp_path / "run"
+    assert plsim.cli.main(["run", str(TINY_PATH), "--out", str(out)]) == 0
+    (out / "stale.csv").write_text("old")
+    assert plsim.cli.main(["run", str(TINY_PATH), "--out", str(out)]) == 2
+    assert "not empty" in capsys.readouterr().err
+    assert plsim.cli.main(["run", str(TINY_PATH), "--out", str(out), "--overwrite"]) == 0
+    assert not (out / "stale.csv").exists() and (out / "summary.json").exists()
+    assert not list(tmp_path.glob(".run.*"))  # no staging directory left behind
+
+
+def test_summary_reports_the_threads_really_used():
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        sim = plsim.Sim(TINY_PATH, threads=64, counterfactual=False)
+    summary = sim.summary()
+    assert summary["threads_requested"] == 64 and summary["threads"] == sim._core.threads_used <= 64
+    if summary["threads"] < 64:
+        assert any("asked for 64" in str(w.message) for w in caught)
+
+
+def test_a_policy_may_not_shadow_a_built_in_model():
+    class Rotation(plsim.Policy):
+        name = "station_rotation"
+
+        def minutes(self, ctx):
+            return None
+
+    with pytest.raises(ValueError, match="'station_rotation' would replace the built-in model"):
+        plsim.Sim(TINY_PATH, policies=[Rotation()])
+
+
+def test_duplicate_district_names_are_refused_by_validate():
+    doc = tiny_document()
+    doc["districts"].append(json.loads(json.dumps(doc["districts"][0])))
+    errors = plsim.check_scenario(doc)
+    assert any("/districts/1/name: district 0 has the same name" in e for e in errors), errors
+
+
+def test_a_score_one_sd_above_the_norm_mean_is_at_about_the_84th_percentile():
+    """The national percentile is Phi(z): a mutant with erfc(z) for erfc(-z) puts it at the 16th."""
+    doc = tiny_document()
+    sim = plsim.Sim(doc, threads=1, counterfactual=False).run()
+    a = sim.assessments
+    # Cells whose mean score is about 1 SD above the norm have mean percentiles well above 50, and the
+    # percentile rises with the SD score everywhere.
+    assert np.corrcoef(a["mean_sd"], a["mean_percentile"])[0, 1] > 0.95
+    high = a[a["mean_sd"] > 0.5]
+    low = a[a["mean_sd"] < -0.5]
+    assert (high["mean_percentile"] > 55).all() and (low["mean_percentile"] < 45).all()
+    assert 0.5 * (1 + math.erf(1 / math.sqrt(2))) == pytest.approx(0.8413, abs=1e-4)
+
+
+def test_reading_test_errors_are_not_the_math_errors():
+    """Each subject's measurement error is its own draw: measured minus true scores of the two subjects
+    are uncorrelated across students."""
+    sim = plsim.Sim(plsim.load_scenario("national_baseline", years=1), threads=2, counterfactual=False).run()
+    st = sim.students
+    err = [st[f"{s}_score"] - sim.true_rit(s) for s in ("math", "reading")]
+    assert abs(np.corrcoef(err[0], err[1])[0, 1]) < 0.05
