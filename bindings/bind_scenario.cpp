@@ -14,11 +14,7 @@ namespace py = pybind11;
 namespace {
 // JSON text from Python (always json.dumps output); a parse error is a ScenarioError naming `source`.
 nlohmann::json parse(const std::string& text, const std::string& source) {
-  try {
-    return nlohmann::json::parse(text);
-  } catch (const nlohmann::json::parse_error& e) {
-    throw plsim::ScenarioError({source + ": invalid JSON: " + e.what()});
-  }
+  return plsim::parse_scenario_text(text, source);
 }
 }  // namespace
 

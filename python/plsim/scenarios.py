@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import os
 from pathlib import Path
 from typing import Any, Mapping, Union
@@ -35,8 +36,39 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"scenario: values must be JSON numbers, strings, lists or objects (got {type(value).__name__})")
 
 
-def to_json(doc: Any) -> str:
-    return json.dumps(doc, default=_plain)
+def _unencodable(value: Any, path: str = "") -> list[str]:
+    """Values a scenario dict may hold in Python but JSON cannot carry: NaN, infinities, and text that
+    is not valid Unicode (lone surrogates); each with its JSON path."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{path or '/'}: expected a finite number (got {value!r})"]
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return [f"{path or '/'}: expected valid Unicode text (got {value.encode('utf-8', 'backslashreplace').decode()!r})"]
+        return []
+    if isinstance(value, Mapping):
+        out = []
+        for key, item in value.items():
+            out += _unencodable(key, path + "/<key>") if isinstance(key, str) else []
+            out += _unencodable(item, f"{path}/{key}")
+        return out
+    if isinstance(value, (list, tuple)):
+        return [e for i, item in enumerate(value) for e in _unencodable(item, f"{path}/{i}")]
+    return []
+
+
+def scenario_error(errors: list[str]) -> Exception:
+    error = _core.ScenarioError("\n".join(errors))
+    error.errors = list(errors)
+    return error
+
+
+def to_json(doc: Any, source: str = "<dict>") -> str:
+    problems = _unencodable(doc)
+    if problems:
+        raise scenario_error([f"{source}: {p}" for p in problems])
+    return json.dumps(doc, default=_plain, allow_nan=False)
 
 
 def _path_of(source: Union[str, os.PathLike]) -> Path:
@@ -53,7 +85,7 @@ def _path_of(source: Union[str, os.PathLike]) -> Path:
 def _source_of(document: Mapping[str, Any]) -> str:
     """How errors name a scenario given as a dict: its name, when it has one."""
     name = document.get("name")
-    return name if isinstance(name, str) else "<dict>"
+    return name if isinstance(name, str) and not _unencodable(name) else "<dict>"
 
 
 def _load(source: ScenarioLike, changes: Mapping[str, Any] = {}, extra_models: Mapping[str, Any] = {}) -> "Scenario":
@@ -65,7 +97,7 @@ def _load(source: ScenarioLike, changes: Mapping[str, Any] = {}, extra_models: M
     if isinstance(source, Scenario):
         core = _core.Scenario.from_json(source._core.document_json, source.source, changes_json, models_json)
     elif isinstance(source, Mapping):
-        core = _core.Scenario.from_json(to_json(source), _source_of(source), changes_json, models_json)
+        core = _core.Scenario.from_json(to_json(source, _source_of(source)), _source_of(source), changes_json, models_json)
     elif isinstance(source, (str, os.PathLike)):
         core = _core.Scenario.from_file(str(_path_of(source)), changes_json, models_json)
     else:
@@ -79,7 +111,7 @@ class Scenario:
     once, and runs use the model it built then."""
 
     def __init__(self, document: Mapping[str, Any], source: str = "<dict>"):
-        self._set(_core.Scenario.from_json(to_json(document), source))
+        self._set(_core.Scenario.from_json(to_json(document, source), source))
 
     @classmethod
     def _from_core(cls, core) -> "Scenario":
@@ -143,7 +175,11 @@ def check_scenario(path_or_dict: ScenarioLike) -> list[str]:
     if isinstance(path_or_dict, Scenario):
         return []
     if isinstance(path_or_dict, Mapping):
-        return list(_core.check_scenario(to_json(path_or_dict), _source_of(path_or_dict)))
+        source = _source_of(path_or_dict)
+        problems = _unencodable(path_or_dict)
+        if problems:
+            return [f"{source}: {p}" for p in problems]
+        return list(_core.check_scenario(to_json(path_or_dict, source), source))
     if not isinstance(path_or_dict, (str, os.PathLike)):
         raise TypeError(f"scenario: expected a path, a scenario name or a dict (got {type(path_or_dict).__name__})")
     return list(_core.check_scenario_file(str(_path_of(path_or_dict))))

@@ -80,3 +80,30 @@ def test_reading_test_errors_are_not_the_math_errors():
     st = sim.students
     err = [st[f"{s}_score"] - sim.true_rit(s) for s in ("math", "reading")]
     assert abs(np.corrcoef(err[0], err[1])[0, 1]) < 0.05
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: d.update(seed=float("nan")), "/seed: expected a finite number (got nan)"),
+    (lambda d: d["districts"][0]["schools"][0].update(enrollment=float("inf")),
+     "/districts/0/schools/0/enrollment: expected a finite number (got inf)"),
+    (lambda d: d.update(description="bad\ud800text"), "/description: expected valid Unicode text"),
+])
+def test_values_json_cannot_carry_are_scenario_errors_with_their_path(change, message):
+    doc = tiny_document()
+    change(doc)
+    assert any(message in e for e in plsim.check_scenario(doc))
+    with pytest.raises(plsim.ScenarioError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        plsim.Sim(doc)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('{"name": "x", "districts": ' + "[" * 100000 + "]" * 100000 + "}", "nested deeper than 64 levels"),
+    ('{"name": "x", "years": 1e400, "districts": []}', "invalid JSON"),
+    (b'{"name": "\xc3"}', "invalid JSON"),
+])
+def test_files_the_parser_cannot_take_are_refused_with_a_message(tmp_path, capsys, text, message):
+    path = tmp_path / "bad.json"
+    path.write_bytes(text if isinstance(text, bytes) else text.encode())
+    assert plsim.cli.main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert message in err and str(path) in err

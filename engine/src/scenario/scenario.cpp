@@ -8,7 +8,39 @@ namespace plsim {
 
 using nlohmann::json;
 
-ScenarioError::ScenarioError(std::vector<std::string> errors)
+namespace {
+
+// Messages quote what they found, which may be any bytes: keep them valid UTF-8 (an invalid byte
+// becomes U+FFFD), so every caller, Python included, can read them.
+std::string valid_utf8(const std::string& s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    bool ok = n > 0 && i + n <= s.size();
+    for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
+    if (ok) {
+      out.append(s, i, n);
+      i += n;
+    } else {
+      out += "\xEF\xBF\xBD";
+      ++i;
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> readable(std::vector<std::string> errors) {
+  for (auto& e : errors) e = valid_utf8(e);
+  return errors;
+}
+
+}  // namespace
+
+ScenarioError::ScenarioError(std::vector<std::string> raw)
+    : ScenarioError(readable(std::move(raw)), 0) {}
+
+ScenarioError::ScenarioError(std::vector<std::string> errors, int)
     : std::runtime_error([&] {
         std::string text;
         for (const auto& e : errors) text += (text.empty() ? "" : "\n") + e;
@@ -176,14 +208,42 @@ LoadedScenario load_scenario_file(const std::string& path, const json& changes, 
   return load_scenario(read_scenario_file(path), path, changes, extra_models);
 }
 
-json read_scenario_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ScenarioError({path + ": cannot open the file"});
-  try {
-    return json::parse(in);
-  } catch (const json::parse_error& e) {
-    throw ScenarioError({path + ": invalid JSON: " + e.what()});
+json parse_scenario_text(const std::string& text, const std::string& source) {
+  // Limits checked before any recursion: the parser and the validator recurse once per level.
+  constexpr std::size_t max_bytes = 256u << 20;
+  constexpr int max_depth = 64;
+  if (text.size() > max_bytes)
+    throw ScenarioError({source + ": the file is " + std::to_string(text.size() >> 20) +
+                         " MiB; scenarios are at most 256 MiB"});
+  int depth = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '{' || c == '[') {
+      if (++depth > max_depth)
+        throw ScenarioError({source + ": invalid JSON: nested deeper than " + std::to_string(max_depth) +
+                             " levels at byte " + std::to_string(i) + " (scenarios are a few levels deep)"});
+    } else if (c == '}' || c == ']') {
+      --depth;
+    }
   }
+  try {
+    return json::parse(text);
+  } catch (const json::exception& e) {  // syntax, invalid UTF-8, numbers beyond double range
+    throw ScenarioError({source + ": invalid JSON: " + e.what()});
+  }
+}
+
+json read_scenario_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw ScenarioError({path + ": cannot open the file"});
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_scenario_text(text, path);
 }
 
 }  // namespace plsim

@@ -17,10 +17,12 @@ namespace plsim {
 // Every problem found in a scenario, each "SOURCE: /json/path: what was expected (got VALUE)".
 class ScenarioError : public std::runtime_error {
  public:
+  // Messages are made valid UTF-8 (they quote what they found).
   explicit ScenarioError(std::vector<std::string> errors);
   const std::vector<std::string>& errors() const { return errors_; }
 
  private:
+  ScenarioError(std::vector<std::string> errors, int);  // errors already readable
   std::vector<std::string> errors_;
 };
 
@@ -55,5 +57,9 @@ LoadedScenario load_scenario_file(const std::string& path, const nlohmann::json&
                                   const nlohmann::json& extra_models = nlohmann::json::object());
 // Reads and parses a scenario file; errors name the file.
 nlohmann::json read_scenario_file(const std::string& path);
+// Parses scenario JSON text after checking its size and nesting depth (before any recursion); every
+// problem, invalid UTF-8 and numbers beyond the double range included, is a ScenarioError naming
+// `source`.
+nlohmann::json parse_scenario_text(const std::string& text, const std::string& source);
 
 }  // namespace plsim
