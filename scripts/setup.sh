@@ -20,5 +20,5 @@ cmake -S . -B build/dev -G Ninja -DCMAKE_BUILD_TYPE=Release -DPLSIM_BUILD_PYTHON
 cmake --build build/dev --parallel
 
 if [ "${1:-}" != "--no-run" ]; then
-  .venv/bin/plsim run national_baseline --out runs/national_baseline
+  .venv/bin/plsim run national_baseline --out runs/national_baseline --overwrite  # idempotent: replaces the last set-up run
 fi
