@@ -62,6 +62,22 @@ def _print_summary(summary: dict, sim: Sim) -> None:
             print(f"    grade {label:>2}  {cells}")
 
 
+def suppress_small_cells(table, min_cell: int):
+    """Rows of an exported table with fewer than `min_cell` students (its `n`) keep their keys and n
+    but lose every other value (NaN), and are marked `suppressed`, so no small group can be read off."""
+    if not min_cell or "n" not in table:
+        return table
+    out = table.copy()
+    small = out["n"] < min_cell
+    keys = {"year", "season", "subject", "grade", "school_id", "subgroup", "model", "n", "school_type",
+            "implementation_year"}
+    for column in out.columns:
+        if column not in keys and out[column].dtype.kind in "fiu":
+            out[column] = out[column].astype(float).where(~small)
+    out["suppressed"] = small
+    return out
+
+
 def _check_out(path, overwrite: bool, command: str) -> Optional[str]:
     """Why `path` cannot take a new run's outputs (checked before running), or None."""
     if path is None:
@@ -129,12 +145,16 @@ def cmd_run(args) -> int:
         final = Path(args.out)
         out = _staging_dir(final)
         try:
+            min_cell = args.min_cell if args.min_cell is not None else sim.scenario.resolved["min_cell"]
+            small = lambda t: suppress_small_cells(t, min_cell)  # noqa: E731
+            summary["min_cell"] = min_cell
             (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-            sim.assessments.drop(columns=["mean_true_rit"]).to_csv(out / "assessments.csv", index=False, float_format="%.6f")
-            sim.subgroups.to_csv(out / "subgroups.csv", index=False, float_format="%.6f")
+            small(sim.assessments.drop(columns=["mean_true_rit"])).to_csv(out / "assessments.csv", index=False,
+                                                                         float_format="%.6f")
+            small(sim.subgroups).to_csv(out / "subgroups.csv", index=False, float_format="%.6f")
             written = ["summary.json", "assessments.csv", "subgroups.csv"]
             if sim.has_counterfactual:
-                sim.effects.to_csv(out / "effects.csv", index=False, float_format="%.6f")
+                small(sim.effects).to_csv(out / "effects.csv", index=False, float_format="%.6f")
                 written.append("effects.csv")
             if any(d.get("rollout") for d in sim.scenario.resolved["districts"]):
                 sim.rollout_by_district.to_csv(out / "rollout.csv", index=False, float_format="%.6f")
@@ -143,7 +163,7 @@ def cmd_run(args) -> int:
             if study is not None:
                 from .study import plot
 
-                study.to_csv(out / "study.csv", index=False, float_format="%.6f")
+                small(study).to_csv(out / "study.csv", index=False, float_format="%.6f")
                 written.append("study.csv")
                 if len(study):
                     plot(study, out / "study.png")
@@ -427,6 +447,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="directory for summary.json and the tables (written completely, then moved "
                                    "into place)")
     run.add_argument("--overwrite", action="store_true", help="replace what --out holds (the old run's files go)")
+    run.add_argument("--min-cell", type=_non_negative, default=None, metavar="N",
+                     help="suppress the values of exported rows with fewer than N students (default: the "
+                          "scenario's min_cell, 0)")
     run.add_argument("--threads", type=_non_negative, default=0, help="worker threads (0: all cores)")
     run.add_argument("--seed", type=_seed, default=None, help="override the scenario's seed")
     run.add_argument("--progress", action="store_true", help="show a progress bar")

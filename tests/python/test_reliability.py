@@ -107,3 +107,20 @@ def test_files_the_parser_cannot_take_are_refused_with_a_message(tmp_path, capsy
     assert plsim.cli.main(["validate", str(path)]) == 1
     err = capsys.readouterr().err
     assert message in err and str(path) in err
+
+
+def test_min_cell_suppresses_the_values_of_small_rows(tmp_path):
+    import pandas as pd
+
+    out = tmp_path / "run"
+    assert plsim.cli.main(["run", str(TINY_PATH), "--min-cell", "30", "--out", str(out)]) == 0
+    a = pd.read_csv(out / "assessments.csv")
+    small = a[a["n"] < 30]
+    assert len(small) and small["suppressed"].all() and small["mean_rit"].isna().all()
+    assert a.loc[a["n"] >= 30, "mean_rit"].notna().all() and not a.loc[a["n"] >= 30, "suppressed"].any()
+    e = pd.read_csv(out / "effects.csv")
+    assert e.loc[e["n"] < 30, "effect_sd"].isna().all()
+    assert json.loads((out / "summary.json").read_text())["min_cell"] == 30
+    doc = tiny_document()
+    doc["min_cell"] = -1
+    assert any("/min_cell: must be between 0" in e for e in plsim.check_scenario(doc))
