@@ -124,3 +124,12 @@ def test_min_cell_suppresses_the_values_of_small_rows(tmp_path):
     doc = tiny_document()
     doc["min_cell"] = -1
     assert any("/min_cell: must be between 0" in e for e in plsim.check_scenario(doc))
+
+
+def test_out_of_range_numbers_never_reach_the_checks_across_values():
+    """A 1e30 where an integer is expected is reported once, by its range, and the cross-value checks
+    (assessment weeks within the year) see the default instead of an undefined cast."""
+    doc = tiny_document()
+    doc["weeks_per_year"] = 1e30
+    errors = plsim.check_scenario(doc)
+    assert errors == ["tiny: /weeks_per_year: must be between 10 and 52 (got 1e+30)"]

@@ -79,10 +79,12 @@ json scenario_schema() {
 
 std::vector<std::string> check_scenario(const json& doc, const std::string& source) {
   auto errors = validate(doc, scenario_spec());
-  // Checks across values need the defaults filled in; a document whose structure is too broken for
-  // that (a wrong type where an object is expected) gets its structural errors first.
+  // Checks across values need the defaults filled in, and read numbers as the types the
+  // specification gives them: a number that failed its own check is replaced by its default first (a
+  // 1e30 where an integer is expected would be an undefined cast). A document whose structure is too
+  // broken for them (a wrong type where an object is expected) gets its structural errors alone.
   try {
-    const auto meaning = loader::check_meaning(fill_defaults(doc, scenario_spec()));
+    const auto meaning = loader::check_meaning(fill_defaults(without_invalid_numbers(doc, scenario_spec()), scenario_spec()));
     errors.insert(errors.end(), meaning.begin(), meaning.end());
   } catch (const nlohmann::json::exception&) {
     if (errors.empty()) throw;

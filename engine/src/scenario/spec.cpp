@@ -243,6 +243,35 @@ std::vector<std::string> validate(const json& doc, const Spec& spec, const std::
   return errors;
 }
 
+json without_invalid_numbers(const json& doc, const Spec& spec) {
+  switch (spec.kind) {
+    case Spec::Kind::object: {
+      if (!doc.is_object()) return doc;
+      json out = doc;
+      for (const auto& [name, s] : spec.properties) {
+        if (!doc.contains(name)) continue;
+        const bool numeric = s.kind == Spec::Kind::number || s.kind == Spec::Kind::integer;
+        if (numeric && !validate(doc[name], s).empty()) {
+          if (s.default_value.is_null()) out.erase(name);
+          else out[name] = s.default_value;
+        } else {
+          out[name] = without_invalid_numbers(doc[name], s);
+        }
+      }
+      return out;
+    }
+    case Spec::Kind::map:
+    case Spec::Kind::array: {
+      if (!doc.is_object() && !doc.is_array()) return doc;
+      json out = doc;
+      for (auto& item : out) item = without_invalid_numbers(item, *spec.element);
+      return out;
+    }
+    default:
+      return doc;
+  }
+}
+
 json fill_defaults(const json& doc, const Spec& spec) {
   switch (spec.kind) {
     case Spec::Kind::object: {

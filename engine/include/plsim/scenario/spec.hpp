@@ -45,6 +45,9 @@ struct Spec {
 // Every structural error in `doc`, each as "PATH: message (got VALUE)"; empty when valid.
 std::vector<std::string> validate(const nlohmann::json& doc, const Spec& spec,
                                   const std::string& path = "");
+// A copy of `doc` in which every number that fails its own check (type or range) is its default, or
+// gone: checks across values may then read numbers as their types without an undefined cast.
+nlohmann::json without_invalid_numbers(const nlohmann::json& doc, const Spec& spec);
 // A copy of a valid `doc` with every missing key that has a default filled in.
 nlohmann::json fill_defaults(const nlohmann::json& doc, const Spec& spec);
 // JSON Schema (draft 2020-12) for the spec.
