@@ -7,7 +7,6 @@ Quickstart::
     sim.assessments.head()
 """
 from ._core import ScenarioError
-from . import calibrate
 from .compare import compare
 from .ensemble import EnsembleResult, ensemble
 from .plan import RunPlan
@@ -21,6 +20,16 @@ from .scenarios import Scenario, check_scenario, load_scenario, scenario_schema,
 from .sim import Sim
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str):
+    # plsim.calibrate (callable: plsim.calibrate(...)) is imported when first used, so that
+    # `python -m plsim.calibrate` does not find it imported already (runpy warns then).
+    if name == "calibrate":
+        import importlib
+
+        return importlib.import_module(".calibrate", __name__)
+    raise AttributeError(f"module 'plsim' has no attribute {name!r}")
 
 __all__ = [
     "ELEMENTS",

@@ -309,8 +309,9 @@ def main(argv=None) -> int:
     growth.add_argument("--iterations", type=int, default=12)
     growth.add_argument("--years", type=int, default=5, help="years whose growth is matched, averaged (default 5)")
     growth.add_argument("--threads", type=int, default=0)
-    growth.add_argument("--scheduler", help="address of a Dask scheduler to run the runs on")
-    growth.add_argument("--workers", type=int, help="start a local Dask cluster of N worker processes")
+    from .cli import add_dask_arguments
+
+    add_dask_arguments(growth)
     growth.add_argument("--write", metavar="JSON", nargs="?", const="engine/data/calibrated.json",
                         help="store as the engine's default in JSON (default: engine/data/calibrated.json of the "
                              "source tree in the current directory); rebuild afterwards")

@@ -437,6 +437,13 @@ def _seed(text: str) -> int:
     return _non_negative(text)  # the upper bound is the scenario specification's, checked by the engine
 
 
+def add_dask_arguments(parser) -> None:
+    """--scheduler and --workers, read by _dask_client, for every command that runs many simulations."""
+    parser.add_argument("--scheduler", help="address of a Dask scheduler to run the runs on")
+    parser.add_argument("--workers", type=_positive,
+                        help="run on a local Dask worker with N threads (the engine releases the GIL)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plsim", description="Simulate personalized learning in schools and districts.")
     parser.add_argument("--version", action="version", version=f"plsim {__version__}")
@@ -474,8 +481,7 @@ def build_parser() -> argparse.ArgumentParser:
     ensemble.add_argument("--out", help="directory for ensemble.csv")
     ensemble.add_argument("--set", action="append", metavar="PATH=VALUE",
                           help="override a parameter or scenario path (repeatable)")
-    ensemble.add_argument("--scheduler", help="address of a Dask scheduler to run the runs on")
-    ensemble.add_argument("--workers", type=_positive, help="start a local Dask cluster of N worker processes")
+    add_dask_arguments(ensemble)
     ensemble.add_argument("--progress", action="store_true", help="show a progress bar")
     ensemble.set_defaults(func=cmd_ensemble)
 
@@ -484,8 +490,7 @@ def build_parser() -> argparse.ArgumentParser:
     comparison.add_argument("scenarios", nargs="+", help="scenario files or shipped names")
     comparison.add_argument("--seeds", type=_positive, default=3, help="seeds 1..N for every scenario (default 3)")
     comparison.add_argument("--threads", type=_non_negative, default=1, help="worker threads per run (default 1)")
-    comparison.add_argument("--scheduler", help="address of a Dask scheduler to run the runs on")
-    comparison.add_argument("--workers", type=_positive, help="start a local Dask cluster of N worker processes")
+    add_dask_arguments(comparison)
     comparison.add_argument("--out", help="directory for comparison.csv and comparison.png")
     comparison.set_defaults(func=cmd_compare)
 
@@ -496,8 +501,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweeping.add_argument("--n", type=_positive, default=5, help="values per path (grid) or points (lhs, sobol)")
     sweeping.add_argument("--outputs", nargs="+", default=["effect_math_sd", "effect_reading_sd"])
     sweeping.add_argument("--seeds", type=_positive, default=1, help="seeds 1..N at every point")
-    sweeping.add_argument("--scheduler", help="address of a Dask scheduler to run the runs on")
-    sweeping.add_argument("--workers", type=_positive, help="start a local Dask cluster of N worker processes")
+    add_dask_arguments(sweeping)
     sweeping.add_argument("--out", help="directory for sweep.csv")
     sweeping.set_defaults(func=cmd_sweep)
 
@@ -508,8 +512,7 @@ def build_parser() -> argparse.ArgumentParser:
     calibration.add_argument("--range", action="append", metavar="PATH=LO:HI", help="a fitted path (repeatable)")
     calibration.add_argument("--trials", type=_positive, default=40)
     calibration.add_argument("--seeds", type=_positive, default=1, help="seeds 1..N in every trial")
-    calibration.add_argument("--scheduler", help="address of a Dask scheduler to run the trials on")
-    calibration.add_argument("--workers", type=_positive, help="start a local Dask cluster of N worker processes")
+    add_dask_arguments(calibration)
     calibration.add_argument("--out", help="directory for trials.csv and best.json")
     calibration.set_defaults(func=cmd_calibrate)
 

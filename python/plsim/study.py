@@ -39,28 +39,34 @@ def _cell_stats(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _matched_cells(policy_core, twin_core, pool: str):
+    """The treated cells (PL schools) and those of them the pool matches, each with the difference of
+    the two means (`diff`) and its sampling variance (`v`); None when the run recorded no cells."""
+    if pool not in POOLS:
+        raise ValueError(f"pool: expected one of {', '.join(POOLS)} (got {pool!r})")
+    if pool == "twin" and twin_core is None:
+        raise RuntimeError("study: the twin pool needs the counterfactual twin; create the Sim with "
+                           "counterfactual=True or use pool='traditional'")
+    cells = _cells(policy_core)
+    if cells.empty:
+        return None
+    pool_cells = _cells(twin_core) if pool == "twin" else cells
+    keys = ["year", "subject", "grade", "frl", "prior_band"]
+    treated = _cell_stats(cells[cells["school_id"] >= 0])
+    comparison = _cell_stats(pool_cells[pool_cells["school_id"] < 0])[keys + ["n", "mean", "var"]]
+    matched = treated.merge(comparison, on=keys, how="inner", suffixes=("", "_pool"))
+    matched["diff"] = matched["mean"] - matched["mean_pool"]
+    matched["v"] = matched["var"] / matched["n"] + matched["var_pool"] / matched["n_pool"]
+    return treated, matched
+
+
 def emulate(policy_core, twin_core, schools: pd.DataFrame, effects: pd.DataFrame | None, pool: str = "twin") -> pd.DataFrame:
     """One row per PL school, subject and year: n (matched students), n_unmatched, estimate_sd, se,
     p_value, true_effect_sd (NaN without a twin), school_type, model, implementation_year."""
-    if pool not in POOLS:
-        raise ValueError(f"pool: expected one of {', '.join(POOLS)} (got {pool!r})")
-    cells = _cells(policy_core)
-    if pool == "twin":
-        if twin_core is None:
-            raise RuntimeError("study: the twin pool needs the counterfactual twin; create the Sim with "
-                               "counterfactual=True or use pool='traditional'")
-        pool_cells = _cells(twin_core)
-    else:
-        pool_cells = cells
-    keys = ["year", "subject", "grade", "frl", "prior_band"]
-    if cells.empty:
+    cells = _matched_cells(policy_core, twin_core, pool)
+    if cells is None:
         return pd.DataFrame(columns=STUDY_COLUMNS)
-    treated = _cell_stats(cells[cells["school_id"] >= 0])
-    comparison = _cell_stats(pool_cells[pool_cells["school_id"] < 0])[keys + ["n", "mean", "var"]]
-    m = treated.merge(comparison, on=keys, how="left", suffixes=("", "_pool"))
-    matched = m[m["n_pool"].fillna(0) > 0].copy()
-    matched["diff"] = matched["mean"] - matched["mean_pool"]
-    matched["v"] = matched["var"] / matched["n"] + matched["var_pool"] / matched["n_pool"]
+    treated, matched = cells
     group = ["school_id", "subject", "year"]
     rows = []
     for (school, subject, year), g in matched.groupby(group, observed=True):
@@ -94,18 +100,10 @@ def emulate(policy_core, twin_core, schools: pd.DataFrame, effects: pd.DataFrame
 def by_prior_quintile(policy_core, twin_core, pool: str = "twin") -> pd.DataFrame:
     """The matched estimate by prior-achievement quintile, pooled over the PL schools: the prior bands
     of the treated students are grouped into five groups of about equal size, per subject and year."""
-    if pool not in POOLS:
-        raise ValueError(f"pool: expected one of {', '.join(POOLS)} (got {pool!r})")
-    cells = _cells(policy_core)
-    pool_cells = _cells(twin_core) if pool == "twin" else cells
-    if cells.empty or pool_cells is None:
+    cells = _matched_cells(policy_core, twin_core, pool)
+    if cells is None:
         return pd.DataFrame(columns=["subject", "year", "quintile", "n", "estimate_sd", "se"])
-    keys = ["year", "subject", "grade", "frl", "prior_band"]
-    treated = _cell_stats(cells[cells["school_id"] >= 0])
-    comparison = _cell_stats(pool_cells[pool_cells["school_id"] < 0])[keys + ["n", "mean", "var"]]
-    m = treated.merge(comparison, on=keys, how="inner", suffixes=("", "_pool"))
-    m["diff"] = m["mean"] - m["mean_pool"]
-    m["v"] = m["var"] / m["n"] + m["var_pool"] / m["n_pool"]
+    _, m = cells
     rows = []
     for (subject, year), g in m.groupby(["subject", "year"], observed=True):
         share = g.groupby("prior_band")["n"].sum().sort_index().cumsum() / g["n"].sum()
