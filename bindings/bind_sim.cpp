@@ -79,8 +79,29 @@ py::array copy_of(const std::vector<T>& column) {
   return py::array_t<T>(static_cast<py::ssize_t>(column.size()), column.data());
 }
 
-// Runs with the GIL released; between weeks takes the GIL to deliver Ctrl-C and progress.
-void run(PySim& self, const py::object& progress, bool one_week) {
+// Builds a run (population set-up) with the GIL released; a pending Ctrl-C cancels the set-up and is
+// raised here as KeyboardInterrupt.
+template <class Build>
+PySim build_interruptibly(Build build) {
+  std::optional<py::error_already_set> error;
+  std::function<bool()> keep_going = [&] {
+    py::gil_scoped_acquire acquire;
+    if (PyErr_CheckSignals() == 0) return true;
+    error = py::error_already_set();
+    return false;
+  };
+  try {
+    py::gil_scoped_release release;
+    return PySim{build(keep_going)};
+  } catch (const plsim::SetupCancelled&) {
+    if (error) throw std::move(*error);
+    throw;
+  }
+}
+
+// Runs with the GIL released; between weeks takes the GIL to deliver Ctrl-C and progress. Stops once
+// `until_year` years are complete (negative: at the end).
+void run(PySim& self, const py::object& progress, bool one_week, int until_year = -1) {
   std::optional<py::error_already_set> error;
   auto between_weeks = [&](const plsim::Progress& p) {
     py::gil_scoped_acquire acquire;
@@ -91,8 +112,9 @@ void run(PySim& self, const py::object& progress, bool one_week) {
       error = std::move(e);
       return false;
     }
-    return !one_week;
+    return !one_week && (until_year < 0 || self.sim->results().years_completed < until_year);
   };
+  if (until_year >= 0 && self.sim->results().years_completed >= until_year) return;
   {
     py::gil_scoped_release release;
     self.sim->run(between_weeks);
@@ -125,16 +147,47 @@ void bind_sim(py::module_& m) {
       },
       "The stages of a year and of a week, in the order they run.");
 
+  static py::exception<plsim::RunStateError> checkpoint_error(m, "CheckpointError", PyExc_ValueError);
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const plsim::RunStateError& e) {
+      PyErr_SetString(checkpoint_error.ptr(), e.what());
+    }
+  });
+
   py::class_<PySim>(m, "Sim")
       .def(py::init([](const plsim::LoadedScenario& scenario, int threads) {
              if (threads < 0) throw py::value_error("threads: must be 0 (all cores) or positive (got " + std::to_string(threads) + ")");
-             py::gil_scoped_release release;
-             return PySim{std::make_unique<plsim::Simulation>(scenario.model, threads)};
+             return build_interruptibly([&](const std::function<bool()>& keep_going) {
+               return std::make_unique<plsim::Simulation>(scenario.model, threads, keep_going);
+             });
            }),
-           py::arg("scenario"), py::arg("threads") = 0)
-      .def("run", [](PySim& self, const py::object& progress) { run(self, progress, false); },
-           py::arg("progress") = py::none(),
-           "Runs to the end; progress(weeks_done, weeks_total) is called between weeks.")
+           py::arg("scenario"), py::arg("threads") = 0,
+           "Builds the population (Ctrl-C stops the set-up: KeyboardInterrupt).")
+      .def("run", [](PySim& self, const py::object& progress, int until_year) { run(self, progress, false, until_year); },
+           py::arg("progress") = py::none(), py::arg("until_year") = -1,
+           "Runs to the end, or until `until_year` years are complete; progress(weeks_done, weeks_total) is "
+           "called between weeks.")
+      .def("save_state",
+           [](const PySim& self) {
+             std::string bytes;
+             {
+               py::gil_scoped_release release;
+               bytes = plsim::save_run_state(*self.sim);
+             }
+             return py::bytes(bytes);
+           },
+           "The run's whole mutable state (agents, results so far, the stage it stands at) as bytes.")
+      .def("restore_state",
+           [](PySim& self, const py::bytes& data) {
+             const std::string_view bytes = data;
+             py::gil_scoped_release release;
+             plsim::restore_run_state(*self.sim, bytes);
+           },
+           py::arg("data"),
+           "Continues a saved run: its state from save_state() of a run of the same model. Only for a Sim "
+           "just built (views of its columns taken before would go stale).")
       .def("step", [](PySim& self) { run(self, py::none(), true); return !self.sim->finished(); },
            "Runs one week; returns False when the run is finished.")
       .def("run_to_hook",
@@ -155,8 +208,8 @@ void bind_sim(py::module_& m) {
                              })
       .def("counterfactual",
            [](const PySim& self) {
-             py::gil_scoped_release release;
-             return PySim{self.sim->counterfactual()};
+             return build_interruptibly(
+                 [&](const std::function<bool()>& keep_going) { return self.sim->counterfactual(keep_going); });
            },
            "A new run of the same scenario and seed with every school on the traditional model, following "
            "this run's rollout (the same plan, no school converted). Create it before running this one.")

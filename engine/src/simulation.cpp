@@ -20,11 +20,11 @@ double process_cpu_seconds() {
 }
 }  // namespace
 
-Simulation::Simulation(std::shared_ptr<const Model> model, int threads)
+Simulation::Simulation(std::shared_ptr<const Model> model, int threads, const std::function<bool()>& keep_going)
     : model_(std::move(model)),
       threads_(resolve_threads(threads)),
       arena_(threads_),
-      state_(arena_.execute([&] { return build_population(*model_); })),
+      state_(arena_.execute([&] { return build_population(*model_, keep_going); })),
       learning_(*model_),
       stage_times_(schedule().size()) {}
 
@@ -107,8 +107,8 @@ void Simulation::run(const std::function<bool(const Progress&)>& after_week) {
   }
 }
 
-std::unique_ptr<Simulation> Simulation::counterfactual() const {
-  auto twin = std::make_unique<Simulation>(counterfactual_of(*model_), threads_);
+std::unique_ptr<Simulation> Simulation::counterfactual(const std::function<bool()>& keep_going) const {
+  auto twin = std::make_unique<Simulation>(counterfactual_of(*model_), threads_, keep_going);
   twin->state_.stage_source = state_.stage_log;
   return twin;
 }

@@ -11,6 +11,7 @@
 #include "plsim/model.hpp"
 #include "plsim/modules/learning.hpp"
 #include "plsim/results.hpp"
+#include "plsim/run_state.hpp"
 #include "plsim/schedule.hpp"
 #include "plsim/state.hpp"
 
@@ -32,8 +33,10 @@ struct StageTime {
 
 class Simulation {
  public:
-  // threads = 0 uses every core.
-  explicit Simulation(std::shared_ptr<const Model> model, int threads = 0);
+  // threads = 0 uses every core. `keep_going` is asked now and then during population set-up, which
+  // throws SetupCancelled when it returns false (Ctrl-C from Python).
+  explicit Simulation(std::shared_ptr<const Model> model, int threads = 0,
+                      const std::function<bool()>& keep_going = {});
 
   // Runs until the scenario's last year ends or `after_week` returns false (the run can then be
   // resumed by calling run again). `after_week` is called between weeks, never inside parallel work.
@@ -49,7 +52,7 @@ class Simulation {
 
   // The counterfactual twin of this run (counterfactual_of its model, the same threads), which follows
   // this run's rollout: the same plan, no school converted. Create it before running this one.
-  std::unique_ptr<Simulation> counterfactual() const;
+  std::unique_ptr<Simulation> counterfactual(const std::function<bool()>& keep_going = {}) const;
 
   bool finished() const { return results_.years_completed >= model_->years; }
   const Model& model() const { return *model_; }
@@ -66,6 +69,9 @@ class Simulation {
   const std::vector<StageTime>& stage_times() const { return stage_times_; }
 
  private:
+  friend std::string save_run_state(const Simulation& sim);
+  friend void restore_run_state(Simulation& sim, std::string_view bytes);
+
   // Moves the cursor to the next stage that is due (wrapping from the end of a week to the start of
   // the next); returns false when the week has ended.
   bool seek_due_stage();

@@ -106,6 +106,17 @@ struct ClassroomColumns {
   std::vector<std::uint32_t> n_measured;
 
   std::size_t size() const { return begin.size(); }
+
+  // Calls f(name, column) for every column (checkpoints).
+  template <class F>
+  void for_each_named_column(F&& f) {
+    f("id", id), f("begin", begin), f("end", end), f("school", school), f("teacher", teacher), f("grade", grade);
+    f("instructional_model", instructional_model), f("n_measured", n_measured);
+    for (int s = 0; s < n_subjects; ++s) {
+      const std::string p = std::string(subject_names[s]) + "_";
+      f(p + "pacing_unit", pacing_unit[s]), f(p + "fall_z", fall_z[s]), f(p + "spring_z", spring_z[s]);
+    }
+  }
 };
 
 struct TeacherColumns {
@@ -186,6 +197,20 @@ struct SchoolColumns {
     f("converted_year", converted_year), f("codified_year", codified_year), f("coached_share", coached_share);
     f("delivered_fidelity", delivered_fidelity), f("begin", begin), f("end", end);
     f("rollout_priority", rollout_priority);
+  }
+  // Calls f(name, column) for every column, those hooks see and the others (checkpoints).
+  template <class F>
+  void for_each_stored_column(F&& f) {
+    for_each_named_column(f);
+    f("grade_lo", grade_lo), f("grade_hi", grade_hi), f("class_size", class_size);
+    f("grade_enrollment", grade_enrollment), f("achievement_shift", achievement_shift);
+    f("growth_multiplier", growth_multiplier), f("feeder_next", feeder_next), f("class_begin", class_begin);
+    f("class_end", class_end), f("teachers_hired", teachers_hired), f("first_entrant_id", first_entrant_id);
+    f("entrants", entrants), f("coached_last_year", coached_last_year);
+    for (int e = 0; e < n_elements; ++e) {
+      const std::string k = std::to_string(e);
+      f("fidelity_" + k, fidelity[e]), f("conditions_" + k, conditions[e]);
+    }
   }
 };
 

@@ -228,8 +228,18 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
   }
 }
 
-State build_population(const Model& model) {
+State build_population(const Model& model, const std::function<bool()>& keep_going) {
   State state;
+  std::size_t work = 0;
+  // Asked between pieces of work, never inside one: a cancelled set-up leaves nothing half-built behind
+  // (the State is discarded).
+  auto check = [&](std::size_t done) {
+    work += done;
+    if (work >= 4096) {
+      work = 0;
+      if (keep_going && !keep_going()) throw SetupCancelled();
+    }
+  };
   for (const DistrictSpec& spec : model.districts) {
     // School ids are given in order: copy by copy, group by group. Each group's schools in every copy
     // of the district share one stratified draw.
@@ -264,8 +274,10 @@ State build_population(const Model& model) {
         SchoolGroupSpec policy_group = group;
         if (!group.policy_models.empty()) policy_group.instructional_models = group.policy_models;
         const auto policy = assign_instructional_models(model, policy_group, first_school);
-        for (int k = 0; k < group.count; ++k)
+        for (int k = 0; k < group.count; ++k) {
           add_school(model, state, group, district, assigned[k], policy[k], strata[g][std::size_t(copy) * group.count + k]);
+          check(1);
+        }
       }
       link_feeders(state, first, static_cast<std::uint32_t>(state.schools.size()));
     }
@@ -285,7 +297,10 @@ State build_population(const Model& model) {
   std::uint32_t id = 0;
   for (std::uint32_t k = 0; k < sc.size(); ++k)
     for (int g = sc.grade_lo[k]; g <= sc.grade_hi[k]; ++g)
-      for (std::uint32_t i = 0; i < sc.grade_enrollment[k]; ++i) add_student(model, state, k, g, id++);
+      for (std::uint32_t i = 0; i < sc.grade_enrollment[k]; ++i) {
+        add_student(model, state, k, g, id++);
+        check(1);
+      }
   std::uint64_t next_block = id;
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
     sc.first_entrant_id[k] = static_cast<std::uint32_t>(next_block);

@@ -11,10 +11,6 @@ namespace plsim {
 
 namespace {
 
-double mean_obstacle(const SchoolColumns& sc, std::uint32_t k) {
-  return (sc.obstacle_coverage[k] + sc.obstacle_materials[k] + sc.obstacle_scheduling[k]) / 3.0;
-}
-
 // Obstacles as they bear on a school this year: the central office's system change and a charter's
 // autonomy remove part of coverage pressure and scheduling; a proven model brings materials.
 double effective_obstacles(const Model& model, const State& state, std::uint32_t k) {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <stdexcept>
 
 #include "plsim/fields.hpp"
 
@@ -47,8 +49,14 @@ struct PopulationParameters {
   PLSIM_DECLARE_MEMBERS(PLSIM_POPULATION_PARAMETERS)
 };
 
-// Districts, schools, teachers and students for year 0, laid out in classrooms.
-State build_population(const Model& model);
+// Set-up stopped because its `keep_going` said so (Ctrl-C).
+struct SetupCancelled : std::runtime_error {
+  SetupCancelled() : std::runtime_error("population set-up cancelled") {}
+};
+
+// Districts, schools, teachers and students for year 0, laid out in classrooms. `keep_going` is asked
+// every few thousand schools and students; when it returns false, set-up throws SetupCancelled.
+State build_population(const Model& model, const std::function<bool()>& keep_going = {});
 
 // Appends a new student of `grade` to `school` (initial population and entry cohorts); every trait is
 // drawn from (seed, id), so `id` must be the student's stable id.

@@ -1,0 +1,227 @@
+#include "plsim/run_state.hpp"
+
+#include <cstring>
+#include <type_traits>
+
+#include "plsim/simulation.hpp"
+
+namespace plsim {
+
+namespace {
+
+constexpr char magic[8] = {'P', 'L', 'S', 'I', 'M', 'R', 'U', 'N'};
+
+class Writer {
+ public:
+  template <class T>
+  void pod(const T& value) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    out_.append(reinterpret_cast<const char*>(&value), sizeof(T));
+  }
+  void text(std::string_view s) {
+    pod<std::uint64_t>(s.size());
+    out_.append(s);
+  }
+  template <class T>
+  void column(const std::string& name, const std::vector<T>& values) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    text(name);
+    pod<std::uint64_t>(values.size());
+    out_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+  }
+  std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  template <class T>
+  T pod(const char* what) {
+    static_assert(std::is_trivially_copyable_v<T>);
+    T value;
+    std::memcpy(&value, take(sizeof(T), what), sizeof(T));
+    return value;
+  }
+  std::string text(const char* what) {
+    const auto n = pod<std::uint64_t>(what);
+    return std::string(take(n, what), n);
+  }
+  // Reads a column saved under `name` (a different name means the bytes are of another layout).
+  template <class T>
+  void column(const std::string& name, std::vector<T>& values) {
+    const std::string found = text("a column name");
+    if (found != name) throw RunStateError("run state: expected column " + name + ", found " + found);
+    const auto n = pod<std::uint64_t>(name.c_str());
+    if (n > in_.size() / sizeof(T)) fail(name.c_str());
+    const char* data = take(n * sizeof(T), name.c_str());
+    values.resize(n);
+    std::memcpy(values.data(), data, n * sizeof(T));
+  }
+  bool at_end() const { return pos_ == in_.size(); }
+
+ private:
+  const char* take(std::size_t n, const char* what) {
+    if (n > in_.size() - pos_) fail(what);
+    const char* p = in_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+  [[noreturn]] void fail(const char* what) const {
+    throw RunStateError(std::string("run state: truncated while reading ") + what + " (at byte " +
+                        std::to_string(pos_) + " of " + std::to_string(in_.size()) + ")");
+  }
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+// What a restored run must share with the saved one: everything that sizes or keys its state.
+struct Fingerprint {
+  std::uint64_t seed;
+  std::int32_t years, weeks_per_year;
+  std::uint8_t arm;
+  std::uint64_t schools, districts, instructional_models;
+  bool operator==(const Fingerprint&) const = default;
+};
+
+Fingerprint fingerprint_of(const Simulation& sim) {
+  const Model& m = sim.model();
+  return {m.seed, m.years, m.weeks_per_year, static_cast<std::uint8_t>(m.arm), sim.state().schools.size(),
+          sim.state().districts.size(), m.instructional_models.size()};
+}
+
+// The columns and counters of State, in one order for both directions (Io is Writer or Reader).
+template <class Io, class S>
+void state_columns(Io& io, S& state) {
+  auto each = [&](const std::string& prefix) {
+    return [&io, prefix](const std::string& name, auto& column) { io.column(prefix + name, column); };
+  };
+  auto& st = const_cast<State&>(state);  // the writer only reads
+  st.students.for_each_named_column(each("students."));
+  st.classrooms.for_each_named_column(each("classrooms."));
+  st.teachers.for_each_named_column(each("teachers."));
+  st.schools.for_each_stored_column(each("schools."));
+  io.column("districts.id", st.districts.id);
+  io.column("districts.achievement_shift", st.districts.achievement_shift);
+  io.column("python_policy_minutes", st.python_policy_minutes);
+  io.column("rollout", st.rollout);
+  io.column("funding", st.funding);
+}
+
+template <class Io, class R>
+void results_rows(Io& io, R& results) {
+  auto& r = const_cast<Results&>(results);
+  io.column("results.assessments", r.assessments);
+  io.column("results.subgroups", r.subgroups);
+  io.column("results.teachers", r.teachers);
+  io.column("results.rollout", r.rollout);
+  io.column("results.fidelity", r.fidelity);
+  io.column("results.costs", r.costs);
+  io.column("results.study", r.study);
+}
+
+}  // namespace
+
+std::string save_run_state(const Simulation& sim) {
+  Writer w;
+  for (char c : magic) w.pod(c);
+  w.pod(run_state_version);
+  w.pod(fingerprint_of(sim));
+  const State& state = sim.state_;
+  state_columns(w, state);
+  for (const std::string& name : state.districts.name) w.text(name);
+  w.pod<std::uint64_t>(state.students_reached);
+  w.pod<std::uint64_t>(state.stage_log->size());
+  for (std::size_t y = 0; y < state.stage_log->size(); ++y) w.column("stage_log", (*state.stage_log)[y]);
+  w.pod<std::int32_t>(state.year);
+  w.pod<std::int32_t>(state.week);
+  const Results& r = sim.results_;
+  results_rows(w, r);
+  w.pod<std::int32_t>(r.years_completed);
+  w.pod(r.weeks_simulated);
+  w.pod(r.student_weeks);
+  w.pod(r.seconds);
+  w.pod<std::uint8_t>(r.cancelled);
+  w.column("stage_times", sim.stage_times_);
+  w.pod<std::uint64_t>(sim.cursor_);
+  w.pod<std::uint8_t>(sim.in_week_);
+  w.pod<std::uint8_t>(sim.first_week_of_run_);
+  return w.take();
+}
+
+void restore_run_state(Simulation& sim, std::string_view bytes) {
+  Reader r(bytes);
+  for (char c : magic)
+    if (r.pod<char>("the header") != c) throw RunStateError("run state: not the state of a plsim run");
+  const auto version = r.pod<std::uint32_t>("the format version");
+  if (version != run_state_version)
+    throw RunStateError("run state: format version " + std::to_string(version) + "; this plsim reads version " +
+                        std::to_string(run_state_version));
+  const auto saved = r.pod<Fingerprint>("the model's fingerprint");
+  const Fingerprint here = fingerprint_of(sim);
+  if (!(saved == here))
+    throw RunStateError("run state: saved from another model (seed " + std::to_string(saved.seed) + ", " +
+                        std::to_string(saved.years) + " years, " + std::to_string(saved.schools) +
+                        " schools; this run: seed " + std::to_string(here.seed) + ", " + std::to_string(here.years) +
+                        " years, " + std::to_string(here.schools) + " schools)");
+  State& state = sim.state_;
+  state_columns(r, state);
+  for (std::string& name : state.districts.name) name = r.text("a district name");
+  state.students_reached = r.pod<std::uint64_t>("students_reached");
+  const auto years = r.pod<std::uint64_t>("the stage log");
+  if (years > static_cast<std::uint64_t>(max_years)) throw RunStateError("run state: a stage log longer than a run");
+  // In place: a counterfactual twin reads this log through its own pointer to it.
+  state.stage_log->assign(years, {});
+  for (auto& year : *state.stage_log) r.column("stage_log", year);
+  state.year = r.pod<std::int32_t>("the year");
+  state.week = r.pod<std::int32_t>("the week");
+  Results& results = sim.results_;
+  results_rows(r, results);
+  results.years_completed = r.pod<std::int32_t>("years_completed");
+  results.weeks_simulated = r.pod<std::uint64_t>("weeks_simulated");
+  results.student_weeks = r.pod<std::uint64_t>("student_weeks");
+  results.seconds = r.pod<double>("seconds");
+  results.cancelled = r.pod<std::uint8_t>("cancelled") != 0;
+  r.column("stage_times", sim.stage_times_);
+  sim.cursor_ = r.pod<std::uint64_t>("the stage cursor");
+  sim.in_week_ = r.pod<std::uint8_t>("in_week") != 0;
+  sim.first_week_of_run_ = r.pod<std::uint8_t>("first_week_of_run") != 0;
+  if (!r.at_end()) throw RunStateError("run state: bytes left over after the state");
+
+  // Sizes that must agree, so that no index of a restored run reads past a column.
+  const std::size_t n = state.students.size();
+  state.students.for_each_named_column([&](const std::string& name, const auto& column) {
+    if (column.size() != n) throw RunStateError("run state: students." + name + " has " + std::to_string(column.size()) +
+                                                " rows, students.id " + std::to_string(n));
+  });
+  const std::size_t n_classrooms = state.classrooms.size();
+  state.classrooms.for_each_named_column([&](const std::string& name, const auto& column) {
+    if (column.size() != n_classrooms) throw RunStateError("run state: classrooms." + name + " has the wrong length");
+  });
+  state.teachers.for_each_named_column([&](const std::string& name, const auto& column) {
+    if (column.size() != state.teachers.size()) throw RunStateError("run state: teachers." + name + " has the wrong length");
+  });
+  state.schools.for_each_stored_column([&](const std::string& name, const auto& column) {
+    if (column.size() != here.schools) throw RunStateError("run state: schools." + name + " has the wrong length");
+  });
+  if (state.rollout.size() != here.districts || state.funding.size() != here.districts ||
+      state.districts.id.size() != here.districts || state.districts.achievement_shift.size() != here.districts)
+    throw RunStateError("run state: district columns of the wrong length");
+  if (sim.stage_times_.size() != schedule().size() || sim.cursor_ > schedule().size())
+    throw RunStateError("run state: saved with another schedule (" + std::to_string(sim.stage_times_.size()) +
+                        " stages; this plsim has " + std::to_string(schedule().size()) + ")");
+  const std::size_t policy_rows = state.python_policy_minutes.size();
+  if (policy_rows != 0 && policy_rows != n * n_modes)
+    throw RunStateError("run state: python_policy_minutes of the wrong length");
+  for (std::size_t i = 0; i < n_classrooms; ++i)
+    if (state.classrooms.begin[i] > state.classrooms.end[i] || state.classrooms.end[i] > n ||
+        state.classrooms.school[i] >= here.schools || state.classrooms.teacher[i] >= state.teachers.size())
+      throw RunStateError("run state: classroom " + std::to_string(i) + " points outside the state");
+  for (std::size_t i = 0; i < n; ++i)
+    if (state.students.school[i] >= here.schools || state.students.classroom[i] >= n_classrooms)
+      throw RunStateError("run state: student " + std::to_string(i) + " points outside the state");
+}
+
+}  // namespace plsim

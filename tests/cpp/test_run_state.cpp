@@ -1,0 +1,104 @@
+// Checkpoints: a run saved at any point between weeks and restored into a fresh run of the same model
+// continues exactly as the uninterrupted run; bad bytes are refused with a reason.
+#include <catch2/catch.hpp>
+
+#include "helpers.hpp"
+#include "plsim/run_state.hpp"
+#include "plsim/simulation.hpp"
+
+using namespace plsim;
+using plsim_test::json;
+
+namespace {
+
+json district_on_rotation() {
+  json schools = json::array({
+      {{"level", "elementary"}, {"count", 4}, {"enrollment", 200},
+       {"models", {{"station_rotation", 0.5}, {"traditional", 0.5}}}},
+      {{"level", "middle"}, {"enrollment", 300}},
+  });
+  json doc = plsim_test::scenario(schools, {{"years", 2}, {"seed", 3}});
+  doc["districts"][0]["rollout"] = {{"model", "station_rotation"},
+                                    {"targets", json::array({{{"year", 2}, {"share", 0.8}}})}};
+  return doc;
+}
+
+void require_same_run(const Simulation& a, const Simulation& b) {
+  REQUIRE(a.results().assessments.size() == b.results().assessments.size());
+  CHECK(plsim_test::first_differing_row(a.results().assessments, b.results().assessments) == -1);
+  REQUIRE(a.results().subgroups.size() == b.results().subgroups.size());
+  REQUIRE(a.results().rollout.size() == b.results().rollout.size());
+  REQUIRE(a.results().costs.size() == b.results().costs.size());
+  CHECK(a.results().weeks_simulated == b.results().weeks_simulated);
+  CHECK(a.results().student_weeks == b.results().student_weeks);
+  CHECK(plsim_test::differing_student_columns(a.state().students, b.state().students) == std::vector<std::string>{});
+  CHECK(plsim_test::differing_structure_columns(a.state(), b.state()) == std::vector<std::string>{});
+}
+
+// Runs `sim` until `weeks` weeks are done.
+void run_weeks(Simulation& sim, std::uint64_t weeks) {
+  sim.run([&](const Progress& p) { return p.weeks_done < weeks; });
+}
+
+}  // namespace
+
+TEST_CASE("every column of the school and classroom tables is saved", "[run_state]") {
+  int schools = 0, classrooms = 0;
+  SchoolColumns sc;
+  sc.for_each_stored_column([&](const std::string&, auto&) { ++schools; });
+  ClassroomColumns cl;
+  cl.for_each_named_column([&](const std::string&, auto&) { ++classrooms; });
+  // Every column is a std::vector, all of one size: the struct's size counts its columns.
+  CHECK(schools * sizeof(std::vector<char>) == sizeof(SchoolColumns));
+  CHECK(classrooms * sizeof(std::vector<char>) == sizeof(ClassroomColumns));
+}
+
+TEST_CASE("a run restored from its state at a year end, or mid-year, ends as the uninterrupted run", "[run_state]") {
+  const auto model = plsim_test::shared_model_of(district_on_rotation());
+  Simulation whole(model, 2);
+  auto whole_twin = whole.counterfactual();
+  whole.run();
+  whole_twin->run();
+
+  for (std::uint64_t stop : {std::uint64_t(model->weeks_per_year), std::uint64_t(model->weeks_per_year + 7)}) {
+    DYNAMIC_SECTION("saved after week " << stop) {
+      Simulation first(model, 1);
+      auto first_twin = first.counterfactual();
+      run_weeks(first, stop);
+      run_weeks(*first_twin, stop);
+      const std::string bytes = save_run_state(first), twin_bytes = save_run_state(*first_twin);
+
+      Simulation resumed(model, 2);  // another thread count: results do not depend on it
+      auto resumed_twin = resumed.counterfactual();
+      restore_run_state(resumed, bytes);
+      restore_run_state(*resumed_twin, twin_bytes);
+      CHECK(save_run_state(resumed).size() == bytes.size());
+      resumed.run();
+      resumed_twin->run();
+      REQUIRE(resumed.finished());
+      require_same_run(whole, resumed);
+      require_same_run(*whole_twin, *resumed_twin);
+    }
+  }
+}
+
+TEST_CASE("bad run-state bytes are refused with the reason", "[run_state]") {
+  const auto model = plsim_test::shared_model_of(district_on_rotation());
+  Simulation sim(model, 1);
+  sim.step();
+  const std::string bytes = save_run_state(sim);
+
+  Simulation other_run(model, 1);
+  CHECK_THROWS_WITH(restore_run_state(other_run, bytes.substr(0, bytes.size() / 2)),
+                    Catch::Contains("truncated while reading"));
+  CHECK_THROWS_WITH(restore_run_state(other_run, "not a run state at all"), Catch::Contains("not the state of a plsim run"));
+  CHECK_THROWS_WITH(restore_run_state(other_run, bytes + "x"), Catch::Contains("left over"));
+  std::string other_version = bytes;
+  other_version[8] = 99;
+  CHECK_THROWS_WITH(restore_run_state(other_run, other_version), Catch::Contains("format version 99"));
+
+  json doc = district_on_rotation();
+  doc["seed"] = 4;
+  Simulation other_model(plsim_test::shared_model_of(doc), 1);
+  CHECK_THROWS_WITH(restore_run_state(other_model, bytes), Catch::Contains("another model (seed 3"));
+}
