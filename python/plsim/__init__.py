@@ -6,7 +6,8 @@ Quickstart::
     sim = plsim.Sim(plsim.load_scenario("national_baseline"), threads=2).run()
     sim.assessments.head()
 """
-from ._core import ScenarioError
+from ._core import CheckpointError, ScenarioError
+from .checkpoint import load
 from .compare import compare
 from .ensemble import EnsembleResult, ensemble
 from .plan import RunPlan
@@ -32,6 +33,7 @@ def __getattr__(name: str):
     raise AttributeError(f"module 'plsim' has no attribute {name!r}")
 
 __all__ = [
+    "CheckpointError",
     "ELEMENTS",
     "HookContext",
     "HookWriteError",
@@ -51,6 +53,7 @@ __all__ = [
     "RunPlan",
     "from_schools",
     "growth_by_grade",
+    "load",
     "load_scenario",
     "norms_growth",
     "parameter_reference",

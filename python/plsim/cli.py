@@ -114,7 +114,7 @@ def _publish(staging: Path, final: Path) -> None:
 
 
 def cmd_run(args) -> int:
-    problem = _check_out(args.out, args.overwrite, "run")
+    problem = _check_out(args.out, args.overwrite, "run") or _check_checkpoint(args.checkpoint, "run")
     if problem:
         print(problem, file=sys.stderr)
         return 2
@@ -130,54 +130,111 @@ def cmd_run(args) -> int:
         print("plsim run: argument --study: the twin pool needs the counterfactual twin (drop "
               "--no-counterfactual, or use --study-pool traditional)", file=sys.stderr)
         return 2
-    sim.run(progress=args.progress)
+    options = {"study": args.study, "study_pool": args.study_pool, "min_cell": args.min_cell}
+    return _run_and_write(sim, args, options)
+
+
+def cmd_resume(args) -> int:
+    from .checkpoint import read
+
+    problem = _check_out(args.out, args.overwrite, "resume") or _check_checkpoint(args.checkpoint, "resume")
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+    sim, options = read(args.checkpoint_file)
+    print(f"plsim resume: {args.checkpoint_file}: scenario {sim.scenario.name}, {sim.years_completed} of "
+          f"{sim.scenario.years} years done", file=sys.stderr)
+    return _run_and_write(sim, args, options)
+
+
+def _check_checkpoint(path, command: str) -> Optional[str]:
+    if path is not None and Path(path).is_dir():
+        return f"plsim {command}: argument --checkpoint: {path} is a directory; give a file name"
+    return None
+
+
+def _run_and_write(sim: Sim, args, options: dict) -> int:
+    """Runs `sim` to the end (or to --stop-after-year), saving a checkpoint at each year end when
+    --checkpoint is given, then prints the summary and writes --out."""
+    years = sim.scenario.years
+    stop = years if args.stop_after_year is None else min(args.stop_after_year, years)
+    bar = None
+    if args.progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=years * sim._core.weeks_per_year * len(sim._arms()), unit="week")
+    report = None if bar is None else (lambda done, _total: bar.update(done - bar.n))
+    try:
+        if args.checkpoint:
+            while sim.years_completed < stop:
+                sim.run(progress=report or False, until_year=sim.years_completed + 1)
+                sim.save(args.checkpoint, extra=options)
+        else:
+            sim.run(progress=report or False, until_year=stop)
+    except KeyboardInterrupt:
+        if args.checkpoint and Path(args.checkpoint).exists():
+            print(f"plsim: interrupted; {args.checkpoint} holds the run at its last year end "
+                  f"(plsim resume {args.checkpoint})", file=sys.stderr)
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
     summary = sim.summary()
     study = None
-    if args.study:
+    if options["study"]:
         from .study import summarize
 
-        study = sim.study(pool=args.study_pool)
-        quintiles = sim.study_by_prior_quintile(pool=args.study_pool)
-        summary["study"] = {"pool": args.study_pool, **summarize(study),
+        study = sim.study(pool=options["study_pool"])
+        quintiles = sim.study_by_prior_quintile(pool=options["study_pool"])
+        summary["study"] = {"pool": options["study_pool"], **summarize(study),
                             "by_prior_quintile": quintiles.to_dict("records")}
     _print_summary(summary, sim)
+    if args.checkpoint:
+        print(f"  checkpoint  {args.checkpoint} (after year {sim.years_completed}"
+              + ("" if sim.finished else f"; continue with: plsim resume {args.checkpoint} --out DIR") + ")")
     if args.out:
-        final = Path(args.out)
-        out = _staging_dir(final)
-        try:
-            min_cell = args.min_cell if args.min_cell is not None else sim.scenario.resolved["min_cell"]
-            small = lambda t: suppress_small_cells(t, min_cell)  # noqa: E731
-            summary["min_cell"] = min_cell
-            (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-            small(sim.assessments.drop(columns=["mean_true_rit"])).to_csv(out / "assessments.csv", index=False,
-                                                                         float_format="%.6f")
-            small(sim.subgroups).to_csv(out / "subgroups.csv", index=False, float_format="%.6f")
-            written = ["summary.json", "assessments.csv", "subgroups.csv"]
-            if sim.has_counterfactual:
-                small(sim.effects).to_csv(out / "effects.csv", index=False, float_format="%.6f")
-                written.append("effects.csv")
-            if any(d.get("rollout") for d in sim.scenario.resolved["districts"]):
-                sim.rollout_by_district.to_csv(out / "rollout.csv", index=False, float_format="%.6f")
-                sim.fidelity_by_year.to_csv(out / "fidelity.csv", index=False, float_format="%.6f")
-                written += ["rollout.csv", "fidelity.csv"]
-            if study is not None:
-                from .study import plot
-
-                small(study).to_csv(out / "study.csv", index=False, float_format="%.6f")
-                written.append("study.csv")
-                if len(study):
-                    plot(study, out / "study.png")
-                    written.append("study.png")
-            costs = sim.costs
-            if len(costs):
-                costs.to_csv(out / "costs.csv", index=False, float_format="%.2f")
-                written.append("costs.csv")
-            _publish(out, final)
-        finally:
-            if out.exists():  # a failed write leaves nothing behind
-                shutil.rmtree(out)
-        print(f"  wrote       {', '.join(str(final / name) for name in written)}")
+        min_cell = options["min_cell"] if options["min_cell"] is not None else sim.scenario.resolved["min_cell"]
+        written = _write_outputs(sim, summary, study, Path(args.out), min_cell)
+        print(f"  wrote       {', '.join(str(Path(args.out) / name) for name in written)}")
     return 0
+
+
+def _write_outputs(sim: Sim, summary: dict, study, final: Path, min_cell: int) -> list:
+    """Writes summary.json and the tables into a staging directory beside `final`, then moves them into
+    place at once; returns the names written."""
+    out = _staging_dir(final)
+    try:
+        small = lambda t: suppress_small_cells(t, min_cell)  # noqa: E731
+        summary["min_cell"] = min_cell
+        (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+        small(sim.assessments.drop(columns=["mean_true_rit"])).to_csv(out / "assessments.csv", index=False,
+                                                                     float_format="%.6f")
+        small(sim.subgroups).to_csv(out / "subgroups.csv", index=False, float_format="%.6f")
+        written = ["summary.json", "assessments.csv", "subgroups.csv"]
+        if sim.has_counterfactual:
+            small(sim.effects).to_csv(out / "effects.csv", index=False, float_format="%.6f")
+            written.append("effects.csv")
+        if any(d.get("rollout") for d in sim.scenario.resolved["districts"]):
+            sim.rollout_by_district.to_csv(out / "rollout.csv", index=False, float_format="%.6f")
+            sim.fidelity_by_year.to_csv(out / "fidelity.csv", index=False, float_format="%.6f")
+            written += ["rollout.csv", "fidelity.csv"]
+        if study is not None:
+            from .study import plot
+
+            small(study).to_csv(out / "study.csv", index=False, float_format="%.6f")
+            written.append("study.csv")
+            if len(study):
+                plot(study, out / "study.png")
+                written.append("study.png")
+        costs = sim.costs
+        if len(costs):
+            costs.to_csv(out / "costs.csv", index=False, float_format="%.2f")
+            written.append("costs.csv")
+        _publish(out, final)
+    finally:
+        if out.exists():  # a failed write leaves nothing behind
+            shutil.rmtree(out)
+    return written
 
 
 def _dask_client(args):
@@ -444,6 +501,14 @@ def add_dask_arguments(parser) -> None:
                         help="run on a local Dask worker with N threads (the engine releases the GIL)")
 
 
+def add_checkpoint_arguments(parser) -> None:
+    """--checkpoint and --stop-after-year, of plsim run and plsim resume."""
+    parser.add_argument("--checkpoint", metavar="FILE",
+                        help="save the whole run to FILE at every year end (continue it with plsim resume FILE)")
+    parser.add_argument("--stop-after-year", type=_positive, default=None, metavar="N",
+                        help="stop once N school years are complete (with --checkpoint: resume it later)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plsim", description="Simulate personalized learning in schools and districts.")
     parser.add_argument("--version", action="version", version=f"plsim {__version__}")
@@ -471,7 +536,16 @@ def build_parser() -> argparse.ArgumentParser:
                       help="also run the counterfactual twin (default: when any school is personalized)")
     twin.add_argument("--no-counterfactual", dest="counterfactual", action="store_const", const=False,
                       help="do not run the counterfactual twin")
+    add_checkpoint_arguments(run)
     run.set_defaults(func=cmd_run)
+
+    resume = sub.add_parser("resume", help="continue a run from its checkpoint and write its complete outputs")
+    resume.add_argument("checkpoint_file", metavar="FILE", help="a checkpoint of plsim run --checkpoint or Sim.save")
+    resume.add_argument("--out", help="directory for summary.json and the tables (as plsim run --out)")
+    resume.add_argument("--overwrite", action="store_true", help="replace what --out holds (the old run's files go)")
+    resume.add_argument("--progress", action="store_true", help="show a progress bar")
+    add_checkpoint_arguments(resume)
+    resume.set_defaults(func=cmd_resume)
 
     ensemble = sub.add_parser("ensemble", help="run a scenario over many seeds; mean and spread of its effects")
     ensemble.add_argument("scenario")

@@ -12,6 +12,7 @@ import pandas as pd
 from . import _core
 from .extend import (HookContext, Policy, Process, RolloutPlan, YearView, apply_policy_minutes, apply_rollout_order,
                      hook_name, policy_models)
+from .interrupts import HeldInterrupt
 from .money import cost_effectiveness, cost_frame, cost_tables
 from .study import by_prior_quintile as study_by_prior
 from .study import emulate as study_emulate
@@ -63,14 +64,28 @@ class Sim:
         # One crossing into the engine: the seed override (checked against the specification's bound)
         # and the policies' models (so schools can name them) join the scenario before it is validated.
         try:
-            self.scenario: Scenario = _load(scenario, {} if seed is None else {"seed": int(seed)},
-                                            policy_models(self.policies))
+            built = _load(scenario, {} if seed is None else {"seed": int(seed)}, policy_models(self.policies))
         except _core.ScenarioError as error:
             bad_seed = [e.split(": /seed: ", 1)[1] for e in error.errors if ": /seed: " in e]
             if seed is not None and bad_seed:
                 raise ValueError(f"seed: {bad_seed[0]}") from None
             raise
-        self._core = _core.Sim(self.scenario._core, int(threads))
+        self._build(built, int(threads), counterfactual)
+
+    @classmethod
+    def _restored(cls, scenario: Scenario, *, threads: int, counterfactual: bool, policies=(), processes=(),
+                  rollout_plans=()) -> "Sim":
+        """A Sim of a checkpoint's scenario as validated (its policies' models already in it), built
+        for the saved states to be restored into."""
+        sim = cls.__new__(cls)
+        sim.policies, sim.processes, sim.rollout_plans = list(policies), list(processes), list(rollout_plans)
+        sim._build(scenario, threads, counterfactual)
+        return sim
+
+    def _build(self, scenario: Scenario, threads: int, counterfactual: Optional[bool]) -> None:
+        self.scenario = scenario
+        self._threads_requested = threads
+        self._core = _core.Sim(self.scenario._core, threads)
         if self._core.threads_used < self._core.threads:
             warnings.warn(f"threads: asked for {threads}, but this machine runs {self._core.threads_used} at once; "
                           f"the run uses {self._core.threads_used} (summary.json reports both)", stacklevel=2)
@@ -82,12 +97,25 @@ class Sim:
         self._year_views: dict = {}
         self._hooks_done: dict = {}  # arm -> (hook stage index, hooks of it done), while a stage is unfinished
         self._hook_times: dict = {}  # hook stage -> [cpu seconds, wall seconds]
+        self._interrupted_hook: Optional[str] = None  # a hook interrupted itself by a second Ctrl-C
+        self._arms_done_this_week: set = set()  # arms past the week in progress (a stopped run resumes the others)
         self._check_policies()
 
-    def run(self, *, progress: Progress = False) -> "Sim":
-        """Run to the end of the scenario (and of its counterfactual twin). `progress=True` shows a
-        progress bar; a callable receives (weeks_done, weeks_total). Ctrl-C stops the run between two
-        weeks (KeyboardInterrupt); calling run again resumes it."""
+    def run(self, *, progress: Progress = False, until_year: Optional[int] = None,
+            rerun_interrupted_hook: bool = False) -> "Sim":
+        """Run to the end of the scenario (and of its counterfactual twin), or until `until_year` years
+        are complete. `progress=True` shows a progress bar; a callable receives (weeks_done,
+        weeks_total). Ctrl-C stops the run between two weeks, or after the Python hook that is running
+        (a second Ctrl-C interrupts the hook itself), with KeyboardInterrupt; calling run again resumes
+        it exactly. After a hook was interrupted itself, run() refuses to resume unless
+        `rerun_interrupted_hook=True` (the hook runs again from its start; its engine writes were undone,
+        but what it changed in its own state may not have been)."""
+        self._check_resumable("run", rerun_interrupted_hook)
+        if until_year is not None and (not isinstance(until_year, (int, np.integer)) or isinstance(until_year, bool)
+                                       or not 0 <= until_year <= self.scenario.years):
+            raise ValueError(f"until_year: expected a year count from 0 to the scenario's {self.scenario.years} "
+                             f"(got {until_year!r})")
+        until = self.scenario.years if until_year is None else int(until_year)
         total = self.scenario.years * self._core.weeks_per_year * len(self._arms())
         if progress is True:
             from tqdm.auto import tqdm
@@ -98,13 +126,13 @@ class Sim:
                 bar.update(done - bar.n)
 
             try:
-                self._run(report)
+                self._run(report, until)
             finally:
                 bar.close()
         elif progress is False or progress is None:
-            self._run(None)
+            self._run(None, until)
         elif callable(progress):
-            self._run(progress)
+            self._run(progress, until)
         else:
             raise TypeError(f"progress: expected True, False or a callable (got {type(progress).__name__})")
         return self
@@ -135,18 +163,16 @@ class Sim:
     def _arms(self):
         return [("policy", self._core)] + ([("counterfactual", self._twin)] if self._twin is not None else [])
 
-    def _run(self, report) -> None:
+    def _run(self, report, until_year: int) -> None:
         arms = self._arms()
         total = self.scenario.years * self._core.weeks_per_year * len(arms)
         if not (self.policies or self.processes or self.rollout_plans):
-            # No Python hooks: each arm runs in C++ to its end, the GIL released.
-            done = 0
-            for _, core in arms:
-                offset = done
-                core.run(None if report is None else (lambda d, t, o=offset: report(o + d, total)))
-                done += core.counts["weeks_simulated"]
+            # No Python hooks: each arm runs in C++ to its end (or the year asked), the GIL released.
+            for arm, core in arms:
+                others = sum(c.counts["weeks_simulated"] for a, c in arms if a != arm)
+                core.run(None if report is None else (lambda d, t, o=others: report(o + d, total)), until_year)
             return
-        while not self.finished:
+        while self.years_completed < until_year:
             self._week()
             if report is not None:
                 report(sum(core.counts["weeks_simulated"] for _, core in arms), total)
@@ -156,13 +182,17 @@ class Sim:
         where the Python hooks of that stage run.
 
         A hook that raises (an error, Ctrl-C) leaves its arm at that hook stage with the hooks before it
-        done, so run() resumes exactly there: the hook that raised runs again, the others do not."""
+        done, so run() resumes exactly there: the hook that raised runs again, the others do not; an arm
+        that already finished this week waits for the others, so hooks run in the same order as in a run
+        never stopped (hooks that share state across arms see the same sequence of calls)."""
         for arm, core in self._arms():
-            if core.finished:
+            if core.finished or arm in self._arms_done_this_week:
                 continue
             while (index := core.run_to_hook()) >= 0:
                 self._run_hooks(index, arm, core)
                 core.complete_hook()
+            self._arms_done_this_week.add(arm)
+        self._arms_done_this_week.clear()
 
     def _hooks_of(self, stage: str, arm: str) -> list:
         if stage == "python_policies":
@@ -180,23 +210,25 @@ class Sim:
             hook, method = hooks[k]
             cpu, wall = time.process_time(), time.perf_counter()
             if method == "minutes":
-                self._policy_hook(hook)
+                interrupted = self._policy_hook(hook)
             elif method == "order":
                 ctx = self._context(core, arm, hook)
-                self._call(hook, method, ctx, lambda: apply_rollout_order(hook, ctx, core))
+                interrupted = self._call(hook, method, ctx, lambda: apply_rollout_order(hook, ctx, core))
             else:
                 ctx = self._context(core, arm, hook)
-                self._call(hook, method, ctx, lambda: getattr(hook, method)(ctx))
+                interrupted = self._call(hook, method, ctx, lambda: getattr(hook, method)(ctx))
             times = self._hook_times.setdefault(stage, [0.0, 0.0])
             times[0] += time.process_time() - cpu
             times[1] += time.perf_counter() - wall
             self._hooks_done[arm] = (index, k + 1)
+            if interrupted:  # the Ctrl-C held while the hook ran: stop here, between two hooks
+                raise KeyboardInterrupt
         self._hooks_done.pop(arm, None)
 
-    def _policy_hook(self, policy: Policy) -> None:
+    def _policy_hook(self, policy: Policy) -> bool:
         ctx = self._context(self._core, "policy", policy)
         minutes = self._core.python_policy_minutes
-        self._call(policy, "minutes", ctx, lambda: apply_policy_minutes(policy, ctx, minutes))
+        return self._call(policy, "minutes", ctx, lambda: apply_policy_minutes(policy, ctx, minutes))
 
     def _context(self, core, arm: str, hook) -> HookContext:
         view = self._year_views.get(arm)
@@ -205,23 +237,64 @@ class Sim:
         return HookContext(core, view, arm=arm, hook_name=hook_name(hook),
                            policy=hook.name if isinstance(hook, Policy) else None)
 
-    @staticmethod
-    def _call(hook, method: str, ctx: HookContext, fn) -> None:
+    def _call(self, hook, method: str, ctx: HookContext, fn) -> bool:
         """Runs one hook; what it wrote is checked, and undone when it raised or wrote a value a column
-        may not hold, so that run() resumes the run at this hook from the state before it."""
+        may not hold, so that run() resumes the run at this hook from the state before it. A Ctrl-C
+        while it runs is held until it returns (plsim.interrupts); returns whether one is pending."""
         label = f"{type(hook).__name__}.{method}"
+        held = HeldInterrupt(label)
         try:
-            fn()
+            with held:
+                fn()
             ctx._check_writes(label)
         except BaseException as error:
             ctx._undo_writes()
+            if held.forced:
+                self._interrupted_hook = f"{label} ({ctx.arm} run, year {ctx.year + 1}, week {ctx.week + 1})"
             if isinstance(error, Exception):
                 error.add_note(f"plsim: raised by {label} in the {ctx.arm} run, year {ctx.year + 1}, week "
                                f"{ctx.week + 1}; the run stopped there (run() resumes it)")
             raise
+        return held.pending
 
-    def step(self) -> bool:
+    def save(self, path, *, extra: Optional[dict] = None):
+        """Write a checkpoint of the whole run to `path` (plsim.checkpoint): continue it with
+        `plsim.load(path).run()`, here or in another process, with the same results as if it had never
+        stopped. `extra` (JSON-ready) is saved with it."""
+        from .checkpoint import save
+
+        return save(self, path, extra)
+
+    def __reduce__(self):
+        # Pickling (Dask, multiprocessing) goes through the checkpoint bytes.
+        from .checkpoint import from_bytes_only, to_bytes
+
+        return from_bytes_only, (to_bytes(self),)
+
+    def __copy__(self):
+        from .checkpoint import from_bytes_only, to_bytes
+
+        return from_bytes_only(to_bytes(self))
+
+    def __deepcopy__(self, memo):
+        return self.__copy__()
+
+    @property
+    def years_completed(self) -> int:
+        """School years completed by every arm."""
+        return min(core.counts["years_completed"] for _, core in self._arms())
+
+    def _check_resumable(self, method: str, rerun_interrupted_hook: bool) -> None:
+        if self._interrupted_hook and not rerun_interrupted_hook:
+            raise RuntimeError(f"{method}: {self._interrupted_hook} was interrupted while it ran (a second Ctrl-C); "
+                               f"its writes to the engine were undone, but what it changed in its own state may not "
+                               f"have been, so resuming could differ from an uninterrupted run. Resume from a "
+                               f"checkpoint, or pass {method}(rerun_interrupted_hook=True) to run the hook again")
+        self._interrupted_hook = None
+
+    def step(self, *, rerun_interrupted_hook: bool = False) -> bool:
         """Run one week (of every arm, with the hooks); False once the run is finished."""
+        self._check_resumable("step", rerun_interrupted_hook)
         if not self.finished:
             self._week()
         return not self.finished

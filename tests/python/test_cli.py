@@ -120,12 +120,12 @@ def test_ctrl_c_during_a_run_exits_130_with_a_message(monkeypatch, capsys):
     """The run is stopped between two weeks by the engine's KeyboardInterrupt, as Ctrl-C does."""
 
     class InterruptedSim(plsim.Sim):
-        def run(self, *, progress=False):
+        def run(self, *, progress=False, until_year=None):
             def interrupt(done, total):
                 if done == 5:
                     raise KeyboardInterrupt
 
-            return super().run(progress=interrupt)
+            return super().run(progress=interrupt, until_year=until_year)
 
     monkeypatch.setattr(plsim.cli, "Sim", InterruptedSim)
     assert plsim.cli.main(["run", str(TINY_PATH), "--threads", "1"]) == 130
