@@ -37,13 +37,20 @@ int Model::instructional_model_index(const std::string& name) const {
   return -1;
 }
 
+void Model::index_districts() {
+  district_copy_ends.clear();
+  std::uint32_t end = 0;
+  for (const DistrictSpec& spec : districts) district_copy_ends.push_back(end += static_cast<std::uint32_t>(spec.count));
+}
+
 const DistrictSpec& Model::district_spec(std::uint32_t district) const {
-  std::uint32_t first = 0;
-  for (const DistrictSpec& spec : districts) {
-    if (district < first + static_cast<std::uint32_t>(spec.count)) return spec;
-    first += static_cast<std::uint32_t>(spec.count);
-  }
-  throw std::out_of_range("district " + std::to_string(district) + ": the model has " + std::to_string(first));
+  if (district_copy_ends.size() != districts.size())
+    throw std::logic_error("Model::district_spec: index_districts() was not called after the districts changed");
+  const auto it = std::upper_bound(district_copy_ends.begin(), district_copy_ends.end(), district);
+  if (it == district_copy_ends.end())
+    throw std::out_of_range("district " + std::to_string(district) + ": the model has " +
+                            std::to_string(district_copy_ends.empty() ? 0 : district_copy_ends.back()));
+  return districts[static_cast<std::size_t>(it - district_copy_ends.begin())];
 }
 
 }  // namespace plsim

@@ -6,7 +6,7 @@ import json
 import math
 import os
 from pathlib import Path
-from typing import Any, Mapping, Union
+from typing import Any, Mapping, Optional, Sequence, Union
 
 from . import _core
 
@@ -170,19 +170,45 @@ def load_scenario(path_or_dict: ScenarioLike, **changes: Any) -> Scenario:
     return _load(path_or_dict, changes)
 
 
-def check_scenario(path_or_dict: ScenarioLike) -> list[str]:
-    """Every error of a scenario, or an empty list when it is valid."""
+def python_policy_uses(resolved: Mapping[str, Any]) -> dict[str, str]:
+    """The Python-policy models (instructional models marked python_policy) that schools use, each with
+    the JSON path of the first school group using it: each needs a plsim.Policy of its name."""
+    models = resolved["instructional_models"]
+    uses: dict[str, str] = {}
+    for d, district in enumerate(resolved["districts"]):
+        for g, group in enumerate(district["schools"]):
+            for name in group["models"]:
+                if models[name].get("python_policy") and name not in uses:
+                    uses[name] = f"/districts/{d}/schools/{g}/model{'s/' + name if len(group['models']) > 1 else ''}"
+    return uses
+
+
+def check_scenario(path_or_dict: ScenarioLike, *, policies: Optional[Sequence[str]] = None) -> list[str]:
+    """Every error of a scenario, or an empty list when it is valid. With `policies` (the names of the
+    plsim.Policy objects a run will have; `plsim validate` passes none), a school on a Python-policy
+    model without its policy is an error too, as Sim() would refuse it."""
     if isinstance(path_or_dict, Scenario):
-        return []
-    if isinstance(path_or_dict, Mapping):
+        scenario, errors = path_or_dict, []
+    elif isinstance(path_or_dict, Mapping):
         source = _source_of(path_or_dict)
         problems = _unencodable(path_or_dict)
         if problems:
             return [f"{source}: {p}" for p in problems]
-        return list(_core.check_scenario(to_json(path_or_dict, source), source))
-    if not isinstance(path_or_dict, (str, os.PathLike)):
+        errors = list(_core.check_scenario(to_json(path_or_dict, source), source))
+        scenario = None if errors or policies is None else Scenario(path_or_dict, source)
+    elif isinstance(path_or_dict, (str, os.PathLike)):
+        errors = list(_core.check_scenario_file(str(_path_of(path_or_dict))))
+        scenario = None if errors or policies is None else _load(path_or_dict)
+    else:
         raise TypeError(f"scenario: expected a path, a scenario name or a dict (got {type(path_or_dict).__name__})")
-    return list(_core.check_scenario_file(str(_path_of(path_or_dict))))
+    if scenario is not None and policies is not None:
+        for name, path in python_policy_uses(scenario.resolved).items():
+            if name not in policies:
+                errors.append(f"{scenario.source}: {path}: the Python-policy model {name!r} takes its minutes from a "
+                              f"plsim.Policy named {name!r}, which "
+                              + ("the plsim command cannot supply: run this scenario from Python, Sim(..., "
+                                 "policies=[...])" if not policies else f"is not among the policies ({', '.join(policies)})"))
+    return errors
 
 
 def scenario_schema() -> dict:

@@ -17,7 +17,7 @@ from .money import cost_effectiveness, cost_frame, cost_tables
 from .study import by_prior_quintile as study_by_prior
 from .study import emulate as study_emulate
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects, subgroup_table
-from .scenarios import Scenario, ScenarioLike, _load
+from .scenarios import Scenario, ScenarioLike, _load, python_policy_uses
 
 Progress = Union[bool, Callable[[int, int], None]]
 STAGE_NAMES = [stage["stage"] for stage in _core.schedule()]
@@ -141,9 +141,8 @@ class Sim:
         """Every school on a Python-policy model needs its plsim.Policy: say so instead of running the
         model's default minutes silently; a policy that no school uses is worth a warning."""
         registered = {p.name for p in self.policies}
-        models = self.scenario.resolved["instructional_models"]
         used = {name for d in self.scenario.resolved["districts"] for g in d["schools"] for name in g["models"]}
-        missing = sorted(n for n in used if models[n].get("python_policy") and n not in registered)
+        missing = sorted(n for n in python_policy_uses(self.scenario.resolved) if n not in registered)
         if missing:
             raise ValueError(f"policies: the scenario's schools use the Python policy model(s) {', '.join(missing)}; "
                              f"pass the plsim.Policy objects: Sim(..., policies=[...]) (got "

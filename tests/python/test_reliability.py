@@ -59,6 +59,46 @@ def test_duplicate_district_names_are_refused_by_validate():
     assert any("/districts/1/name: district 0 has the same name" in e for e in errors), errors
 
 
+def test_district_copies_may_not_take_the_name_of_another_district():
+    doc = tiny_document()
+    doc["districts"][0]["count"] = 2
+    other = json.loads(json.dumps(doc["districts"][0]))
+    other["name"], other["count"] = doc["districts"][0]["name"] + "-2", 1
+    doc["districts"].append(other)
+    errors = plsim.check_scenario(doc)
+    assert any(f"/districts/1/name: districts 0 and 1 would both have a district named \"{other['name']}\"" in e
+               for e in errors), errors
+
+
+def one_grade_schools(count: int, district_count: int = 1) -> dict:
+    return {"name": "many", "districts": [{"name": "d", "count": district_count, "schools": [
+        {"level": "elementary", "grades": [0, 0], "count": count, "enrollment": 1}]}]}
+
+
+def test_the_work_of_a_run_is_limited_in_schools_and_districts_before_anything_is_built():
+    assert plsim.check_scenario(one_grade_schools(100_000, 10)) == []
+    errors = plsim.check_scenario(one_grade_schools(100_000, 11))
+    assert errors == ["many: /districts: at most 1000000 schools per run (got 1100000)"]
+    doc = one_grade_schools(1, 10_000)
+    doc["districts"] += [dict(doc["districts"][0], name=f"d{k}") for k in range(10)]
+    assert plsim.check_scenario(doc) == ["many: /districts: at most 100000 districts per run, counting each copy of "
+                                         "a district with count > 1 (got 110000)"]
+
+
+def test_validate_refuses_a_python_policy_model_the_command_cannot_run(tmp_path, capsys):
+    doc = {"name": "pp", "instructional_models": {"mine": {"minutes": {"whole_class": 100}, "python_policy": True}},
+           "districts": [{"name": "d", "schools": [{"level": "elementary", "enrollment": 120, "model": "mine"}]}]}
+    path = tmp_path / "pp.json"
+    path.write_text(json.dumps(doc))
+    assert plsim.check_scenario(path) == [], "valid for Python, which can pass the policy"
+    assert plsim.cli.main(["validate", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert (f"{path}: /districts/0/schools/0/model: the Python-policy model 'mine' takes its minutes from a "
+            f"plsim.Policy named 'mine', which the plsim command cannot supply") in err
+    assert plsim.check_scenario(doc, policies=["mine"]) == []
+    assert "is not among the policies (other)" in plsim.check_scenario(doc, policies=["other"])[0]
+
+
 def test_a_score_one_sd_above_the_norm_mean_is_at_about_the_84th_percentile():
     """The national percentile is Phi(z): a mutant with erfc(z) for erfc(-z) puts it at the 16th."""
     doc = tiny_document()

@@ -47,6 +47,9 @@ struct Parameters {
 
 // The most school years a scenario may run (its "years" key); sizes the blocks of stable student ids.
 inline constexpr int max_years = 50;
+// The most schools and districts (each copy of a district of count > 1) a scenario may hold.
+inline constexpr int max_schools = 1'000'000;
+inline constexpr int max_districts = 100'000;
 
 // Whether a run also runs its counterfactual twin (scenario key "counterfactual").
 enum class Counterfactual : std::uint8_t {
@@ -112,8 +115,11 @@ struct Model {
 
   Model(Parameters p, Norms n, int weeks_per_year);
   int instructional_model_index(const std::string& name) const;
-  // The spec of district index `district` of a State (the copies of a spec share it).
+  // The spec of district index `district` of a State (the copies of a spec share it): a binary search
+  // of district_copy_ends, which index_districts() fills once the districts are in.
   const DistrictSpec& district_spec(std::uint32_t district) const;
+  void index_districts();
+  std::vector<std::uint32_t> district_copy_ends;  // per spec: index of the first district after its copies
   // Whether any school group assigns a share of its schools to an instructional model (by index), or a
   // rollout plan spreads one, for which `pred` holds.
   template <class Pred>

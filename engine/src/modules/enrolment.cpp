@@ -1,6 +1,7 @@
 #include "plsim/modules/enrolment.hpp"
 
 #include <algorithm>
+#include <array>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -14,24 +15,30 @@ namespace plsim {
 // achievement: neighbourhoods feed the schools near them, so the schools of low-achieving (and
 // high-poverty) neighbourhoods feed each other and school differences persist from level to level, as
 // the spread of school means in the norms does at every grade.
+// Schools are bucketed by their first and last grade and each bucket sorted once: O(n log n) in the
+// schools of a district (a district of a million schools links in a second).
 void link_feeders(State& state, std::uint32_t first, std::uint32_t last) {
   auto& sc = state.schools;
+  constexpr int grades = 14;  // kindergarten (0) to grade 12, and one past it
+  std::array<std::vector<std::uint32_t>, grades> starting, ending;  // schools by first / last grade, by index
+  for (std::uint32_t k = first; k < last; ++k) {
+    starting[sc.grade_lo[k]].push_back(k);
+    ending[sc.grade_hi[k]].push_back(k);
+  }
   auto by_achievement = [&](std::vector<std::uint32_t>& schools) {
     std::stable_sort(schools.begin(), schools.end(),
                      [&](std::uint32_t x, std::uint32_t y) { return sc.achievement_shift[x] < sc.achievement_shift[y]; });
   };
-  for (std::uint32_t a = first; a < last; ++a) {
-    std::vector<std::uint32_t> next;
-    for (std::uint32_t b = first; b < last; ++b)
-      if (sc.grade_lo[b] == sc.grade_hi[a] + 1) next.push_back(b);
-    if (next.empty()) continue;
-    std::vector<std::uint32_t> same_end;
-    for (std::uint32_t b = first; b < last; ++b)
-      if (sc.grade_hi[b] == sc.grade_hi[a]) same_end.push_back(b);
+  for (int g = 0; g + 1 < grades; ++g) {
+    std::vector<std::uint32_t>& same_end = ending[g];
+    std::vector<std::uint32_t>& next = starting[g + 1];
+    if (next.empty() || same_end.empty()) continue;
     by_achievement(next);
     by_achievement(same_end);
-    const auto rank = static_cast<std::size_t>(std::find(same_end.begin(), same_end.end(), a) - same_end.begin());
-    sc.feeder_next[a] = static_cast<std::int32_t>(next[rank * next.size() / same_end.size()]);
+    // The school of rank r among those ending at g feeds the school of the same relative rank among
+    // those starting at g + 1.
+    for (std::size_t rank = 0; rank < same_end.size(); ++rank)
+      sc.feeder_next[same_end[rank]] = static_cast<std::int32_t>(next[rank * next.size() / same_end.size()]);
   }
 }
 

@@ -1,7 +1,9 @@
 // Checks across values of a scenario (minutes, assessment weeks, population variances, school groups,
 // model names, the size limit), on a document with its defaults filled in.
+#include <algorithm>
 #include <cmath>
 #include <string>
+#include <unordered_map>
 
 #include "loader.hpp"
 
@@ -51,7 +53,7 @@ std::vector<std::string> check_meaning(const json& doc) {
     errors.push_back("/parameters/population: school_mean_sd and frl_achievement_gap leave no variation "
                      "between students of a school (got " + pop.dump() + ")");
 
-  double total_students = 0;
+  double total_students = 0, total_schools = 0, total_districts = 0;
   const auto& districts = doc.at("districts");
   for (std::size_t d = 0; d < districts.size(); ++d) {
     const auto& schools = districts[d].at("schools");
@@ -84,7 +86,9 @@ std::vector<std::string> check_meaning(const json& doc) {
       }
       total_students += districts[d].at("count").get<double>() * group.at("count").get<double>() *
                         group.at("enrollment").get<double>();
+      total_schools += districts[d].at("count").get<double>() * group.at("count").get<double>();
     }
+    total_districts += districts[d].at("count").get<double>();
   }
   for (std::size_t d = 0; d < districts.size(); ++d) {
     if (!districts[d].contains("rollout")) continue;
@@ -114,32 +118,49 @@ std::vector<std::string> check_meaning(const json& doc) {
                            plan.at("targets")[i].at("share").dump() + " after " +
                            plan.at("targets")[i - 1].at("share").dump() + ")");
   }
-  // District names are how results, grants and reports tell districts apart.
-  for (std::size_t d = 0; d < districts.size(); ++d)
-    for (std::size_t e = 0; e < d; ++e)
-      if (districts[d].at("name") == districts[e].at("name")) {
-        errors.push_back("/districts/" + std::to_string(d) + "/name: district " + std::to_string(e) +
-                         " has the same name; district names must be unique (got " + districts[d].at("name").dump() + ")");
+  // District names are how results, grants and reports tell districts apart: unique as written, and
+  // unique in the run, where the copies of a district of count N are NAME-1 to NAME-N.
+  std::unordered_map<std::string, std::size_t> spec_index, run_index;
+  const bool few_districts = total_districts <= max_districts;
+  for (std::size_t d = 0; d < districts.size(); ++d) {
+    const std::string name = districts[d].at("name").get<std::string>();
+    const std::string path = "/districts/" + std::to_string(d) + "/name";
+    if (const auto [it, fresh] = spec_index.emplace(name, d); !fresh) {
+      errors.push_back(path + ": district " + std::to_string(it->second) + " has the same name; district names must "
+                       "be unique (got " + districts[d].at("name").dump() + ")");
+      continue;
+    }
+    if (!few_districts) continue;  // refused below; naming a million copies would be wasted work
+    const int copies = districts[d].at("count").get<int>();
+    for (int c = 1; c <= copies; ++c) {
+      const std::string run_name = copies > 1 ? name + "-" + std::to_string(c) : name;
+      if (const auto [it, fresh] = run_index.emplace(run_name, d); !fresh && it->second != d) {
+        errors.push_back(path + ": districts " + std::to_string(it->second) + " and " + std::to_string(d) +
+                         " would both have a district named \"" + run_name + "\" in the run (the copies of a district "
+                         "of count N are NAME-1 to NAME-N); rename one (got " + districts[d].at("name").dump() + ")");
         break;
       }
+    }
+  }
+  std::unordered_map<std::string, double> schools_of;  // district name -> schools in one copy
   std::string district_names;
-  for (const auto& d : districts) district_names += (district_names.empty() ? "" : ", ") + d.at("name").get<std::string>();
+  for (const auto& d : districts) {
+    district_names += (district_names.empty() ? "" : ", ") + d.at("name").get<std::string>();
+    double schools = 0;
+    for (const auto& group : d.at("schools")) schools += group.at("count").get<double>();
+    schools_of.emplace(d.at("name").get<std::string>(), schools);
+  }
   const auto& grants = doc.at("grants");
   const int years = doc.at("years").get<int>();
   for (std::size_t i = 0; i < grants.size(); ++i) {
     const auto& g = grants[i];
     const std::string path = "/grants/" + std::to_string(i);
-    bool known = false;
-    for (const auto& d : districts) {
-      if (d.at("name") != g.at("recipient")) continue;
-      known = true;
-      double schools = 0;
-      for (const auto& group : d.at("schools")) schools += group.at("count").get<double>();
-      if (g.contains("school") && g.at("school").get<double>() >= schools)
-        errors.push_back(path + "/school: the district " + g.at("recipient").dump() + " has " +
-                         std::to_string(static_cast<long long>(schools)) + " schools, numbered from 0 (got " +
-                         g.at("school").dump() + ")");
-    }
+    const auto recipient = schools_of.find(g.at("recipient").get<std::string>());
+    const bool known = recipient != schools_of.end();
+    if (known && g.contains("school") && g.at("school").get<double>() >= recipient->second)
+      errors.push_back(path + "/school: the district " + g.at("recipient").dump() + " has " +
+                       std::to_string(static_cast<long long>(recipient->second)) + " schools, numbered from 0 (got " +
+                       g.at("school").dump() + ")");
     if (!known)
       errors.push_back(path + "/recipient: no district of that name; districts are " + district_names + " (got " +
                        g.at("recipient").dump() + ")");
@@ -150,8 +171,16 @@ std::vector<std::string> check_meaning(const json& doc) {
       errors.push_back(path + "/to_year: must be within the scenario's " + std::to_string(years) + " years (got " +
                        g.at("to_year").dump() + ")");
   }
+  // Limits on the work of a run, checked before anything is allocated (the US has about 100,000
+  // public schools in 13,000 districts, and 50 million students).
   if (total_students > 5e7)
     errors.push_back("/districts: at most 50,000,000 students per run (got " + std::to_string(total_students) + ")");
+  if (total_schools > max_schools)
+    errors.push_back("/districts: at most " + std::to_string(max_schools) + " schools per run (got " +
+                     std::to_string(static_cast<long long>(total_schools)) + ")");
+  if (!few_districts)
+    errors.push_back("/districts: at most " + std::to_string(max_districts) + " districts per run, counting each "
+                     "copy of a district with count > 1 (got " + std::to_string(static_cast<long long>(total_districts)) + ")");
   return errors;
 }
 

@@ -188,6 +188,7 @@ Model model_from_resolved(const json& s) {
     grant.school = g.contains("school") ? g["school"].get<int>() : -1;
     model.grants.push_back(grant);
   }
+  model.index_districts();
   return model;
 }
 
