@@ -27,7 +27,7 @@ class Writer {
     static_assert(std::is_trivially_copyable_v<T>);
     text(name);
     pod<std::uint64_t>(values.size());
-    out_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
+    if (!values.empty()) out_.append(reinterpret_cast<const char*>(values.data()), values.size() * sizeof(T));
   }
   std::string take() { return std::move(out_); }
 
@@ -58,7 +58,7 @@ class Reader {
     if (n > in_.size() / sizeof(T)) fail(name.c_str());
     const char* data = take(n * sizeof(T), name.c_str());
     values.resize(n);
-    std::memcpy(values.data(), data, n * sizeof(T));
+    if (n) std::memcpy(values.data(), data, n * sizeof(T));  // an empty vector's data() may be null
   }
   bool at_end() const { return pos_ == in_.size(); }
 

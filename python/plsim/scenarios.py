@@ -5,6 +5,7 @@ import copy
 import json
 import math
 import os
+import sys
 from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
@@ -37,10 +38,13 @@ def _plain(value: Any) -> Any:
 
 
 def _unencodable(value: Any, path: str = "") -> list[str]:
-    """Values a scenario dict may hold in Python but JSON cannot carry: NaN, infinities, and text that
-    is not valid Unicode (lone surrogates); each with its JSON path."""
+    """Values a scenario dict may hold in Python but JSON cannot carry: NaN, infinities, integers beyond
+    the range of a double, and text that is not valid Unicode (lone surrogates); each with its JSON path."""
     if isinstance(value, float) and not math.isfinite(value):
         return [f"{path or '/'}: expected a finite number (got {value!r})"]
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > sys.float_info.max:
+        return [f"{path or '/'}: expected a number within the range of a double (got an integer of "
+                f"{len(str(abs(value)))} digits)"]
     if isinstance(value, str):
         try:
             value.encode("utf-8")

@@ -88,7 +88,7 @@ class Sim:
         self._core = _core.Sim(self.scenario._core, threads)
         if self._core.threads_used < self._core.threads:
             warnings.warn(f"threads: asked for {threads}, but this machine runs {self._core.threads_used} at once; "
-                          f"the run uses {self._core.threads_used} (summary.json reports both)", stacklevel=2)
+                          f"the run uses {self._core.threads_used} (summary.json reports both)", stacklevel=3)
         if counterfactual is None:
             mode = self._core.counterfactual_mode
             counterfactual = mode == _core.Counterfactual.always or (

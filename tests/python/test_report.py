@@ -1,6 +1,7 @@
 """Plots and reports: sim.plot(), Sim._repr_html_, and plsim report rendered in a headless browser."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -30,8 +31,11 @@ def test_plsim_report_writes_a_self_contained_page_that_renders_in_a_browser(tmp
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.fail("chromium is not installed: scripts/install-deps.sh installs it")
+    # Under the sanitizer suite the tests run with libasan preloaded; the browser must not be.
+    env = {k: v for k, v in os.environ.items() if k not in ("LD_PRELOAD", "ASAN_OPTIONS", "UBSAN_OPTIONS")}
     dom = subprocess.run([browser, "--headless", "--no-sandbox", "--disable-gpu", "--virtual-time-budget=5000",
-                          "--dump-dom", (run / "report.html").as_uri()], capture_output=True, text=True, timeout=120)
+                          "--dump-dom", (run / "report.html").as_uri()], capture_output=True, text=True, timeout=120,
+                         env=env)
     assert f"rendered {images} of {images} images" in dom.stdout, dom.stderr[-2000:]
 
 

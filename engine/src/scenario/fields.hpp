@@ -82,9 +82,9 @@ inline Spec number_spec(bool integer, Range r, json def, std::string doc) {
 template <class T>
 Spec spec_of(const T& def, Range r, const std::string& doc) {
   if constexpr (is_keyed<T>::value) {
-    std::vector<std::pair<std::string, Spec>> props;
+    SpecProperties props;
     for (std::size_t k = 0; k < def.size(); ++k)
-      props.emplace_back(T::names[k], spec_of(def[k], r, T::names[k]));
+      props.push_back({T::names[k], spec_of(def[k], r, T::names[k])});
     return Spec::object(doc, std::move(props));
   } else if constexpr (is_list<T>::value) {
     using Element = typename T::value_type;
@@ -159,8 +159,8 @@ Field<S> make_field(T S::*member, const char* name, Range range, const char* uni
 
 template <class S>
 Spec object_spec(const std::vector<Field<S>>& fields, const std::string& doc, const S& defaults = S{}) {
-  std::vector<std::pair<std::string, Spec>> props;
-  for (const auto& f : fields) props.emplace_back(f.name, f.spec(defaults));
+  SpecProperties props;
+  for (const auto& f : fields) props.push_back({f.name, f.spec(defaults)});
   return Spec::object(doc, std::move(props));
 }
 

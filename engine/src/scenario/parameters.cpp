@@ -73,8 +73,8 @@ std::string cell(std::string text) {
 namespace loader {
 
 Spec parameters_spec() {
-  std::vector<std::pair<std::string, Spec>> props;
-#define PLSIM_GROUP_SPEC(Struct, key, LIST, doc) props.emplace_back(#key, object_spec(fields_of<Struct>(), doc));
+  SpecProperties props;
+#define PLSIM_GROUP_SPEC(Struct, key, LIST, doc) props.push_back({#key, object_spec(fields_of<Struct>(), doc)});
   PLSIM_PARAMETER_GROUPS(PLSIM_GROUP_SPEC)
 #undef PLSIM_GROUP_SPEC
   return Spec::object("model parameters; every key is optional (plsim params lists them)", std::move(props));

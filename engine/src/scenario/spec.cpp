@@ -39,7 +39,7 @@ Spec Spec::text(json def, std::string doc, std::vector<std::string> choices) {
 
 Spec Spec::flag(bool def, std::string doc) { return make(Kind::boolean, def, std::move(doc)); }
 
-Spec Spec::object(std::string doc, std::vector<std::pair<std::string, Spec>> props) {
+Spec Spec::object(std::string doc, SpecProperties props) {
   Spec s = make(Kind::object, nullptr, std::move(doc));
   s.properties = std::move(props);
   return s;

@@ -8,15 +8,15 @@
 
 namespace plsim::loader {
 
-using Props = std::vector<std::pair<std::string, Spec>>;
+using Props = SpecProperties;
 
 namespace {
 
 Spec fidelity_spec() {
   Props props;
   for (const char* name : element_names)
-    props.emplace_back(name, Spec::number(0, 1, 1.0, std::string("mean school capacity to deliver ") + name));
-  props.emplace_back("sd", Spec::number(0, 0.5, 0.0, "SD of school capacity across the group's schools"));
+    props.push_back({name, Spec::number(0, 1, 1.0, std::string("mean school capacity to deliver ") + name)});
+  props.push_back({"sd", Spec::number(0, 0.5, 0.0, "SD of school capacity across the group's schools")});
   return Spec::object("capacity of the schools to deliver each personalized-learning element (0..1)", props);
 }
 

@@ -11,6 +11,10 @@
 
 namespace plsim {
 
+struct SpecProperty;
+// An object's keys with their specs, in documentation order.
+using SpecProperties = std::vector<SpecProperty>;
+
 struct Spec {
   enum class Kind { object, map, array, number, integer, string, boolean };
 
@@ -25,7 +29,7 @@ struct Spec {
   // string
   std::vector<std::string> choices;  // empty: any string
   // object: fixed keys, in documentation order
-  std::vector<std::pair<std::string, Spec>> properties;
+  SpecProperties properties;
   // array items and map values
   std::shared_ptr<Spec> element;
   std::size_t min_items = 0, max_items = static_cast<std::size_t>(-1);
@@ -35,11 +39,17 @@ struct Spec {
   static Spec integer(double lo, double hi, nlohmann::json def, std::string doc);
   static Spec text(nlohmann::json def, std::string doc, std::vector<std::string> choices = {});
   static Spec flag(bool def, std::string doc);
-  static Spec object(std::string doc, std::vector<std::pair<std::string, Spec>> props);
+  static Spec object(std::string doc, SpecProperties props);
   static Spec map_of(Spec value, std::string doc);
   static Spec array_of(Spec item, std::size_t min_items, std::size_t max_items, std::string doc);
   Spec&& with_default(nlohmann::json def) &&;
   Spec&& as_required() &&;
+};
+
+// A named struct rather than std::pair: a pair of an incomplete Spec inside Spec is rejected by clang.
+struct SpecProperty {
+  std::string name;
+  Spec spec;
 };
 
 // Every structural error in `doc`, each as "PATH: message (got VALUE)"; empty when valid.
