@@ -22,8 +22,10 @@ PLSIM_BUILD_DIR="$PWD/build/python-asan" PLSIM_CMAKE_ARGS="${flags[*]}" \
   .venv-asan/bin/python -m pip install --no-index --no-build-isolation --no-deps --quiet .
 PYDEVD_DISABLE_FILE_VALIDATION=1 .venv-asan/bin/python -m ipykernel install --sys-prefix --name plsim \
   --display-name "Python (plsim, sanitizers)" >/dev/null
-# The interpreter is not built with ASan, so its runtime comes first (LD_PRELOAD). Python itself keeps
-# memory until exit by design, so leaks are not reported here (the C++ suite checks them).
-LD_PRELOAD="$(g++ -print-file-name=libasan.so)" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
+# The interpreter is not built with ASan, so its runtime comes first (LD_PRELOAD), and libstdc++ with
+# it: ASan intercepts C++ throws only if libstdc++ is loaded when it starts (else every exception the
+# module throws aborts). Python itself keeps memory until exit by design, so leaks are not reported
+# here (the C++ suite checks them).
+LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libstdc++.so)" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1 PYDEVD_DISABLE_FILE_VALIDATION=1 \
   .venv-asan/bin/python -m pytest tests/python -q -p no:cacheprovider "$@"

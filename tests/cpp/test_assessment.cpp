@@ -108,3 +108,27 @@ TEST_CASE("assessment windows open in their weeks of the year", "[assessment]") 
     cells += n_subjects * (sim.state().schools.grade_hi[k] - sim.state().schools.grade_lo[k] + 1u);
   CHECK(sim.results().assessments.size() == 3 * cells);
 }
+
+TEST_CASE("a cell's mean percentile is the mean national percentile of its measured scores, not of true ones",
+          "[assessment]") {
+  const auto model = plsim_test::shared_model_of(plsim_test::one_school("traditional"));
+  Simulation sim(model, 1);
+  sim.step();  // the fall test of week 1
+  const auto& st = sim.state().students;
+  std::map<std::pair<int, int>, std::pair<double, int>> cells;  // (subject, grade) -> (sum of percentiles, n)
+  for (int s = 0; s < n_subjects; ++s)
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      auto& c = cells[{s, st.grade[i]}];
+      c.first += model->norms.percentile(static_cast<Subject>(s), Season::fall, st.grade[i], st.score[s][i]);
+      c.second++;
+    }
+  int rows = 0;
+  for (const auto& row : sim.results().assessments) {
+    if (row.season != Season::fall) continue;
+    const auto& c = cells.at({int(row.subject), row.grade});
+    INFO(subject_names[int(row.subject)] << " grade " << row.grade);
+    CHECK(row.mean_percentile == Approx(c.first / c.second).margin(0.02));
+    ++rows;
+  }
+  CHECK(rows == 2 * 6);
+}

@@ -379,3 +379,39 @@ TEST_CASE("a whole-class week never moves a student backwards under mastery prog
     }
   }
 }
+
+TEST_CASE("a mastered unit's successor starts at the prior", "[learning]") {
+  plsim_test::Arm arm(plsim_test::one_school("traditional"));
+  auto& st = arm.state.students;
+  const auto frontier_before = st.frontier;
+  for (auto& p : st.p_known) std::fill(p.begin(), p.end(), 0.94f);  // just below mastery
+  plsim_test::run_serial(arm.learning, arm.state, 0, 0, 1);
+  long moved = 0;
+  for (int s = 0; s < n_subjects; ++s)
+    for (std::size_t i = 0; i < st.size(); ++i)
+      if (st.frontier[s][i] == frontier_before[s][i] + 1) {
+        ++moved;
+        REQUIRE(st.p_known[s][i] == static_cast<float>(arm.model.params.learning.prior));
+      }
+  CHECK(moved > long(st.size()));  // most students in both subjects
+}
+
+TEST_CASE("seat time moves a student on once he is more than seat_time_slack units behind the pace", "[learning]") {
+  // Traditional instruction (seat time, nobody held): a student 1.5 units behind the pacing unit moves on
+  // with a gap, one 0.5 behind stays; seat_time_slack is 1.
+  for (const double behind : {0.5, 1.5}) {
+    plsim_test::Arm arm(plsim_test::one_school("traditional"));
+    REQUIRE(arm.model.params.learning.seat_time_slack == 1.0);
+    auto& st = arm.state.students;
+    auto& cl = arm.state.classrooms;
+    for (int s = 0; s < n_subjects; ++s)
+      for (std::size_t c = 0; c < cl.size(); ++c) cl.pacing_unit[s][c] = float(st.frontier[s][cl.begin[c]] + behind);
+    long gaps = 0;
+    plsim_test::run_serial(arm.learning, arm.state, 0, 0, 1);
+    for (int s = 0; s < n_subjects; ++s)
+      for (auto g : st.gaps[s]) gaps += g;
+    INFO(behind << " units behind: " << gaps << " gaps after a week, of " << 2 * st.size() << " student-subjects");
+    if (behind < 1) CHECK(gaps == 0);
+    else CHECK(gaps > long(1.9 * st.size()));
+  }
+}

@@ -482,3 +482,98 @@ TEST_CASE("a model of several modes loses transition time where the flexible env
   INFO("flexible environment 1: " << g_practised << ", 0: " << g_unpractised);
   CHECK(g_unpractised < 0.95 * g_practised);
 }
+
+// --- each fidelity path, by paired arms -------------------------------------------------------------
+// Arms that differ only in the delivered fidelity of one element (teachers and schools delivering
+// exactly what the scenario's fidelity says, in a third implementation year), each through one path.
+
+namespace {
+
+json path_models() {
+  return {
+      {"small_group_flexible", {{"minutes", {{"small_group", 300}}}, {"progression", "mastery"}, {"regroup_weeks", 2},
+                                {"asks", {{"flexible_environment", 1.0}}}}},
+      {"small_group_paths", {{"minutes", {{"small_group", 300}}}, {"progression", "mastery"}, {"regroup_weeks", 1},
+                             {"asks", {{"learning_paths", 1.0}}}}},
+      {"software_check_ins_flexible", {{"minutes", {{"adaptive_software", 300}}}, {"progression", "mastery"},
+                                       {"check_ins", 1.0}, {"asks", {{"flexible_environment", 1.0}}}}},
+  };
+}
+
+// One school on `model_name` delivering `value` of `element`, in its third implementation year.
+json delivering(const std::string& model_name, const std::string& element, double value,
+                const json& parameters = equal_teachers) {
+  json doc = pl_school(model_name, {{"fidelity", {{element, value}}}, {"implementation_year", 3}}, parameters);
+  const json models = path_models();
+  for (const auto& [name, m] : models.items()) doc["instructional_models"][name] = m;
+  return doc;
+}
+
+// The weeks of `n` in which any student's small-group target changed (the weeks the class regrouped).
+std::vector<int> regroup_weeks(Arm& arm, int n) {
+  std::vector<int> out;
+  for (int w = 0; w < n; ++w) {
+    const auto before = arm.state.students.group_target[0];
+    plsim_test::run_serial(arm.learning, arm.state, 0, w, 1);
+    if (before != arm.state.students.group_target[0]) out.push_back(w);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("small groups regroup every regroup_weeks weeks where the flexible environment is delivered, half as often "
+          "where it is not", "[personalization]") {
+  Arm full(delivering("small_group_flexible", "flexible_environment", 1.0)),
+      none(delivering("small_group_flexible", "flexible_environment", 0.0));
+  CHECK(regroup_weeks(full, 8) == std::vector<int>{0, 2, 4, 6});
+  CHECK(regroup_weeks(none, 8) == std::vector<int>{0, 4});
+}
+
+TEST_CASE("small groups teach at each student's level only as far as learning paths are delivered",
+          "[personalization]") {
+  // With the pacing guide a grade level ahead of the class, time not matched to the student's group
+  // is taught at the pacing unit, far above him.
+  Arm paths(delivering("small_group_paths", "learning_paths", 1.0)),
+      no_paths(delivering("small_group_paths", "learning_paths", 0.0));
+  paths.shift_pacing(12);
+  no_paths.shift_pacing(12);
+  const double with_paths = paths.gain(), without = no_paths.gain();
+  INFO("learning with learning-paths fidelity 1: " << with_paths << ", 0: " << without);
+  CHECK(with_paths > 1.1 * without);
+}
+
+TEST_CASE("check-ins help students who do not regulate themselves only as far as the flexible environment is "
+          "delivered", "[personalization]") {
+  Arm full(delivering("software_check_ins_flexible", "flexible_environment", 1.0)),
+      none(delivering("software_check_ins_flexible", "flexible_environment", 0.0));
+  for (Arm* arm : {&full, &none}) arm->set_self_regulation([](std::size_t) { return 0.1f; });
+  const double g_full = full.gain(), g_none = none.gain();
+  INFO("learning at self-regulation 0.1 with check-ins, flexible-environment fidelity 1: " << g_full << ", 0: " << g_none);
+  CHECK(g_full > 1.05 * g_none);
+}
+
+TEST_CASE("on-demand tests slip more often where learner profiles are poorly delivered", "[personalization]") {
+  // Without guessing, a test passes a known unit unless it slips: poor profiles double the slip rate
+  // (test_slip x (2 - fidelity)), so fewer units are passed, and none as a gap.
+  const json no_guess = with(equal_teachers, "personalization", "test_guess", 0.0);
+  Arm good(delivering("whole_test_out", "learner_profiles", 1.0, no_guess)),
+      poor(delivering("whole_test_out", "learner_profiles", 0.0, no_guess));
+  const double start = good.mean_frontier();
+  good.gain();
+  poor.gain();
+  INFO("units passed, learner-profile fidelity 1: " << good.mean_frontier() - start << ", 0: "
+                                                    << poor.mean_frontier() - start);
+  CHECK(good.mean_frontier() - start > 1.02 * (poor.mean_frontier() - start));
+  CHECK(good.total_gaps() == 0);
+  CHECK(poor.total_gaps() == 0);
+}
+
+TEST_CASE("a teacher's PL capacity scales what his classroom delivers", "[personalization]") {
+  Arm able(delivering("small_group_profiles", "learner_profiles", 1.0)),
+      weak(delivering("small_group_profiles", "learner_profiles", 1.0));
+  for (float& c : weak.state.teachers.capacity) c = 0.3f;
+  const double g_able = able.gain(), g_weak = weak.gain();
+  INFO("learning with teachers of capacity 1: " << g_able << ", 0.3: " << g_weak);
+  CHECK(g_able > 1.01 * g_weak);
+}

@@ -347,3 +347,30 @@ TEST_CASE("the copies of a district differ by stratified district effects of SD 
   for (std::size_t k = 0; k < state.schools.size(); ++k)
     CHECK(state.schools.achievement_shift[k] != state.districts.achievement_shift[state.schools.district[k]]);
 }
+
+TEST_CASE("learning aptitude correlates with starting achievement as learning_rate_achievement_correlation says",
+          "[population]") {
+  // log(learning rate) = sd x (r z_mean + sqrt(1 - r^2) e), where z_mean, the mean of the student's two
+  // standard-normal achievement draws, has SD sqrt((1 + subject_correlation) / 2): their correlation is
+  // r sd(z_mean) / sqrt(r^2 var(z_mean) + 1 - r^2).
+  for (const double r : {0.0, 0.5}) {
+    json doc = mixed_district();
+    doc["parameters"]["learning"]["learning_rate_achievement_correlation"] = r;
+    const Model m = plsim_test::model_of(doc);
+    const State state = build_population(m);
+    const auto& st = state.students;
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+    const double n = double(st.size());
+    for (std::size_t i = 0; i < st.size(); ++i) {
+      const double x = 0.5 * (student_z(m, state, 0, i) + student_z(m, state, 1, i));
+      const double y = std::log(st.learning_rate[0][i]);
+      sx += x, sy += y, sxx += x * x, syy += y * y, sxy += x * y;
+    }
+    const double corr = (sxy / n - sx / n * sy / n) / std::sqrt((sxx / n - sx * sx / n / n) * (syy / n - sy * sy / n / n));
+    const double sd_mean = std::sqrt((1 + m.params.population.subject_correlation) / 2);
+    const double expected = r * sd_mean / std::sqrt(r * r * sd_mean * sd_mean + 1 - r * r);
+    INFO("correlation parameter " << r << ": correlation of log learning rate with starting z " << corr << ", expected "
+                                  << expected << " (" << st.size() << " students)");
+    CHECK(corr == Approx(expected).margin(0.06));
+  }
+}

@@ -376,3 +376,30 @@ TEST_CASE("a population that outgrows its student buffers keeps every student an
   CHECK(state.students.size() == 12000 + 7 * 2000);
   state.students.for_each_column([&](const auto& column) { CHECK(column.size() == state.students.size()); });
 }
+
+TEST_CASE("summer forgets the most recent mastered units first, and each becomes a gap in the prerequisite window",
+          "[summer]") {
+  const Model m = plsim_test::model_of(k12_population());
+  const State before = build_population(m);
+  State after = before;
+  summer(m, after);
+  const auto& a = before.students;
+  const auto& b = after.students;
+  long forgotten = 0;
+  for (int s = 0; s < n_subjects; ++s)
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      const int k = b.gaps[s][i] - a.gaps[s][i];
+      if (k == 0 || a.frontier[s][i] < 64) continue;
+      // The k lowest bits of the window that were mastered (0) before are the new gaps: bit j is unit
+      // frontier-1-j, so these are the k most recently mastered units.
+      std::uint64_t expected = a.recent_gaps[s][i], mastered = ~a.recent_gaps[s][i];
+      for (int j = 0; j < k && mastered; ++j) {
+        expected |= mastered & -mastered;
+        mastered &= mastered - 1;
+      }
+      INFO(subject_names[s] << " student " << i << ": " << k << " units forgotten");
+      REQUIRE(b.recent_gaps[s][i] == expected);
+      forgotten += k;
+    }
+  CHECK(forgotten > 1000);
+}

@@ -1,6 +1,7 @@
 // Teachers: turnover by poverty, novices replacing leavers, experience, common random numbers.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <set>
 
 #include "helpers.hpp"
@@ -70,4 +71,23 @@ TEST_CASE("both arms of a comparison lose and hire the same teachers, but for bu
   CHECK(plsim_test::same_bits(a.state().teachers.id, twin.state().teachers.id));
   CHECK(plsim_test::same_bits(a.state().teachers.active, twin.state().teachers.active));
   CHECK(plsim_test::same_bits(a.state().teachers.effectiveness, twin.state().teachers.effectiveness));
+}
+
+TEST_CASE("teachers differ in PL capacity by teacher_capacity_sd, and novices have less of it", "[teachers]") {
+  const auto model = plsim_test::shared_model_of(mixed_poverty(1));
+  Simulation sim(model, 1);
+  const auto& t = sim.state().teachers;
+  double sum = 0, squares = 0, experienced_capacity = 0, novice_capacity = 0;
+  int experienced = 0, novices = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    sum += t.base_capacity[k], squares += double(t.base_capacity[k]) * t.base_capacity[k];
+    (t.experience[k] == 0 ? novice_capacity : experienced_capacity) += t.capacity[k] / t.base_capacity[k];
+    ++(t.experience[k] == 0 ? novices : experienced);
+  }
+  const double n = double(t.size()), mean = sum / n, sd = std::sqrt(squares / n - mean * mean);
+  INFO(t.size() << " teachers: base capacity mean " << mean << ", SD " << sd);
+  CHECK(mean == Approx(1.0).margin(0.03));
+  CHECK(sd == Approx(model->params.personalization.teacher_capacity_sd).margin(0.03));
+  REQUIRE(novices > 10);
+  CHECK(novice_capacity / novices < experienced_capacity / experienced);
 }
