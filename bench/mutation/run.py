@@ -242,6 +242,12 @@ class Runner:
             self.stop(proc)
             raise
 
+    def has_hypothesis(self) -> bool:
+        if not hasattr(self, "_hypothesis"):
+            probe = subprocess.run([str(self.python), "-c", "import hypothesis"], capture_output=True)
+            self._hypothesis = probe.returncode == 0
+        return self._hypothesis
+
     @staticmethod
     def stop(proc: subprocess.Popen) -> None:
         for sig in (signal.SIGTERM, signal.SIGKILL):
@@ -307,7 +313,16 @@ class Runner:
         cmd = [str(self.python), "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "tests/python"]
         if not self.args.full:
             cmd += [f"--ignore={t}" for t in SLOW_PYTHON_TESTS]
-        ok = self.run(cmd, log, timeout=timeout) == 0
+        if self.args.hypothesis_seed >= 0 and self.has_hypothesis():
+            cmd.append(f"--hypothesis-seed={self.args.hypothesis_seed}")
+        cmd += shlex.split(self.args.pytest_args)
+        # A fresh example database each time: examples that failed on one mutant are not replayed on
+        # the next, so each result depends on its mutant and the seed alone.
+        env = self.env()
+        storage = self.work / "hypothesis"
+        shutil.rmtree(storage, ignore_errors=True)
+        env["HYPOTHESIS_STORAGE_DIRECTORY"] = str(storage)
+        ok = self.run(cmd, log, env=env, timeout=timeout) == 0
         return ok, "" if ok else first_failure(read_from(log, start), "python")
 
 
@@ -357,7 +372,9 @@ def write_reports(work: Path, results: list[dict], meta: dict) -> tuple[float | 
     lines = ["# Mutation testing report", "",
              f"- when: {meta['finished'] or meta['started']} ({'complete' if meta['finished'] else 'in progress'})",
              f"- sources: {meta['tree_hash'][:12]} (working tree of {ROOT})",
-             f"- Python suite: {'full' if meta['full'] else 'without ' + ', '.join(SLOW_PYTHON_TESTS)}",
+             f"- Python suite: {'full' if meta['full'] else 'without ' + ', '.join(SLOW_PYTHON_TESTS)}"
+             f"{'; pytest ' + meta['pytest_args'] if meta['pytest_args'] else ''}"
+             f"; hypothesis seed {meta['hypothesis_seed']}",
              f"- timeout per mutant: {meta['timeout']} s (suites)",
              f"- killed {counts['killed']}, timed out {counts['timeout']} (counted as killed), "
              f"survived {counts['survived']}, invalid {counts['invalid']} (not counted)",
@@ -417,7 +434,8 @@ def prepare(runner: Runner, args, log) -> str:
 
 def baseline(runner: Runner, args, tree_hash: str, log) -> None:
     stamp = runner.work / "baseline.json"
-    key = {"tree_hash": tree_hash, "full": bool(args.full)}
+    key = {"tree_hash": tree_hash, "full": bool(args.full), "pytest_args": args.pytest_args,
+           "hypothesis_seed": args.hypothesis_seed}
     print("building the unmutated tree (the first build takes several minutes) ...", flush=True)
     t0 = time.monotonic()
     runner.configure(log)
@@ -565,9 +583,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--untracked", action="store_true",
                    help="copy untracked, not ignored files too (e.g. a new test not yet added to git)")
     p.add_argument("--no-baseline", action="store_true", help="do not run the suites on the unmutated tree first")
+    p.add_argument("--pytest-args", default="", metavar="ARGS",
+                   help="more pytest arguments, e.g. \"--deselect tests/python/test_x.py::test_y\"")
+    p.add_argument("--hypothesis-seed", type=int, default=0, metavar="N",
+                   help="seed of the hypothesis property tests, so that the Python suite is deterministic "
+                        "(default 0; -1: random)")
     args = p.parse_args(argv)
     if args.parallel < 1:
         p.error("--parallel must be at least 1")
+    # Started in the background by a shell (`run.py &`), this process and all it starts would ignore
+    # SIGINT, and the suites' Ctrl-C tests (os.kill(SIGINT)) would fail on every tree. A handled SIGINT
+    # is reset to the default in the commands it starts.
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
     try:
         mutants = load_mutants(args.mutants)
@@ -601,7 +629,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     meta = {"started": _dt.datetime.now().isoformat(timespec="seconds"), "finished": None, "tree_hash": tree_hash,
-            "full": bool(args.full), "timeout": args.timeout, "threshold": args.threshold,
+            "full": bool(args.full), "pytest_args": args.pytest_args, "hypothesis_seed": args.hypothesis_seed,
+            "timeout": args.timeout, "threshold": args.threshold,
             "selected": [m["id"] for m in selected]}
     results: list[dict] = []
     try:

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <unordered_map>
 
 namespace plsim {
 
@@ -40,17 +41,32 @@ int Model::instructional_model_index(const std::string& name) const {
 void Model::index_districts() {
   district_copy_ends.clear();
   std::uint32_t end = 0;
-  for (const DistrictSpec& spec : districts) district_copy_ends.push_back(end += static_cast<std::uint32_t>(spec.count));
+  std::unordered_map<std::string, std::size_t> spec_of_name;
+  for (std::size_t k = 0; k < districts.size(); ++k) {
+    district_copy_ends.push_back(end += static_cast<std::uint32_t>(districts[k].count));
+    spec_of_name.emplace(districts[k].name, k);
+  }
+  spec_grants.assign(districts.size(), {});
+  for (std::uint32_t g = 0; g < grants.size(); ++g)
+    if (const auto it = spec_of_name.find(grants[g].recipient); it != spec_of_name.end()) spec_grants[it->second].push_back(g);
 }
 
-const DistrictSpec& Model::district_spec(std::uint32_t district) const {
-  if (district_copy_ends.size() != districts.size())
-    throw std::logic_error("Model::district_spec: index_districts() was not called after the districts changed");
-  const auto it = std::upper_bound(district_copy_ends.begin(), district_copy_ends.end(), district);
-  if (it == district_copy_ends.end())
+namespace {
+std::size_t spec_index(const Model& m, std::uint32_t district) {
+  if (m.district_copy_ends.size() != m.districts.size() || m.spec_grants.size() != m.districts.size())
+    throw std::logic_error("Model: index_districts() was not called after the districts or grants changed");
+  const auto it = std::upper_bound(m.district_copy_ends.begin(), m.district_copy_ends.end(), district);
+  if (it == m.district_copy_ends.end())
     throw std::out_of_range("district " + std::to_string(district) + ": the model has " +
-                            std::to_string(district_copy_ends.empty() ? 0 : district_copy_ends.back()));
-  return districts[static_cast<std::size_t>(it - district_copy_ends.begin())];
+                            std::to_string(m.district_copy_ends.empty() ? 0 : m.district_copy_ends.back()));
+  return static_cast<std::size_t>(it - m.district_copy_ends.begin());
+}
+}  // namespace
+
+const DistrictSpec& Model::district_spec(std::uint32_t district) const { return districts[spec_index(*this, district)]; }
+
+const std::vector<std::uint32_t>& Model::grants_of(std::uint32_t district) const {
+  return spec_grants[spec_index(*this, district)];
 }
 
 }  // namespace plsim

@@ -34,8 +34,11 @@ TEST_CASE("the national baseline grows by the norm's fall-to-spring growth in ev
       const double growth = spring.first / spring.second - fall.first / fall.second;
       const double norm = model->norms.at(subject, Season::spring, g).mean - model->norms.at(subject, Season::fall, g).mean;
       INFO(subject_names[s] << " grade " << g << ": growth " << growth << " RIT, norm " << norm);
-      // Six seeds all fell within 60% of this band; school and teacher effects make it noisy.
-      CHECK(growth == Approx(norm).margin(0.1 * norm + 0.3));
+      // The documented tolerances (README, Calibration): within 10% of the norm in grades K-8; in high
+      // school, where the norms' growth is 1-4 RIT (rounded to 0.1), within 0.5 RIT, a third of the
+      // documented 1.5.
+      if (g <= 8) CHECK(growth == Approx(norm).margin(0.1 * norm));
+      else CHECK(growth == Approx(norm).margin(0.5));
     }
   }
 }

@@ -118,8 +118,11 @@ struct Model {
   // The spec of district index `district` of a State (the copies of a spec share it): a binary search
   // of district_copy_ends, which index_districts() fills once the districts are in.
   const DistrictSpec& district_spec(std::uint32_t district) const;
+  // Indices into `grants` of the grants to district `district` (to its spec's name).
+  const std::vector<std::uint32_t>& grants_of(std::uint32_t district) const;
   void index_districts();
   std::vector<std::uint32_t> district_copy_ends;  // per spec: index of the first district after its copies
+  std::vector<std::vector<std::uint32_t>> spec_grants;  // per spec: its grants
   // Whether any school group assigns a share of its schools to an instructional model (by index), or a
   // rollout plan spreads one, for which `pred` holds.
   template <class Pred>

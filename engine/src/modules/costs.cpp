@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "plsim/model.hpp"
 #include "plsim/results.hpp"
@@ -106,8 +108,9 @@ Needs price_needs(const Model& model, const State& state) {
 
 std::vector<std::string> payer_names(const Model& model) {
   std::vector<std::string> names{"district"};
+  std::unordered_set<std::string> seen{"district"};  // a funder called "district" is the district's budget
   for (const GrantSpec& g : model.grants)
-    if (std::find(names.begin(), names.end(), g.funder) == names.end()) names.push_back(g.funder);
+    if (seen.insert(g.funder).second) names.push_back(g.funder);
   return names;
 }
 
@@ -117,8 +120,9 @@ void plan_launch_funds(const Model& model, State& state) {
     const DistrictSpec& spec = model.district_spec(d);
     DistrictFunding& f = state.funding[d];
     double earmarked = 0, general = spec.pl_budget_per_year;
-    for (const GrantSpec& g : model.grants) {
-      if (g.recipient != spec.name || !active(g, year)) continue;
+    for (const std::uint32_t gi : model.grants_of(d)) {
+      const GrantSpec& g = model.grants[gi];
+      if (!active(g, year)) continue;
       if (g.category == int(CostCategory::launch)) earmarked += g.amount_per_year;
       else if (g.category < 0) general += g.amount_per_year;
     }
@@ -130,6 +134,8 @@ void pay_costs(const Model& model, State& state, Results& results) {
   const int year = state.year + 1;
   const CostParameters& p = model.params.costs;
   const std::vector<std::string> payers = payer_names(model);
+  std::unordered_map<std::string, std::size_t> payer_of;
+  for (std::size_t k = 0; k < payers.size(); ++k) payer_of.emplace(payers[k], k);
   const Needs n = price_needs(model, state);
   for (std::uint32_t d = 0; d < state.districts.size(); ++d) {
     const DistrictSpec& spec = model.district_spec(d);
@@ -143,10 +149,12 @@ void pay_costs(const Model& model, State& state, Results& results) {
     };
     const auto& own = n.schools_of[d];
     std::vector<Source> sources;
-    for (const GrantSpec& g : model.grants)
-      if (g.recipient == spec.name && active(g, year))
-        sources.push_back({std::size_t(std::find(payers.begin(), payers.end(), g.funder) - payers.begin()), g.category,
-                           g.amount_per_year, g.school < 0 ? -1 : std::int64_t(own.at(std::size_t(g.school)))});
+    for (const std::uint32_t gi : model.grants_of(d)) {
+      const GrantSpec& g = model.grants[gi];
+      if (active(g, year))
+        sources.push_back({payer_of.at(g.funder), g.category, g.amount_per_year,
+                           g.school < 0 ? -1 : std::int64_t(own.at(std::size_t(g.school)))});
+    }
     sources.push_back({0, -1, spec.pl_budget_per_year, -1});
     // Paid per payer: by school grants, school by school; by the others, for the district's remainder.
     std::vector<ByCategory> by_payer(payers.size(), ByCategory{});
