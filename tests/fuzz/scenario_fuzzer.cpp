@@ -12,6 +12,22 @@
 
 namespace {
 
+// Whether `s` is UTF-8 a strict decoder (Python's) accepts: messages must be readable by every caller.
+bool strict_utf8(const std::string& s) {
+  for (std::size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const std::size_t n = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    if (n == 0 || i + n > s.size()) return false;
+    for (std::size_t k = 1; k < n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return false;
+    const auto c1 = n > 1 ? static_cast<unsigned char>(s[i + 1]) : 0;
+    if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 >= 0xA0) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 >= 0x90))
+      return false;
+    i += n;
+  }
+  return true;
+}
+
 // A run small enough to set up and step within the fuzzer's time budget per input.
 bool small_enough(const plsim::Model& model) {
   double students = 0;
@@ -28,6 +44,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     const nlohmann::json doc = plsim::parse_scenario_text(text, "fuzz");
     const std::vector<std::string> errors = plsim::check_scenario(doc, "fuzz");
+    for (const auto& e : errors)
+      if (!strict_utf8(e)) __builtin_trap();
     auto loaded = plsim::load_scenario(doc, "fuzz");
     // check_scenario and load_scenario must agree: a document that loads has no errors.
     if (!errors.empty()) __builtin_trap();
@@ -41,6 +59,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
   } catch (const plsim::ScenarioError& error) {
     if (error.errors().empty()) __builtin_trap();  // an error must say what is wrong
+    for (const auto& e : error.errors())
+      if (!strict_utf8(e)) __builtin_trap();
   }
   return 0;
 }

@@ -64,6 +64,15 @@ def assert_readable(errors: list[str], source: str) -> None:
         e.encode("utf-8")  # printable, whatever the input held
 
 
+def test_errors_quoting_multibyte_text_cut_short_are_still_valid_utf8():
+    # Found by the property test under ASan: an error quoting the first 60 bytes of a value cut a
+    # four-byte character in two, and Python could not decode the message.
+    doc = tiny_document()
+    doc["name"] = {"": None, "\x1f\x80": {"": "traditional", "\x1f": None}, "\U00010000": None}
+    errors = plsim.check_scenario(doc)
+    assert errors and all(e.startswith("<dict>: /") for e in errors)
+
+
 @SETTINGS
 @given(mutated_scenarios())
 def test_a_mutated_scenario_is_valid_and_runs_or_is_refused_with_paths(doc):

@@ -19,6 +19,12 @@ std::string valid_utf8(const std::string& s) {
     const std::size_t n = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
     bool ok = n > 0 && i + n <= s.size();
     for (std::size_t k = 1; ok && k < n; ++k) ok = (static_cast<unsigned char>(s[i + k]) >> 6) == 0x2;
+    if (ok && n > 1) {
+      // No overlong forms, surrogates or code points beyond U+10FFFF (what strict decoders refuse).
+      const auto c1 = static_cast<unsigned char>(s[i + 1]);
+      ok = !(n == 2 && c < 0xC2) && !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0) &&
+           !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90) && c <= 0xF4;
+    }
     if (ok) {
       out.append(s, i, n);
       i += n;
@@ -89,7 +95,7 @@ std::vector<std::string> check_scenario(const json& doc, const std::string& sour
   } catch (const nlohmann::json::exception&) {
     if (errors.empty()) throw;
   }
-  return with_source(errors, source);
+  return readable(with_source(errors, source));
 }
 
 json resolve_scenario(const json& doc, const std::string& source) {
