@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import fcntl
 import hashlib
 import json
 import os
@@ -119,13 +120,12 @@ def occurrences(text: str, find: str) -> int:
         count, start = count + 1, i + 1
 
 
-def mutation_problems(mutants: list[dict], tree: Path) -> list[str]:
-    """Why each mutant would not apply exactly once to the sources under `tree` (empty: all apply)."""
+def mutation_problems(mutants: list[dict], read) -> list[str]:
+    """Why each mutant would not apply exactly once to the sources `read(path)` gives (empty: all apply)."""
     problems = []
     for m in mutants:
-        path = tree / m["file"]
         try:
-            text = path.read_text()
+            text = read(m["file"])
         except OSError as e:
             problems.append(f"{m['id']}: {m['file']}: {e.strerror}")
             continue
@@ -170,23 +170,62 @@ def write_file(path: Path, data: bytes, mode: int | None = None) -> None:
     os.replace(tmp, path)
 
 
-def sync_scratch(src: Path, untracked: bool) -> tuple[str, int]:
-    """Makes `src` hold exactly the repository's tracked files as they are in the working tree.
-    Unchanged files are left alone (incremental builds). Returns the tree's hash and how many files
-    were (re)written."""
-    files = git_files(untracked)
-    manifest = src.parent / "src.manifest"
-    old = set(manifest.read_text().splitlines()) if manifest.exists() else set()
-    digest, written, kept = hashlib.sha256(), 0, []
-    for rel in files:
+def working_tree_sources(untracked: bool):
+    """(path, bytes, mode) of each tracked file as it is in the working tree."""
+    for rel in git_files(untracked):
         origin = ROOT / rel
         if origin.is_symlink() or not origin.is_file():
             continue  # deleted in the working tree (or a symlink: none in this project)
-        data = origin.read_bytes()
+        yield rel, origin.read_bytes(), origin.stat().st_mode & 0o777
+
+
+def committed_sources():
+    """(path, bytes, mode) of each file of HEAD, whatever the working tree holds."""
+    try:
+        listing = subprocess.run(["git", "-C", str(ROOT), "ls-tree", "-r", "-z", "HEAD"], check=True,
+                                 capture_output=True).stdout.decode()
+    except (OSError, subprocess.CalledProcessError) as e:
+        raise ToolError(f"git ls-tree failed: {e}") from e
+    entries = []
+    for item in filter(None, listing.split("\0")):
+        meta, rel = item.split("\t", 1)
+        mode, kind, sha = meta.split()
+        if kind == "blob" and mode in ("100644", "100755") and not rel.startswith(("build/", "bench/mutation/")):
+            entries.append((rel, sha, 0o755 if mode == "100755" else 0o644))
+    batch = subprocess.run(["git", "-C", str(ROOT), "cat-file", "--batch"], check=True, capture_output=True,
+                           input="".join(sha + "\n" for _, sha, _ in entries).encode()).stdout
+    pos = 0
+    for rel, sha, mode in entries:
+        header_end = batch.index(b"\n", pos)
+        size = int(batch[pos:header_end].split()[2])
+        data = batch[header_end + 1:header_end + 1 + size]
+        pos = header_end + 1 + size + 1
+        yield rel, data, mode
+
+
+def read_source(rel: str, committed: bool) -> str:
+    """One file of the sources the tool tests (the working tree's, or HEAD's with --committed)."""
+    if not committed:
+        return (ROOT / rel).read_text()
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "show", f"HEAD:{rel}"], check=True,
+                              capture_output=True).stdout.decode()
+    except subprocess.CalledProcessError as e:
+        raise OSError(2, "not in HEAD") from e
+
+
+def sync_scratch(src: Path, untracked: bool, committed: bool) -> tuple[str, int]:
+    """Makes `src` hold exactly the repository's tracked files as they are in the working tree (or in
+    HEAD). Unchanged files are left alone (incremental builds). Returns the tree's hash and how many
+    files were (re)written."""
+    manifest = src.parent / "src.manifest"
+    old = set(manifest.read_text().splitlines()) if manifest.exists() else set()
+    digest, written, kept = hashlib.sha256(), 0, []
+    for rel, data, mode in (committed_sources() if committed else working_tree_sources(untracked)):
         digest.update(rel.encode() + b"\0" + hashlib.sha256(data).digest())
         target = src / rel
         if not target.is_file() or target.read_bytes() != data:
-            write_file(target, data, origin.stat().st_mode & 0o777)
+            write_file(target, data, mode)
             written += 1
         kept.append(rel)
     for rel in sorted(old - set(kept)):
@@ -215,6 +254,12 @@ class Runner:
         self.venv = work / "venv"
         self.python = self.venv / "bin" / "python"
         self.logs = work / "logs"
+
+    def hint(self) -> str:
+        if self.args.committed:
+            return ""
+        return ("; the working tree may be mid-edit or need files git does not track yet: "
+                "--untracked copies those too, --committed tests HEAD")
 
     def nice(self, cmd: list[str]) -> list[str]:
         return (["nice", "-n", str(self.args.nice)] + cmd) if self.args.nice > 0 else cmd
@@ -277,7 +322,7 @@ class Runner:
                "-DPLSIM_BUILD_BENCH=OFF", "-DPLSIM_BUILD_PYTHON=OFF", "-DPLSIM_BUILD_TESTS=ON",
                "-DCMAKE_EXPORT_COMPILE_COMMANDS=ON"] + self.job_pool_args()
         if self.run(self.nice(cmd), log, timeout=self.args.build_timeout) != 0:
-            raise ToolError(f"configuring the C++ build failed (see {log.name})")
+            raise ToolError(f"configuring the C++ build failed (see {log.name}){self.hint()}")
 
     def ensure_venv(self, log) -> None:
         if self.python.exists():
@@ -371,7 +416,7 @@ def write_reports(work: Path, results: list[dict], meta: dict) -> tuple[float | 
     (work / "report.json").write_text(json.dumps(report, indent=2) + "\n")
     lines = ["# Mutation testing report", "",
              f"- when: {meta['finished'] or meta['started']} ({'complete' if meta['finished'] else 'in progress'})",
-             f"- sources: {meta['tree_hash'][:12]} (working tree of {ROOT})",
+             f"- sources: {meta['tree_hash'][:12]} ({meta['source']} of {ROOT})",
              f"- Python suite: {'full' if meta['full'] else 'without ' + ', '.join(SLOW_PYTHON_TESTS)}"
              f"{'; pytest ' + meta['pytest_args'] if meta['pytest_args'] else ''}"
              f"; hypothesis seed {meta['hypothesis_seed']}",
@@ -404,6 +449,23 @@ def print_table(results: list[dict]) -> None:
 # Commands
 
 
+def take_lock(work: Path):
+    """One run per scratch area: two would mutate, build and restore the same files under each other."""
+    lock = open(work / "lock", "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        lock.seek(0)
+        holder = lock.read().strip() or "?"
+        raise ToolError(f"{work} is in use by another run of this tool (pid {holder}); wait for it to end, "
+                        f"or give this run a scratch area of its own with --work DIR") from None
+    lock.seek(0)
+    lock.truncate()
+    lock.write(f"{os.getpid()}\n")
+    lock.flush()
+    return lock
+
+
 def cmd_list(mutants: list[dict]) -> int:
     w = max(len(m["id"]) for m in mutants)
     for m in mutants:
@@ -412,8 +474,8 @@ def cmd_list(mutants: list[dict]) -> int:
     return 0
 
 
-def cmd_check(mutants: list[dict], selected: list[dict]) -> int:
-    problems = mutation_problems(selected, ROOT)
+def cmd_check(mutants: list[dict], selected: list[dict], committed: bool) -> int:
+    problems = mutation_problems(selected, lambda rel: read_source(rel, committed))
     files = sorted({m["file"] for m in selected})
     for p in problems:
         print("FAIL", p)
@@ -427,8 +489,9 @@ def cmd_check(mutants: list[dict], selected: list[dict]) -> int:
 def prepare(runner: Runner, args, log) -> str:
     """Syncs the scratch copy, configures and builds the unmutated tree, checks the baseline."""
     runner.src.mkdir(parents=True, exist_ok=True)
-    tree_hash, written = sync_scratch(runner.src, args.untracked)
-    print(f"scratch copy {runner.src}: {written} files (re)written", flush=True)
+    tree_hash, written = sync_scratch(runner.src, args.untracked, args.committed)
+    print(f"scratch copy {runner.src} ({'HEAD' if args.committed else 'working tree'}): "
+          f"{written} files (re)written", flush=True)
     return tree_hash
 
 
@@ -441,9 +504,9 @@ def baseline(runner: Runner, args, tree_hash: str, log) -> None:
     runner.configure(log)
     runner.ensure_venv(log)
     if not runner.build_cpp(log):
-        raise ToolError(f"the unmutated C++ build failed (see {log.name})")
+        raise ToolError(f"the unmutated C++ build failed (see {log.name}){runner.hint()}")
     if not runner.install_python(log):
-        raise ToolError(f"the unmutated Python install failed (see {log.name})")
+        raise ToolError(f"the unmutated Python install failed (see {log.name}){runner.hint()}")
     print(f"  built in {time.monotonic() - t0:.0f} s", flush=True)
     if args.no_baseline:
         print("  baseline suites not run (--no-baseline)")
@@ -582,6 +645,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--work", type=Path, default=DEFAULT_WORK, help="scratch area (default: %(default)s)")
     p.add_argument("--untracked", action="store_true",
                    help="copy untracked, not ignored files too (e.g. a new test not yet added to git)")
+    p.add_argument("--committed", action="store_true",
+                   help="test the files of HEAD instead of the working tree (while someone edits it)")
     p.add_argument("--no-baseline", action="store_true", help="do not run the suites on the unmutated tree first")
     p.add_argument("--pytest-args", default="", metavar="ARGS",
                    help="more pytest arguments, e.g. \"--deselect tests/python/test_x.py::test_y\"")
@@ -605,18 +670,19 @@ def main(argv: list[str] | None = None) -> int:
         if args.list:
             return cmd_list(selected)
         if args.check:
-            return cmd_check(mutants, selected)
+            return cmd_check(mutants, selected, args.committed)
         if not selected:
             raise ToolError("no mutant selected")
         work = args.work.resolve()
         if work == ROOT or work in ROOT.parents:
             raise ToolError(f"--work {work}: must be a folder of its own (it gets a copy of the repository)")
         work.mkdir(parents=True, exist_ok=True)
+        lock = take_lock(work)  # held until this process ends
         runner = Runner(args, work)
         runner.logs.mkdir(parents=True, exist_ok=True)
         with open_log(runner.logs / "setup.log") as log:
             tree_hash = prepare(runner, args, log)
-            problems = mutation_problems(selected, runner.src)
+            problems = mutation_problems(selected, lambda rel: (runner.src / rel).read_text())
             if problems:
                 raise ToolError("mutants that do not apply exactly once:\n  " + "\n  ".join(problems))
             if args.compile_only:
@@ -631,7 +697,7 @@ def main(argv: list[str] | None = None) -> int:
     meta = {"started": _dt.datetime.now().isoformat(timespec="seconds"), "finished": None, "tree_hash": tree_hash,
             "full": bool(args.full), "pytest_args": args.pytest_args, "hypothesis_seed": args.hypothesis_seed,
             "timeout": args.timeout, "threshold": args.threshold,
-            "selected": [m["id"] for m in selected]}
+            "source": "HEAD" if args.committed else "working tree", "selected": [m["id"] for m in selected]}
     results: list[dict] = []
     try:
         for n, m in enumerate(selected, 1):

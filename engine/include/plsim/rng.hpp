@@ -32,6 +32,7 @@ enum class Stream : std::uint32_t {
   school_events = 16,     // school id, tick = year: whether a school drops its model, codifies its pilot
   rollout = 17,           // school id, tick = year: lotteries and the district's view of readiness
   teacher_buy_in = 18,    // school id, tick = the teacher's hiring serial: his buy-in
+  bkt_starts = 19,        // skill index, tick = restart: a BKT fit's starting point (plsim/bkt.hpp)
 };
 
 class Rng {
