@@ -132,3 +132,35 @@ TEST_CASE("a cell's mean percentile is the mean national percentile of its measu
   }
   CHECK(rows == 2 * 6);
 }
+
+TEST_CASE("a student's baseline score and starting quintile are those of his first fall test in the run, "
+          "kept in later years", "[assessment]") {
+  json doc = plsim_test::one_school("traditional");
+  doc["years"] = 2;
+  const auto model = plsim_test::shared_model_of(doc);
+  Simulation sim(model, 1);
+  sim.step();  // year 1's fall test
+  const auto& st = sim.state().students;
+  std::map<std::uint32_t, std::pair<float, int>> first;  // id -> (math baseline z, math start quintile)
+  for (std::size_t i = 0; i < st.size(); ++i) {
+    REQUIRE_FALSE(std::isnan(st.baseline_z[0][i]));
+    REQUIRE(st.start_quintile[0][i] >= 1);
+    first[st.id[i]] = {st.baseline_z[0][i], st.start_quintile[0][i]};
+  }
+  sim.run([&](const Progress& p) { return p.weeks_done < std::uint64_t(model->weeks_per_year + 1); });
+  REQUIRE(sim.state().year == 1);  // year 2's fall test is done
+  int continuing = 0, entrants = 0;
+  for (std::size_t i = 0; i < st.size(); ++i) {
+    const auto it = first.find(st.id[i]);
+    if (it == first.end()) {
+      ++entrants;
+      CHECK_FALSE(std::isnan(st.baseline_z[0][i]));  // an entrant's first fall is this one
+      continue;
+    }
+    ++continuing;
+    REQUIRE(st.baseline_z[0][i] == it->second.first);
+    REQUIRE(int(st.start_quintile[0][i]) == it->second.second);
+  }
+  CHECK(continuing > 100);
+  CHECK(entrants > 10);
+}
