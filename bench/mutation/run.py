@@ -5,7 +5,8 @@ Each mutant of bench/mutation/mutants.json replaces one exact substring ("find",
 exactly once in its file) by a mutated text ("replace"). For each selected mutant this script
 
   1. keeps a scratch copy of the repository's tracked files in build/mutation/src (synchronised with
-     the working tree at start, then re-used: only the mutated file is rewritten, and restored after),
+     the working tree, or with HEAD under --committed, at start, then re-used: only the mutated file is
+     rewritten, and restored after),
   2. applies the mutant there (never in the working tree),
   3. rebuilds incrementally: the C++ tests in build/mutation/cpp (Ninja, Release, no bench, no Python
      module), and the Python package, pip-installed into build/mutation/venv with its CMake build in
@@ -487,7 +488,7 @@ def cmd_check(mutants: list[dict], selected: list[dict], committed: bool) -> int
 
 
 def prepare(runner: Runner, args, log) -> str:
-    """Syncs the scratch copy, configures and builds the unmutated tree, checks the baseline."""
+    """Synchronises the scratch copy with the sources (the working tree, or HEAD); returns their hash."""
     runner.src.mkdir(parents=True, exist_ok=True)
     tree_hash, written = sync_scratch(runner.src, args.untracked, args.committed)
     print(f"scratch copy {runner.src} ({'HEAD' if args.committed else 'working tree'}): "
