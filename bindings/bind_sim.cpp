@@ -460,6 +460,28 @@ void bind_sim(py::module_& m) {
             return d;
           },
           "What each school cost each year, by category and payer (US$).")
+      .def_property(
+          "responses_share", [](const PySim& self) { return self.sim->state().responses_share; },
+          [](PySim& self, double share) {
+            if (!(share >= 0 && share <= 1))
+              throw py::value_error("responses: expected a share of students from 0 to 1 (got " + std::to_string(share) + ")");
+            self.sim->state().responses_share = share;
+          },
+          "Share of students whose software practice is logged (results: responses).")
+      .def_property_readonly(
+          "responses",
+          [](const PySim& self) {
+            const auto& rows = self.sim->results().responses;
+            py::dict d;
+            d["student"] = column_of<std::uint32_t>(rows, [](const plsim::ResponseRow& r) { return r.student; });
+            d["subject"] = column_of<std::uint8_t>(rows, [](const plsim::ResponseRow& r) { return r.subject; });
+            d["unit"] = column_of<std::uint16_t>(rows, [](const plsim::ResponseRow& r) { return r.unit; });
+            d["year"] = column_of<std::int32_t>(rows, [](const plsim::ResponseRow& r) { return r.year; });
+            d["week"] = column_of<std::int32_t>(rows, [](const plsim::ResponseRow& r) { return r.week; });
+            d["correct"] = column_of<std::uint8_t>(rows, [](const plsim::ResponseRow& r) { return r.correct; });
+            return d;
+          },
+          "Logged practice responses as numpy columns: student, subject, unit, year, week, correct.")
       .def_property_readonly(
           "fidelity_years",
           [](const PySim& self) {

@@ -120,6 +120,7 @@ void results_rows(Io& io, R& results) {
   io.column("results.fidelity", r.fidelity);
   io.column("results.costs", r.costs);
   io.column("results.study", r.study);
+  io.column("results.responses", r.responses);
 }
 
 }  // namespace
@@ -135,6 +136,7 @@ std::string save_run_state(const Simulation& sim) {
   w.pod<std::uint64_t>(state.students_reached);
   w.pod<std::uint64_t>(state.stage_log->size());
   for (std::size_t y = 0; y < state.stage_log->size(); ++y) w.column("stage_log", (*state.stage_log)[y]);
+  w.pod(state.responses_share);
   w.pod<std::int32_t>(state.year);
   w.pod<std::int32_t>(state.week);
   const Results& r = sim.results_;
@@ -175,6 +177,7 @@ void restore_run_state(Simulation& sim, std::string_view bytes) {
   // In place: a counterfactual twin reads this log through its own pointer to it.
   state.stage_log->assign(years, {});
   for (auto& year : *state.stage_log) r.column("stage_log", year);
+  state.responses_share = r.pod<double>("responses_share");
   state.year = r.pod<std::int32_t>("the year");
   state.week = r.pod<std::int32_t>("the week");
   Results& results = sim.results_;

@@ -9,6 +9,7 @@
 #include "plsim/modules/costs.hpp"
 #include "plsim/modules/enrolment.hpp"
 #include "plsim/modules/learning.hpp"
+#include "plsim/modules/practice_log.hpp"
 #include "plsim/modules/rollout.hpp"
 #include "plsim/modules/schools.hpp"
 #include "plsim/modules/summer.hpp"
@@ -152,6 +153,10 @@ const Stage stages[] = {
      has_python_policies},
     {"python_policies", Phase::week, "every student column", "python_policy_minutes",
      "Python hook: plsim.Policy.minutes(ctx) for the schools on each Python policy", nullptr, has_python_policies},
+    {"practice_log", Phase::week, "knowledge state, learning rates, attendance, software minutes",
+     "results.responses", "the logged students' software practice, as a tutoring system's response log",
+     [](StageContext& c) { log_practice(c.model, c.state, c.results); },
+     [](const StageContext& c) { return c.state.responses_share > 0; }},
     {"learning", Phase::week, "student traits and knowledge, teachers, schools, instructional models",
      "frontier, gaps, recent_gaps, p_known, engagement, autonomy, group_target, classroom pacing",
      "a week of instruction becomes learning, then progression", learn},

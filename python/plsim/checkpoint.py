@@ -119,6 +119,7 @@ def from_bytes(data: bytes, where: str = "checkpoint") -> Tuple[Any, dict]:
         hooks = pickle.loads(body[position:position + manifest["hooks_bytes"]])
     scenario = Scenario(manifest["scenario"]["document"], manifest["scenario"]["source"])
     sim = Sim._restored(scenario, threads=manifest["threads"], counterfactual=manifest["counterfactual"], **hooks)
+    # (each arm's responses_share travels in its state)
     for arm, core in sim._arms():
         try:
             core.restore_state(offsets[arm])

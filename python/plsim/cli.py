@@ -120,7 +120,7 @@ def cmd_run(args) -> int:
         return 2
     try:
         sim = Sim(load_scenario_with_sets(args.scenario, args.set), threads=args.threads, seed=args.seed,
-                  counterfactual=args.counterfactual)
+                  counterfactual=args.counterfactual, responses=args.responses or 0.0)
     except ValueError as error:
         if str(error).startswith("seed: "):  # the engine's bound on seeds, named as the argument
             print(f"plsim run: argument --seed: {str(error)[len('seed: '):]}", file=sys.stderr)
@@ -230,6 +230,9 @@ def _write_outputs(sim: Sim, summary: dict, study, final: Path, min_cell: int) -
         if len(costs):
             costs.to_csv(out / "costs.csv", index=False, float_format="%.2f")
             written.append("costs.csv")
+        if sim._core.responses_share > 0:
+            sim.responses().to_csv(out / "responses.csv", index=False)
+            written.append("responses.csv")
         _publish(out, final)
     finally:
         if out.exists():  # a failed write leaves nothing behind
@@ -491,6 +494,16 @@ def _positive(text: str) -> int:
     return value
 
 
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share from 0 to 1 (got {text!r})") from None
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share above 0 and at most 1 (got {text})")
+    return value
+
+
 def _seed(text: str) -> int:
     return _non_negative(text)  # the upper bound is the scenario specification's, checked by the engine
 
@@ -528,6 +541,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--progress", action="store_true", help="show a progress bar")
     run.add_argument("--set", action="append", metavar="PATH=VALUE",
                      help="override a parameter (learning.learn_rate=0.1) or scenario path (districts/0/count=2)")
+    run.add_argument("--responses", type=_share, nargs="?", const=0.1, default=None, metavar="SHARE",
+                     help="log the adaptive-software practice of SHARE of the students (default 0.1) to "
+                          "responses.csv: student, skill, subject, unit, year, week, correct (for plsim bkt fit)")
     run.add_argument("--study", action="store_true",
                      help="emulate a RAND-style matched evaluation: study.csv, study.png, summary.json 'study'")
     run.add_argument("--study-pool", choices=("twin", "traditional"), default="twin",

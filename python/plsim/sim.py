@@ -38,11 +38,14 @@ class Sim:
     (auto: when any school is personalized). `policies` are `plsim.Policy` objects that scenarios
     name as instructional models; `processes` are `plsim.Process` mechanisms run on every arm;
     `rollout_plans` are `plsim.RolloutPlan` selection rules for plans with a "python" wave.
+    `responses` is the share of students whose adaptive-software practice is logged (`sim.responses()`,
+    a response log for plsim.bkt), 0 to 1.
     """
 
     def __init__(self, scenario: ScenarioLike, *, threads: int = 0, seed: Optional[int] = None,
                  counterfactual: Optional[bool] = None, policies: Sequence[Policy] = (),
-                 processes: Sequence[Process] = (), rollout_plans: Sequence[RolloutPlan] = ()):
+                 processes: Sequence[Process] = (), rollout_plans: Sequence[RolloutPlan] = (),
+                 responses: float = 0.0):
         if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 0:
             raise ValueError(f"threads: expected 0 (all cores) or a positive integer (got {threads!r})")
         if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
@@ -70,7 +73,11 @@ class Sim:
             if seed is not None and bad_seed:
                 raise ValueError(f"seed: {bad_seed[0]}") from None
             raise
+        if isinstance(responses, bool) or not isinstance(responses, (int, float)) or not 0 <= responses <= 1:
+            raise ValueError(f"responses: expected a share of students from 0 to 1 (got {responses!r})")
         self._build(built, int(threads), counterfactual)
+        for _, core in self._arms():
+            core.responses_share = float(responses)
 
     @classmethod
     def _restored(cls, scenario: Scenario, *, threads: int, counterfactual: bool, policies=(), processes=(),
@@ -460,6 +467,20 @@ class Sim:
         need the counterfactual twin (NaN without it)."""
         students = self.rollout_by_year["students"].mean() if not self.rollout_by_year.empty else np.nan
         return cost_effectiveness(self.costs, self.subgroups, self.counts["students_reached"], students)
+
+    def responses(self, arm: str = "policy") -> pd.DataFrame:
+        """The logged practice responses (Sim(..., responses=share)) of one arm ("policy" or
+        "counterfactual"): student (stable id), skill ("math-137": subject and knowledge-map unit),
+        subject, unit, year, week and correct, one row per opportunity in time order: a log for
+        plsim.bkt.fit, in the format of the real ones."""
+        core = self._core if arm == "policy" else self._require_twin("responses") if arm == "counterfactual" else None
+        if core is None:
+            raise ValueError(f"arm: expected 'policy' or 'counterfactual' (got {arm!r})")
+        raw = core.responses
+        subject = np.array(["math", "reading"])[raw["subject"]]
+        return pd.DataFrame({"student": raw["student"], "skill": pd.Series(subject).str.cat(raw["unit"].astype(str), sep="-"),
+                             "subject": subject, "unit": raw["unit"], "year": raw["year"], "week": raw["week"],
+                             "correct": raw["correct"]})
 
     @property
     def fidelity_by_year(self) -> pd.DataFrame:

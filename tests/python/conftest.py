@@ -7,11 +7,16 @@ its own.
 from __future__ import annotations
 
 import json
+import signal
 from pathlib import Path
 
 import pytest
 
 import plsim
+
+# A suite started in the background (`cmd &`) inherits SIGINT ignored, and Python then installs no
+# Ctrl-C handler; the interrupt tests need the interactive one.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 
 DATA = Path(__file__).resolve().parent / "data"
 REPO = Path(__file__).resolve().parents[2]

@@ -145,3 +145,47 @@ def test_a_sample_of_the_assistments_logs_fits_to_a_held_out_auc_near_the_publis
     # targets.json bkt_parameters (medians of EM fits to these data): learn 0.08, guess 0.15, slip 0.2.
     assert median["learn"] == pytest.approx(0.08, abs=0.05)
     assert median["slip"] == pytest.approx(0.2, abs=0.08)
+
+
+def test_a_simulated_response_log_fits_back_to_the_learner_models_guess_slip_and_learn(tiny_doc):
+    sim = plsim.Sim(tiny_doc, threads=1, responses=1.0).run()
+    log = sim.responses()
+    assert list(log.columns) == ["student", "skill", "subject", "unit", "year", "week", "correct"]
+    assert len(log) > 10_000 and set(log["correct"].unique()) == {0, 1}
+    # Only schools with adaptive software practise on it.
+    assert set(log["student"]).issubset(set(sim.students["id"]))
+    twin = sim.responses("counterfactual")
+    assert len(twin) < len(log), "the twin's traditional schools use no software"
+    fitted = plsim.bkt.fit(log)
+    median = fitted.params[plsim.bkt.PARAMETERS].median()
+    p = sim.scenario.resolved["parameters"]
+    assert median["guess"] == pytest.approx(p["personalization"]["test_guess"], abs=0.05)
+    assert median["slip"] == pytest.approx(p["personalization"]["test_slip"], abs=0.05)
+    assert median["learn"] == pytest.approx(p["learning"]["learn_rate"], abs=0.04)
+
+
+def test_responses_are_logged_for_a_stable_share_of_students_and_survive_a_checkpoint(tiny_doc, tmp_path):
+    none = plsim.Sim(tiny_doc, threads=1).run()
+    assert none.responses().empty
+    half = plsim.Sim(tiny_doc, threads=1, responses=0.5)
+    half.run(until_year=0)
+    half.step()
+    half.save(tmp_path / "run.plsim")
+    resumed = plsim.load(tmp_path / "run.plsim").run()
+    whole = plsim.Sim(tiny_doc, threads=1, responses=0.5).run()
+    pd.testing.assert_frame_equal(resumed.responses(), whole.responses())
+    full = plsim.Sim(tiny_doc, threads=1, responses=1.0).run().responses()
+    share = whole.responses()["student"].nunique() / full["student"].nunique()
+    assert 0.35 < share < 0.65
+    with pytest.raises(ValueError, match=r"responses: expected a share of students from 0 to 1 \(got 2\)"):
+        plsim.Sim(tiny_doc, responses=2)
+
+
+def test_plsim_run_responses_writes_a_log_plsim_bkt_fit_reads(tmp_path):
+    out = tmp_path / "run"
+    assert plsim.cli.main(["run", str(REPO / "tests/python/data/tiny.json"), "--responses", "0.5", "--out", str(out),
+                           "--threads", "1"]) == 0
+    log = pd.read_csv(out / "responses.csv")
+    assert len(log) > 1000
+    assert plsim.cli.main(["bkt", "fit", str(out / "responses.csv"), "--json", str(tmp_path / "fit.json")]) == 0
+    assert json.loads((tmp_path / "fit.json").read_text())["n_skills"] == log["skill"].nunique()

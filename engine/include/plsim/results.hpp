@@ -111,6 +111,15 @@ struct FidelityYearRow {
   double mean = 0, sd = 0;       // of each classroom's delivered share of what its model asks
 };
 
+// One logged practice response (modules/practice_log): a student's answer on his working unit.
+struct ResponseRow {
+  std::uint32_t student = 0;  // stable id
+  std::uint16_t unit = 0;     // knowledge-map unit of the subject (the skill)
+  std::uint8_t subject = 0;
+  std::uint8_t correct = 0;
+  std::int32_t year = 0, week = 0;
+};
+
 struct Results {
   std::vector<AssessmentRow> assessments;
   std::vector<SubgroupRow> subgroups;
@@ -119,6 +128,7 @@ struct Results {
   std::vector<FidelityYearRow> fidelity;
   std::vector<CostRow> costs;
   std::vector<StudyCellRow> study;
+  std::vector<ResponseRow> responses;  // logged practice, when State::responses_share > 0
   int years_completed = 0;
   std::uint64_t weeks_simulated = 0;
   std::uint64_t student_weeks = 0;

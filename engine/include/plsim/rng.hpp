@@ -33,6 +33,7 @@ enum class Stream : std::uint32_t {
   rollout = 17,           // school id, tick = year: lotteries and the district's view of readiness
   teacher_buy_in = 18,    // school id, tick = the teacher's hiring serial: his buy-in
   bkt_starts = 19,        // skill index, tick = restart: a BKT fit's starting point (plsim/bkt.hpp)
+  practice_log = 20,      // student id, tick = week, slot = subject and opportunity: logged responses
 };
 
 class Rng {

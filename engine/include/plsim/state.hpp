@@ -252,6 +252,7 @@ struct State {
   // Student buffers replaced when the population outgrew them, kept alive because numpy views of
   // them may still exist (they then show the old data instead of freed memory).
   std::vector<std::shared_ptr<void>> retired_columns;
+  double responses_share = 0;  // share of students whose practice is logged (modules/practice_log; 0: none)
   int year = 0;  // 0-based school year being simulated
   int week = 0;  // 0-based week within the year
 };
