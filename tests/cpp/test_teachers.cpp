@@ -91,3 +91,24 @@ TEST_CASE("teachers differ in PL capacity by teacher_capacity_sd, and novices ha
   REQUIRE(novices > 10);
   CHECK(novice_capacity / novices < experienced_capacity / experienced);
 }
+
+TEST_CASE("teachers who stay gain a year of experience at each year transition, and effectiveness with it",
+          "[teachers]") {
+  const auto model = plsim_test::shared_model_of(mixed_poverty(2));
+  Simulation sim(model, 1);
+  const TeacherColumns before = sim.state().teachers;
+  sim.run();
+  const TeacherColumns& t = sim.state().teachers;
+  int stayers = 0, grew = 0;
+  for (std::size_t k = 0; k < before.size(); ++k) {
+    if (!t.active[k]) continue;
+    ++stayers;
+    REQUIRE(t.experience[k] == std::min(255, before.experience[k] + 1));
+    if (before.experience[k] == 0) {
+      CHECK(t.effectiveness[k] > before.effectiveness[k]);  // a novice's second year
+      ++grew;
+    }
+  }
+  CHECK(stayers > 100);
+  CHECK(grew > 5);
+}
