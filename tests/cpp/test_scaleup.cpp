@@ -201,3 +201,22 @@ TEST_CASE("rollout plans are validated with the path of the mistake", "[scaleup]
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].find("not traditional") != std::string::npos);
 }
+
+TEST_CASE("a coached teacher teaches better by coaching_effectiveness_gain times his dose", "[scaleup]") {
+  json coached = converting(20, "station_rotation", 2);
+  coached["districts"][0]["central_office"] = {{"coaches", 100}, {"coach_caseload", 20}};
+  Run run(coached);
+  const TeacherColumns& t = run.sim.state().teachers;
+  const TeacherParameters& p = run.sim.model().params.teachers;
+  int checked = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (!t.active[k] || t.coached[k] <= 0) continue;
+    // Effectiveness = value added x experience (1 - (1 - novice) exp(-years / scale)) x (1 + gain x dose).
+    const double experience = 1 - (1 - p.novice_effectiveness) * std::exp(-t.experience[k] / p.experience_scale);
+    INFO("teacher " << k << ", dose " << t.coached[k]);
+    REQUIRE(t.effectiveness[k] ==
+            Approx(t.value_added[k] * experience * (1 + p.coaching_effectiveness_gain * t.coached[k])).epsilon(1e-5));
+    ++checked;
+  }
+  CHECK(checked > 20);
+}
