@@ -200,7 +200,7 @@ Model model_from_resolved(const json& s) {
 
 LoadedScenario load_scenario(json document, const std::string& source, const json& changes, const json& extra_models) {
   if (!document.is_object() && !(changes.empty() && extra_models.empty()))
-    throw ScenarioError({source + ": /: expected an object (got " + document.dump().substr(0, 60) + ")"});
+    throw ScenarioError({source + ": /: expected an object (got " + quoted_value(document) + ")"});
   for (const auto& [key, value] : changes.items()) document[key] = value;
   if (!extra_models.empty()) {
     json& models = document["instructional_models"];

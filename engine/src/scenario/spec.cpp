@@ -69,13 +69,18 @@ Spec&& Spec::as_required() && {
   return std::move(*this);
 }
 
+std::string quoted_value(const json& value, std::size_t max_bytes) {
+  std::string text = value.dump();
+  if (text.size() <= max_bytes) return text;
+  std::size_t cut = max_bytes - 3;
+  // Back off to the start of a character: never split a multi-byte UTF-8 sequence.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  return text.substr(0, cut) + "...";
+}
+
 namespace {
 
-std::string show(const json& value) {
-  std::string text = value.dump();
-  if (text.size() > 60) text = text.substr(0, 57) + "...";
-  return text;
-}
+std::string show(const json& value) { return quoted_value(value); }
 
 std::string format_number(double x) {
   std::ostringstream out;

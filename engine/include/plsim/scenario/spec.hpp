@@ -60,6 +60,8 @@ std::vector<std::string> validate(const nlohmann::json& doc, const Spec& spec,
 nlohmann::json without_invalid_numbers(const nlohmann::json& doc, const Spec& spec);
 // A copy of a valid `doc` with every missing key that has a default filled in.
 nlohmann::json fill_defaults(const nlohmann::json& doc, const Spec& spec);
+// `value` as JSON text for an error message: at most `max_bytes`, cut at a character boundary ("...").
+std::string quoted_value(const nlohmann::json& value, std::size_t max_bytes = 60);
 // JSON Schema (draft 2020-12) for the spec.
 nlohmann::json to_json_schema(const Spec& spec);
 
