@@ -220,3 +220,49 @@ TEST_CASE("a coached teacher teaches better by coaching_effectiveness_gain times
   }
   CHECK(checked > 20);
 }
+
+TEST_CASE("a district's coaching slots go to its newest PL schools first and are used up", "[scaleup]") {
+  // Ten schools in their first year on station rotation and ten in their third; 2 coaches x 10
+  // teachers = 20 slots, fewer than the practising teachers of the newest schools alone.
+  json doc = plsim_test::scenario(json::array({
+      {{"level", "elementary"}, {"count", 10}, {"enrollment", 240}, {"model", "station_rotation"}, {"implementation_year", 1}},
+      {{"level", "elementary"}, {"count", 10}, {"enrollment", 240}, {"model", "station_rotation"}, {"implementation_year", 3}},
+  }));
+  doc["districts"][0]["central_office"] = {{"coaches", 2}, {"coach_caseload", 10}};
+  Simulation sim(plsim_test::shared_model_of(doc), 1);
+  sim.step();
+  const auto& t = sim.state().teachers;
+  const auto& sc = sim.state().schools;
+  double coached_teachers = 0;
+  int practising_new = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    if (!t.practising[k]) continue;
+    coached_teachers += sc.coached_share[t.school[k]];
+    if (sc.implementation_year[t.school[k]] == 1) ++practising_new;
+  }
+  REQUIRE(practising_new > 20);
+  CHECK(coached_teachers == Approx(20.0).epsilon(1e-5));
+  for (std::size_t k = 0; k < sc.size(); ++k)
+    if (sc.implementation_year[k] == 3) CHECK(sc.coached_share[k] == 0.0f);
+}
+
+TEST_CASE("a pilot is run by the school's teachers with most buy-in", "[scaleup]") {
+  Simulation sim(plsim_test::shared_model_of(converting(12, "station_rotation", 1, "pilot")), 1);
+  sim.step();
+  const auto& t = sim.state().teachers;
+  const auto& sc = sim.state().schools;
+  int pilots = 0;
+  for (std::size_t k = 0; k < sc.size(); ++k) {
+    if (sc.pl_stage[k] != std::uint8_t(PlStage::pilot)) continue;
+    float least_practising = 2, most_other = -1;
+    for (std::size_t j = 0; j < t.size(); ++j) {
+      if (t.school[j] != k || !t.active[j]) continue;
+      if (t.practising[j]) least_practising = std::min(least_practising, t.buy_in[j]);
+      else most_other = std::max(most_other, t.buy_in[j]);
+    }
+    REQUIRE(least_practising <= 1);
+    CHECK(least_practising >= most_other);
+    ++pilots;
+  }
+  CHECK(pilots == 12);
+}
