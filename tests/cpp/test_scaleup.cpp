@@ -266,3 +266,72 @@ TEST_CASE("a pilot is run by the school's teachers with most buy-in", "[scaleup]
   }
   CHECK(pilots == 12);
 }
+
+TEST_CASE("principals take pilots school-wide more often where the pilot classrooms deliver more", "[scaleup]") {
+  json poor = converting(30, "station_rotation", 4, "pilot"), good = poor;
+  for (json* doc : {&poor, &good}) {
+    (*doc)["parameters"]["schools"] = {{"leadership_mean", 0.9}, {"leadership_sd", 0.0}, {"drop_rate", 0.0}};
+    const double f = doc == &poor ? 0.2 : 1.0;
+    (*doc)["districts"][0]["schools"][0]["fidelity"] = {
+        {"learner_profiles", f}, {"learning_paths", f}, {"competency_progression", f}, {"flexible_environment", f}};
+  }
+  Run a(poor), b(good);
+  INFO("school-wide after four years: poorly delivered pilots " << a.last_rollout().schools_schoolwide
+                                                                << ", well delivered " << b.last_rollout().schools_schoolwide);
+  CHECK(b.last_rollout().schools_schoolwide > a.last_rollout().schools_schoolwide + 3);
+}
+
+TEST_CASE("a district converts at most max_new_schools_per_year schools a year", "[scaleup]") {
+  json doc = converting(20, "station_rotation", 2);
+  doc["districts"][0]["rollout"]["max_new_schools_per_year"] = 3;
+  Run run(doc);
+  const auto& rows = run.sim.results().rollout;
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[0].converted == 3);
+  CHECK(rows[1].converted == 3);
+}
+
+TEST_CASE("the gate measures pilots against the district's traditional classrooms, not against the norms",
+          "[scaleup]") {
+  // Every classroom grows at half the norm's pace: raw gains in national SD units are negative for
+  // pilots and traditional classrooms alike; tutoring still beats traditional teaching.
+  json doc = plsim_test::scenario(json::array({{{"level", "elementary"}, {"count", 40}, {"enrollment", 300}}}),
+                                  {{"years", 2}, {"parameters", {{"learning", {{"learn_rate", 0.04}}}}}});
+  doc["districts"][0]["rollout"] = {{"model", "high_dosage_tutoring"}, {"start", "schoolwide"},
+                                    {"targets", json::array({{{"year", 1}, {"share", 0.1}}, {{"year", 2}, {"share", 0.5}}})},
+                                    {"waves", json::array({{{"rule", "lottery"}}})},
+                                    {"gate", {{"year", 2}, {"min_effect_sd", 0.0}}}};
+  Run run(doc);
+  const auto& rows = run.sim.results().rollout;
+  INFO("measured pilot effect " << rows[1].gate_estimate_sd);
+  CHECK(rows[1].gate_estimate_sd > 0);
+  CHECK(rows[1].proven);
+}
+
+TEST_CASE("one-off costs (launches, devices) do not count as next year's recurring spending", "[scaleup]") {
+  Run run(converting(10, "station_rotation", 1));
+  double recurring = 0, one_off = 0;
+  for (const CostRow& r : run.sim.results().costs) (cost_is_one_off[r.category] ? one_off : recurring) += r.amount;
+  REQUIRE(one_off > 0);
+  REQUIRE(recurring > 0);
+  CHECK(run.sim.state().funding[0].recurring_last_year == Approx(recurring).epsilon(1e-9));
+}
+
+TEST_CASE("devices last device_lifetime_years: a second year buys almost none", "[scaleup]") {
+  Run run(converting(10, "station_rotation", 2));
+  double devices[2] = {0, 0};
+  for (const CostRow& r : run.sim.results().costs)
+    if (r.category == std::uint8_t(CostCategory::devices)) devices[r.year] += r.amount;
+  INFO("devices bought: year 1 $" << devices[0] << ", year 2 $" << devices[1]);
+  REQUIRE(devices[0] > 0);
+  CHECK(devices[1] < 0.25 * devices[0]);
+}
+
+TEST_CASE("a school launched as a pilot pays pilot_launch_share of a launch", "[scaleup]") {
+  Run run(converting(6, "station_rotation", 1, "pilot"));
+  const CostParameters& p = run.sim.model().params.costs;
+  std::vector<double> launch(run.sim.state().schools.size(), 0.0);
+  for (const CostRow& r : run.sim.results().costs)
+    if (r.category == std::uint8_t(CostCategory::launch)) launch[r.school] += r.amount;
+  for (double amount : launch) CHECK(amount == Approx(p.launch_cost_per_school * p.pilot_launch_share));
+}
