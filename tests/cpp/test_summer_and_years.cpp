@@ -2,6 +2,7 @@
 // and new classrooms.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <bit>
 #include <map>
 #include <set>
@@ -402,4 +403,23 @@ TEST_CASE("summer forgets the most recent mastered units first, and each becomes
       forgotten += k;
     }
   CHECK(forgotten > 1000);
+}
+
+TEST_CASE("feeders match schools by achievement rank: neighbourhoods feed the schools near them", "[years]") {
+  const Model m = plsim_test::model_of(plsim_test::scenario(json::array({
+      {{"level", "elementary"}, {"count", 8}, {"enrollment", 60}},
+      {{"level", "middle"}, {"count", 4}, {"enrollment", 60}},
+  })));
+  const State state = build_population(m);
+  const auto& sc = state.schools;
+  std::vector<std::uint32_t> elementary, middle;
+  for (std::uint32_t k = 0; k < sc.size(); ++k) (sc.grade_lo[k] == 0 ? elementary : middle).push_back(k);
+  auto by_achievement = [&](std::vector<std::uint32_t>& v) {
+    std::stable_sort(v.begin(), v.end(), [&](auto a, auto b) { return sc.achievement_shift[a] < sc.achievement_shift[b]; });
+  };
+  by_achievement(elementary);
+  by_achievement(middle);
+  REQUIRE(middle != std::vector<std::uint32_t>{8, 9, 10, 11});  // rank order differs from index order
+  for (std::size_t r = 0; r < elementary.size(); ++r)
+    CHECK(sc.feeder_next[elementary[r]] == std::int32_t(middle[r * middle.size() / elementary.size()]));
 }
