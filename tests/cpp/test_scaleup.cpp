@@ -335,3 +335,17 @@ TEST_CASE("a school launched as a pilot pays pilot_launch_share of a launch", "[
     if (r.category == std::uint8_t(CostCategory::launch)) launch[r.school] += r.amount;
   for (double amount : launch) CHECK(amount == Approx(p.launch_cost_per_school * p.pilot_launch_share));
 }
+
+TEST_CASE("schools with strong leaders drop their model less often", "[scaleup]") {
+  json weak = converting(60, "station_rotation", 4), strong = weak;
+  weak["parameters"]["schools"] = {{"leadership_mean", 0.3}, {"leadership_sd", 0.0}};
+  strong["parameters"]["schools"] = {{"leadership_mean", 0.8}, {"leadership_sd", 0.0}};
+  Run a(weak), b(strong);
+  auto dropped = [](const Run& r) {
+    std::uint32_t n = 0;
+    for (const auto& row : r.sim.results().rollout) n += row.dropped;
+    return n;
+  };
+  INFO("schools that dropped their model in four years: weak leaders " << dropped(a) << ", strong " << dropped(b));
+  CHECK(dropped(a) > 2 * dropped(b) + 2);
+}
