@@ -318,3 +318,16 @@ def _leaves(node, path=""):
     else:
         out[path] = json.dumps(node)
     return out
+
+
+def test_national_scale_is_the_size_of_the_country():
+    """About 50 million students in about 100,000 schools of 13,000 districts (issue 13's scale run),
+    checked from the resolved scenario without building it."""
+    r = plsim.load_scenario("national_scale").resolved
+    districts = sum(d["count"] for d in r["districts"])
+    schools = sum(d["count"] * g["count"] for d in r["districts"] for g in d["schools"])
+    students = sum(d["count"] * g["count"] * g["enrollment"] for d in r["districts"] for g in d["schools"])
+    assert districts == 13_000
+    assert 95_000 <= schools <= 110_000
+    assert 49e6 <= students <= 50e6
+    assert r["years"] == 5
