@@ -494,6 +494,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _counterfactual(text: str) -> Optional[bool]:
+    choices = {"auto": None, "always": True, "never": False}
+    if text not in choices:
+        raise argparse.ArgumentTypeError(f"expected auto, always or never (got {text!r})")
+    return choices[text]
+
+
 def _share(text: str) -> float:
     try:
         value = float(text)
@@ -549,8 +556,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--study-pool", choices=("twin", "traditional"), default="twin",
                      help="comparison pool of the study (default twin)")
     twin = run.add_mutually_exclusive_group()
-    twin.add_argument("--counterfactual", dest="counterfactual", action="store_const", const=True, default=None,
-                      help="also run the counterfactual twin (default: when any school is personalized)")
+    twin.add_argument("--counterfactual", dest="counterfactual", nargs="?", const=True, default=None,
+                      type=_counterfactual, metavar="auto|always|never",
+                      help="whether to run the counterfactual twin: always (the flag alone), never, or auto (the "
+                           "default: the scenario's setting, when any school is personalized)")
     twin.add_argument("--no-counterfactual", dest="counterfactual", action="store_const", const=False,
                       help="do not run the counterfactual twin")
     add_checkpoint_arguments(run)

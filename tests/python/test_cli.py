@@ -216,3 +216,9 @@ def test_list_names_every_shipped_scenario_with_its_file(capsys):
     rows = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert {name: path for name, path in rows} == {n: str(p) for n, p in plsim.shipped_scenarios().items()}
     assert {"national_baseline", "district_station_rotation"} <= {name for name, _ in rows}
+
+
+@pytest.mark.parametrize("value, twin", [("never", False), ("always", True), ("auto", True)])
+def test_counterfactual_takes_never_always_or_auto(value, twin, capsys):
+    assert plsim.cli.main(["run", str(TINY_PATH), "--threads", "1", "--counterfactual", value]) == 0
+    assert ("effect " in capsys.readouterr().out) == twin  # tiny.json has a personalized school: auto runs the twin
