@@ -523,22 +523,20 @@ def baseline(runner: Runner, args, tree_hash: str, log) -> None:
             return
     print("running both suites on the unmutated tree ...", flush=True)
     limit = max(args.timeout, 3600)
-    t = time.monotonic()
-    try:
-        ok, failure = runner.ctest(log, limit)
-    except Timeout:
-        ok, failure = False, f"timed out after {limit} s"
-    cpp_seconds = time.monotonic() - t
-    if not ok:
-        raise ToolError(f"the C++ suite fails on the unmutated tree: {failure} (see {log.name})")
-    t = time.monotonic()
-    try:
-        ok, failure = runner.pytest(log, limit)
-    except Timeout:
-        ok, failure = False, f"timed out after {limit} s"
-    python_seconds = time.monotonic() - t
-    if not ok:
-        raise ToolError(f"the Python suite fails on the unmutated tree: {failure} (see {log.name})")
+
+    def passing_seconds(suite, name: str) -> float:
+        """Seconds the suite takes on the unmutated tree; it must pass."""
+        t = time.monotonic()
+        try:
+            ok, failure = suite(log, limit)
+        except Timeout:
+            ok, failure = False, f"timed out after {limit} s"
+        if not ok:
+            raise ToolError(f"the {name} suite fails on the unmutated tree: {failure} (see {log.name})")
+        return time.monotonic() - t
+
+    cpp_seconds = passing_seconds(runner.ctest, "C++")
+    python_seconds = passing_seconds(runner.pytest, "Python")
     print(f"  baseline passed: C++ {cpp_seconds:.0f} s, Python {python_seconds:.0f} s", flush=True)
     if cpp_seconds + python_seconds > 0.8 * args.timeout:
         print(f"  WARNING: the unmutated suites take {cpp_seconds + python_seconds:.0f} s, close to --timeout "

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include <catch2/catch.hpp>
+
 #include "plsim/modules/population.hpp"
 
 namespace plsim_test {
@@ -132,6 +134,19 @@ long first_differing_row(const std::vector<plsim::AssessmentRow>& a, const std::
 Arm::Arm(const json& doc, bool levelled)
     : model(model_of(doc)), state(plsim::build_population(model)), learning(model) {
   if (levelled) level_classes(model, state);
+}
+
+void require_same_run(const plsim::Simulation& a, const plsim::Simulation& b) {
+  REQUIRE(a.results().assessments.size() == b.results().assessments.size());
+  CHECK(first_differing_row(a.results().assessments, b.results().assessments) == -1);
+  CHECK(a.results().subgroups.size() == b.results().subgroups.size());
+  CHECK(a.results().rollout.size() == b.results().rollout.size());
+  CHECK(a.results().costs.size() == b.results().costs.size());
+  CHECK(a.results().years_completed == b.results().years_completed);
+  CHECK(a.results().weeks_simulated == b.results().weeks_simulated);
+  CHECK(a.results().student_weeks == b.results().student_weeks);
+  CHECK(differing_student_columns(a.state().students, b.state().students) == std::vector<std::string>{});
+  CHECK(differing_structure_columns(a.state(), b.state()) == std::vector<std::string>{});
 }
 
 }  // namespace plsim_test

@@ -13,6 +13,7 @@
 #include "plsim/model.hpp"
 #include "plsim/results.hpp"
 #include "plsim/scenario/scenario.hpp"
+#include "plsim/simulation.hpp"
 #include "plsim/state.hpp"
 
 namespace plsim_test {
@@ -64,5 +65,9 @@ std::vector<std::string> differing_student_columns(const plsim::StudentColumns& 
 std::vector<std::string> differing_structure_columns(const plsim::State& a, const plsim::State& b);
 // Index of the first assessment row that differs in any field, bit for bit, or -1.
 long first_differing_row(const std::vector<plsim::AssessmentRow>& a, const std::vector<plsim::AssessmentRow>& b);
+
+// Checks (Catch2) that two runs agree bit for bit: assessment rows, the sizes of the other result
+// tables, the counters, and every state column.
+void require_same_run(const plsim::Simulation& a, const plsim::Simulation& b);
 
 }  // namespace plsim_test

@@ -36,18 +36,6 @@ std::unique_ptr<Simulation> finished_run(const std::shared_ptr<const Model>& mod
   return sim;
 }
 
-void require_same_run(const Simulation& a, const Simulation& b) {
-  REQUIRE(a.results().assessments.size() == b.results().assessments.size());
-  CHECK(plsim_test::first_differing_row(a.results().assessments, b.results().assessments) == -1);
-  CHECK(a.results().years_completed == b.results().years_completed);
-  CHECK(a.results().weeks_simulated == b.results().weeks_simulated);
-  CHECK(a.results().student_weeks == b.results().student_weeks);
-  const auto students = plsim_test::differing_student_columns(a.state().students, b.state().students);
-  const auto structure = plsim_test::differing_structure_columns(a.state(), b.state());
-  CHECK(students == std::vector<std::string>{});
-  CHECK(structure == std::vector<std::string>{});
-}
-
 }  // namespace
 
 TEST_CASE("one, two and four threads give bit-identical results and states over two years", "[determinism]") {
@@ -63,7 +51,7 @@ TEST_CASE("one, two and four threads give bit-identical results and states over 
     INFO(threads << " threads");
     const auto other = finished_run(model, threads);
     CHECK(other->threads() == threads);
-    require_same_run(*one, *other);
+    plsim_test::require_same_run(*one, *other);
   }
 }
 
@@ -80,12 +68,12 @@ TEST_CASE("a run stopped between weeks and resumed equals an uninterrupted run",
   }
   CHECK_FALSE(pieces.results().cancelled);
   CHECK(calls == 72);
-  require_same_run(*whole, pieces);
+  plsim_test::require_same_run(*whole, pieces);
 
   Simulation stepped(model, 1);
   while (stepped.step()) {
   }
-  require_same_run(*whole, stepped);
+  plsim_test::require_same_run(*whole, stepped);
 }
 
 TEST_CASE("the same scenario and seed give the same run, another seed a different one", "[determinism]") {
@@ -93,7 +81,7 @@ TEST_CASE("the same scenario and seed give the same run, another seed a differen
   doc["years"] = 1;
   const auto a = finished_run(plsim_test::shared_model_of(doc), 2);
   const auto b = finished_run(plsim_test::shared_model_of(doc), 2);
-  require_same_run(*a, *b);
+  plsim_test::require_same_run(*a, *b);
   doc["seed"] = 2025;
   const auto c = finished_run(plsim_test::shared_model_of(doc), 2);
   REQUIRE(c->results().assessments.size() == a->results().assessments.size());
@@ -145,5 +133,5 @@ TEST_CASE("a run keeps its model alive after the caller drops it", "[determinism
   CHECK(&sim.model() == model.get());  // shared, not copied: the shared pointer keeps it alive
   model.reset();
   sim.run();
-  require_same_run(*reference, sim);
+  plsim_test::require_same_run(*reference, sim);
 }

@@ -23,18 +23,6 @@ json district_on_rotation() {
   return doc;
 }
 
-void require_same_run(const Simulation& a, const Simulation& b) {
-  REQUIRE(a.results().assessments.size() == b.results().assessments.size());
-  CHECK(plsim_test::first_differing_row(a.results().assessments, b.results().assessments) == -1);
-  REQUIRE(a.results().subgroups.size() == b.results().subgroups.size());
-  REQUIRE(a.results().rollout.size() == b.results().rollout.size());
-  REQUIRE(a.results().costs.size() == b.results().costs.size());
-  CHECK(a.results().weeks_simulated == b.results().weeks_simulated);
-  CHECK(a.results().student_weeks == b.results().student_weeks);
-  CHECK(plsim_test::differing_student_columns(a.state().students, b.state().students) == std::vector<std::string>{});
-  CHECK(plsim_test::differing_structure_columns(a.state(), b.state()) == std::vector<std::string>{});
-}
-
 // Runs `sim` until `weeks` weeks are done.
 void run_weeks(Simulation& sim, std::uint64_t weeks) {
   sim.run([&](const Progress& p) { return p.weeks_done < weeks; });
@@ -76,8 +64,8 @@ TEST_CASE("a run restored from its state at a year end, or mid-year, ends as the
       resumed.run();
       resumed_twin->run();
       REQUIRE(resumed.finished());
-      require_same_run(whole, resumed);
-      require_same_run(*whole_twin, *resumed_twin);
+      plsim_test::require_same_run(whole, resumed);
+      plsim_test::require_same_run(*whole_twin, *resumed_twin);
     }
   }
 }
