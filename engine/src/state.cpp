@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <tbb/parallel_for.h>
+
 namespace plsim {
 
 void grow_student_columns(State& state) {
@@ -17,12 +19,19 @@ void grow_student_columns(State& state) {
 }
 
 namespace {
+// Gathers in parallel (a national population has 50 million students and 40 columns); the order of
+// the writes does not matter, each element is written once.
 template <class T>
 void permute(std::vector<T>& column, const std::vector<std::uint32_t>& order) {
   std::vector<T> gathered(order.size());
-  for (std::size_t i = 0; i < order.size(); ++i) gathered[i] = column[order[i]];
+  const tbb::blocked_range<std::size_t> all(0, order.size(), 1 << 14);
+  tbb::parallel_for(all, [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t i = r.begin(); i != r.end(); ++i) gathered[i] = column[order[i]];
+  });
   column.resize(order.size());
-  std::copy(gathered.begin(), gathered.end(), column.begin());
+  tbb::parallel_for(all, [&](const tbb::blocked_range<std::size_t>& r) {
+    std::copy(gathered.begin() + r.begin(), gathered.begin() + r.end(), column.begin() + r.begin());
+  });
 }
 }  // namespace
 

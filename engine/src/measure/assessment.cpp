@@ -6,6 +6,7 @@
 
 #include <tbb/parallel_for.h>
 
+#include "plsim/fast_math.hpp"
 #include "plsim/model.hpp"
 #include "plsim/rng.hpp"
 #include "plsim/state.hpp"
@@ -23,15 +24,24 @@ void assign_start_quintiles(const Model& model, StudentColumns& st) {
   tbb::parallel_for(0, n_subjects * n_grades, [&](int cell) {
     const int s = cell / n_grades;
     const auto& students = by_grade[cell % n_grades];
-    if (students.empty()) return;
+    // After the first fall only entrants lack a quintile: grades without any are left alone.
+    if (std::none_of(students.begin(), students.end(), [&](std::uint32_t i) { return st.start_quintile[s][i] == 0; }))
+      return;
     const auto subject = static_cast<Subject>(s);
     std::vector<double> score(students.size());
     for (std::size_t j = 0; j < students.size(); ++j)
       score[j] = model.scale.rit(subject, mastered_position(st, s, students[j]));
+    // The four cuts are order statistics: nth_element finds each in linear time (a sort took seconds
+    // per grade at national size), from the lowest up, each in the part above the last.
     std::vector<double> sorted = score;
-    std::sort(sorted.begin(), sorted.end());
     std::array<double, 4> cut{};
-    for (int q = 0; q < 4; ++q) cut[q] = sorted[(q + 1) * sorted.size() / 5];
+    auto from = sorted.begin();
+    for (int q = 0; q < 4; ++q) {
+      const auto at = sorted.begin() + static_cast<std::ptrdiff_t>((q + 1) * sorted.size() / 5);
+      std::nth_element(from, at, sorted.end());
+      cut[q] = *at;
+      from = at;
+    }
     for (std::size_t j = 0; j < students.size(); ++j) {
       std::uint8_t& quintile = st.start_quintile[s][students[j]];
       if (quintile == 0)
@@ -86,6 +96,29 @@ void record_study_cells(const Model& model, const State& state, const std::vecto
     }
 }
 
+// The test errors of up to `lanes` consecutive students, drawn at once (vectorised Philox and
+// Box-Muller: plsim/fast_math.hpp): per subject a standard normal of the shared stream and the one the
+// twin reports (the shared one outside the twin).
+struct TestErrors {
+  static constexpr std::uint32_t lanes = 64;
+  std::array<std::array<float, lanes>, n_subjects> shared, own;
+  std::array<std::array<std::uint32_t, lanes>, 4> words;
+
+  void draw(const Rng& rng, const std::uint32_t* id, std::uint32_t n, std::uint32_t tick, bool twin) {
+    normals(rng, Stream::assessment, id, n, tick, shared);
+    if (twin) normals(rng, Stream::twin_assessment, id, n, tick, own);
+    else own = shared;
+  }
+  void normals(const Rng& rng, Stream stream, const std::uint32_t* id, std::uint32_t n, std::uint32_t tick,
+               std::array<std::array<float, lanes>, n_subjects>& out) {
+    rng.words_of(stream, id, n, tick, 0, words);
+    for (std::uint32_t q = 0; q < n; ++q) {
+      out[0][q] = fast::standard_normal_pair(words[0][q], words[1][q])[0];
+      out[1][q] = fast::standard_normal_pair(words[2][q], words[3][q])[0];
+    }
+  }
+};
+
 struct Cell {
   std::uint32_t n = 0;
   double rit = 0, true_rit = 0, percentile = 0, sd = 0;
@@ -115,21 +148,24 @@ void assess(const Model& model, State& state, Season season, std::vector<Assessm
   const bool study_cells = study && season == Season::spring;
   std::vector<float> spring_z(study_cells ? st.size() * n_subjects : 0);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, sc.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+    TestErrors errors;
     for (std::size_t k = r.begin(); k != r.end(); ++k) {
       const auto type_group = sc.type[k] == std::uint8_t(SchoolType::charter) ? Subgroup::charter : Subgroup::district;
       for (std::uint32_t i = sc.begin[k]; i < sc.end[k]; ++i) {
-        const auto noise = standard_normals(rng.words(Stream::assessment, st.id[i], tick));
         // The twin reports its own test errors, so that measured effects carry test noise; the scores
         // schools act on (st.score: tracking) keep the shared draw, so the twin's classrooms, and with
         // them the true effects, stay exact.
-        const auto own = twin ? standard_normals(rng.words(Stream::twin_assessment, st.id[i], tick)) : noise;
+        const std::uint32_t q = (i - sc.begin[k]) % TestErrors::lanes;
+        if (q == 0) errors.draw(rng, st.id.data() + i, std::min<std::uint32_t>(TestErrors::lanes, sc.end[k] - i), tick, twin);
+        const std::array<double, n_subjects> noise{errors.shared[0][q], errors.shared[1][q]};
+        const std::array<double, n_subjects> own{errors.own[0][q], errors.own[1][q]};
         const int grade = st.grade[i];
         if (season == Season::fall) state.classrooms.n_measured[st.classroom[i]]++;
         for (int s = 0; s < n_subjects; ++s) {
           const auto subject = static_cast<Subject>(s);
           const double true_rit = model.scale.rit(subject, mastered_position(st, s, i));
-          const double rit = true_rit + error * (s == 0 ? noise.first : noise.second);
-          const double reported = true_rit + error * (s == 0 ? own.first : own.second);
+          const double rit = true_rit + error * noise[s];
+          const double reported = true_rit + error * own[s];
           st.score[s][i] = static_cast<float>(rit);
           Cell& cell = cells[k][s * n_grades + grade];
           cell.add(reported, true_rit);

@@ -36,8 +36,5 @@ const Norms& Norms::national_2020() {
   return norms;
 }
 
-double Norms::percentile(Subject s, Season season, int grade, double rit) const {
-  return 50.0 * std::erfc(-z_score(s, season, grade, rit) / std::sqrt(2.0));
-}
 
 }  // namespace plsim

@@ -4,6 +4,8 @@
 #include <tuple>
 #include <vector>
 
+#include <tbb/parallel_for.h>
+
 #include "plsim/modules/teachers.hpp"
 #include "plsim/rng.hpp"
 
@@ -27,21 +29,36 @@ void form_classrooms(const Model& model, State& state) {
   const Rng rng(model.seed);
 
   // Order: school, grade, then a yearly shuffle so classrooms are re-mixed every year; tracked grades
-  // order by last measured achievement instead, so each classroom is a course level.
+  // order by last measured achievement instead, so each classroom is a course level. Students are
+  // first bucketed by school (stable), then each school's are sorted on their own, in parallel.
   const int tracked = model.params.population.tracking_from_grade;
-  std::vector<std::tuple<std::uint64_t, std::uint32_t, std::uint32_t>> keys(st.size());
-  for (std::uint32_t i = 0; i < st.size(); ++i) {
-    std::uint32_t within = rng.words(Stream::classroom_shuffle, st.id[i], static_cast<std::uint32_t>(state.year))[0];
-    if (st.grade[i] >= tracked) {
-      const double z = model.norms.z_score(Subject::math, Season::fall, st.grade[i], st.score[0][i]) +
-                       model.norms.z_score(Subject::reading, Season::fall, st.grade[i], st.score[1][i]);
-      within = static_cast<std::uint32_t>(std::clamp((z + 16.0) * 1e8, 0.0, 4294967295.0));
-    }
-    keys[i] = {(std::uint64_t(st.school[i]) << 40) | (std::uint64_t(st.grade[i]) << 32) | within, st.id[i], i};
-  }
-  std::sort(keys.begin(), keys.end());
+  std::vector<std::uint32_t> school_start(sc.size() + 1, 0);
+  for (std::uint32_t i = 0; i < st.size(); ++i) school_start[st.school[i] + 1]++;
+  for (std::size_t k = 0; k < sc.size(); ++k) school_start[k + 1] += school_start[k];
   std::vector<std::uint32_t> order(st.size());
-  for (std::uint32_t i = 0; i < st.size(); ++i) order[i] = std::get<2>(keys[i]);
+  {
+    std::vector<std::uint32_t> next(school_start.begin(), school_start.end() - 1);
+    for (std::uint32_t i = 0; i < st.size(); ++i) order[next[st.school[i]]++] = i;
+  }
+  const auto year = static_cast<std::uint32_t>(state.year);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, sc.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+    std::vector<std::tuple<std::uint64_t, std::uint32_t, std::uint32_t>> keys;
+    for (std::size_t k = r.begin(); k != r.end(); ++k) {
+      keys.clear();
+      for (std::uint32_t j = school_start[k]; j < school_start[k + 1]; ++j) {
+        const std::uint32_t i = order[j];
+        std::uint32_t within = rng.words(Stream::classroom_shuffle, st.id[i], year)[0];
+        if (st.grade[i] >= tracked) {
+          const double z = model.norms.z_score(Subject::math, Season::fall, st.grade[i], st.score[0][i]) +
+                           model.norms.z_score(Subject::reading, Season::fall, st.grade[i], st.score[1][i]);
+          within = static_cast<std::uint32_t>(std::clamp((z + 16.0) * 1e8, 0.0, 4294967295.0));
+        }
+        keys.emplace_back((std::uint64_t(st.grade[i]) << 32) | within, st.id[i], i);
+      }
+      std::sort(keys.begin(), keys.end());
+      for (std::size_t j = 0; j < keys.size(); ++j) order[school_start[k] + j] = std::get<2>(keys[j]);
+    }
+  });
   permute_students(st, order);
 
   cl = ClassroomColumns{};

@@ -62,6 +62,7 @@ void enrol_students(const Model& model, State& state) {
   // Entry cohorts fill every grade up to the school's per-grade enrollment.
   std::vector<std::uint32_t> count(sc.size() * n_grades, 0);
   for (std::size_t i = 0; i < st.size(); ++i) count[st.school[i] * n_grades + st.grade[i]]++;
+  std::vector<NewStudent> entrants;
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
     // Entrants take the next ids of the school's block, which holds max_years full schools (population.cpp).
     const std::uint64_t block = std::uint64_t(sc.grade_enrollment[k]) * (sc.grade_hi[k] - sc.grade_lo[k] + 1) * max_years;
@@ -69,9 +70,10 @@ void enrol_students(const Model& model, State& state) {
       for (std::uint32_t n = count[k * n_grades + g]; n < sc.grade_enrollment[k]; ++n) {
         if (sc.entrants[k] >= block)
           throw std::length_error("enrolment: more than " + std::to_string(max_years) + " years of entrants");
-        add_student(model, state, k, g, sc.first_entrant_id[k] + sc.entrants[k]++);
+        entrants.push_back({k, static_cast<std::uint8_t>(g), sc.first_entrant_id[k] + sc.entrants[k]++});
       }
   }
+  add_students(model, state, entrants);
 }
 
 }  // namespace plsim

@@ -5,14 +5,10 @@
 
 namespace plsim {
 
-MismatchKernel::MismatchKernel(const LearningParameters& p) : table_(2 * half + 1) {
-  for (int k = 0; k <= 2 * half; ++k) {
-    const double d = double(k - half) / steps_per_unit;
-    table_[k] = static_cast<float>(
-        d < 0 ? std::exp(d / p.mismatch_width_behind)
-              : p.ahead_floor + (1 - p.ahead_floor) * std::exp(-d / p.mismatch_width_ahead));
-  }
-}
+MismatchKernel::MismatchKernel(const LearningParameters& p)
+    : inv_width_behind_(static_cast<float>(1.0 / p.mismatch_width_behind)),
+      inv_width_ahead_(static_cast<float>(1.0 / p.mismatch_width_ahead)),
+      ahead_floor_(static_cast<float>(p.ahead_floor)) {}
 
 ModeWeights mode_weights(const std::array<double, n_modes>& minutes, const LearningParameters& p) {
   ModeWeights w{};

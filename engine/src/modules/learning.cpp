@@ -7,6 +7,7 @@
 
 #include <tbb/parallel_for.h>
 
+#include "plsim/fast_math.hpp"
 #include "plsim/model.hpp"
 #include "plsim/rng.hpp"
 #include "plsim/state.hpp"
@@ -28,9 +29,10 @@ void regroup(State& state, const Model& model, int small_groups, float error, st
   const Rng rng(model.seed);
   const int n = static_cast<int>(e - b);
   std::array<ClassArray, n_subjects> estimate;
+  std::array<std::array<std::uint32_t, max_class_size>, 4> words;
+  rng.words_of(Stream::weekly_learning, st.id.data() + b, e - b, week.tick(), 2, words);
   for (int q = 0; q < n; ++q) {
-    const auto w = rng.words(Stream::weekly_learning, st.id[b + q], week.tick(), 2);
-    const auto noise = standard_normal_pair(w[0], w[1]);
+    const auto noise = fast::standard_normal_pair(words[0][q], words[1][q]);
     for (int s = 0; s < n_subjects; ++s) estimate[s][q] = st.frontier[s][b + q] + error * noise[s];
   }
   const int groups = std::min(small_groups, n);
@@ -177,212 +179,245 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   level_review = plan.autonomy_levels >= 2 && week.week > 0 && week.week % regroup_weeks == 0;
 }
 
-// What one student is offered this week: the weight of each mode, the shares of time that move his
-// engagement, and his choice.
-struct StudentModes {
-  ModeWeights w;
-  TimeShares shares;
-  float choice;
-  float w_class;  // whole-class and collaborative time: taught at the class's pacing unit
-};
+// The week of a classroom is computed in passes over its students, each a loop over lanes (one per
+// student, at most max_class_size) of contiguous columns or of the scratch below, so that the compiler
+// vectorises the arithmetic; only the integer bookkeeping of progression and gaps is a scalar loop.
+using Lanes = std::array<float, max_class_size>;
 
-// Python policies mostly give whole classes the same minutes: a row is converted only when it differs
-// from the previous student's.
-struct PolicyRows {
-  std::array<double, n_modes> row;
-  ModeWeights weights{};
-  TimeShares shares{};
-  PolicyRows() { row.fill(-1.0); }  // no row yet: the first student converts his
+struct ClassroomLanes {
+  std::array<std::array<std::uint32_t, max_class_size>, 4> words;  // one Philox block per student
+  // What each student is offered this week: the weight of whole-class and collaborative time (taught
+  // at the pacing unit), tutoring, small group, the software time that counts, and all of it; the shares
+  // of time that move engagement; his choice.
+  Lanes w_class, w_tutoring, w_small, software_use, offered;
+  Lanes collaborative, contact, software_share, choice;
+  Lanes student;  // multiplier of the class's rate: FRL, engagement, attendance
+  // The student's draws of the week, per subject: the software's estimate error (standard normal),
+  // gap repair, hold and on-demand test (uniform). Unused draws keep values that never fire.
+  std::array<Lanes, n_subjects> software_noise, repair_draw, hold_draw, test_draw;
+  std::array<Lanes, n_subjects> prerequisite_gaps;  // gaps in the prerequisite window
+  std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
+  Lanes match_sum;                                    // how well the week matched him, summed over subjects
 };
-
-// The model's minutes, moved toward its top level's as far as the student has earned autonomy, or the
-// minutes a Python policy set for him this week. Choice is only real where learning paths let students
-// work on what they chose.
-inline StudentModes student_modes(const ClassroomWeek& cw, const State& state, std::uint32_t i, PolicyRows& policy,
-                                  const LearningParameters& L) {
-  const InstructionPlan& plan = cw.plan;
-  StudentModes m{plan.weight, plan.shares, plan.choice, 0.0f};
-  if (plan.python_policy) {
-    const double* row = state.python_policy_minutes.data() + std::size_t(i) * n_modes;
-    if (!std::equal(row, row + n_modes, policy.row.begin())) {
-      std::copy(row, row + n_modes, policy.row.begin());
-      policy.weights = mode_weights(policy.row, L);
-      policy.shares = time_shares(policy.row);
-    }
-    m.w = policy.weights;
-    m.shares = policy.shares;
-  } else if (plan.autonomy_levels >= 2) {
-    const float t = static_cast<float>(state.students.autonomy[i]) / static_cast<float>(cw.top_level);
-    for (int k = 0; k < n_modes; ++k) m.w[k] += t * (plan.top_weight[k] - m.w[k]);
-    m.shares.collaborative += t * (plan.top_shares.collaborative - m.shares.collaborative);
-    m.shares.contact += t * (plan.top_shares.contact - m.shares.contact);
-    m.shares.software += t * (plan.top_shares.software - m.shares.software);
-    m.choice *= t;
-  }
-  m.choice *= cw.matched;
-  m.w_class = m.w[int(Mode::whole_class)] + m.w[int(Mode::collaborative)];
-  return m;
-}
 
 // The student's random numbers of the week, one Philox block per use (stream weekly_learning, his id,
 // the week, a slot): slot 0 for the software's estimate errors and gap repair, slot 1 for holds and
-// on-demand tests, slot 2 is regroup's. Each block is drawn only when the model can use it; unused
-// draws keep values that never fire.
-struct StudentDraws {
-  std::array<float, n_subjects> software_noise{0.0f, 0.0f}, repair{1.0f, 1.0f}, hold{1.0f, 1.0f}, test{1.0f, 1.0f};
-};
-
-inline StudentDraws student_draws(const ClassroomWeek& cw, const Rng& rng, const StudentColumns& st, std::uint32_t i,
-                                  const WeekContext& week) {
-  StudentDraws d;
+// on-demand tests, slot 2 is regroup's. Each block is drawn only when the model can use it.
+void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
+                const WeekContext& week, ClassroomLanes& x) {
   if (cw.plan.targeted) {
-    const auto r = rng.words(Stream::weekly_learning, st.id[i], week.tick(), 0);
-    d.software_noise = standard_normal_pair(r[0], r[1]);
-    d.repair = {static_cast<float>(uniform01(r[2])), static_cast<float>(uniform01(r[3]))};
+    rng.words_of(Stream::weekly_learning, id, n, week.tick(), 0, x.words);
+  #pragma GCC ivdep
+    for (std::uint32_t q = 0; q < n; ++q) {
+      const auto normal = fast::standard_normal_pair(x.words[0][q], x.words[1][q]);
+      x.software_noise[0][q] = normal[0], x.software_noise[1][q] = normal[1];
+      x.repair_draw[0][q] = fast::uniform01(x.words[2][q]), x.repair_draw[1][q] = fast::uniform01(x.words[3][q]);
+    }
   }
   if (cw.second_draw) {
-    const auto r = rng.words(Stream::weekly_learning, st.id[i], week.tick(), 1);
-    d.hold = {static_cast<float>(uniform01(r[0])), static_cast<float>(uniform01(r[1]))};
-    d.test = {static_cast<float>(uniform01(r[2])), static_cast<float>(uniform01(r[3]))};
+    rng.words_of(Stream::weekly_learning, id, n, week.tick(), 1, x.words);
+  #pragma GCC ivdep
+    for (std::uint32_t q = 0; q < n; ++q) {
+      x.hold_draw[0][q] = fast::uniform01(x.words[0][q]), x.hold_draw[1][q] = fast::uniform01(x.words[1][q]);
+      x.test_draw[0][q] = fast::uniform01(x.words[2][q]), x.test_draw[1][q] = fast::uniform01(x.words[3][q]);
+    }
+  } else {
+    for (int s = 0; s < n_subjects; ++s) x.hold_draw[s].fill(1.0f), x.test_draw[s].fill(1.0f);
   }
-  return d;
 }
 
-// How much of what is offered reaches the student, the same in both subjects.
-struct Uptake {
-  float student;       // multiplier of the class's rate: FRL, engagement, attendance
-  float sr;            // self-regulation
-  float software_use;  // weight of software time that counts
-  float offered;       // all the weight offered, over which the match of his week is averaged
-};
-
-// Self-paced software counts only as far as the student works alone, and check-ins recover part of the
-// shortfall; engaged students who attend learn more of everything.
-inline Uptake student_uptake(const ClassroomWeek& cw, const StudentModes& m, const StudentColumns& st,
-                             std::uint32_t i) {
-  const ModeWeights& w = m.w;
-  const float student = (st.frl[i] ? cw.frl_mult : 1.0f) * st.engagement[i] * cw.inv_engagement * st.attendance[i];
-  const float sr = st.self_regulation[i];
-  const float software_use =
-      w[int(Mode::adaptive_software)] * (cw.sr_floor + (1 - cw.sr_floor) * sr + cw.check_in_lift * (1 - sr));
-  const float offered = m.w_class + w[int(Mode::tutoring)] + w[int(Mode::small_group)] + software_use;
-  return {student, sr, software_use, offered};
+// One student's offer from mode weights, shares and choice.
+inline void set_offer(ClassroomLanes& x, std::uint32_t q, const ModeWeights& w, const TimeShares& shares, float choice) {
+  x.w_class[q] = w[int(Mode::whole_class)] + w[int(Mode::collaborative)];
+  x.w_tutoring[q] = w[int(Mode::tutoring)];
+  x.w_small[q] = w[int(Mode::small_group)];
+  x.software_use[q] = w[int(Mode::adaptive_software)];  // scaled by self-regulation in uptake_lanes
+  x.collaborative[q] = shares.collaborative, x.contact[q] = shares.contact, x.software_share[q] = shares.software;
+  x.choice[q] = choice;
 }
 
-// How well the week's time matches the student in one subject. `fit` is how well each kind of time
-// matches him (for engagement); `targeted` also counts how much it teaches (reading software teaches less).
-struct Teaching {
-  float at_class, targeted, fit;
-};
+// The model's minutes, moved toward its top level's as far as the student has earned autonomy, or the
+// minutes a Python policy set for him this week (converted only where a row differs from the previous
+// student's: policies mostly give whole classes the same minutes). Choice is only real where learning
+// paths let students work on what they chose.
+void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t b, std::uint32_t n,
+                 const LearningParameters& L, ClassroomLanes& x) {
+  const InstructionPlan& plan = cw.plan;
+  if (plan.python_policy) {
+    std::array<double, n_modes> row;
+    row.fill(-1.0);  // no row yet: the first student converts his
+    ModeWeights weights{};
+    TimeShares shares{};
+    for (std::uint32_t q = 0; q < n; ++q) {
+      const double* minutes = state.python_policy_minutes.data() + std::size_t(b + q) * n_modes;
+      if (!std::equal(minutes, minutes + n_modes, row.begin())) {
+        std::copy(minutes, minutes + n_modes, row.begin());
+        weights = mode_weights(row, L);
+        shares = time_shares(row);
+      }
+      set_offer(x, q, weights, shares, plan.choice * cw.matched);
+    }
+  } else if (plan.autonomy_levels >= 2) {
+    for (std::uint32_t q = 0; q < n; ++q) {
+      const float t = static_cast<float>(state.students.autonomy[b + q]) / static_cast<float>(cw.top_level);
+      ModeWeights w = plan.weight;
+      for (int k = 0; k < n_modes; ++k) w[k] += t * (plan.top_weight[k] - w[k]);
+      TimeShares shares = plan.shares;
+      shares.collaborative += t * (plan.top_shares.collaborative - shares.collaborative);
+      shares.contact += t * (plan.top_shares.contact - shares.contact);
+      shares.software += t * (plan.top_shares.software - shares.software);
+      set_offer(x, q, w, shares, plan.choice * t * cw.matched);
+    }
+  } else {
+    for (std::uint32_t q = 0; q < n; ++q) set_offer(x, q, plan.weight, plan.shares, plan.choice * cw.matched);
+  }
+}
 
+// How much of what is offered reaches the student, the same in both subjects. Self-paced software
+// counts only as far as the student works alone, and check-ins recover part of the shortfall; engaged
+// students who attend learn more of everything.
+void uptake_lanes(const ClassroomWeek& cw, const StudentColumns& st, std::uint32_t b, std::uint32_t n,
+                  ClassroomLanes& x) {
+  const std::uint8_t* frl = st.frl.data() + b;
+  const float* engagement = st.engagement.data() + b;
+  const float* attendance = st.attendance.data() + b;
+  const float* self_regulation = st.self_regulation.data() + b;
+  #pragma GCC ivdep
+  for (std::uint32_t q = 0; q < n; ++q) {
+    x.student[q] = (frl[q] ? cw.frl_mult : 1.0f) * engagement[q] * cw.inv_engagement * attendance[q];
+    const float sr = self_regulation[q];
+    x.software_use[q] *= cw.sr_floor + (1 - cw.sr_floor) * sr + cw.check_in_lift * (1 - sr);
+    x.offered[q] = x.w_class[q] + x.w_tutoring[q] + x.w_small[q] + x.software_use[q];
+    x.match_sum[q] = 0.0f;
+  }
+}
+
+// Gaps in each student's prerequisite window (a popcount: a scalar loop before x86-64-v4).
+void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
+               ClassroomLanes& x) {
+  const std::uint64_t* recent = st.recent_gaps[s].data() + b;
+  for (std::uint32_t q = 0; q < n; ++q)
+    x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(recent[q] & cw.window_mask));
+}
+
+// One subject's learning for every student: BKT learning on his working unit with a hazard that
+// saturates (diminishing returns within a week) and falls with mismatch and prerequisite gaps.
 // Whole-class time is at the pacing unit. Targeted time hits the student's own level as far as learning
-// paths are delivered, else the class's: the small group at its estimate of him, the software at its own.
-inline Teaching teaching(const ClassroomWeek& cw, const StudentModes& m, const Uptake& u, const StudentDraws& d,
-                         const StudentColumns& st, int s, std::uint32_t i, float f) {
-  const ModeWeights& w = m.w;
-  const float at_class = cw.kernel(f - cw.pace[s]);
-  float targeted = w[int(Mode::tutoring)], fit = w[int(Mode::tutoring)];
-  if (w[int(Mode::small_group)] > 0) {
-    const float k = cw.matched * cw.kernel(f - st.group_target[s][i]) + (1 - cw.matched) * at_class;
-    targeted += w[int(Mode::small_group)] * k;
-    fit += w[int(Mode::small_group)] * k;
+// paths are delivered, else the class's: the small group at its estimate of him, the software at its
+// own; `fit` is how well each kind of time matches him (for engagement), `targeted` also counts how
+// much it teaches (reading software teaches less). Targeted time spends its repair share on recent gaps.
+template <bool targeted_time>
+void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
+                 ClassroomLanes& x) {
+  const std::uint16_t* frontier = st.frontier[s].data() + b;
+  const float* p_known = st.p_known[s].data() + b;
+  const float* learning_rate = st.learning_rate[s].data() + b;
+  const float* group_target = st.group_target[s].data() + b;
+  const float pace = cw.pace[s], rate = cw.rate[s], matched = cw.matched, software_subject = cw.software_subject[s];
+  const float* noise = x.software_noise[s].data();
+  #pragma GCC ivdep
+  for (std::uint32_t q = 0; q < n; ++q) {
+    const float f = frontier[q];
+    const float at_class = cw.kernel(f - pace);
+    float targeted = 0, fit = 0, repair = 0;
+    if constexpr (targeted_time) {
+      const float small = matched * cw.kernel(f - group_target[q]) + (1 - matched) * at_class;
+      const float software = matched * cw.kernel(-cw.software_error * noise[q]) + (1 - matched) * at_class;
+      targeted = x.w_tutoring[q] + x.w_small[q] * small + x.software_use[q] * software_subject * software;
+      fit = x.w_tutoring[q] + x.w_small[q] * small + x.software_use[q] * software;
+      repair = x.prerequisite_gaps[s][q] > 0 ? cw.repair_share : 0.0f;
+    }
+    const float whole_class = x.w_class[q] * at_class;
+    x.match_sum[q] += x.offered[q] > 0 ? (whole_class + fit) / x.offered[q] : 0.0f;
+    const float student_rate = rate * learning_rate[q] * x.student[q];
+    const float gap_factor = 1.0f - cw.gap_penalty * x.prerequisite_gaps[s][q];
+    const float offered_hazard = (whole_class + targeted * (1 - repair)) * student_rate * gap_factor;
+    const float hazard = offered_hazard * cw.absorption / (cw.absorption + offered_hazard);
+    x.p[s][q] = 1.0f - (1.0f - p_known[q]) * fast::exp(-hazard);
+    if constexpr (targeted_time)
+      x.repair_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * cw.repair_per_hazard);
   }
-  if (u.software_use > 0) {
-    const float k = cw.matched * cw.kernel(-cw.software_error * d.software_noise[s]) + (1 - cw.matched) * at_class;
-    targeted += u.software_use * cw.software_subject[s] * k;
-    fit += u.software_use * k;
-  }
-  return {at_class, targeted, fit};
 }
 
-// Whether the student leaves his unit this week, and whether he leaves a gap behind.
-enum class Move : std::uint8_t { stay, mastered, gap };
-
+// Whether each student leaves his unit this week, and whether he leaves a gap behind; then gap repair.
 // Mastery always moves a student on. Below it, an on-demand test or the pacing guide may: the test only
 // as far as competency progression is delivered, seat time only where the student is not held.
-inline Move progression(const ClassroomWeek& cw, const StudentDraws& d, int s, float p, float f) {
-  if (p >= cw.threshold) return Move::mastered;
-  if (cw.plan.test_out && p >= cw.test_threshold && d.hold[s] < cw.f_progression) {
-    // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
-    // whether a test is available is the one that decides holds below: the two branches exclude each other.
-    const float pass_known = p * (1 - cw.slip);
-    if (!(d.test[s] < pass_known + (1 - p) * cw.guess)) return Move::stay;
-    return d.test[s] >= pass_known ? Move::gap : Move::mastered;
+template <bool targeted_time>
+void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
+                    const ClassroomLanes& x) {
+  std::uint16_t* frontier = st.frontier[s].data() + b;
+  std::uint16_t* gaps = st.gaps[s].data() + b;
+  std::uint64_t* recent = st.recent_gaps[s].data() + b;
+  float* p_known = st.p_known[s].data() + b;
+  const float pace = cw.pace[s];
+  for (std::uint32_t q = 0; q < n; ++q) {
+    float p = x.p[s][q];
+    const float hold = x.hold_draw[s][q], test = x.test_draw[s][q];
+    bool moves = false, as_gap = false;
+    if (p >= cw.threshold) {
+      moves = true;
+    } else if (cw.plan.test_out && p >= cw.test_threshold && hold < cw.f_progression) {
+      // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
+      // whether a test is available is the one that decides holds below: the two branches exclude each other.
+      const float pass_known = p * (1 - cw.slip);
+      moves = test < pass_known + (1 - p) * cw.guess;
+      as_gap = test >= pass_known;
+    } else if (float(frontier[q]) + cw.slack < pace && hold >= cw.hold) {
+      // The class has moved on and the student is not held at his unit: passed without mastery.
+      moves = as_gap = true;
+    }
+    if (moves && frontier[q] < 65535) {
+      frontier[q]++;
+      recent[q] = (recent[q] << 1) | (as_gap ? 1u : 0u);
+      // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
+      // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
+      if (as_gap) gaps[q]++;
+      else p = cw.prior;
+    }
+    p_known[q] = p;
+    if constexpr (targeted_time) {
+      // Relearn the most recent gap (lowest set bit of the window); relearning is easier than a new unit.
+      if (x.prerequisite_gaps[s][q] > 0 && cw.repair_share > 0 && recent[q] != 0 && x.repair_draw[s][q] < x.repair_chance[s][q]) {
+        recent[q] &= recent[q] - 1;
+        gaps[q]--;
+      }
+    }
   }
-  // The class has moved on and the student is not held at his unit: passed without mastery.
-  if (f + cw.slack < cw.pace[s] && d.hold[s] >= cw.hold) return Move::gap;
-  return Move::stay;
-}
-
-// Targeted time spends its repair share on recent gaps; relearning one is easier than a new unit.
-inline void repair_gap(const ClassroomWeek& cw, float draw, float repair, float targeted, float student_rate,
-                       std::uint64_t& recent, StudentColumns& st, int s, std::uint32_t i) {
-  if (repair > 0 && recent != 0 && draw < 1.0f - std::exp(-targeted * repair * student_rate * cw.repair_per_hazard)) {
-    recent &= recent - 1;  // relearn the most recent gap (lowest set bit of the window)
-    st.gaps[s][i]--;
-  }
-}
-
-// One subject's week for one student: BKT learning on his working unit with a hazard that saturates
-// (diminishing returns within a week) and falls with mismatch and prerequisite gaps; then progression
-// and gap repair. Adds how well the week matched him in this subject to match_sum, for his engagement
-// (there rather than returned, so that the sum is kept in a register across the calls to exp).
-inline void learn_subject(const ClassroomWeek& cw, const StudentModes& m, const Uptake& u, const StudentDraws& d,
-                          StudentColumns& st, int s, std::uint32_t i, float& match_sum) {
-  std::uint16_t& frontier = st.frontier[s][i];
-  std::uint64_t& recent = st.recent_gaps[s][i];
-  const float f = frontier;
-  const std::uint64_t prerequisite_gaps = recent & cw.window_mask;
-  const float student_rate = cw.rate[s] * st.learning_rate[s][i] * u.student;
-  const float gap_factor = 1.0f - cw.gap_penalty * static_cast<float>(std::popcount(prerequisite_gaps));
-
-  Teaching t = teaching(cw, m, u, d, st, s, i, f);
-  match_sum += u.offered > 0 ? (m.w_class * t.at_class + t.fit) / u.offered : 0.0f;
-  const float repair = prerequisite_gaps ? cw.repair_share : 0.0f;
-  const float offered_hazard = (m.w_class * t.at_class + t.targeted * (1 - repair)) * student_rate * gap_factor;
-  const float hazard = offered_hazard * cw.absorption / (cw.absorption + offered_hazard);
-
-  float p = 1.0f - (1.0f - st.p_known[s][i]) * std::exp(-hazard);
-  const Move move = progression(cw, d, s, p, f);
-  if (move != Move::stay && frontier < 65535) {
-    const bool as_gap = move == Move::gap;
-    frontier++;
-    recent = (recent << 1) | (as_gap ? 1u : 0u);
-    if (as_gap) st.gaps[s][i]++;
-    // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
-    // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
-    if (!as_gap) p = cw.prior;
-  }
-  st.p_known[s][i] = p;
-
-  repair_gap(cw, d.repair[s], repair, t.targeted, student_rate, recent, st, s, i);
 }
 
 // Engagement moves toward a target set by collaboration, choice, teacher contact, how well what is
 // taught matches the student, and noise; part of the way each week, so that it reflects the weeks
 // before as well as this one.
-inline void update_engagement(const ClassroomWeek& cw, const StudentModes& m, const LearningParameters& L,
-                              const PersonalizationParameters& P, float match_sum, float& engagement) {
-  const float match = match_sum / n_subjects;
-  const float target = cw.engagement_base +
-                       static_cast<float>(L.engagement_collaborative_bonus) * m.shares.collaborative +
-                       static_cast<float>(P.engagement_choice) * m.choice +
-                       static_cast<float>(P.engagement_contact) * (m.shares.contact + cw.check_in * m.shares.software) -
-                       static_cast<float>(P.engagement_mismatch) * (1.0f - match);
-  engagement = std::clamp(engagement + cw.engagement_rate * (target - engagement), 0.0f, 1.0f);
+void engagement_lanes(const ClassroomWeek& cw, const LearningParameters& L, const PersonalizationParameters& P,
+                      StudentColumns& st, std::uint32_t b, std::uint32_t n, const ClassroomLanes& x) {
+  float* engagement = st.engagement.data() + b;
+  const float collaborative_bonus = static_cast<float>(L.engagement_collaborative_bonus);
+  const float choice = static_cast<float>(P.engagement_choice), contact = static_cast<float>(P.engagement_contact);
+  const float mismatch = static_cast<float>(P.engagement_mismatch);
+  #pragma GCC ivdep
+  for (std::uint32_t q = 0; q < n; ++q) {
+    const float match = x.match_sum[q] / n_subjects;
+    const float target = cw.engagement_base + collaborative_bonus * x.collaborative[q] + choice * x.choice[q] +
+                         contact * (x.contact[q] + cw.check_in * x.software_share[q]) - mismatch * (1.0f - match);
+    const float e = engagement[q] + cw.engagement_rate * (target - engagement[q]);
+    engagement[q] = e < 0.0f ? 0.0f : (e > 1.0f ? 1.0f : e);
+  }
 }
 
 // Students earn autonomy with engagement and self-regulation, and lose it when disengaged; each level
 // asks for more self-regulation, since it comes with more self-paced time. The margin below the
 // threshold keeps a student near it from moving up and down at every review.
-inline void review_autonomy(const PersonalizationParameters& P, int top_level, float sr, float engagement,
-                            std::uint8_t& autonomy) {
-  const float needed = static_cast<float>(P.autonomy_self_regulation_base) +
-                       static_cast<float>(P.autonomy_self_regulation_step) * autonomy;
-  if (engagement >= P.autonomy_engagement && sr >= needed && autonomy < top_level)
-    autonomy++;
-  else if (engagement < P.autonomy_engagement - P.autonomy_demotion_margin && autonomy > 0)
-    autonomy--;
+void review_autonomy(const PersonalizationParameters& P, int top_level, StudentColumns& st, std::uint32_t b,
+                     std::uint32_t n) {
+  for (std::uint32_t i = b; i < b + n; ++i) {
+    std::uint8_t& autonomy = st.autonomy[i];
+    const float needed = static_cast<float>(P.autonomy_self_regulation_base) +
+                         static_cast<float>(P.autonomy_self_regulation_step) * autonomy;
+    if (st.engagement[i] >= P.autonomy_engagement && st.self_regulation[i] >= needed && autonomy < top_level)
+      autonomy++;
+    else if (st.engagement[i] < P.autonomy_engagement - P.autonomy_demotion_margin && autonomy > 0)
+      autonomy--;
+  }
 }
 
 // The pacing guide moves on at a fixed rate whatever the students learned: it is what seat time
@@ -422,16 +457,24 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   if (cw.plan.uses_small_groups && week.week % cw.regroup_weeks == 0)
     regroup(state, model_, cw.plan.small_groups, cw.group_error, b, e, week);
 
-  PolicyRows policy;
-  for (std::uint32_t i = b; i < e; ++i) {
-    StudentDraws draws = student_draws(cw, rng, st, i, week);
-    StudentModes modes = student_modes(cw, state, i, policy, L);
-    Uptake uptake = student_uptake(cw, modes, st, i);
-    float match_sum = 0;
-    for (int s = 0; s < n_subjects; ++s) learn_subject(cw, modes, uptake, draws, st, s, i, match_sum);
-    update_engagement(cw, modes, L, P, match_sum, st.engagement[i]);
-    if (cw.level_review) review_autonomy(P, cw.top_level, uptake.sr, st.engagement[i], st.autonomy[i]);
+  const std::uint32_t n = e - b;
+  ClassroomLanes lanes;
+  draw_lanes(cw, rng, st.id.data() + b, n, week, lanes);
+  offer_lanes(cw, state, b, n, L, lanes);
+  uptake_lanes(cw, st, b, n, lanes);
+  for (int s = 0; s < n_subjects; ++s) {
+    if (cw.plan.targeted) {
+      gap_lanes(cw, st, s, b, n, lanes);
+      learn_lanes<true>(cw, st, s, b, n, lanes);
+      progress_lanes<true>(cw, st, s, b, n, lanes);
+    } else {
+      gap_lanes(cw, st, s, b, n, lanes);
+      learn_lanes<false>(cw, st, s, b, n, lanes);
+      progress_lanes<false>(cw, st, s, b, n, lanes);
+    }
   }
+  engagement_lanes(cw, L, P, st, b, n, lanes);
+  if (cw.level_review) review_autonomy(P, cw.top_level, st, b, n);
   advance_pacing(state.classrooms, c, cw.pace, model_.pacing_per_week);
 }
 

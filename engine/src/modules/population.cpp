@@ -1,5 +1,7 @@
 #include "plsim/modules/population.hpp"
 
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -37,11 +39,6 @@ AchievementVariance achievement_variance(const PopulationParameters& p) {
   const double shared = 1.0 - within_var;  // identical in both subjects
   const double residual = std::clamp((p.subject_correlation - shared) / within_var, -1.0, 1.0);
   return {p.district_mean_sd, std::sqrt(std::max(0.0, school_effect_var)), std::sqrt(within_var), residual};
-}
-
-template <class T>
-void push(std::vector<T>& column, T value) {
-  column.push_back(value);
 }
 
 // Mask of `n` recent units each a gap with probability `share` (8-bit resolution, bit-sliced from
@@ -162,11 +159,8 @@ void add_school(const Model& model, State& state, const SchoolGroupSpec& group, 
   draw_school_conditions(model, state, index, static_cast<int>(policy_model) != model.instructional_model_index("traditional"));
 }
 
-}  // namespace
-
-// Appends one new student to the columns; every trait is a function of (seed, id).
-void add_student(const Model& model, State& state, std::uint32_t school, int grade, std::uint32_t id) {
-  if (state.students.size() == state.students.id.capacity()) grow_student_columns(state);
+// Draws student i's traits into the (already sized) columns; every trait is a function of (seed, id).
+void init_student(const Model& model, State& state, std::size_t i, std::uint32_t school, int grade, std::uint32_t id) {
   const PopulationParameters& p = model.params.population;
   const LearningParameters& L = model.params.learning;
   const Rng rng(model.seed);
@@ -189,22 +183,21 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
       shared + var.within_sd * (r * n0.first + std::sqrt(1 - r * r) * n0.second)};
   const double z_mean = 0.5 * (z[0] + z[1]);
 
-  push(st.id, id);
-  push(st.school, school);
-  push(st.classroom, std::uint32_t(0));
-  push(st.grade, static_cast<std::uint8_t>(grade));
-  push(st.frl, static_cast<std::uint8_t>(frl));
+  st.id[i] = id;
+  st.school[i] = school;
+  st.classroom[i] = 0;
+  st.grade[i] = static_cast<std::uint8_t>(grade);
+  st.frl[i] = static_cast<std::uint8_t>(frl);
   const double rl = L.learning_rate_achievement_correlation;
   const double aptitude = lognormal_multiplier(L.learning_rate_sd, rl * z_mean + std::sqrt(1 - rl * rl) * n1.first);
   const double rs = p.self_regulation_achievement_correlation;
-  push(st.self_regulation, static_cast<float>(std::clamp(
-                               p.self_regulation_mean + p.self_regulation_sd * (rs * z_mean + std::sqrt(1 - rs * rs) * n1.second),
-                               0.0, 1.0)));
-  push(st.engagement, static_cast<float>(L.engagement_baseline));
-  push(st.autonomy, std::uint8_t(0));
-  push(st.ever_pl, std::uint8_t(0));
-  push(st.attendance, static_cast<float>(std::clamp(
-                          p.attendance_mean - (frl ? p.attendance_frl_gap : 0.0) + p.attendance_sd * n2.first, 0.5, 1.0)));
+  st.self_regulation[i] = static_cast<float>(std::clamp(
+      p.self_regulation_mean + p.self_regulation_sd * (rs * z_mean + std::sqrt(1 - rs * rs) * n1.second), 0.0, 1.0));
+  st.engagement[i] = static_cast<float>(L.engagement_baseline);
+  st.autonomy[i] = 0;
+  st.ever_pl[i] = 0;
+  st.attendance[i] = static_cast<float>(
+      std::clamp(p.attendance_mean - (frl ? p.attendance_frl_gap : 0.0) + p.attendance_sd * n2.first, 0.5, 1.0));
 
   for (int s = 0; s < n_subjects; ++s) {
     const auto subject = static_cast<Subject>(s);
@@ -216,16 +209,29 @@ void add_student(const Model& model, State& state, std::uint32_t school, int gra
     std::uint64_t recent = random_gap_mask(rng, id, s, share, static_cast<int>(mastered) + gaps);
     gaps = std::max(gaps, std::popcount(recent));
     const int frontier = std::min(65535, static_cast<int>(mastered) + gaps);
-    push(st.learning_rate[s], static_cast<float>(aptitude));
-    push(st.frontier[s], static_cast<std::uint16_t>(frontier));
-    push(st.gaps[s], static_cast<std::uint16_t>(gaps));
-    push(st.recent_gaps[s], recent);
-    push(st.p_known[s], static_cast<float>(x - mastered));
-    push(st.score[s], static_cast<float>(norm.mean + norm.sd * z[s]));
-    push(st.group_target[s], static_cast<float>(frontier));
-    push(st.start_quintile[s], std::uint8_t(0));
-    push(st.baseline_z[s], std::numeric_limits<float>::quiet_NaN());
+    st.learning_rate[s][i] = static_cast<float>(aptitude);
+    st.frontier[s][i] = static_cast<std::uint16_t>(frontier);
+    st.gaps[s][i] = static_cast<std::uint16_t>(gaps);
+    st.recent_gaps[s][i] = recent;
+    st.p_known[s][i] = static_cast<float>(x - mastered);
+    st.score[s][i] = static_cast<float>(norm.mean + norm.sd * z[s]);
+    st.group_target[s][i] = static_cast<float>(frontier);
+    st.start_quintile[s][i] = 0;
+    st.baseline_z[s][i] = std::numeric_limits<float>::quiet_NaN();
   }
+}
+
+}  // namespace
+
+void add_students(const Model& model, State& state, const std::vector<NewStudent>& students) {
+  StudentColumns& st = state.students;
+  const std::size_t first = st.size();
+  while (first + students.size() > st.id.capacity()) grow_student_columns(state);
+  st.for_each_column([&](auto& column) { column.resize(first + students.size()); });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, students.size(), 1024), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t j = r.begin(); j != r.end(); ++j)
+      init_student(model, state, first + j, students[j].school, students[j].grade, students[j].id);
+  });
 }
 
 State build_population(const Model& model, const std::function<bool()>& keep_going) {
@@ -294,13 +300,19 @@ State build_population(const Model& model, const std::function<bool()>& keep_goi
   // years a scenario may run (entry never exceeds the enrollment), so who enters one school never
   // shifts the ids, and hence the draws, of another's students, and a run's first years do not depend
   // on how many years it runs.
+  // Drawn in parallel, a batch of schools at a time so that Ctrl-C is heard between batches.
   std::uint32_t id = 0;
-  for (std::uint32_t k = 0; k < sc.size(); ++k)
+  std::vector<NewStudent> batch;
+  for (std::uint32_t k = 0; k < sc.size(); ++k) {
     for (int g = sc.grade_lo[k]; g <= sc.grade_hi[k]; ++g)
-      for (std::uint32_t i = 0; i < sc.grade_enrollment[k]; ++i) {
-        add_student(model, state, k, g, id++);
-        check(1);
-      }
+      for (std::uint32_t i = 0; i < sc.grade_enrollment[k]; ++i)
+        batch.push_back({k, static_cast<std::uint8_t>(g), id++});
+    if (batch.size() >= (1u << 18) || k + 1 == sc.size()) {
+      add_students(model, state, batch);
+      check(batch.size());
+      batch.clear();
+    }
+  }
   std::uint64_t next_block = id;
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
     sc.first_entrant_id[k] = static_cast<std::uint32_t>(next_block);

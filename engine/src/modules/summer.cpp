@@ -1,10 +1,12 @@
 #include "plsim/modules/summer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 
 #include <tbb/parallel_for.h>
 
+#include "plsim/fast_math.hpp"
 #include "plsim/model.hpp"
 #include "plsim/rng.hpp"
 #include "plsim/state.hpp"
@@ -20,10 +22,22 @@ void summer(const Model& model, State& state) {
   const double national = 1.0 + p.frl_extra_loss * model.params.population.national_frl_share;
   const double frl_factor = (1.0 + p.frl_extra_loss) / national, other_factor = 1.0 / national;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, st.size(), 4096), [&](const tbb::blocked_range<std::size_t>& r) {
+    // Each student's two normals (one per subject) from one Philox block, drawn 64 students at a time.
+    constexpr std::size_t lanes = 64;
+    std::array<std::array<std::uint32_t, lanes>, 4> words;
+    std::array<std::array<float, lanes>, n_subjects> noise;
     for (std::size_t i = r.begin(); i != r.end(); ++i) {
-      const auto noise = standard_normals(rng.words(Stream::summer, st.id[i], static_cast<std::uint32_t>(state.year)));
+      const std::size_t q = (i - r.begin()) % lanes;
+      if (q == 0) {
+        const auto n = static_cast<std::uint32_t>(std::min(lanes, r.end() - i));
+        rng.words_of(Stream::summer, st.id.data() + i, n, static_cast<std::uint32_t>(state.year), 0, words);
+        for (std::uint32_t l = 0; l < n; ++l) {
+          noise[0][l] = fast::standard_normal_pair(words[0][l], words[1][l])[0];
+          noise[1][l] = fast::standard_normal_pair(words[2][l], words[3][l])[0];
+        }
+      }
       for (int s = 0; s < n_subjects; ++s) {
-        const double variation = std::max(0.0, 1.0 + p.loss_sd * (s == 0 ? noise.first : noise.second));
+        const double variation = std::max(0.0, 1.0 + p.loss_sd * noise[s][q]);
         const double base = model.summer_loss[s][st.grade[i]] * p.loss_scale * variation;
         const double loss = base > 0 ? base * (st.frl[i] ? frl_factor : other_factor) : base;
         double known = st.p_known[s][i] - loss;

@@ -3,7 +3,6 @@
 #pragma once
 
 #include <array>
-#include <vector>
 
 #include "plsim/measure/norms.hpp"
 
@@ -18,15 +17,27 @@ class ScaleMap {
  public:
   ScaleMap(const Norms& norms, double rit_per_unit, int levels_below);
 
-  double rit(Subject s, double position) const;
+  // Inline: every assessment calls rit() twice per student.
+  double rit(Subject s, double position) const {
+    const Segment& g = segment_[static_cast<int>(s)];
+    if (position <= 0) return g.bottom;
+    if (position >= g.top_position) return g.top;
+    return g.bottom + position / g.top_position * (g.top - g.bottom);
+  }
   // Inverse of rit(), clamped to [0, max_position(s)].
   double position(Subject s, double rit) const;
-  // RIT per unit at a position (the slope of the segment holding it).
-  double slope(Subject s, double position) const;
-  double max_position(Subject s) const { return knot_x_[static_cast<int>(s)].back(); }
+  // RIT per unit (the scale is one segment: every unit is worth the same).
+  double slope(Subject s, double /*position*/) const {
+    const Segment& g = segment_[static_cast<int>(s)];
+    return (g.top - g.bottom) / g.top_position;
+  }
+  double max_position(Subject s) const { return segment_[static_cast<int>(s)].top_position; }
 
  private:
-  std::array<std::vector<double>, n_subjects> knot_x_, knot_rit_;
+  struct Segment {
+    double bottom = 0, top = 1, top_position = 1;  // RIT at position 0 and at the top, the top's position
+  };
+  std::array<Segment, n_subjects> segment_;
 };
 
 }  // namespace plsim

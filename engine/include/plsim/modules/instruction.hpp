@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "plsim/fast_math.hpp"
 #include "plsim/fields.hpp"
 #include "plsim/types.hpp"
 
@@ -59,21 +60,20 @@ struct InstructionalModel {
   }
 };
 
-// exp(-distance/width) tabulated at 1/8 unit over +-128 units: the weekly loop calls it several times
-// per student and subject, and a table keeps it off the transcendental path.
+// exp(-distance/width), with a floor of what is left when instruction is far below the student. The
+// weekly loop evaluates it up to three times per student and subject, in vectorised loops: fast::exp.
 class MismatchKernel {
  public:
   explicit MismatchKernel(const LearningParameters& p);
   // d = student frontier minus the unit taught: negative when the material is above the student.
   float operator()(float d) const {
-    const float t = std::min(std::max(d * steps_per_unit + half, 0.0f), float(2 * half));
-    return table_[static_cast<int>(t + 0.5f)];
+    const bool above = d < 0;
+    const float e = fast::exp(above ? d * inv_width_behind_ : -d * inv_width_ahead_);
+    return above ? e : ahead_floor_ + (1.0f - ahead_floor_) * e;
   }
 
  private:
-  static constexpr int steps_per_unit = 8;
-  static constexpr int half = 128 * steps_per_unit;
-  std::vector<float> table_;
+  float inv_width_behind_, inv_width_ahead_, ahead_floor_;
 };
 
 // Weekly opportunity weight of each mode: minutes times efficiency over minutes per opportunity. The

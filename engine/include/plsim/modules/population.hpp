@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
+#include <vector>
 
 #include "plsim/fields.hpp"
 
@@ -58,8 +59,16 @@ struct SetupCancelled : std::runtime_error {
 // every few thousand schools and students; when it returns false, set-up throws SetupCancelled.
 State build_population(const Model& model, const std::function<bool()>& keep_going = {});
 
-// Appends a new student of `grade` to `school` (initial population and entry cohorts); every trait is
-// drawn from (seed, id), so `id` must be the student's stable id.
-void add_student(const Model& model, State& state, std::uint32_t school, int grade, std::uint32_t id);
+// A student to add: his school, grade and stable id.
+struct NewStudent {
+  std::uint32_t school;
+  std::uint8_t grade;
+  std::uint32_t id;
+};
+
+// Appends new students to the columns in the order given (initial population and entry cohorts),
+// drawing their traits in parallel; every trait is drawn from (seed, id), so each `id` must be the
+// student's stable id.
+void add_students(const Model& model, State& state, const std::vector<NewStudent>& students);
 
 }  // namespace plsim
