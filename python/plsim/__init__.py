@@ -14,6 +14,7 @@ from .plan import RunPlan
 from .sensitivity import sensitivity
 from .sweep import sweep
 from .district import SchoolTableError, from_schools
+from .levels import OUTPUT_LEVELS, aggregate, pooled_sd
 from .extend import ELEMENTS, MODES, HookContext, HookWriteError, Policy, Process, RolloutPlan
 from .parameters import parameter_reference, parameters
 from .results import growth_by_grade, norms_growth, school_growth_spread, school_spread
@@ -38,6 +39,7 @@ __all__ = [
     "HookContext",
     "HookWriteError",
     "MODES",
+    "OUTPUT_LEVELS",
     "Policy",
     "Process",
     "RolloutPlan",
@@ -45,6 +47,7 @@ __all__ = [
     "ScenarioError",
     "SchoolTableError",
     "Sim",
+    "aggregate",
     "check_scenario",
     "calibrate",
     "compare",
@@ -58,6 +61,7 @@ __all__ = [
     "norms_growth",
     "parameter_reference",
     "parameters",
+    "pooled_sd",
     "scenario_schema",
     "school_growth_spread",
     "school_spread",

@@ -13,6 +13,8 @@ import numpy as np
 
 from . import __version__
 from ._core import ScenarioError
+from .csvio import write_csv
+from .levels import OUTPUT_LEVELS, aggregate
 from .results import growth_by_grade
 from .scenarios import check_scenario, load_scenario, scenario_schema, shipped_scenarios
 from .sim import Sim
@@ -28,6 +30,11 @@ def _print_summary(summary: dict, sim: Sim) -> None:
     print(f"  simulated   {years} year{'s' if years != 1 else ''}, {summary['weeks_simulated']} weeks, "
           f"{summary['student_weeks']:,} student-weeks in {summary['seconds']:.2f} s"
           + (f" ({rate / 1e6:.1f} M student-weeks/s)" if rate else ""))
+    setup = summary.get("setup_seconds")
+    if setup is not None:
+        twin = summary.get("setup_seconds_counterfactual")
+        print(f"  set-up      {setup:.2f} s (population, teachers, classrooms)"
+              + (f", the counterfactual twin {twin:.2f} s" if twin is not None else ""))
     for subject, h in summary["headline"].items():
         if "mean_rit" in h:
             print(f"  {subject:8s}    spring of year {h['year'] + 1}: mean RIT {h['mean_rit']:.1f}, national percentile "
@@ -70,7 +77,7 @@ def suppress_small_cells(table, min_cell: int):
     out = table.copy()
     small = out["n"] < min_cell
     keys = {"year", "season", "subject", "grade", "school_id", "subgroup", "model", "n", "school_type",
-            "implementation_year"}
+            "implementation_year", "district", "schools"}
     for column in out.columns:
         if column not in keys and out[column].dtype.kind in "fiu":
             out[column] = out[column].astype(float).where(~small)
@@ -130,7 +137,8 @@ def cmd_run(args) -> int:
         print("plsim run: argument --study: the twin pool needs the counterfactual twin (drop "
               "--no-counterfactual, or use --study-pool traditional)", file=sys.stderr)
         return 2
-    options = {"study": args.study, "study_pool": args.study_pool, "min_cell": args.min_cell}
+    options = {"study": args.study, "study_pool": args.study_pool, "min_cell": args.min_cell, "level": args.level,
+               "compress": args.compress}
     return _run_and_write(sim, args, options)
 
 
@@ -142,6 +150,9 @@ def cmd_resume(args) -> int:
         print(problem, file=sys.stderr)
         return 2
     sim, options = read(args.checkpoint_file)
+    for option in ("level", "compress"):  # given to resume: replaces what the run was started with
+        if getattr(args, option) is not None:
+            options[option] = getattr(args, option)
     print(f"plsim resume: {args.checkpoint_file}: scenario {sim.scenario.name}, {sim.years_completed} of "
           f"{sim.scenario.years} years done", file=sys.stderr)
     return _run_and_write(sim, args, options)
@@ -194,45 +205,55 @@ def _run_and_write(sim: Sim, args, options: dict) -> int:
               + ("" if sim.finished else f"; continue with: plsim resume {args.checkpoint} --out DIR") + ")")
     if args.out:
         min_cell = options["min_cell"] if options["min_cell"] is not None else sim.scenario.resolved["min_cell"]
-        written = _write_outputs(sim, summary, study, Path(args.out), min_cell)
+        written = _write_outputs(sim, summary, study, Path(args.out), min_cell, level=options.get("level") or "school",
+                                 compress=options.get("compress"))
         print(f"  wrote       {', '.join(str(Path(args.out) / name) for name in written)}")
     return 0
 
 
-def _write_outputs(sim: Sim, summary: dict, study, final: Path, min_cell: int) -> list:
-    """Writes summary.json and the tables into a staging directory beside `final`, then moves them into
-    place at once; returns the names written."""
+def _write_outputs(sim: Sim, summary: dict, study, final: Path, min_cell: int, level: str = "school",
+                   compress: Optional[int] = None) -> list:
+    """Writes summary.json and the tables, at `level` (plsim.levels: school, district or national;
+    small cells suppressed after aggregation), gzip-compressed with `compress` (a level, 1-9), into a
+    staging directory beside `final`, then moves them into place at once; returns the names written."""
     out = _staging_dir(final)
+    suffix = ".csv" if compress is None else ".csv.gz"
+    schools = sim.schools if level == "district" else None
+    written = ["summary.json"]
+
+    def table(frame, kind: str, float_format: str = "%.6f", suppress: bool = True) -> None:
+        frame = aggregate(frame, kind, level, schools=schools)
+        if suppress:
+            frame = suppress_small_cells(frame, min_cell)
+        write_csv(frame, out / f"{kind}{suffix}", float_format=float_format, compress=compress)
+        written.append(f"{kind}{suffix}")
+
     try:
-        small = lambda t: suppress_small_cells(t, min_cell)  # noqa: E731
         summary["min_cell"] = min_cell
+        summary["level"] = level
+        if compress is not None:
+            summary["compress"] = compress
         (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        small(sim.assessments.drop(columns=["mean_true_rit"])).to_csv(out / "assessments.csv", index=False,
-                                                                     float_format="%.6f")
-        small(sim.subgroups).to_csv(out / "subgroups.csv", index=False, float_format="%.6f")
-        written = ["summary.json", "assessments.csv", "subgroups.csv"]
+        table(sim.assessments.drop(columns=["mean_true_rit"]), "assessments")
+        table(sim.subgroups, "subgroups")
         if sim.has_counterfactual:
-            small(sim.effects).to_csv(out / "effects.csv", index=False, float_format="%.6f")
-            written.append("effects.csv")
+            table(sim.effects, "effects")
         if any(d.get("rollout") for d in sim.scenario.resolved["districts"]):
-            sim.rollout_by_district.to_csv(out / "rollout.csv", index=False, float_format="%.6f")
-            sim.fidelity_by_year.to_csv(out / "fidelity.csv", index=False, float_format="%.6f")
-            written += ["rollout.csv", "fidelity.csv"]
+            table(sim.rollout_by_district, "rollout", suppress=False)
+            table(sim.fidelity_by_year, "fidelity", suppress=False)
         if study is not None:
             from .study import plot
 
-            small(study).to_csv(out / "study.csv", index=False, float_format="%.6f")
-            written.append("study.csv")
+            table(study, "study")
             if len(study):
-                plot(study, out / "study.png")
+                plot(study, out / "study.png")  # the school estimates against the truth, at any level
                 written.append("study.png")
         costs = sim.costs
         if len(costs):
-            costs.to_csv(out / "costs.csv", index=False, float_format="%.2f")
-            written.append("costs.csv")
+            table(costs, "costs", float_format="%.2f", suppress=False)
         if sim._core.responses_share > 0:
-            sim.responses().to_csv(out / "responses.csv", index=False)
-            written.append("responses.csv")
+            write_csv(sim.responses(), out / f"responses{suffix}", compress=compress)  # a log: whole at any level
+            written.append(f"responses{suffix}")
         _publish(out, final)
     finally:
         if out.exists():  # a failed write leaves nothing behind
@@ -522,6 +543,24 @@ def add_dask_arguments(parser) -> None:
                         help="run on a local Dask worker with N threads (the engine releases the GIL)")
 
 
+def _gzip_level(text: str) -> int:
+    value = _non_negative(text)
+    if not 1 <= value <= 9:
+        raise argparse.ArgumentTypeError(f"expected a gzip level from 1 to 9 (got {value})")
+    return value
+
+
+def add_output_arguments(parser, resume: bool = False) -> None:
+    """--level and --compress, of plsim run and plsim resume (where they replace the run's own)."""
+    default = "the level the run was started with" if resume else "school"
+    parser.add_argument("--level", choices=OUTPUT_LEVELS, default=None if resume else "school",
+                        help=f"write the tables by school, by district or nationally (n-weighted means, summed "
+                             f"counts; docs/architecture.md, 'Output levels'; default: {default})")
+    parser.add_argument("--compress", type=_gzip_level, nargs="?", const=1, default=None, metavar="LEVEL",
+                        help="write the tables gzip-compressed (NAME.csv.gz) at LEVEL 1-9 (the flag alone: 1)"
+                             + ("; default: as the run was started" if resume else ""))
+
+
 def add_checkpoint_arguments(parser) -> None:
     """--checkpoint and --stop-after-year, of plsim run and plsim resume."""
     parser.add_argument("--checkpoint", metavar="FILE",
@@ -562,6 +601,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "default: the scenario's setting, when any school is personalized)")
     twin.add_argument("--no-counterfactual", dest="counterfactual", action="store_const", const=False,
                       help="do not run the counterfactual twin")
+    add_output_arguments(run)
     add_checkpoint_arguments(run)
     run.set_defaults(func=cmd_run)
 
@@ -570,6 +610,7 @@ def build_parser() -> argparse.ArgumentParser:
     resume.add_argument("--out", help="directory for summary.json and the tables (as plsim run --out)")
     resume.add_argument("--overwrite", action="store_true", help="replace what --out holds (the old run's files go)")
     resume.add_argument("--progress", action="store_true", help="show a progress bar")
+    add_output_arguments(resume, resume=True)
     add_checkpoint_arguments(resume)
     resume.set_defaults(func=cmd_resume)
 

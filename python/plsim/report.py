@@ -33,8 +33,10 @@ def plot_effects(effects: pd.DataFrame, ax):
     if e.empty:
         ax.text(0.5, 0.5, "no personalized schools or no twin", ha="center", va="center", transform=ax.transAxes)
         return
+    # Rows by school, or by district or nationally (plsim run --level): the interval is over those units.
+    unit = [c for c in ("school_id", "district") if c in e][:1]
     for subject, g in e.groupby(e["subject"].astype(str)):
-        per_school = g.assign(w=g["effect_sd"] * g["n"]).groupby(["year", "school_id"])[["w", "n"]].sum()
+        per_school = g.assign(w=g["effect_sd"] * g["n"]).groupby(["year"] + unit)[["w", "n"]].sum()
         per_school = per_school["w"] / per_school["n"]
         stats = per_school.groupby(level="year").agg(["mean", "std", "count"])
         half = 1.96 * stats["std"].fillna(0) / np.sqrt(stats["count"])
@@ -94,22 +96,31 @@ def write_report(run_dir) -> Path:
     if not summary_path.is_file():
         raise FileNotFoundError(f"report: {run} has no summary.json (write one with plsim run --out {run})")
     summary = json.loads(summary_path.read_text())
-    assessments = pd.read_csv(run / "assessments.csv")
-    effects = pd.read_csv(run / "effects.csv") if (run / "effects.csv").is_file() else None
+
+    def table(name: str):
+        """RUN/name.csv, or name.csv.gz (plsim run --compress); None when the run wrote neither."""
+        for path in (run / f"{name}.csv", run / f"{name}.csv.gz"):
+            if path.is_file():
+                return pd.read_csv(path)
+        return None
+
+    assessments = table("assessments")
+    if assessments is None:
+        raise FileNotFoundError(f"report: {run} has no assessments.csv")
+    effects = table("effects")
     images = [("Scores and effects", _png(plot_run(assessments, effects)))]
     tables = []
-    if (run / "rollout.csv").is_file():
-        r = pd.read_csv(run / "rollout.csv")
+    if (r := table("rollout")) is not None:
         fig, ax = plt.subplots(figsize=(6, 3.5))
-        for district, g in r.groupby("district"):
+        by = r.groupby("district") if "district" in r else [("national", r)]  # --level national: one row a year
+        for district, g in by:
             ax.plot(g["year"] + 1, g["share_students_pl"], marker="o", label=f"{district}")
             ax.plot(g["year"] + 1, g["target_share"], "k--", lw=0.8)
         ax.set(xlabel="year", ylabel="share of students in PL classrooms", title="rollout (dashed: target)")
         ax.legend(fontsize=7)
         images.append(("Rollout", _png(fig)))
-        tables.append(("Rollout by district and year", r))
-    if (run / "costs.csv").is_file():
-        c = pd.read_csv(run / "costs.csv")
+        tables.append(("Rollout by district and year" if "district" in r else "Rollout by year", r))
+    if (c := table("costs")) is not None:
         pivot = c.pivot_table(index="year", columns="category", values="amount", aggfunc="sum").fillna(0)
         fig, ax = plt.subplots(figsize=(6, 3.5))
         (pivot / 1e6).plot.bar(stacked=True, ax=ax)
@@ -117,16 +128,15 @@ def write_report(run_dir) -> Path:
         images.append(("Costs", _png(fig)))
         tables.append(("Costs by year and payer (US$)", c.pivot_table(index="year", columns="payer", values="amount",
                                                                       aggfunc="sum").fillna(0).round(0)))
-    if (run / "study.csv").is_file():
+    if (s := table("study")) is not None:
         from .study import plot as study_plot
 
-        s = pd.read_csv(run / "study.csv")
         if len(s):
+            unit = {"school": "school", "district": "district"}.get(summary.get("level", "school"), "model")
             ax = study_plot(s)
             images.append(("Emulated study against the truth", _png(ax.figure)))
-            tables.append(("Emulated study (one row per school, subject and year)", s.round(4)))
-    if (run / "subgroups.csv").is_file():
-        g = pd.read_csv(run / "subgroups.csv")
+            tables.append((f"Emulated study (one row per {unit}, subject and year)", s.round(4)))
+    if (g := table("subgroups")) is not None:
         last = g[g["year"] == g["year"].max()]
         t = last.groupby(["subgroup", "subject"])[["growth_true_rit", "norm_growth_rit", "effect_true_sd"]].mean().round(3)
         tables.append(("Subgroups, last year (means over grades)", t))

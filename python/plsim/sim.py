@@ -92,7 +92,10 @@ class Sim:
     def _build(self, scenario: Scenario, threads: int, counterfactual: Optional[bool]) -> None:
         self.scenario = scenario
         self._threads_requested = threads
+        started = time.perf_counter()
         self._core = _core.Sim(self.scenario._core, threads)
+        # Set-up (population, teachers, classrooms; parallel) is timed apart from the simulation.
+        self.setup_seconds = time.perf_counter() - started
         if self._core.threads_used < self._core.threads:
             warnings.warn(f"threads: asked for {threads}, but this machine runs {self._core.threads_used} at once; "
                           f"the run uses {self._core.threads_used} (summary.json reports both)", stacklevel=3)
@@ -100,7 +103,9 @@ class Sim:
             mode = self._core.counterfactual_mode
             counterfactual = mode == _core.Counterfactual.always or (
                 mode == _core.Counterfactual.auto and self._core.has_personalization)
+        started = time.perf_counter()
         self._twin = self._core.counterfactual() if counterfactual else None
+        self.setup_seconds_counterfactual = time.perf_counter() - started if counterfactual else None
         self._year_views: dict = {}
         self._hooks_done: dict = {}  # arm -> (hook stage index, hooks of it done), while a stage is unfinished
         self._hook_times: dict = {}  # hook stage -> [cpu seconds, wall seconds]
@@ -504,6 +509,23 @@ class Sim:
             self._require_twin("study_by_prior_quintile")
         return study_by_prior(self._core, self._twin, pool)
 
+    def table(self, name: str, level: str = "school", *, study_pool: str = "twin") -> pd.DataFrame:
+        """One of the tables `plsim run --out` writes, named as its file (assessments, subgroups, effects,
+        rollout, fidelity, costs, study), at an output level: "school" (as the engine reports them),
+        "district" or "national" (plsim.levels: n-weighted means, summed counts, school_sd for the
+        spread between schools). Unlike assessments.csv, the assessments keep mean_true_rit; nothing is
+        suppressed (plsim.cli.suppress_small_cells does that for the files)."""
+        from .levels import KINDS, aggregate, check_level
+
+        check_level(level)
+        sources = {"assessments": lambda: self.assessments, "subgroups": lambda: self.subgroups,
+                   "effects": lambda: self.effects, "rollout": lambda: self.rollout_by_district,
+                   "fidelity": lambda: self.fidelity_by_year, "costs": lambda: self.costs,
+                   "study": lambda: self.study(study_pool)}
+        if name not in sources:
+            raise ValueError(f"name: expected one of {', '.join(KINDS)} (got {name!r})")
+        return aggregate(sources[name](), name, level, schools=self.schools if level == "district" else None)
+
     def student_effects(self, subject: str) -> pd.DataFrame:
         """Each current student's true effect in `subject` (true RIT in this run minus in the twin)."""
         twin = self._require_twin("student_effects")
@@ -531,13 +553,19 @@ class Sim:
             "student_weeks": counts["student_weeks"],
             "seconds": seconds,
             "seconds_counterfactual": self._twin.counts["seconds"] if self._twin is not None else None,
+            "setup_seconds": self.setup_seconds,
+            "setup_seconds_counterfactual": self.setup_seconds_counterfactual,
             "student_weeks_per_second": counts["student_weeks"] / seconds if seconds > 0 else None,
             "finished": self.finished,
             "counterfactual": self.has_counterfactual,
             "headline": headline(self.assessments),
             "headline_effects": headline_effects(self.effects) if self.has_counterfactual else None,
             "teachers": {"by_year": _records(self.teachers_by_year)},
-            "rollout": {"by_year": _records(self.rollout_by_year), "by_district": _records(self.rollout_by_district)},
+            # By district only where a district has a rollout plan: a national scenario has 13,000
+            # districts, whose rows of zeros made summary.json 35 MB (rollout.csv has them all).
+            "rollout": {"by_year": _records(self.rollout_by_year),
+                        "by_district": _records(self.rollout_by_district)
+                        if any(d.get("rollout") for d in self.scenario.resolved["districts"]) else []},
             "fidelity": {"by_year": _records(self.fidelity_by_year)},
             "costs": cost_tables(self.costs),
             "cost_effectiveness": _json_ready(self.cost_effectiveness()),

@@ -119,6 +119,57 @@ struct TestErrors {
   }
 };
 
+// The norms of one test season by subject and grade, for lookups by a vectorised loop.
+struct TestNorms {
+  std::array<std::array<double, n_grades>, n_subjects> mean, sd;
+  TestNorms(const Model& model, Season season) {
+    for (int s = 0; s < n_subjects; ++s)
+      for (int g = 0; g < n_grades; ++g) {
+        const NormCell& c = model.norms.at(static_cast<Subject>(s), season, g);
+        mean[s][g] = c.mean, sd[s][g] = c.sd;
+      }
+  }
+};
+
+// The scores of up to TestErrors::lanes consecutive students of a school, per subject: true, measured
+// (shared draw), reported (the twin's own draw), the reported score's national z and percentile, the
+// measured score's z. One loop over the lanes, which the compiler vectorises.
+struct TestScores {
+  using Lanes = std::array<std::array<double, TestErrors::lanes>, n_subjects>;
+  Lanes true_rit, rit, reported, z, percentile, z_shared;
+  std::array<std::uint8_t, TestErrors::lanes> grade;
+  std::array<double, TestErrors::lanes> mastered, mean, sd;  // units mastered; the norms of his grade
+
+  void measure(const Model& model, const TestNorms& norms, const StudentColumns& st, std::uint32_t first,
+               std::uint32_t n, double error, const TestErrors& errors) {
+    // Narrow columns and the norms' lookups are first made lanes of doubles: GCC 12 does not vectorise a
+    // loop that mixes them with the arithmetic.
+    for (std::uint32_t q = 0; q < n; ++q) grade[q] = st.grade[first + q];
+    for (int s = 0; s < n_subjects; ++s) {
+      const auto subject = static_cast<Subject>(s);
+      const std::uint16_t* frontier = st.frontier[s].data() + first;
+      const std::uint16_t* gaps = st.gaps[s].data() + first;
+      const float* p_known = st.p_known[s].data() + first;
+      for (std::uint32_t q = 0; q < n; ++q) {
+        mastered[q] = static_cast<double>(std::int32_t(frontier[q]) - std::int32_t(gaps[q])) + p_known[q];
+        mean[q] = norms.mean[s][grade[q]], sd[q] = norms.sd[s][grade[q]];
+      }
+      const ScaleMap::Segment scale = model.scale.segment(subject);
+      #pragma GCC ivdep
+      for (std::uint32_t q = 0; q < n; ++q) {
+        const double t = scale.rit(mastered[q]);  // of mastered_position: units mastered
+        const double measured = t + error * errors.shared[s][q], own = t + error * errors.own[s][q];
+        const double m = mean[q], d = sd[q];
+        true_rit[s][q] = t, rit[s][q] = measured, reported[s][q] = own;
+        z[s][q] = (own - m) / d;
+        z_shared[s][q] = (measured - m) / d;
+      }
+      for (std::uint32_t q = 0; q < n; ++q)
+        percentile[s][q] = 100.0 * fast::normal_cdf(static_cast<float>(z[s][q]));  // Norms::percentile
+    }
+  }
+};
+
 struct Cell {
   std::uint32_t n = 0;
   double rit = 0, true_rit = 0, percentile = 0, sd = 0;
@@ -141,52 +192,54 @@ void assess(const Model& model, State& state, Season season, std::vector<Assessm
   const bool twin = model.arm == ComparisonArm::counterfactual;
   if (season == Season::fall) assign_start_quintiles(model, st);
 
-  // Per school: sums per (subject, grade) and per (subject, grade, subgroup); schools are independent
-  // and each sums in student order, so the totals do not depend on the threads.
+  // Per school: sums per (subject, grade); per block of schools: sums per (subject, grade, subgroup),
+  // whose rows are national. Each sums in student order and blocks are fixed ranges of schools added
+  // in order, so the totals do not depend on the threads.
+  constexpr std::size_t schools_per_block = 64;
+  const std::size_t n_blocks = (sc.size() + schools_per_block - 1) / schools_per_block;
   std::vector<std::array<Cell, n_subjects * n_grades>> cells(sc.size());
-  std::vector<std::array<Cell, n_subjects * n_grades * n_subgroups>> groups(subgroups ? sc.size() : 0);
+  std::vector<std::array<Cell, n_subjects * n_grades * n_subgroups>> groups(subgroups ? n_blocks : 0);
   const bool study_cells = study && season == Season::spring;
   std::vector<float> spring_z(study_cells ? st.size() * n_subjects : 0);
-  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, sc.size()), [&](const tbb::blocked_range<std::size_t>& r) {
+  const TestNorms norms(model, season);
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n_blocks), [&](const tbb::blocked_range<std::size_t>& r) {
     TestErrors errors;
-    for (std::size_t k = r.begin(); k != r.end(); ++k) {
-      const auto type_group = sc.type[k] == std::uint8_t(SchoolType::charter) ? Subgroup::charter : Subgroup::district;
-      for (std::uint32_t i = sc.begin[k]; i < sc.end[k]; ++i) {
-        // The twin reports its own test errors, so that measured effects carry test noise; the scores
-        // schools act on (st.score: tracking) keep the shared draw, so the twin's classrooms, and with
-        // them the true effects, stay exact.
-        const std::uint32_t q = (i - sc.begin[k]) % TestErrors::lanes;
-        if (q == 0) errors.draw(rng, st.id.data() + i, std::min<std::uint32_t>(TestErrors::lanes, sc.end[k] - i), tick, twin);
-        const std::array<double, n_subjects> noise{errors.shared[0][q], errors.shared[1][q]};
-        const std::array<double, n_subjects> own{errors.own[0][q], errors.own[1][q]};
-        const int grade = st.grade[i];
-        if (season == Season::fall) state.classrooms.n_measured[st.classroom[i]]++;
-        for (int s = 0; s < n_subjects; ++s) {
-          const auto subject = static_cast<Subject>(s);
-          const double true_rit = model.scale.rit(subject, mastered_position(st, s, i));
-          const double rit = true_rit + error * noise[s];
-          const double reported = true_rit + error * own[s];
-          st.score[s][i] = static_cast<float>(rit);
-          Cell& cell = cells[k][s * n_grades + grade];
-          cell.add(reported, true_rit);
-          cell.percentile += model.norms.percentile(subject, season, grade, reported);
-          const double z = model.norms.z_score(subject, season, grade, reported);
-          cell.sd += z;
-          // The first fall score a student has in the run is what an evaluator matches on (the shared
-          // draw, like st.score, so the twin's state stays the policy run's where instruction agrees).
-          if (season == Season::fall && std::isnan(st.baseline_z[s][i]))
-            st.baseline_z[s][i] = static_cast<float>(model.norms.z_score(subject, season, grade, rit));
-          if (study_cells) spring_z[std::size_t(i) * n_subjects + s] = static_cast<float>(z);
-          // What an evaluator of the pilots sees: each classroom's measured fall and spring scores.
-          if (season == Season::fall) state.classrooms.fall_z[s][st.classroom[i]] += static_cast<float>(z);
-          if (season == Season::spring) state.classrooms.spring_z[s][st.classroom[i]] += static_cast<float>(z);
-          if (!subgroups) continue;
-          Cell* g = &groups[k][(s * n_grades + grade) * n_subgroups];
-          g[int(Subgroup::all)].add(reported, true_rit);
-          g[int(st.frl[i] ? Subgroup::frl : Subgroup::non_frl)].add(reported, true_rit);
-          if (st.start_quintile[s][i]) g[int(Subgroup::start_q1) + st.start_quintile[s][i] - 1].add(reported, true_rit);
-          g[int(type_group)].add(reported, true_rit);
-          if (st.ever_pl[i]) g[int(Subgroup::pl_cohort)].add(reported, true_rit);
+    TestScores scores;
+    for (std::size_t block = r.begin(); block != r.end(); ++block) {
+      for (std::size_t k = block * schools_per_block; k < std::min(sc.size(), (block + 1) * schools_per_block); ++k) {
+        const auto type_group = sc.type[k] == std::uint8_t(SchoolType::charter) ? Subgroup::charter : Subgroup::district;
+        for (std::uint32_t first = sc.begin[k]; first < sc.end[k]; first += TestErrors::lanes) {
+          const std::uint32_t n = std::min<std::uint32_t>(TestErrors::lanes, sc.end[k] - first);
+          errors.draw(rng, st.id.data() + first, n, tick, twin);
+          scores.measure(model, norms, st, first, n, error, errors);
+          for (std::uint32_t q = 0; q < n; ++q) {
+            const std::uint32_t i = first + q;
+            const int grade = st.grade[i];
+            if (season == Season::fall) state.classrooms.n_measured[st.classroom[i]]++;
+            for (int s = 0; s < n_subjects; ++s) {
+              const double true_rit = scores.true_rit[s][q], reported = scores.reported[s][q], z = scores.z[s][q];
+              st.score[s][i] = static_cast<float>(scores.rit[s][q]);
+              Cell& cell = cells[k][s * n_grades + grade];
+              cell.add(reported, true_rit);
+              cell.percentile += scores.percentile[s][q];
+              cell.sd += z;
+              // The first fall score a student has in the run is what an evaluator matches on (the shared
+              // draw, like st.score, so the twin's state stays the policy run's where instruction agrees).
+              if (season == Season::fall && std::isnan(st.baseline_z[s][i]))
+                st.baseline_z[s][i] = static_cast<float>(scores.z_shared[s][q]);
+              if (study_cells) spring_z[std::size_t(i) * n_subjects + s] = static_cast<float>(z);
+              // What an evaluator of the pilots sees: each classroom's measured fall and spring scores.
+              if (season == Season::fall) state.classrooms.fall_z[s][st.classroom[i]] += static_cast<float>(z);
+              if (season == Season::spring) state.classrooms.spring_z[s][st.classroom[i]] += static_cast<float>(z);
+              if (!subgroups) continue;
+              Cell* g = &groups[block][(s * n_grades + grade) * n_subgroups];
+              g[int(Subgroup::all)].add(reported, true_rit);
+              g[int(st.frl[i] ? Subgroup::frl : Subgroup::non_frl)].add(reported, true_rit);
+              if (st.start_quintile[s][i]) g[int(Subgroup::start_q1) + st.start_quintile[s][i] - 1].add(reported, true_rit);
+              g[int(type_group)].add(reported, true_rit);
+              if (st.ever_pl[i]) g[int(Subgroup::pl_cohort)].add(reported, true_rit);
+            }
+          }
         }
       }
     }
@@ -217,8 +270,8 @@ void assess(const Model& model, State& state, Season season, std::vector<Assessm
     for (int g = 0; g < n_grades; ++g) {
       for (int q = 0; q < n_subgroups; ++q) {
         Cell total;
-        for (std::size_t k = 0; k < sc.size(); ++k) {
-          const Cell& c = groups[k][(s * n_grades + g) * n_subgroups + q];
+        for (std::size_t block = 0; block < n_blocks; ++block) {
+          const Cell& c = groups[block][(s * n_grades + g) * n_subgroups + q];
           total.n += c.n;
           total.rit += c.rit;
           total.true_rit += c.true_rit;

@@ -1,6 +1,8 @@
 #include "plsim/modules/classrooms.hpp"
 
 #include <algorithm>
+#include <array>
+#include <string>
 #include <tuple>
 #include <vector>
 
@@ -61,55 +63,70 @@ void form_classrooms(const Model& model, State& state) {
   });
   permute_students(st, order);
 
-  cl = ClassroomColumns{};
-  const auto traditional = static_cast<std::uint32_t>(model.instructional_model_index("traditional"));
-  std::vector<std::uint32_t> teachers_used(sc.size(), 0);
+  // Each grade of a school is split into the fewest classrooms that respect the class size, as even as
+  // possible: counted per school in parallel, teachers hired where a school has too few (in school
+  // order: hiring appends teachers), then the classrooms filled in parallel.
+  auto for_each_grade = [&](std::uint32_t k, auto&& f) {  // f(first student, end, classrooms)
+    for (std::uint32_t i = school_start[k]; i < school_start[k + 1];) {
+      std::uint32_t j = i;
+      while (j < school_start[k + 1] && st.grade[j] == st.grade[i]) ++j;
+      f(i, j, (j - i + sc.class_size[k] - 1) / sc.class_size[k]);
+      i = j;
+    }
+  };
+  std::vector<std::uint32_t> class_start(sc.size() + 1, 0);
+  tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, static_cast<std::uint32_t>(sc.size())),
+                    [&](const tbb::blocked_range<std::uint32_t>& r) {
+                      for (std::uint32_t k = r.begin(); k != r.end(); ++k)
+                        for_each_grade(k, [&](std::uint32_t, std::uint32_t, std::uint32_t n) { class_start[k + 1] += n; });
+                    });
+  for (std::size_t k = 0; k < sc.size(); ++k) class_start[k + 1] += class_start[k];
+
   std::vector<std::vector<std::uint32_t>> school_teachers(sc.size());
   for (std::uint32_t t = 0; t < state.teachers.size(); ++t)
     if (state.teachers.active[t]) school_teachers[state.teachers.school[t]].push_back(t);
+  for (std::uint32_t k = 0; k < sc.size(); ++k)
+    while (school_teachers[k].size() < class_start[k + 1] - class_start[k])
+      school_teachers[k].push_back(hire_teacher(model, state, k));
 
-  std::uint32_t i = 0;
-  for (std::uint32_t k = 0; k < sc.size(); ++k) {
-    sc.begin[k] = i;
-    sc.class_begin[k] = static_cast<std::uint32_t>(cl.size());
-    while (i < st.size() && st.school[i] == k) {
-      const int grade = st.grade[i];
-      std::uint32_t j = i;
-      while (j < st.size() && st.school[j] == k && st.grade[j] == grade) ++j;
-      // Split the grade into the fewest classrooms that respect the class size, as even as possible.
-      const std::uint32_t n = j - i;
-      const std::uint32_t n_classes = (n + sc.class_size[k] - 1) / sc.class_size[k];
-      for (std::uint32_t c = 0; c < n_classes; ++c) {
-        const std::uint32_t b = i + c * n / n_classes, e = i + (c + 1) * n / n_classes;
-        const auto index = static_cast<std::uint32_t>(cl.size());
-        if (teachers_used[k] == school_teachers[k].size()) {
-          school_teachers[k].push_back(hire_teacher(model, state, k));
+  const std::size_t n_classrooms = class_start[sc.size()];
+  cl = ClassroomColumns{};
+  cl.for_each_named_column([&](const std::string&, auto& column) { column.resize(n_classrooms); });
+  const auto traditional = static_cast<std::uint32_t>(model.instructional_model_index("traditional"));
+  // Pacing starts between national grade level and where each class actually is (its median).
+  const double w = model.params.learning.pacing_grade_level_weight;
+  std::array<std::array<double, n_grades>, n_subjects> grade_level;
+  for (int s = 0; s < n_subjects; ++s)
+    for (int g = 0; g < n_grades; ++g) grade_level[s][g] = w * grade_level_frontier(model, s, g);
+  tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, static_cast<std::uint32_t>(sc.size())),
+                    [&](const tbb::blocked_range<std::uint32_t>& r) {
+    std::vector<std::uint16_t> frontiers;
+    for (std::uint32_t k = r.begin(); k != r.end(); ++k) {
+      sc.begin[k] = school_start[k], sc.end[k] = school_start[k + 1];
+      sc.class_begin[k] = class_start[k], sc.class_end[k] = class_start[k + 1];
+      std::uint32_t index = class_start[k];
+      for_each_grade(k, [&](std::uint32_t i, std::uint32_t j, std::uint32_t n_classes) {
+        const std::uint32_t n = j - i;
+        const int grade = st.grade[i];
+        for (std::uint32_t c = 0; c < n_classes; ++c, ++index) {
+          const std::uint32_t b = i + c * n / n_classes, e = i + (c + 1) * n / n_classes;
+          const std::uint64_t section = index - class_start[k];
+          cl.id[index] = std::uint64_t(sc.id[k]) << 32 | std::uint64_t(state.year) << 20 | section;
+          cl.begin[index] = b, cl.end[index] = e;
+          cl.school[index] = k;
+          cl.teacher[index] = school_teachers[k][section];
+          cl.grade[index] = static_cast<std::uint8_t>(grade);
+          cl.instructional_model[index] = traditional;  // assign_practice sets the practising teachers' model
+          for (std::uint32_t q = b; q < e; ++q) st.classroom[q] = index;
+          for (int s = 0; s < n_subjects; ++s) {
+            frontiers.assign(st.frontier[s].begin() + b, st.frontier[s].begin() + e);
+            std::nth_element(frontiers.begin(), frontiers.begin() + frontiers.size() / 2, frontiers.end());
+            cl.pacing_unit[s][index] = static_cast<float>(grade_level[s][grade] + (1 - w) * frontiers[frontiers.size() / 2]);
+          }
         }
-        const std::uint64_t section = cl.size() - sc.class_begin[k];
-        cl.id.push_back(std::uint64_t(sc.id[k]) << 32 | std::uint64_t(state.year) << 20 | section);
-        cl.begin.push_back(b);
-        cl.end.push_back(e);
-        cl.school.push_back(k);
-        cl.teacher.push_back(school_teachers[k][teachers_used[k]++]);
-        cl.grade.push_back(static_cast<std::uint8_t>(grade));
-        cl.instructional_model.push_back(traditional);  // assign_practice sets the practising teachers' model
-        for (int s = 0; s < n_subjects; ++s) cl.fall_z[s].push_back(0), cl.spring_z[s].push_back(0);
-        cl.n_measured.push_back(0);
-        for (std::uint32_t q = b; q < e; ++q) st.classroom[q] = index;
-        for (int s = 0; s < n_subjects; ++s) {
-          // Pacing starts between national grade level and where this class actually is.
-          std::vector<std::uint16_t> frontiers(st.frontier[s].begin() + b, st.frontier[s].begin() + e);
-          std::nth_element(frontiers.begin(), frontiers.begin() + frontiers.size() / 2, frontiers.end());
-          const double w = model.params.learning.pacing_grade_level_weight;
-          cl.pacing_unit[s].push_back(static_cast<float>(w * grade_level_frontier(model, s, grade) +
-                                                         (1 - w) * frontiers[frontiers.size() / 2]));
-        }
-      }
-      i = j;
+      });
     }
-    sc.end[k] = i;
-    sc.class_end[k] = static_cast<std::uint32_t>(cl.size());
-  }
+  });
 }
 
 }  // namespace plsim

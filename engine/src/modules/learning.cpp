@@ -198,6 +198,7 @@ struct ClassroomLanes {
   std::array<Lanes, n_subjects> prerequisite_gaps;  // gaps in the prerequisite window
   std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
   Lanes match_sum;                                    // how well the week matched him, summed over subjects
+  std::array<std::int32_t, max_class_size> move;      // a subject's progression: 0 stays, 1 mastered, 2 gap
 };
 
 // The student's random numbers of the week, one Philox block per use (stream weekly_learning, his id,
@@ -341,46 +342,52 @@ void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::
 
 // Whether each student leaves his unit this week, and whether he leaves a gap behind; then gap repair.
 // Mastery always moves a student on. Below it, an on-demand test or the pacing guide may: the test only
-// as far as competency progression is delivered, seat time only where the student is not held.
+// as far as competency progression is delivered, seat time only where the student is not held. The
+// decision is a vectorised pass of selects (a branch per student mispredicts whenever someone moves
+// on); the bookkeeping of units and gaps a second pass.
 template <bool targeted_time>
 void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-                    const ClassroomLanes& x) {
+                    ClassroomLanes& x) {
   std::uint16_t* frontier = st.frontier[s].data() + b;
   std::uint16_t* gaps = st.gaps[s].data() + b;
   std::uint64_t* recent = st.recent_gaps[s].data() + b;
   float* p_known = st.p_known[s].data() + b;
-  const float pace = cw.pace[s];
+  const float pace = cw.pace[s], threshold = cw.threshold, test_threshold = cw.test_threshold;
+  const float f_progression = cw.f_progression, hold_chance = cw.hold, slip = cw.slip, guess = cw.guess;
+  const std::int32_t test_out = cw.plan.test_out;
+  const float* hold = x.hold_draw[s].data();
+  const float* test = x.test_draw[s].data();
+  #pragma GCC ivdep
   for (std::uint32_t q = 0; q < n; ++q) {
-    float p = x.p[s][q];
-    const float hold = x.hold_draw[s][q], test = x.test_draw[s][q];
-    bool moves = false, as_gap = false;
-    if (p >= cw.threshold) {
-      moves = true;
-    } else if (cw.plan.test_out && p >= cw.test_threshold && hold < cw.f_progression) {
-      // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
-      // whether a test is available is the one that decides holds below: the two branches exclude each other.
-      const float pass_known = p * (1 - cw.slip);
-      moves = test < pass_known + (1 - p) * cw.guess;
-      as_gap = test >= pass_known;
-    } else if (float(frontier[q]) + cw.slack < pace && hold >= cw.hold) {
-      // The class has moved on and the student is not held at his unit: passed without mastery.
-      moves = as_gap = true;
-    }
-    if (moves && frontier[q] < 65535) {
-      frontier[q]++;
-      recent[q] = (recent[q] << 1) | (as_gap ? 1u : 0u);
-      // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
-      // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
-      if (as_gap) gaps[q]++;
-      else p = cw.prior;
-    }
-    p_known[q] = p;
+    // Every condition is evaluated, as a 32-bit 0 or 1 (a condition skipped is a branch, and bools
+    // are bytes, which GCC 12 does not vectorise beside floats).
+    const float p = x.p[s][q], f = frontier[q], held = hold[q], draw = test[q];
+    const std::int32_t mastered = p >= threshold;
+    // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
+    // whether a test is available is the one that decides holds: the two ways exclude each other.
+    const std::int32_t tested = (1 - mastered) * test_out * (p >= test_threshold) * (held < f_progression);
+    const float pass_known = p * (1 - slip);
+    const std::int32_t passes = draw < pass_known + (1 - p) * guess;
+    // The class has moved on and the student is not held at his unit: passed without mastery.
+    const std::int32_t seat_time = (1 - mastered) * (1 - tested) * (f + cw.slack < pace) * (held >= hold_chance);
+    const std::int32_t moves = (mastered | (tested & passes) | seat_time) & (f < 65535.0f);
+    const std::int32_t as_gap = (tested & (draw >= pass_known)) | seat_time;
+    x.move[q] = moves * (1 + as_gap);
+    // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
+    // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
+    p_known[q] = (moves & (1 - as_gap)) != 0 ? cw.prior : p;
+  }
+  for (std::uint32_t q = 0; q < n; ++q) {
+    const std::uint32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
+    frontier[q] = static_cast<std::uint16_t>(frontier[q] + moves);
+    gaps[q] = static_cast<std::uint16_t>(gaps[q] + as_gap);
+    recent[q] = moves ? (recent[q] << 1) | as_gap : recent[q];
     if constexpr (targeted_time) {
       // Relearn the most recent gap (lowest set bit of the window); relearning is easier than a new unit.
-      if (x.prerequisite_gaps[s][q] > 0 && cw.repair_share > 0 && recent[q] != 0 && x.repair_draw[s][q] < x.repair_chance[s][q]) {
-        recent[q] &= recent[q] - 1;
-        gaps[q]--;
-      }
+      const bool repairs = x.prerequisite_gaps[s][q] > 0 && cw.repair_share > 0 && recent[q] != 0 &&
+                           x.repair_draw[s][q] < x.repair_chance[s][q];
+      recent[q] = repairs ? recent[q] & (recent[q] - 1) : recent[q];
+      gaps[q] = static_cast<std::uint16_t>(gaps[q] - repairs);
     }
   }
 }

@@ -17,13 +17,16 @@ class ScaleMap {
  public:
   ScaleMap(const Norms& norms, double rit_per_unit, int levels_below);
 
-  // Inline: every assessment calls rit() twice per student.
-  double rit(Subject s, double position) const {
-    const Segment& g = segment_[static_cast<int>(s)];
-    if (position <= 0) return g.bottom;
-    if (position >= g.top_position) return g.top;
-    return g.bottom + position / g.top_position * (g.top - g.bottom);
-  }
+  // The scale of a subject is one segment: RIT at position 0 and at the top, the top's position.
+  struct Segment {
+    double bottom = 0, top = 1, top_position = 1;
+    double rit(double position) const {
+      return position <= 0 ? bottom : position >= top_position ? top : bottom + position / top_position * (top - bottom);
+    }
+  };
+  const Segment& segment(Subject s) const { return segment_[static_cast<int>(s)]; }
+
+  double rit(Subject s, double position) const { return segment(s).rit(position); }
   // Inverse of rit(), clamped to [0, max_position(s)].
   double position(Subject s, double rit) const;
   // RIT per unit (the scale is one segment: every unit is worth the same).
@@ -34,9 +37,6 @@ class ScaleMap {
   double max_position(Subject s) const { return segment_[static_cast<int>(s)].top_position; }
 
  private:
-  struct Segment {
-    double bottom = 0, top = 1, top_position = 1;  // RIT at position 0 and at the top, the top's position
-  };
   std::array<Segment, n_subjects> segment_;
 };
 
