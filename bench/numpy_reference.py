@@ -75,7 +75,7 @@ WEEKLY_LEARNING = 7  # Stream::weekly_learning (engine/include/plsim/rng.hpp)
 BROKEN = ("gap_penalty", "mismatch_kernel", "gap_repair", "regrouping", "engagement")
 # How the engine evaluates its functions: "libm" (the kernel tabulated at 1/8 unit, uniforms from all 32
 # bits of a word, glibc's logf and cosf) or "fast" (engine/include/plsim/fast_math.hpp: the kernel's
-# exponential evaluated, 24-bit uniforms, polynomial log and sin/cos).
+# exponential evaluated, 23-bit uniforms, polynomial log and sin/cos).
 EVALUATIONS = ("libm", "fast")
 TOLERANCES = {"identical_share_min": 0.999, "mean_abs": 0.01, "sd_abs": 0.01, "quantile_abs": 0.5}
 QUANTILES = (0.1, 0.5, 0.9)
@@ -122,15 +122,15 @@ def uniform01(word) -> np.ndarray:
     return ((word.astype(np.float64) + 0.5) * 2.0 ** -32).astype(F)
 
 
-def uniform01_24(word) -> np.ndarray:
-    """fast_math.hpp uniform01: the word's top 24 bits and half a step, exact in a float."""
-    return ((word >> np.uint64(8)).astype(F) + F(0.5)) * F(2.0 ** -24)
+def uniform01_fast(word) -> np.ndarray:
+    """fast_math.hpp uniform01: the word's top 23 bits and half a step, exact in a float."""
+    return ((word >> np.uint64(9)).astype(F) + F(0.5)) * F(2.0 ** -23)
 
 
 def normal_pair(a, b, evaluation: str = "libm", jitter=lambda x: x):
     """standard_normal_pair: float Box-Muller, the cosine then the sine. log, cos and sin in double
     rounded to float, the closest numpy gets to glibc's logf, cosf, sinf or to fast_math.hpp's."""
-    u = uniform01 if evaluation == "libm" else uniform01_24
+    u = uniform01 if evaluation == "libm" else uniform01_fast
     r = np.sqrt(F(-2.0) * jitter(np.log(u(a).astype(np.float64)).astype(F)))
     # libm: cosf of the float 2 pi u; fast: sin and cos of u turns
     angle = (F(6.2831853) * u(b)).astype(np.float64) if evaluation == "libm" else u(b).astype(np.float64) * (2 * np.pi)
@@ -402,7 +402,7 @@ class Reference:
         if evaluation not in EVALUATIONS:
             raise ValueError(f"evaluation: one of {', '.join(EVALUATIONS)} (got {evaluation!r})")
         self.evaluation = evaluation
-        self.uniform = uniform01 if evaluation == "libm" else uniform01_24
+        self.uniform = uniform01 if evaluation == "libm" else uniform01_fast
         self.jitter = self._jitter if jitter else (lambda x: x)
         self._signs = np.random.default_rng(0).choice(np.array([-jitter, jitter], F), len(state["students.id"]))
         self.L, self.P = params["learning"], params["personalization"]

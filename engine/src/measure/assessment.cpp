@@ -195,7 +195,9 @@ void assess(const Model& model, State& state, Season season, std::vector<Assessm
   // Per school: sums per (subject, grade); per block of schools: sums per (subject, grade, subgroup),
   // whose rows are national. Each sums in student order and blocks are fixed ranges of schools added
   // in order, so the totals do not depend on the threads.
-  constexpr std::size_t schools_per_block = 64;
+  // About a thousand blocks whatever the size: enough to spread a district's few schools over the
+  // threads, few enough that the block sums stay small (10 MB at national scale).
+  const std::size_t schools_per_block = std::max<std::size_t>(1, (sc.size() + 1023) / 1024);
   const std::size_t n_blocks = (sc.size() + schools_per_block - 1) / schools_per_block;
   std::vector<std::array<Cell, n_subjects * n_grades>> cells(sc.size());
   std::vector<std::array<Cell, n_subjects * n_grades * n_subgroups>> groups(subgroups ? n_blocks : 0);

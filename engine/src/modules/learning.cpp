@@ -77,7 +77,7 @@ struct ClassroomWeek {
   bool level_review;
 
   ClassroomWeek(const State& state, const Model& model, const InstructionPlan& plan, const MismatchKernel& kernel,
-                std::uint64_t window_mask, std::uint32_t c, const WeekContext& week);
+                std::uint64_t window_mask, float repair_hazard, std::uint32_t c, const WeekContext& week);
 };
 
 // Delivered fidelity of each PL element: 1 where the model asks nothing, else what it asks scaled by the
@@ -119,8 +119,8 @@ namespace {
 // and test reliability, learning paths through the match of targeted time, competency progression
 // through holds and tests, the flexible environment through regrouping, check-ins and noise.
 inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, const InstructionPlan& plan,
-                                    const MismatchKernel& kernel, std::uint64_t window_mask, std::uint32_t c,
-                                    const WeekContext& week)
+                                    const MismatchKernel& kernel, std::uint64_t window_mask, float repair_hazard,
+                                    std::uint32_t c, const WeekContext& week)
     : plan(plan), kernel(kernel), window_mask(window_mask) {
   const LearningParameters& L = model.params.learning;
   const PersonalizationParameters& P = model.params.personalization;
@@ -168,9 +168,7 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   sr_floor = static_cast<float>(L.self_regulation_floor);
   check_in_lift = check_in * static_cast<float>(P.check_in_recovery) * (1 - sr_floor);
   repair_share = plan.targeted ? static_cast<float>(L.gap_repair_share) : 0.0f;
-  // A gap costs the learning hazard of a new unit (prior to mastery threshold) divided by the ease.
-  repair_per_hazard =
-      static_cast<float>(L.gap_repair_ease / std::log((1.0 - L.prior) / (1.0 - L.mastery_threshold)));
+  repair_per_hazard = repair_hazard;
   software_error = static_cast<float>(L.software_estimate_error) * profile_error;
   second_draw = plan.test_out || hold > 0;
   engagement_base = static_cast<float>(L.engagement_baseline) - static_cast<float>(P.engagement_noise) * noise;
@@ -223,7 +221,8 @@ void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id
       x.test_draw[0][q] = fast::uniform01(x.words[2][q]), x.test_draw[1][q] = fast::uniform01(x.words[3][q]);
     }
   } else {
-    for (int s = 0; s < n_subjects; ++s) x.hold_draw[s].fill(1.0f), x.test_draw[s].fill(1.0f);
+    for (int s = 0; s < n_subjects; ++s)
+      for (std::uint32_t q = 0; q < n; ++q) x.hold_draw[s][q] = x.test_draw[s][q] = 1.0f;
   }
 }
 
@@ -442,7 +441,11 @@ LearningProcess::LearningProcess(const Model& model)
       kernel_(model.params.learning),
       window_mask_(model.params.learning.prerequisite_window >= 64
                        ? ~std::uint64_t(0)
-                       : (std::uint64_t(1) << model.params.learning.prerequisite_window) - 1) {}
+                       : (std::uint64_t(1) << model.params.learning.prerequisite_window) - 1),
+      // A gap costs the learning hazard of a new unit (prior to mastery threshold) divided by the ease.
+      repair_per_hazard_(static_cast<float>(
+          model.params.learning.gap_repair_ease /
+          std::log((1.0 - model.params.learning.prior) / (1.0 - model.params.learning.mastery_threshold)))) {}
 
 void LearningProcess::run_week(State& state, const WeekContext& week) const {
   tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, static_cast<std::uint32_t>(state.classrooms.size()), 8),
@@ -459,8 +462,8 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   const Rng rng(model_.seed);
   // The steps' structs are not const: GCC keeps a const aggregate that a constructor or an inlined call
   // fills in memory instead of registers, which costs the weekly loop a few percent.
-  ClassroomWeek cw(state, model_, plans_[state.classrooms.instructional_model[c]], kernel_, window_mask_, c,
-                   week);
+  ClassroomWeek cw(state, model_, plans_[state.classrooms.instructional_model[c]], kernel_, window_mask_,
+                   repair_per_hazard_, c, week);
   if (cw.plan.uses_small_groups && week.week % cw.regroup_weeks == 0)
     regroup(state, model_, cw.plan.small_groups, cw.group_error, b, e, week);
 

@@ -172,6 +172,7 @@ class LearningProcess {
   std::vector<InstructionPlan> plans_;
   MismatchKernel kernel_;
   std::uint64_t window_mask_;
+  float repair_per_hazard_;  // gap_repair_ease over the hazard a new unit takes (docs/model.md)
 };
 
 }  // namespace plsim
