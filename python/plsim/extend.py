@@ -33,17 +33,26 @@ class YearView:
     each model's students as contiguous ranges (students are sorted by school). Built once a year, so
     a weekly hook costs no set-up."""
 
-    def __init__(self, core, schools):
+    def __init__(self, core, schools_frame):
         self.year = core.year
-        self.schools = schools
+        self._schools_frame = schools_frame  # builds the schools table; called only if a hook asks for it
+        self._schools = None
         self.students: Mapping[str, np.ndarray] = core.students
-        counts = schools["students"].to_numpy()
+        raw = core.schools
+        counts = np.asarray(raw["students"])
         self._ends = np.cumsum(counts)
         self._begins = self._ends - counts
-        self._models = schools["model"].astype(str).to_numpy()
+        self._models = np.asarray(raw["model_names"], dtype=str)[np.asarray(raw["model"])]
         self._ranges: dict = {}
         self._masks: dict = {}
         self.rows_written: dict = {}  # policy name -> the one row of minutes it last wrote this year
+
+    @property
+    def schools(self):
+        """The schools table (a DataFrame with names: a millisecond to build, so only on demand)."""
+        if self._schools is None:
+            self._schools = self._schools_frame()
+        return self._schools
 
     def ranges(self, model: str) -> list:
         """[(begin, end)] of the students of each school on `model`."""
@@ -309,14 +318,21 @@ def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndar
     name = type(policy).__name__
     if result.shape not in ((len(MODES),), minutes_view.shape):
         raise ValueError(f"{name}.minutes: expected shape ({len(MODES)},) or {minutes_view.shape} (got {result.shape})")
-    check_minutes(f"{name}.minutes", result if result.ndim == 1 else result[ctx.mask])
     per_student = result.ndim == 2
     written = ctx._view.rows_written
-    if not per_student and policy.name in written and np.array_equal(written[policy.name], result):
-        return  # the buffer still holds exactly these minutes (it is refilled only at a new year)
+    if not per_student:
+        # One row, as most policies give: checked and compared as five Python floats (numpy's set-up
+        # per call costs more than the work on five values, and this runs every week).
+        row = tuple(result.tolist())
+        if policy.name in written and written[policy.name] == row:
+            return  # the buffer still holds exactly these minutes (it is refilled only at a new year)
+        if not all(0.0 <= m <= MAX_MINUTES for m in row):  # also false for NaN
+            check_minutes(f"{name}.minutes", result)
+    else:
+        check_minutes(f"{name}.minutes", result[ctx.mask])
     for b, e in ctx._view.ranges(policy.name):
         minutes_view[b:e] = result[b:e] if per_student else result
     if per_student:
         written.pop(policy.name, None)
     else:
-        written[policy.name] = result.copy()
+        written[policy.name] = row

@@ -244,7 +244,7 @@ class Sim:
     def _context(self, core, arm: str, hook) -> HookContext:
         view = self._year_views.get(arm)
         if view is None or view.year != core.year:
-            view = self._year_views[arm] = YearView(core, _schools_frame(core))
+            view = self._year_views[arm] = YearView(core, lambda: _schools_frame(core))
         return HookContext(core, view, arm=arm, hook_name=hook_name(hook),
                            policy=hook.name if isinstance(hook, Policy) else None)
 

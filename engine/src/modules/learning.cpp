@@ -243,7 +243,15 @@ inline void set_offer(ClassroomLanes& x, std::uint32_t q, const ModeWeights& w, 
 void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t b, std::uint32_t n,
                  const LearningParameters& L, ClassroomLanes& x) {
   const InstructionPlan& plan = cw.plan;
-  if (plan.python_policy) {
+  const double* first = plan.python_policy ? state.python_policy_minutes.data() + std::size_t(b) * n_modes : nullptr;
+  if (plan.python_policy && n > 0 && std::equal(first + n_modes, first + std::size_t(n) * n_modes, first)) {
+    // Usually one row for the whole class (the rows are consecutive: compared as one run of doubles).
+    std::array<double, n_modes> row;
+    std::copy(first, first + n_modes, row.begin());
+    const ModeWeights weights = mode_weights(row, L);
+    const TimeShares shares = time_shares(row);
+    for (std::uint32_t q = 0; q < n; ++q) set_offer(x, q, weights, shares, plan.choice * cw.matched);
+  } else if (plan.python_policy) {
     std::array<double, n_modes> row;
     row.fill(-1.0);  // no row yet: the first student converts his
     ModeWeights weights{};
