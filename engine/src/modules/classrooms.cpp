@@ -45,11 +45,20 @@ void form_classrooms(const Model& model, State& state) {
   const auto year = static_cast<std::uint32_t>(state.year);
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, sc.size()), [&](const tbb::blocked_range<std::size_t>& r) {
     std::vector<std::tuple<std::uint64_t, std::uint32_t, std::uint32_t>> keys;
+    constexpr std::uint32_t lanes = 64;  // shuffle draws, 64 students at a time (Rng::words_of)
+    std::array<std::uint32_t, lanes> ids;
+    std::array<std::array<std::uint32_t, lanes>, 4> words;
     for (std::size_t k = r.begin(); k != r.end(); ++k) {
       keys.clear();
       for (std::uint32_t j = school_start[k]; j < school_start[k + 1]; ++j) {
         const std::uint32_t i = order[j];
-        std::uint32_t within = rng.words(Stream::classroom_shuffle, st.id[i], year)[0];
+        const std::uint32_t q = (j - school_start[k]) % lanes;
+        if (q == 0) {
+          const std::uint32_t n = std::min(lanes, school_start[k + 1] - j);
+          for (std::uint32_t l = 0; l < n; ++l) ids[l] = st.id[order[j + l]];
+          rng.words_of(Stream::classroom_shuffle, ids.data(), n, year, 0, words);
+        }
+        std::uint32_t within = words[0][q];
         if (st.grade[i] >= tracked) {
           const double z = model.norms.z_score(Subject::math, Season::fall, st.grade[i], st.score[0][i]) +
                            model.norms.z_score(Subject::reading, Season::fall, st.grade[i], st.score[1][i]);

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include <tbb/parallel_for.h>
+
 #include "plsim/modules/population.hpp"
 
 namespace plsim {
@@ -45,19 +47,26 @@ void link_feeders(State& state, std::uint32_t first, std::uint32_t last) {
 void enrol_students(const Model& model, State& state) {
   StudentColumns& st = state.students;
   auto& sc = state.schools;
-  // Promotion: keep[i] is false for graduates and for leavers whose school has no feeder.
+  // Promotion, in parallel: graduates and leavers whose school has no feeder leave; then the others
+  // are kept in order.
+  std::vector<std::uint8_t> stays(st.size());
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, st.size(), 1 << 14), [&](const tbb::blocked_range<std::size_t>& r) {
+    for (std::size_t i = r.begin(); i != r.end(); ++i) {
+      const std::uint32_t school = st.school[i];
+      const int grade = st.grade[i];
+      stays[i] = 0;
+      if (grade >= sc.grade_hi[school]) {
+        if (grade >= 12 || sc.feeder_next[school] < 0) continue;
+        st.school[i] = static_cast<std::uint32_t>(sc.feeder_next[school]);
+      }
+      st.grade[i] = static_cast<std::uint8_t>(grade + 1);
+      stays[i] = 1;
+    }
+  });
   std::vector<std::uint32_t> keep;
   keep.reserve(st.size());
-  for (std::uint32_t i = 0; i < st.size(); ++i) {
-    const std::uint32_t school = st.school[i];
-    const int grade = st.grade[i];
-    if (grade >= sc.grade_hi[school]) {
-      if (grade >= 12 || sc.feeder_next[school] < 0) continue;
-      st.school[i] = static_cast<std::uint32_t>(sc.feeder_next[school]);
-    }
-    st.grade[i] = static_cast<std::uint8_t>(grade + 1);
-    keep.push_back(i);
-  }
+  for (std::uint32_t i = 0; i < st.size(); ++i)
+    if (stays[i]) keep.push_back(i);
   permute_students(st, keep);
   // Entry cohorts fill every grade up to the school's per-grade enrollment.
   std::vector<std::uint32_t> count(sc.size() * n_grades, 0);
