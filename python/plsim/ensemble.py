@@ -16,10 +16,13 @@ from .scenarios import ScenarioLike, load_scenario
 def _year_summary(sim) -> pd.DataFrame:
     """Per year and subject: the true effect on students of personalized schools (n-weighted, spring;
     NaN without a twin), the spring mean in national SD units and growth against the norms."""
-    a = sim.assessments
+    return _summary_of(sim.assessments, sim.effects if sim.has_counterfactual else None)
+
+
+def _summary_of(a: pd.DataFrame, effects: Optional[pd.DataFrame]) -> pd.DataFrame:
+    """_year_summary from a run's assessments and effects (None without a twin)."""
     spring = a[a["season"] == "spring"]
     rows = []
-    effects = sim.effects if sim.has_counterfactual else None
     from .results import growth_by_grade
 
     for year in sorted(spring["year"].unique()):
@@ -40,12 +43,20 @@ def _year_summary(sim) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _tables_of(plan: RunPlan, sim) -> dict:
+    """What an ensemble keeps of a finished run (plain DataFrames, so a Dask worker can return them).
+    sim.assessments and sim.effects build new frames on every access (effects: both arms' assessments,
+    a merge and the schools table), so each is built once and shared with the summary."""
+    assessments = sim.assessments
+    effects = sim.effects if sim.has_counterfactual else None
+    return {"seed": plan.seed, "overrides": plan.overrides, "summary": _summary_of(assessments, effects),
+            "effects": effects if effects is not None else pd.DataFrame(), "assessments": assessments,
+            "seconds": sim.counts["seconds"]}
+
+
 def _run_tables(plan: RunPlan) -> dict:
-    """What an ensemble keeps of one run (plain DataFrames, so a Dask worker can return them)."""
-    sim = plan.run()
-    effects = sim.effects if sim.has_counterfactual else pd.DataFrame()
-    return {"seed": plan.seed, "overrides": plan.overrides, "summary": _year_summary(sim),
-            "effects": effects, "assessments": sim.assessments, "seconds": sim.counts["seconds"]}
+    """One run of an ensemble: the plan run to its end, and what the ensemble keeps of it."""
+    return _tables_of(plan, plan.run())
 
 
 def _run_chunk(plans: Sequence[RunPlan]) -> list:
