@@ -229,6 +229,19 @@ void bind_sim(py::module_& m) {
                              v.data(), owner);
           },
           "Writable (n_students, n_modes) minutes of schools on Python policies, read by this week's learning.")
+      .def_property_readonly(
+          "python_policy_rows",
+          [](py::object owner) {
+            auto& v = owner.cast<PySim&>().sim->state().python_policy_rows;
+            const auto n = static_cast<py::ssize_t>(v.size() / plsim::n_modes);
+            return py::array(py::dtype::of<double>(), {n, static_cast<py::ssize_t>(plsim::n_modes)},
+                             {static_cast<py::ssize_t>(plsim::n_modes * sizeof(double)),
+                              static_cast<py::ssize_t>(sizeof(double))},
+                             v.data(), owner);
+          },
+          "Writable (n_models, n_modes): the one row of minutes all students of a Python-policy model have this "
+          "week (as in python_policy_minutes), or NaN first where their rows may differ; learning then reads "
+          "python_policy_minutes.")
       .def(
           "uniforms",
           [](const PySim& self, const std::string& stream) {

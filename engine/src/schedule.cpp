@@ -32,6 +32,11 @@ bool uses_python_policies(const Model& m) {
 void fill_policy_minutes(StageContext& c) {
   State& state = c.state;
   if (state.week != 0 && state.python_policy_minutes.size() == state.students.size() * n_modes) return;
+  // Every student of a model starts the year at its default minutes: one row per model.
+  state.python_policy_rows.assign(c.model.instructional_models.size() * n_modes, 0.0);
+  for (std::size_t m = 0; m < c.model.instructional_models.size(); ++m)
+    std::copy(c.model.instructional_models[m].minutes.begin(), c.model.instructional_models[m].minutes.end(),
+              state.python_policy_rows.begin() + m * n_modes);
   const std::size_t wanted = state.students.id.capacity() * n_modes;
   if (state.python_policy_minutes.capacity() < wanted) state.python_policy_minutes.reserve(wanted);
   state.python_policy_minutes.assign(state.students.size() * n_modes, 0.0);

@@ -43,6 +43,7 @@ class YearView:
         self._ends = np.cumsum(counts)
         self._begins = self._ends - counts
         self._models = np.asarray(raw["model_names"], dtype=str)[np.asarray(raw["model"])]
+        self.model_index = {name: k for k, name in enumerate(raw["model_names"])}
         self._ranges: dict = {}
         self._masks: dict = {}
         self.rows_written: dict = {}  # policy name -> the one row of minutes it last wrote this year
@@ -299,10 +300,17 @@ def check_minutes(label: str, minutes: np.ndarray) -> None:
                          f"(got {float(minutes[tuple(where)])!r} in {mode}{student})")
 
 
-def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndarray) -> None:
-    """Calls the policy's hook and stores its answer in the engine's minutes buffer, school by school.
-    Minutes written in place are checked like returned ones, and undone when they are refused."""
+def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndarray,
+                         model_rows: Optional[np.ndarray] = None) -> None:
+    """Calls the policy's hook and stores its answer in the engine's minutes buffer, school by school,
+    and, when it is one row for all its students, in `model_rows` (the engine's python_policy_rows:
+    learning then reads one row instead of a row per student; NaN says "read the buffer"). Minutes
+    written in place are checked like returned ones, and undone when they are refused."""
     ctx._minutes_view = minutes_view
+    model_row = None
+    if model_rows is not None and len(model_rows):
+        model_row = model_rows[ctx._view.model_index[policy.name]]
+        model_row[0] = np.nan  # until the answer is known to be one row
     try:
         result = policy.minutes(ctx)
         if result is None:
@@ -325,6 +333,8 @@ def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndar
         # per call costs more than the work on five values, and this runs every week).
         row = tuple(result.tolist())
         if policy.name in written and written[policy.name] == row:
+            if model_row is not None:
+                model_row[:] = row
             return  # the buffer still holds exactly these minutes (it is refilled only at a new year)
         if not all(0.0 <= m <= MAX_MINUTES for m in row):  # also false for NaN
             check_minutes(f"{name}.minutes", result)
@@ -336,3 +346,5 @@ def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndar
         written.pop(policy.name, None)
     else:
         written[policy.name] = row
+        if model_row is not None:
+            model_row[:] = row

@@ -103,6 +103,34 @@ def test_minutes_per_student_or_written_in_place_equal_one_row_for_everyone(pyth
     pd.testing.assert_frame_equal(run_policy(policy).assessments, python_rotation.assessments, check_exact=True)
 
 
+OTHER_MINUTES = np.array([60.0, 120.0, 60.0, 60.0, 0.0])  # more small-group time from week 12
+
+
+class SwitchingRotation(PyRotation):
+    """Minutes that change at week 12, given as one row, as a row per student and in place in turn:
+    the engine's row per model (python_policy_rows) must follow every change and never go stale."""
+
+    def minutes(self, ctx):
+        m = ROTATION_MINUTES if ctx.week < 12 else OTHER_MINUTES
+        if ctx.week % 3 == 0:
+            return m
+        if ctx.week % 3 == 1:
+            return np.tile(m, (ctx.n_students, 1))
+        ctx.minutes[ctx.mask] = m
+
+
+class SwitchingPerStudent(PyRotation):
+    def minutes(self, ctx):
+        return np.tile(ROTATION_MINUTES if ctx.week < 12 else OTHER_MINUTES, (ctx.n_students, 1))
+
+
+def test_minutes_that_change_and_switch_between_row_per_student_and_in_place_reach_the_students():
+    switching, per_student = run_policy(SwitchingRotation()), run_policy(SwitchingPerStudent())
+    pd.testing.assert_frame_equal(switching.assessments, per_student.assessments, check_exact=True)
+    # and the change mattered: the same policy without it learns differently
+    assert not run_policy(PerStudentRotation()).assessments.equals(per_student.assessments)
+
+
 class TutorEvenIds(plsim.Policy):
     """Whole-class teaching, except that students with an even id spend the same minutes with a tutor."""
 

@@ -244,6 +244,11 @@ struct State {
   // Schools on Python policies: weekly minutes per student and mode (n_students x n_modes), set
   // before learning by the policy_minutes stage and the plsim.Policy hooks.
   std::vector<double> python_policy_minutes;
+  // Per instructional model (n_models x n_modes): the one row of minutes every student of the model has
+  // this week, written by the Python side with the buffer above when a policy returns one row; NaN
+  // (first entry) where the students' rows may differ. Lets learning skip reading the buffer. Not
+  // part of checkpoints: restored runs start at NaN and read the buffer, which holds the same minutes.
+  std::vector<double> python_policy_rows;
   std::vector<DistrictRollout> rollout;       // per district
   std::vector<DistrictFunding> funding;       // per district: what its money bought this year
   std::uint64_t students_reached = 0;         // distinct students ever enrolled in a school at a PL stage

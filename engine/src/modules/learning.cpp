@@ -240,12 +240,18 @@ inline void set_offer(ClassroomLanes& x, std::uint32_t q, const ModeWeights& w, 
 // minutes a Python policy set for him this week (converted only where a row differs from the previous
 // student's: policies mostly give whole classes the same minutes). Choice is only real where learning
 // paths let students work on what they chose.
-void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t b, std::uint32_t n,
+void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t model, std::uint32_t b, std::uint32_t n,
                  const LearningParameters& L, ClassroomLanes& x) {
   const InstructionPlan& plan = cw.plan;
   const double* first = plan.python_policy ? state.python_policy_minutes.data() + std::size_t(b) * n_modes : nullptr;
-  if (plan.python_policy && n > 0 && std::equal(first + n_modes, first + std::size_t(n) * n_modes, first)) {
-    // Usually one row for the whole class (the rows are consecutive: compared as one run of doubles).
+  // One row for every student of the model (the policy returned one: state.python_policy_rows), else
+  // usually one for the whole class (its rows are consecutive: compared as one run of doubles).
+  const double* model_row = plan.python_policy && (std::size_t(model) + 1) * n_modes <= state.python_policy_rows.size()
+                                ? state.python_policy_rows.data() + std::size_t(model) * n_modes
+                                : nullptr;
+  if (model_row && !std::isnan(model_row[0])) first = model_row;
+  if (plan.python_policy && n > 0 &&
+      (first == model_row || std::equal(first + n_modes, first + std::size_t(n) * n_modes, first))) {
     std::array<double, n_modes> row;
     std::copy(first, first + n_modes, row.begin());
     const ModeWeights weights = mode_weights(row, L);
@@ -478,7 +484,7 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   const std::uint32_t n = e - b;
   ClassroomLanes lanes;
   draw_lanes(cw, rng, st.id.data() + b, n, week, lanes);
-  offer_lanes(cw, state, b, n, L, lanes);
+  offer_lanes(cw, state, state.classrooms.instructional_model[c], b, n, L, lanes);
   uptake_lanes(cw, st, b, n, lanes);
   for (int s = 0; s < n_subjects; ++s) {
     if (cw.plan.targeted) {
