@@ -179,7 +179,8 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
 
 // The week of a classroom is computed in passes over its students, each a loop over lanes (one per
 // student, at most max_class_size) of contiguous columns or of the scratch below, so that the compiler
-// vectorises the arithmetic; only the integer bookkeeping of progression and gaps is a scalar loop.
+// vectorises them (docs/architecture.md, "Vectorised passes"); only the popcount of the gap window and
+// the Python policies' rows are scalar loops.
 using Lanes = std::array<float, max_class_size>;
 
 struct ClassroomLanes {
@@ -206,7 +207,7 @@ void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id
                 const WeekContext& week, ClassroomLanes& x) {
   if (cw.plan.targeted) {
     rng.words_of(Stream::weekly_learning, id, n, week.tick(), 0, x.words);
-  #pragma GCC ivdep
+    #pragma GCC ivdep
     for (std::uint32_t q = 0; q < n; ++q) {
       const auto normal = fast::standard_normal_pair(x.words[0][q], x.words[1][q]);
       x.software_noise[0][q] = normal[0], x.software_noise[1][q] = normal[1];
@@ -215,7 +216,7 @@ void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id
   }
   if (cw.second_draw) {
     rng.words_of(Stream::weekly_learning, id, n, week.tick(), 1, x.words);
-  #pragma GCC ivdep
+    #pragma GCC ivdep
     for (std::uint32_t q = 0; q < n; ++q) {
       x.hold_draw[0][q] = fast::uniform01(x.words[0][q]), x.hold_draw[1][q] = fast::uniform01(x.words[1][q]);
       x.test_draw[0][q] = fast::uniform01(x.words[2][q]), x.test_draw[1][q] = fast::uniform01(x.words[3][q]);
@@ -487,12 +488,11 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   offer_lanes(cw, state, state.classrooms.instructional_model[c], b, n, L, lanes);
   uptake_lanes(cw, st, b, n, lanes);
   for (int s = 0; s < n_subjects; ++s) {
+    gap_lanes(cw, st, s, b, n, lanes);
     if (cw.plan.targeted) {
-      gap_lanes(cw, st, s, b, n, lanes);
       learn_lanes<true>(cw, st, s, b, n, lanes);
       progress_lanes<true>(cw, st, s, b, n, lanes);
-    } else {
-      gap_lanes(cw, st, s, b, n, lanes);
+    } else {  // traditional: no targeted time, no draws, no repair
       learn_lanes<false>(cw, st, s, b, n, lanes);
       progress_lanes<false>(cw, st, s, b, n, lanes);
     }
