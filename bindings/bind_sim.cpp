@@ -308,6 +308,9 @@ void bind_sim(py::module_& m) {
            [](PySim& self) { plsim::refresh_teacher_traits(self.sim->model(), self.sim->state()); },
            "Effectiveness and capacity of every teacher from value added, base capacity and experience.")
       .def_property_readonly("finished", [](const PySim& self) { return self.sim->finished(); })
+      .def_property_readonly("years_completed", [](const PySim& self) { return self.sim->results().years_completed; },
+                             "School years completed (counts[\"years_completed\"] without building the counts: "
+                             "the run loop asks every week)")
       .def_property_readonly("threads", [](const PySim& self) { return self.sim->threads(); })
       .def_property_readonly("threads_used", [](const PySim& self) { return self.sim->threads_used(); })
       .def_property_readonly("seed", [](const PySim& self) { return self.sim->model().seed; })

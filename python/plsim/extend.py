@@ -44,6 +44,7 @@ class YearView:
         self._begins = self._ends - counts
         self._models = np.asarray(raw["model_names"], dtype=str)[np.asarray(raw["model"])]
         self.model_index = {name: k for k, name in enumerate(raw["model_names"])}
+        self._policy_rows: dict = {}
         self._ranges: dict = {}
         self._masks: dict = {}
         self.rows_written: dict = {}  # policy name -> the one row of minutes it last wrote this year
@@ -54,6 +55,13 @@ class YearView:
         if self._schools is None:
             self._schools = self._schools_frame()
         return self._schools
+
+    def policy_row(self, rows: np.ndarray, model: str) -> np.ndarray:
+        """The engine's python_policy_rows row of `model` (a view, made once a year)."""
+        row = self._policy_rows.get(model)
+        if row is None:
+            row = self._policy_rows[model] = rows[self.model_index[model]]
+        return row
 
     def ranges(self, model: str) -> list:
         """[(begin, end)] of the students of each school on `model`."""
@@ -307,10 +315,8 @@ def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndar
     learning then reads one row instead of a row per student; NaN says "read the buffer"). Minutes
     written in place are checked like returned ones, and undone when they are refused."""
     ctx._minutes_view = minutes_view
-    model_row = None
-    if model_rows is not None and len(model_rows):
-        model_row = model_rows[ctx._view.model_index[policy.name]]
-        model_row[0] = np.nan  # until the answer is known to be one row
+    # The model's row holds what the buffer holds for all its students, or NaN: kept so at every exit.
+    model_row = ctx._view.policy_row(model_rows, policy.name) if model_rows is not None and len(model_rows) else None
     try:
         result = policy.minutes(ctx)
         if result is None:
@@ -318,9 +324,13 @@ def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndar
     except BaseException:
         if ctx._minutes_before is not None:
             np.copyto(minutes_view, ctx._minutes_before)
+        if model_row is not None:
+            model_row[0] = np.nan
         raise
     if result is None:
         ctx._view.rows_written.pop(policy.name, None)  # written in place: the buffer may differ now
+        if model_row is not None:
+            model_row[0] = np.nan
         return
     result = np.asarray(result, dtype=np.float64)
     name = type(policy).__name__
@@ -333,13 +343,15 @@ def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndar
         # per call costs more than the work on five values, and this runs every week).
         row = tuple(result.tolist())
         if policy.name in written and written[policy.name] == row:
-            if model_row is not None:
+            if model_row is not None and model_row[0] != model_row[0]:  # NaN after an exception
                 model_row[:] = row
             return  # the buffer still holds exactly these minutes (it is refilled only at a new year)
         if not all(0.0 <= m <= MAX_MINUTES for m in row):  # also false for NaN
             check_minutes(f"{name}.minutes", result)
     else:
         check_minutes(f"{name}.minutes", result[ctx.mask])
+    if model_row is not None:
+        model_row[0] = np.nan  # while the buffer changes
     for b, e in ctx._view.ranges(policy.name):
         minutes_view[b:e] = result[b:e] if per_student else result
     if per_student:

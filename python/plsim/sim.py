@@ -12,7 +12,7 @@ import pandas as pd
 from . import _core
 from .extend import (HookContext, Policy, Process, RolloutPlan, YearView, apply_policy_minutes, apply_rollout_order,
                      hook_name, policy_models)
-from .interrupts import HeldInterrupt
+from .interrupts import HeldInterrupt, RunInterrupts
 from .money import cost_effectiveness, cost_frame, cost_tables
 from .study import by_prior_quintile as study_by_prior
 from .study import emulate as study_emulate
@@ -183,10 +183,11 @@ class Sim:
                 others = sum(c.counts["weeks_simulated"] for a, c in arms if a != arm)
                 core.run(None if report is None else (lambda d, t, o=others: report(o + d, total)), until_year)
             return
-        while self.years_completed < until_year:
-            self._week()
-            if report is not None:
-                report(sum(core.counts["weeks_simulated"] for _, core in arms), total)
+        with RunInterrupts():  # one SIGINT handler for the run, not two swaps per hook
+            while self.years_completed < until_year:
+                self._week()
+                if report is not None:
+                    report(sum(core.counts["weeks_simulated"] for _, core in arms), total)
 
     def _week(self) -> None:
         """One week of every unfinished arm: the engine runs the schedule and stops at each hook stage,
@@ -293,7 +294,7 @@ class Sim:
     @property
     def years_completed(self) -> int:
         """School years completed by every arm."""
-        return min(core.counts["years_completed"] for _, core in self._arms())
+        return min(core.years_completed for _, core in self._arms())
 
     def _check_resumable(self, method: str, rerun_interrupted_hook: bool) -> None:
         if self._interrupted_hook and not rerun_interrupted_hook:

@@ -5,6 +5,7 @@ both arms, and leave a run that an exception or Ctrl-C stopped resumable to the 
 from __future__ import annotations
 
 import _thread
+import signal
 import subprocess
 import sys
 import threading
@@ -129,6 +130,17 @@ def test_minutes_that_change_and_switch_between_row_per_student_and_in_place_rea
     pd.testing.assert_frame_equal(switching.assessments, per_student.assessments, check_exact=True)
     # and the change mattered: the same policy without it learns differently
     assert not run_policy(PerStudentRotation()).assessments.equals(per_student.assessments)
+
+
+def test_a_run_with_hooks_leaves_the_sigint_handler_as_it_found_it():
+    """Sim.run installs one dispatching SIGINT handler for the run (plsim.interrupts.RunInterrupts)
+    and puts Python's default back afterwards, also when a hook raised."""
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    run_policy(PyRotation())
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    with pytest.raises(HookFailure):
+        run_policy(FlakyRotation(3, HookFailure("week 3")))
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
 
 
 class TutorEvenIds(plsim.Policy):
