@@ -9,6 +9,7 @@
 #include "plsim/fast_math.hpp"
 #include "plsim/model.hpp"
 #include "plsim/rng.hpp"
+#include "plsim/simd.hpp"
 #include "plsim/state.hpp"
 
 namespace plsim {
@@ -155,7 +156,7 @@ struct TestScores {
         mean[q] = norms.mean[s][grade[q]], sd[q] = norms.sd[s][grade[q]];
       }
       const ScaleMap::Segment scale = model.scale.segment(subject);
-      #pragma GCC ivdep
+      PLSIM_VECTORIZE_LOOP
       for (std::uint32_t q = 0; q < n; ++q) {
         const double t = scale.rit(mastered[q]);  // of mastered_position: units mastered
         const double measured = t + error * errors.shared[s][q], own = t + error * errors.own[s][q];

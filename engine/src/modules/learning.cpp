@@ -10,6 +10,7 @@
 #include "plsim/fast_math.hpp"
 #include "plsim/model.hpp"
 #include "plsim/rng.hpp"
+#include "plsim/simd.hpp"
 #include "plsim/state.hpp"
 
 namespace plsim {
@@ -207,7 +208,7 @@ void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id
                 const WeekContext& week, ClassroomLanes& x) {
   if (cw.plan.targeted) {
     rng.words_of(Stream::weekly_learning, id, n, week.tick(), 0, x.words);
-    #pragma GCC ivdep
+    PLSIM_VECTORIZE_LOOP
     for (std::uint32_t q = 0; q < n; ++q) {
       const auto normal = fast::standard_normal_pair(x.words[0][q], x.words[1][q]);
       x.software_noise[0][q] = normal[0], x.software_noise[1][q] = normal[1];
@@ -216,7 +217,7 @@ void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id
   }
   if (cw.second_draw) {
     rng.words_of(Stream::weekly_learning, id, n, week.tick(), 1, x.words);
-    #pragma GCC ivdep
+    PLSIM_VECTORIZE_LOOP
     for (std::uint32_t q = 0; q < n; ++q) {
       x.hold_draw[0][q] = fast::uniform01(x.words[0][q]), x.hold_draw[1][q] = fast::uniform01(x.words[1][q]);
       x.test_draw[0][q] = fast::uniform01(x.words[2][q]), x.test_draw[1][q] = fast::uniform01(x.words[3][q]);
@@ -297,7 +298,7 @@ void uptake_lanes(const ClassroomWeek& cw, const StudentColumns& st, std::uint32
   const float* engagement = st.engagement.data() + b;
   const float* attendance = st.attendance.data() + b;
   const float* self_regulation = st.self_regulation.data() + b;
-  #pragma GCC ivdep
+  PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < n; ++q) {
     x.student[q] = (frl[q] ? cw.frl_mult : 1.0f) * engagement[q] * cw.inv_engagement * attendance[q];
     const float sr = self_regulation[q];
@@ -330,7 +331,7 @@ void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::
   const float* group_target = st.group_target[s].data() + b;
   const float pace = cw.pace[s], rate = cw.rate[s], matched = cw.matched, software_subject = cw.software_subject[s];
   const float* noise = x.software_noise[s].data();
-  #pragma GCC ivdep
+  PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < n; ++q) {
     const float f = frontier[q];
     const float at_class = cw.kernel(f - pace);
@@ -371,7 +372,7 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
   const std::int32_t test_out = cw.plan.test_out;
   const float* hold = x.hold_draw[s].data();
   const float* test = x.test_draw[s].data();
-  #pragma GCC ivdep
+  PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < n; ++q) {
     // Every condition is evaluated, as a 32-bit 0 or 1 (a condition skipped is a branch, and bools
     // are bytes, which GCC 12 does not vectorise beside floats).
@@ -415,7 +416,7 @@ void engagement_lanes(const ClassroomWeek& cw, const LearningParameters& L, cons
   const float collaborative_bonus = static_cast<float>(L.engagement_collaborative_bonus);
   const float choice = static_cast<float>(P.engagement_choice), contact = static_cast<float>(P.engagement_contact);
   const float mismatch = static_cast<float>(P.engagement_mismatch);
-  #pragma GCC ivdep
+  PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < n; ++q) {
     const float match = x.match_sum[q] / n_subjects;
     const float target = cw.engagement_base + collaborative_bonus * x.collaborative[q] + choice * x.choice[q] +
