@@ -79,6 +79,14 @@ py::array copy_of(const std::vector<T>& column) {
   return py::array_t<T>(static_cast<py::ssize_t>(column.size()), column.data());
 }
 
+// Writable (rows, n_modes) view of a buffer of minutes per row and mode, kept alive by `owner`.
+py::array minutes_view(std::vector<double>& v, const py::object& owner) {
+  const auto rows = static_cast<py::ssize_t>(v.size() / plsim::n_modes);
+  return py::array(py::dtype::of<double>(), {rows, static_cast<py::ssize_t>(plsim::n_modes)},
+                   {static_cast<py::ssize_t>(plsim::n_modes * sizeof(double)), static_cast<py::ssize_t>(sizeof(double))},
+                   v.data(), owner);
+}
+
 // Builds a run (population set-up) with the GIL released; a pending Ctrl-C cancels the set-up and is
 // raised here as KeyboardInterrupt.
 template <class Build>
@@ -220,25 +228,11 @@ void bind_sim(py::module_& m) {
       .def_property_readonly("weeks_per_year", [](const PySim& self) { return self.sim->model().weeks_per_year; })
       .def_property_readonly(
           "python_policy_minutes",
-          [](py::object owner) {
-            auto& v = owner.cast<PySim&>().sim->state().python_policy_minutes;
-            const auto n = static_cast<py::ssize_t>(v.size() / plsim::n_modes);
-            return py::array(py::dtype::of<double>(), {n, static_cast<py::ssize_t>(plsim::n_modes)},
-                             {static_cast<py::ssize_t>(plsim::n_modes * sizeof(double)),
-                              static_cast<py::ssize_t>(sizeof(double))},
-                             v.data(), owner);
-          },
+          [](py::object owner) { return minutes_view(owner.cast<PySim&>().sim->state().python_policy_minutes, owner); },
           "Writable (n_students, n_modes) minutes of schools on Python policies, read by this week's learning.")
       .def_property_readonly(
           "python_policy_rows",
-          [](py::object owner) {
-            auto& v = owner.cast<PySim&>().sim->state().python_policy_rows;
-            const auto n = static_cast<py::ssize_t>(v.size() / plsim::n_modes);
-            return py::array(py::dtype::of<double>(), {n, static_cast<py::ssize_t>(plsim::n_modes)},
-                             {static_cast<py::ssize_t>(plsim::n_modes * sizeof(double)),
-                              static_cast<py::ssize_t>(sizeof(double))},
-                             v.data(), owner);
-          },
+          [](py::object owner) { return minutes_view(owner.cast<PySim&>().sim->state().python_policy_rows, owner); },
           "Writable (n_models, n_modes): the one row of minutes all students of a Python-policy model have this "
           "week (as in python_policy_minutes), or NaN first where their rows may differ; learning then reads "
           "python_policy_minutes.")
