@@ -86,13 +86,6 @@ inline double standard_normal(std::uint32_t a, std::uint32_t b) {
   return r * std::cos(6.283185307179586 * uniform01(b));
 }
 
-// Both standard normals of one Box-Muller transform of two words.
-inline std::array<float, 2> standard_normal_pair(std::uint32_t a, std::uint32_t b) {
-  const float r = std::sqrt(-2.0f * std::log(static_cast<float>(uniform01(a))));
-  const float angle = 6.2831853f * static_cast<float>(uniform01(b));
-  return {r * std::cos(angle), r * std::sin(angle)};
-}
-
 // The standard normal quantile function: Acklam's rational approximation refined by one Halley step
 // (Acklam 2003), accurate to double precision; p in (0, 1).
 double inverse_normal_cdf(double p);

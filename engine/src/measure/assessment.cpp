@@ -166,7 +166,7 @@ struct TestScores {
         z_shared[s][q] = (measured - m) / d;
       }
       for (std::uint32_t q = 0; q < n; ++q)
-        percentile[s][q] = 100.0 * fast::normal_cdf(static_cast<float>(z[s][q]));  // Norms::percentile
+        percentile[s][q] = Norms::percentile_of_z(z[s][q]);
     }
   }
 };

@@ -33,10 +33,12 @@ class Norms {
     return (rit - c.mean) / c.sd;
   }
   // National percentile (0..100) under the normal fit the table was derived with (fast::normal_cdf:
-  // within 2e-5 percentile points of the exact CDF).
+  // within 3e-5 percentile points of the exact CDF).
   double percentile(Subject s, Season season, int grade, double rit) const {
-    return 100.0 * fast::normal_cdf(static_cast<float>(z_score(s, season, grade, rit)));
+    return percentile_of_z(z_score(s, season, grade, rit));
   }
+  // The same from a national z (the assessments' vectorised loop has z already).
+  static double percentile_of_z(double z) { return 100.0 * fast::normal_cdf(static_cast<float>(z)); }
 
  private:
   std::array<std::array<std::array<NormCell, n_grades>, n_seasons>, n_subjects> cells_{};
