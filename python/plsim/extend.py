@@ -34,6 +34,7 @@ class YearView:
     a weekly hook costs no set-up."""
 
     def __init__(self, core, schools_frame):
+        self._core = core
         self.year = core.year
         self._schools_frame = schools_frame  # builds the schools table; called only if a hook asks for it
         self._schools = None
@@ -56,12 +57,13 @@ class YearView:
             self._schools = self._schools_frame()
         return self._schools
 
-    def policy_row(self, rows: np.ndarray, model: str) -> np.ndarray:
-        """The engine's python_policy_rows row of `model` (a view, made once a year)."""
-        row = self._policy_rows.get(model)
-        if row is None:
-            row = self._policy_rows[model] = rows[self.model_index[model]]
-        return row
+    def policy_row(self, model: str) -> Optional[np.ndarray]:
+        """The engine's python_policy_rows row of `model` (a view, made once a year), or None where the
+        engine has no rows (a run restored in mid-year has them again from the next year)."""
+        if model not in self._policy_rows:
+            rows = self._core.python_policy_rows
+            self._policy_rows[model] = rows[self.model_index[model]] if len(rows) else None
+        return self._policy_rows[model]
 
     def ranges(self, model: str) -> list:
         """[(begin, end)] of the students of each school on `model`."""
@@ -308,15 +310,14 @@ def check_minutes(label: str, minutes: np.ndarray) -> None:
                          f"(got {float(minutes[tuple(where)])!r} in {mode}{student})")
 
 
-def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndarray,
-                         model_rows: Optional[np.ndarray] = None) -> None:
+def apply_policy_minutes(policy: Policy, ctx: HookContext, minutes_view: np.ndarray) -> None:
     """Calls the policy's hook and stores its answer in the engine's minutes buffer, school by school,
-    and, when it is one row for all its students, in `model_rows` (the engine's python_policy_rows:
-    learning then reads one row instead of a row per student; NaN says "read the buffer"). Minutes
+    and, when it is one row for all its students, in the model's row of the engine's python_policy_rows
+    (learning then reads one row instead of a row per student; NaN says "read the buffer"). Minutes
     written in place are checked like returned ones, and undone when they are refused."""
     ctx._minutes_view = minutes_view
     # The model's row holds what the buffer holds for all its students, or NaN: kept so at every exit.
-    model_row = ctx._view.policy_row(model_rows, policy.name) if model_rows is not None and len(model_rows) else None
+    model_row = ctx._view.policy_row(policy.name)
     try:
         result = policy.minutes(ctx)
         if result is None:

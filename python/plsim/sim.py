@@ -239,8 +239,8 @@ class Sim:
 
     def _policy_hook(self, policy: Policy) -> bool:
         ctx = self._context(self._core, "policy", policy)
-        minutes, rows = self._core.python_policy_minutes, self._core.python_policy_rows
-        return self._call(policy, "minutes", ctx, lambda: apply_policy_minutes(policy, ctx, minutes, rows))
+        minutes = self._core.python_policy_minutes
+        return self._call(policy, "minutes", ctx, lambda: apply_policy_minutes(policy, ctx, minutes))
 
     def _context(self, core, arm: str, hook) -> HookContext:
         view = self._year_views.get(arm)
