@@ -147,7 +147,7 @@ struct ColumnBytes {
 };
 
 constexpr std::size_t column_size = sizeof(std::vector<int>);
-static_assert(sizeof(plsim::StudentColumns) == (10 + 9 * plsim::n_subjects) * column_size,
+static_assert(sizeof(plsim::StudentColumns) == (10 + 10 * plsim::n_subjects) * column_size,
               "StudentColumns changed: check that for_each_column lists every column");
 static_assert(sizeof(plsim::ClassroomColumns) == (8 + 3 * plsim::n_subjects) * column_size,
               "ClassroomColumns changed: update classroom_bytes()");

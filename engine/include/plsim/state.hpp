@@ -33,6 +33,8 @@ struct StudentColumns {
   PerSubject<std::uint16_t> gaps;          // per subject, per student: units below frontier not mastered
   PerSubject<std::uint64_t> recent_gaps;   // per subject, per student: bit k = unit frontier-1-k is a gap
   PerSubject<float> p_known;               // per subject, per student: BKT P(working unit known)
+  PerSubject<float> fragile;               // per subject, per student: units learned but not yet consolidated
+                                           // by later use (forgotten at forgetting_rate)
   PerSubject<float> score;                 // per subject, per student: last measured RIT score
   PerSubject<float> group_target;          // per subject, per student: unit his small group is taught
   PerSubject<std::uint8_t> start_quintile; // per subject, per student: quintile of his first fall's true
@@ -53,7 +55,8 @@ struct StudentColumns {
     for (int s = 0; s < n_subjects; ++s) {
       const std::string p = std::string(subject_names[s]) + "_";
       f(p + "learning_rate", learning_rate[s]), f(p + "frontier", frontier[s]), f(p + "gaps", gaps[s]);
-      f(p + "recent_gaps", recent_gaps[s]), f(p + "p_known", p_known[s]), f(p + "score", score[s]);
+      f(p + "recent_gaps", recent_gaps[s]), f(p + "p_known", p_known[s]), f(p + "fragile", fragile[s]);
+      f(p + "score", score[s]);
       f(p + "group_target", group_target[s]), f(p + "start_quintile", start_quintile[s]);
       f(p + "baseline_z", baseline_z[s]);
     }

@@ -72,6 +72,11 @@ struct ClassroomWeek {
   float inv_engagement, frl_mult, gap_penalty, prior, absorption, threshold, test_threshold, slack, sr_floor;
   float check_in_lift;   // share of the self-regulation shortfall of software time that check-ins recover
   float repair_share, repair_per_hazard;
+  float review;          // share of whole-class time that reviews earlier units
+  float review_per_gap;  // repair hazard of each window gap per unit of review hazard
+  float keep_fragile;    // share of fragile knowledge neither forgotten nor consolidated in a week
+  float forget_share;    // share of fragile knowledge forgotten in a week
+  bool dynamics;         // review or forgetting is on (both off: no draws or passes for them)
   bool second_draw;      // holds or tests need the student's second draw of the week
   float engagement_base, engagement_rate;
   int top_level;
@@ -170,6 +175,14 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   check_in_lift = check_in * static_cast<float>(P.check_in_recovery) * (1 - sr_floor);
   repair_share = plan.targeted ? static_cast<float>(L.gap_repair_share) : 0.0f;
   repair_per_hazard = repair_hazard;
+  // Review time is spread over the prerequisite window: each gap in it gets its share of the time,
+  // and a gap costs what relearning costs (repair_per_hazard).
+  review = static_cast<float>(L.review_share);
+  review_per_gap = repair_hazard / static_cast<float>(L.prerequisite_window);
+  const double turnover = L.forgetting_rate + L.consolidation_rate;
+  keep_fragile = static_cast<float>(std::exp(-turnover));
+  forget_share = turnover > 0 ? static_cast<float>(L.forgetting_rate / turnover * (1.0 - std::exp(-turnover))) : 0.0f;
+  dynamics = review > 0 || forget_share > 0;
   software_error = static_cast<float>(L.software_estimate_error) * profile_error;
   second_draw = plan.test_out || hold > 0;
   engagement_base = static_cast<float>(L.engagement_baseline) - static_cast<float>(P.engagement_noise) * noise;
@@ -194,27 +207,53 @@ struct ClassroomLanes {
   Lanes student;  // multiplier of the class's rate: FRL, engagement, attendance
   // The student's draws of the week, per subject: the software's estimate error (standard normal),
   // gap repair, hold and on-demand test (uniform). Unused draws keep values that never fire.
-  std::array<Lanes, n_subjects> software_noise, repair_draw, hold_draw, test_draw;
+  std::array<Lanes, n_subjects> software_noise, repair_draw, hold_draw, test_draw, forget_draw;
   std::array<Lanes, n_subjects> prerequisite_gaps;  // gaps in the prerequisite window
+  std::array<Lanes, n_subjects> reviewed_gaps;      // those of them below the class's pacing unit
+  std::array<std::array<std::uint64_t, max_class_size>, n_subjects> reviewed;  // their bits
+  std::array<Lanes, n_subjects> targeted_chance;     // chance that targeted time repairs a gap
   std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
+  std::array<Lanes, n_subjects> position;            // mastered position before the week (units)
   Lanes match_sum;                                    // how well the week matched him, summed over subjects
   std::array<std::int32_t, max_class_size> move;      // a subject's progression: 0 stays, 1 mastered, 2 gap
 };
+
+void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
+                 const WeekContext& week, ClassroomLanes& x);
 
 // The student's random numbers of the week, one Philox block per use (stream weekly_learning, his id,
 // the week, a slot): slot 0 for the software's estimate errors and gap repair, slot 1 for holds and
 // on-demand tests, slot 2 is regroup's. Each block is drawn only when the model can use it.
 void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
                 const WeekContext& week, ClassroomLanes& x) {
+  // Gap repair (review time in every classroom) draws in every classroom; the software's estimate
+  // errors only where there is targeted time. Both arms of a comparison share these draws.
+  if (!cw.plan.targeted && !cw.dynamics) {  // no repair can happen: draws that never fire
+    for (int s = 0; s < n_subjects; ++s)
+      for (std::uint32_t q = 0; q < n; ++q) x.repair_draw[s][q] = 1.0f;
+    return draw_second(cw, rng, id, n, week, x);
+  }
+  rng.words_of(Stream::weekly_learning, id, n, week.tick(), 0, x.words);
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < n; ++q) {
+    x.repair_draw[0][q] = fast::uniform01(x.words[2][q]), x.repair_draw[1][q] = fast::uniform01(x.words[3][q]);
+    // The low 9 bits, which uniform01 does not use, decide forgetting (a 1/512 grid is fine for it).
+    x.forget_draw[0][q] = (float(x.words[2][q] & 511u) + 0.5f) * (1.0f / 512.0f);
+    x.forget_draw[1][q] = (float(x.words[3][q] & 511u) + 0.5f) * (1.0f / 512.0f);
+  }
   if (cw.plan.targeted) {
-    rng.words_of(Stream::weekly_learning, id, n, week.tick(), 0, x.words);
     PLSIM_VECTORIZE_LOOP
     for (std::uint32_t q = 0; q < n; ++q) {
       const auto normal = fast::standard_normal_pair(x.words[0][q], x.words[1][q]);
       x.software_noise[0][q] = normal[0], x.software_noise[1][q] = normal[1];
-      x.repair_draw[0][q] = fast::uniform01(x.words[2][q]), x.repair_draw[1][q] = fast::uniform01(x.words[3][q]);
     }
   }
+  draw_second(cw, rng, id, n, week, x);
+}
+
+// Slot 1: holds and on-demand tests.
+void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
+                 const WeekContext& week, ClassroomLanes& x) {
   if (cw.second_draw) {
     rng.words_of(Stream::weekly_learning, id, n, week.tick(), 1, x.words);
     PLSIM_VECTORIZE_LOOP
@@ -312,8 +351,17 @@ void uptake_lanes(const ClassroomWeek& cw, const StudentColumns& st, std::uint32
 void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
                ClassroomLanes& x) {
   const std::uint64_t* recent = st.recent_gaps[s].data() + b;
-  for (std::uint32_t q = 0; q < n; ++q)
-    x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(recent[q] & cw.window_mask));
+  const std::uint16_t* frontier = st.frontier[s].data() + b;
+  const int pace = static_cast<int>(cw.pace[s]);
+  for (std::uint32_t q = 0; q < n; ++q) {
+    const std::uint64_t window = recent[q] & cw.window_mask;
+    x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(window));
+    // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews.
+    const int above = std::clamp(int(frontier[q]) - pace, 0, 64);
+    const std::uint64_t below = above >= 64 ? 0 : ~std::uint64_t(0) << above;
+    x.reviewed[s][q] = window & below;
+    x.reviewed_gaps[s][q] = static_cast<float>(std::popcount(x.reviewed[s][q]));
+  }
 }
 
 // One subject's learning for every student: BKT learning on his working unit with a hazard that
@@ -326,6 +374,7 @@ template <bool targeted_time>
 void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
                  ClassroomLanes& x) {
   const std::uint16_t* frontier = st.frontier[s].data() + b;
+  const std::uint16_t* gaps = st.gaps[s].data() + b;
   const float* p_known = st.p_known[s].data() + b;
   const float* learning_rate = st.learning_rate[s].data() + b;
   const float* group_target = st.group_target[s].data() + b;
@@ -347,11 +396,18 @@ void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::
     x.match_sum[q] += x.offered[q] > 0 ? (whole_class + fit) / x.offered[q] : 0.0f;
     const float student_rate = rate * learning_rate[q] * x.student[q];
     const float gap_factor = 1.0f - cw.gap_penalty * x.prerequisite_gaps[s][q];
-    const float offered_hazard = (whole_class + targeted * (1 - repair)) * student_rate * gap_factor;
+    // Review time teaches no new unit: a student without gaps meets content he already knows.
+    const float offered_hazard = (whole_class * (1 - cw.review) + targeted * (1 - repair)) * student_rate * gap_factor;
     const float hazard = offered_hazard * cw.absorption / (cw.absorption + offered_hazard);
+    x.position[s][q] = float(frontier[q]) - float(gaps[q]) + p_known[q];
     x.p[s][q] = 1.0f - (1.0f - p_known[q]) * fast::exp(-hazard);
-    if constexpr (targeted_time)
-      x.repair_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * cw.repair_per_hazard);
+    // Review re-teaches every gap of the window (the more gaps, the more it repairs: those the
+    // curriculum left behind catch up); targeted time repairs the most recent one.
+    // Review covers what the class has been taught: gaps below the pacing unit.
+    const float review_hazard = x.w_class[q] * cw.review * cw.review_per_gap * x.reviewed_gaps[s][q];
+    x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * cw.repair_per_hazard);
+    x.repair_chance[s][q] = cw.review > 0 ? 1.0f - fast::exp(-(targeted * repair * cw.repair_per_hazard + review_hazard) * student_rate)
+                                          : x.targeted_chance[s][q];
   }
 }
 
@@ -397,13 +453,51 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
     frontier[q] = static_cast<std::uint16_t>(frontier[q] + moves);
     gaps[q] = static_cast<std::uint16_t>(gaps[q] + as_gap);
     recent[q] = moves ? (recent[q] << 1) | as_gap : recent[q];
-    if constexpr (targeted_time) {
-      // Relearn the most recent gap (lowest set bit of the window); relearning is easier than a new unit.
-      const bool repairs = x.prerequisite_gaps[s][q] > 0 && cw.repair_share > 0 && recent[q] != 0 &&
-                           x.repair_draw[s][q] < x.repair_chance[s][q];
-      recent[q] = repairs ? recent[q] & (recent[q] - 1) : recent[q];
-      gaps[q] = static_cast<std::uint16_t>(gaps[q] - repairs);
-    }
+    // Relearn the most recent gap (lowest set bit of the window); relearning is easier than a new unit.
+    // Targeted time repairs the most recent gap, review the most recent one below the pace (the
+    // week's progression may have shifted the window by one: the review's bits shift with it).
+    const float draw = x.repair_draw[s][q];
+    const std::uint64_t reviewed = x.move[q] ? x.reviewed[s][q] << 1 : x.reviewed[s][q];
+    const bool targeted = x.prerequisite_gaps[s][q] > 0 && recent[q] != 0 && draw < x.targeted_chance[s][q];
+    const bool review = !targeted && (recent[q] & reviewed) != 0 && draw < x.repair_chance[s][q];
+    const std::uint64_t pool = targeted ? recent[q] : recent[q] & reviewed;
+    const bool repairs = targeted || review;
+    recent[q] = repairs ? recent[q] & ~(pool & (~pool + 1)) : recent[q];
+    gaps[q] = static_cast<std::uint16_t>(gaps[q] - repairs);
+  }
+}
+
+// What the week added to a student's mastered position is fragile until later use consolidates it;
+// fragile knowledge is forgotten at forgetting_rate: a week forgets a whole unit with probability
+// equal to the expected loss (the most recently mastered unit becomes a gap, as in summer), which
+// review and targeted time can repair. The working unit's P(known) is left alone: BKT's approach to
+// the mastery threshold is slow, and a loss taken from it would stall students below the threshold.
+void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
+                       ClassroomLanes& x) {
+  const std::uint16_t* frontier = st.frontier[s].data() + b;
+  const std::uint16_t* gaps = st.gaps[s].data() + b;
+  const float* p_known = st.p_known[s].data() + b;
+  float* fragile = st.fragile[s].data() + b;
+  const float* draw = x.forget_draw[s].data();
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < n; ++q) {
+    const float position = float(frontier[q]) - float(gaps[q]) + p_known[q];
+    const float gained = position - x.position[s][q];
+    const float held = fragile[q] + (gained > 0 ? gained : 0.0f);
+    const float forgotten = held * cw.forget_share;
+    fragile[q] = held * cw.keep_fragile;
+    // A unit can be turned into a gap only while some unit below the frontier is not one already.
+    x.move[q] = (draw[q] < forgotten) & (float(frontier[q]) > float(gaps[q]));
+  }
+  std::uint16_t* gap_count = st.gaps[s].data() + b;
+  std::uint64_t* recent = st.recent_gaps[s].data() + b;
+  for (std::uint32_t q = 0; q < n; ++q) {
+    if (!x.move[q]) continue;
+    const int in_window = std::min<int>(64, frontier[q]);
+    const std::uint64_t window = in_window >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << in_window) - 1;
+    const std::uint64_t mastered = ~recent[q] & window;
+    if (mastered) recent[q] |= mastered & (~mastered + 1);
+    gap_count[q]++;
   }
 }
 
@@ -493,10 +587,11 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
     if (cw.plan.targeted) {
       learn_lanes<true>(cw, st, s, b, n, lanes);
       progress_lanes<true>(cw, st, s, b, n, lanes);
-    } else {  // traditional: no targeted time, no draws, no repair
+    } else {  // traditional: no targeted time
       learn_lanes<false>(cw, st, s, b, n, lanes);
       progress_lanes<false>(cw, st, s, b, n, lanes);
     }
+    if (cw.forget_share > 0) consolidate_lanes(cw, st, s, b, n, lanes);
   }
   engagement_lanes(cw, L, P, st, b, n, lanes);
   if (cw.level_review) review_autonomy(P, cw.top_level, st, b, n);

@@ -40,6 +40,8 @@ void summer(const Model& model, State& state) {
         const double variation = std::max(0.0, 1.0 + p.loss_sd * noise[s][q]);
         const double base = model.summer_loss[s][st.grade[i]] * p.loss_scale * variation;
         const double loss = base > 0 ? base * (st.frl[i] ? frl_factor : other_factor) : base;
+        // What summer forgets is the most recent knowledge, the fragile part first.
+        st.fragile[s][i] = static_cast<float>(std::max(0.0, st.fragile[s][i] - std::max(0.0, loss)));
         double known = st.p_known[s][i] - loss;
         // A summer gain (negative loss, where the norms show one) masters units from the working one up.
         while (known >= 1.0 && st.frontier[s][i] < 65535) {

@@ -66,6 +66,20 @@ namespace plsim {
     "calibrated with mode_efficiency (docs/model.md)")                                                          \
   X(double, gap_repair_ease, 1.5, above(0), "multiplier", "relearning a gap is this many times faster than a new unit", \
     "assumption")                                                                                                \
+  X(double, review_share, 0.0, between(0, 1), "share",                                                       \
+    "share of whole-class and collaborative time that reviews earlier units: it teaches nothing new, and "    \
+    "re-teaches each gap of the prerequisite window as far as the time spread over the window allows",       \
+    "0 (off) until the model is recalibrated with it; candidate 0.35: TIMSS 1999 Video Study (Hiebert et al. " \
+    "2003) found US eighth-grade mathematics lessons spending about half their time on review (docs/model.md, " \
+    "Effects over years)")                                                                      \
+  X(double, forgetting_rate, 0.0, between(0, 1), "per week",                                                \
+    "weekly hazard of forgetting knowledge not yet consolidated by later use (forgotten units become gaps)",  \
+    "0 (off) until the model is recalibrated with it; candidate 0.03 with consolidation_rate 0.03 gives about " \
+    "half of a one-year programme's effect gone two years after it (evidence.json fadeout_after_end; "     \
+    "docs/model.md, Effects over years)")                  \
+  X(double, consolidation_rate, 0.03, between(0, 1), "per week",                                             \
+    "weekly hazard with which new knowledge is consolidated by later use (then it is no longer forgotten "    \
+    "week by week)", "calibrated with forgetting_rate")                                                       \
   X(double, engagement_baseline, 0.7, between(0.05, 1), "engagement",                                          \
     "engagement of a student taught at his level, without choice, contact or collaboration; learning scales "   \
     "with engagement / this", "assumption")                                                                     \
@@ -79,7 +93,8 @@ namespace plsim {
     "assumption")                                                                                                \
   X(double, learning_rate_achievement_correlation, 0.0, between(-1, 1), "correlation",                         \
     "correlation of the learning rate with starting achievement",                                              \
-    "MAP Growth 2020 conditional growth norms: growth varies little with starting status")                    \
+    "MAP Growth 2020 conditional growth norms: growth varies little with starting status; with review and "    \
+    "forgetting on, 0.65 (persistent factors, Bailey, Watts, Littlefield & Geary 2014) keeps it so (docs/model.md)") \
   X(double, teacher_effect_sd, 0.20, between(0, 2), "log SD", "lognormal SD of teacher effectiveness",          \
     "set with school_growth_sd to reproduce targets.json school_growth_spread (MAP Growth 2020)")              \
   X(double, school_growth_sd, 0.26, between(0, 2), "log SD", "lognormal SD of school effects on learning",      \
