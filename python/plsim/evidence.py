@@ -78,6 +78,8 @@ def data_dir(data: Union[str, os.PathLike, None] = None) -> Path:
                 return path.resolve()
             if how != "the default places":
                 raise FileNotFoundError(f"evidence: {how} {path}: no {' and no '.join(missing)} in it")
+        elif how != "the default places":
+            raise FileNotFoundError(f"evidence: {how} {path}: no such directory (it should hold {' and '.join(DATA_FILES)})")
     looked = ", ".join(str(p.resolve() if p.exists() else p) for p in dict.fromkeys(candidates))
     raise FileNotFoundError(f"evidence: no data directory with {' and '.join(DATA_FILES)} ({how}); looked in {looked}. "
                             f"Give --data DIR or set PLSIM_DATA")
@@ -1004,8 +1006,8 @@ def add_command(sub) -> None:
     p.add_argument("--out", default="runs/evidence", help="directory for the outputs (default runs/evidence)")
     p.add_argument("--seeds", type=_positive, default=None,
                    help=f"seeds 1..N of every run (default {DEFAULT_SEEDS}; {QUICK_SEEDS} with --quick)")
-    p.add_argument("--quick", action="store_true", help="fewer seeds, fewer years and smaller scenarios where the "
-                                                        "figure allows (a few minutes on 2 cores)")
+    p.add_argument("--quick", action="store_true", help="fewer seeds (2), fewer years and smaller scenarios where the "
+                                                        "figure allows (about 10 s on 2 cores)")
     p.add_argument("--threads", type=_non_negative, default=0, help="worker threads per run (0: all cores)")
     p.add_argument("--data", metavar="DIR", help="directory of targets.json and evidence.json (default: $PLSIM_DATA, "
                                                  "else ../shared/data)")
