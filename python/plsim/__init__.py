@@ -10,6 +10,7 @@ from ._core import CheckpointError, ScenarioError
 from .checkpoint import load
 from .compare import compare
 from .ensemble import EnsembleResult, ensemble
+from .evidence import run_evidence
 from .plan import RunPlan
 from .sensitivity import sensitivity
 from .sweep import sweep
@@ -62,6 +63,7 @@ __all__ = [
     "parameter_reference",
     "parameters",
     "pooled_sd",
+    "run_evidence",
     "scenario_schema",
     "school_growth_spread",
     "school_spread",

@@ -138,11 +138,16 @@ def write_defaults(pace: dict, path: Path, parameter: str = "learning.grade_pace
 def fall_levels(scenario_name: str = "national_baseline", *, years: int = 5, seeds=(1, 2), threads: int = 0):
     """Fall level of every year, subject and grade in national SD units, mean of `seeds`
     (targets.json norms_status_stability): a DataFrame indexed by (year, subject), one column a grade."""
-    import pandas as pd
-
     frames = [Sim(load_scenario(scenario_name, years=years), threads=threads, seed=seed).run().assessments
               for seed in seeds]
-    d = pd.concat(frames)
+    return fall_level_table(frames)
+
+
+def fall_level_table(assessments) -> "pd.DataFrame":
+    """fall_levels of runs already made: `assessments`, one table per seed, pooled (n-weighted)."""
+    import pandas as pd
+
+    d = pd.concat(list(assessments))
     d = d[d["season"] == "fall"].assign(w=lambda x: x["n"] * x["mean_sd"])
     g = d.groupby(["year", "subject", "grade"], observed=True)[["w", "n"]].sum()
     return (g["w"] / g["n"]).unstack("grade")

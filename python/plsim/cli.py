@@ -703,6 +703,10 @@ def build_parser() -> argparse.ArgumentParser:
         fitting.add_argument(f"--{column}", default=column, metavar="COLUMN",
                              help=f"column of the {column} in a CSV log (default {column})")
     fitting.set_defaults(func=cmd_bkt_fit)
+
+    from .evidence import add_command as add_evidence_command  # plsim evidence: python/plsim/evidence.py
+
+    add_evidence_command(sub)
     return parser
 
 

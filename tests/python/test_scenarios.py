@@ -42,7 +42,7 @@ def test_load_scenario_finds_a_shipped_scenario_by_name():
     assert Path(s.source).name == "national_baseline.json"
     assert s.document == json.loads(Path(s.source).read_text())
     assert set(plsim.shipped_scenarios()) == {p.stem for p in REPO_SCENARIOS} | {
-        f"grants/{p.stem}" for p in (REPO / "scenarios" / "grants").glob("*.json")}
+        f"{folder}/{p.stem}" for folder in ("grants", "evidence") for p in (REPO / "scenarios" / folder).glob("*.json")}
 
 
 def test_load_scenario_accepts_a_dict_and_fills_every_default(tiny_doc):
