@@ -469,8 +469,7 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
 
 // What the week added to a student's mastered position is fragile until later use consolidates it;
 // fragile knowledge is forgotten at forgetting_rate: a week forgets a whole unit with probability
-// equal to the expected loss (the most recently mastered unit becomes a gap, as in summer), which
-// review and targeted time can repair. The working unit's P(known) is left alone: BKT's approach to
+// equal to the expected loss, the most recently mastered one. The working unit's P(known) is left alone: BKT's approach to
 // the mastery threshold is slow, and a loss taken from it would stall students below the threshold.
 void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
                        ClassroomLanes& x) {
@@ -490,9 +489,17 @@ void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::
     x.move[q] = (draw[q] < forgotten) & (float(frontier[q]) > float(gaps[q]));
   }
   std::uint16_t* gap_count = st.gaps[s].data() + b;
+  std::uint16_t* front = st.frontier[s].data() + b;
   std::uint64_t* recent = st.recent_gaps[s].data() + b;
   for (std::uint32_t q = 0; q < n; ++q) {
     if (!x.move[q]) continue;
+    // The unit just below the frontier is known: forgetting it moves the frontier back (the unit is
+    // to be learned again, keeping his partial knowledge); else the most recent known unit becomes a gap.
+    if ((recent[q] & 1) == 0) {
+      front[q]--;
+      recent[q] >>= 1;
+      continue;
+    }
     const int in_window = std::min<int>(64, frontier[q]);
     const std::uint64_t window = in_window >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << in_window) - 1;
     const std::uint64_t mastered = ~recent[q] & window;
