@@ -121,10 +121,11 @@ const Stage stages[] = {
      "teachers (who left, experience, effectiveness, capacity); results.teachers",
      "teachers leave at their school's turnover rate, higher when burned out; the others gain experience",
      [](StageContext& c) { turn_over_teachers(c.model, c.state, c.results); }},
-    {"schools", Phase::year_start, "schools (stage, leadership, obstacles, coaching), central offices",
-     "schools.implementation_year, pl_stage, instructional_model, conditions",
-     "schools move a year further into their model; adopters may drop it; pilots whose principal codifies "
-     "go school-wide",
+    {"schools", Phase::year_start,
+     "schools (stage, leadership, obstacles, coaching), central offices, school groups' model_years",
+     "schools.implementation_year, pl_stage, instructional_model, conditions; teachers.pl_skill where a model starts",
+     "schools move a year further into their model, or start or end it in the years their group names; adopters "
+     "may drop it; pilots whose principal codifies go school-wide",
      [](StageContext& c) { advance_schools(c.model, c.state); }},
     {"python_rollout", Phase::year_start, "school columns", "schools.rollout_priority",
      "Python hook: plsim.RolloutPlan.order(ctx) orders the schools a plan may convert", nullptr,

@@ -2,7 +2,9 @@
 // rollout plans and their scale gate, and the counterfactual twin that follows a plan.
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <cmath>
+#include <map>
 
 #include "helpers.hpp"
 #include "plsim/modules/schools.hpp"
@@ -348,4 +350,158 @@ TEST_CASE("schools with strong leaders drop their model less often", "[scaleup]"
   };
   INFO("schools that dropped their model in four years: weak leaders " << dropped(a) << ", strong " << dropped(b));
   CHECK(dropped(a) > 2 * dropped(b) + 2);
+}
+
+namespace {
+
+// Three elementary schools on `model` in the years `model_years` (null: every year), in their
+// implementation year `implementation_year` in the first of them, and one traditional school, over
+// `years` years.
+json programme(const std::string& model, const json& model_years, int years, int implementation_year = 2) {
+  json group = {{"level", "elementary"}, {"count", 3}, {"enrollment", 132}, {"model", model},
+                {"implementation_year", implementation_year}};
+  if (!model_years.is_null()) group["model_years"] = model_years;
+  return plsim_test::scenario(json::array({group, {{"level", "elementary"}, {"count", 1}, {"enrollment", 132}}}),
+                              {{"years", years}});
+}
+
+// What a year looks like once it has started (after its first week).
+struct YearView {
+  std::vector<std::uint8_t> stage, implementation_year;
+  std::vector<std::uint32_t> model;
+  std::vector<std::uint32_t> pl_classrooms, practising;  // per school
+  std::map<std::uint32_t, std::uint8_t> ever_pl;         // by student id
+  std::vector<float> pl_skill;                           // per teacher
+  YearView(const Model& m, const State& s)
+      : stage(s.schools.pl_stage), implementation_year(s.schools.implementation_year),
+        model(s.schools.instructional_model), pl_classrooms(s.schools.size(), 0), practising(s.schools.size(), 0),
+        pl_skill(s.teachers.pl_skill) {
+    const auto traditional = static_cast<std::uint32_t>(m.instructional_model_index("traditional"));
+    for (std::size_t c = 0; c < s.classrooms.size(); ++c)
+      pl_classrooms[s.classrooms.school[c]] += s.classrooms.instructional_model[c] != traditional;
+    for (std::size_t t = 0; t < s.teachers.size(); ++t) practising[s.teachers.school[t]] += s.teachers.practising[t];
+    for (std::size_t i = 0; i < s.students.size(); ++i) ever_pl[s.students.id[i]] = s.students.ever_pl[i];
+  }
+};
+
+// Runs `policy` (and `twin`, in step behind it) to the end, viewing each year after its first week.
+std::pair<std::vector<YearView>, std::vector<YearView>> run_viewing(Simulation& policy, Simulation* twin) {
+  std::vector<YearView> a, b;
+  for (bool more = true; more;) {
+    more = policy.step();
+    if (twin) twin->step();
+    if (policy.state().week == 1) {
+      a.emplace_back(policy.model(), policy.state());
+      if (twin) b.emplace_back(twin->model(), twin->state());
+    }
+  }
+  return {std::move(a), std::move(b)};
+}
+
+}  // namespace
+
+TEST_CASE("a group with model_years is traditional before and after them and on its model, school-wide, in them",
+          "[scaleup][model_years]") {
+  const auto model = plsim_test::shared_model_of(programme("high_dosage_tutoring", {2, 3}, 4));
+  const auto tutoring = static_cast<std::uint32_t>(model->instructional_model_index("high_dosage_tutoring"));
+  const auto traditional = static_cast<std::uint32_t>(model->instructional_model_index("traditional"));
+  Simulation policy(model, 2);
+  auto twin = policy.counterfactual();
+  const auto [years, twin_years] = run_viewing(policy, twin.get());
+  REQUIRE(years.size() == 4);
+  REQUIRE(twin_years.size() == 4);
+  for (int y = 0; y < 4; ++y) {
+    const YearView& v = years[y];
+    const bool on = y == 1 || y == 2;
+    INFO("year " << y + 1);
+    for (std::uint32_t k = 0; k < 3; ++k) {
+      CHECK(v.stage[k] == std::uint8_t(on ? PlStage::schoolwide : PlStage::none));
+      CHECK(v.model[k] == (on ? tutoring : traditional));
+      // The group's implementation year (2) in the first of its years, one more each year after.
+      CHECK(int(v.implementation_year[k]) == (on ? 2 + (y - 1) : 0));
+      CHECK((v.pl_classrooms[k] > 0) == on);
+      CHECK((v.practising[k] > 0) == on);
+      // The twin knows the same PL schools, and teaches them traditionally.
+      CHECK(twin_years[y].stage[k] == v.stage[k]);
+      CHECK(twin_years[y].model[k] == traditional);
+      CHECK(twin_years[y].pl_classrooms[k] == 0);
+    }
+    // The traditional school is untouched: its implementation year counts on from the default.
+    CHECK(v.stage[3] == std::uint8_t(PlStage::none));
+    CHECK(int(v.implementation_year[3]) == 3 + y);
+    CHECK(v.pl_classrooms[3] == 0);
+    // The PL cohort: the same students in both arms, every year.
+    CHECK(v.ever_pl == twin_years[y].ever_pl);
+  }
+  // Nobody is in the cohort in year 1; everyone in a programme school in year 2 is, and stays in it
+  // after the programme ends.
+  for (const auto& [id, flag] : years[0].ever_pl) CHECK(flag == 0);
+  std::size_t cohort = 0;
+  for (const auto& [id, flag] : years[1].ever_pl) cohort += flag;
+  CHECK(cohort >= 3 * 132 * 9 / 10);
+  for (int y = 2; y < 4; ++y)
+    for (const auto& [id, flag] : years[y - 1].ever_pl)
+      if (flag && years[y].ever_pl.count(id)) CHECK(years[y].ever_pl.at(id) == 1);
+  std::size_t still = 0;
+  for (const auto& [id, flag] : years[3].ever_pl) still += flag;
+  CHECK(still > 0);
+  CHECK(policy.state().students_reached >= cohort);
+  // The teachers a school has when its model starts practise as established practitioners.
+  const TeacherColumns& t = policy.state().teachers;
+  std::size_t established = 0;
+  for (std::size_t j = 0; j < years[0].pl_skill.size(); ++j)
+    if (t.school[j] < 3 && years[1].pl_skill[j] == 1.0f) ++established;
+  CHECK(established > 0);
+  // PL costs only in the programme's years.
+  std::array<double, 4> cost{};
+  for (const CostRow& r : policy.results().costs) cost.at(r.year) += r.amount;
+  CHECK(cost[0] == 0.0);
+  CHECK(cost[1] > 0.0);
+  CHECK(cost[2] > 0.0);
+  CHECK(cost[3] == 0.0);
+  // The schools change stage by the scenario, not by a plan: neither arm counts a conversion or a drop.
+  REQUIRE(policy.results().rollout.size() == twin->results().rollout.size());
+  for (std::size_t i = 0; i < policy.results().rollout.size(); ++i) {
+    const RolloutYearRow& a = policy.results().rollout[i];
+    const RolloutYearRow& b = twin->results().rollout[i];
+    CHECK(a.converted + a.dropped + b.converted + b.dropped == 0);
+    CHECK(a.schools_schoolwide == b.schools_schoolwide);
+    CHECK(a.schools_schoolwide == (a.year == 1 || a.year == 2 ? 3u : 0u));
+  }
+}
+
+TEST_CASE("model_years spanning the whole run give the run without them, bit for bit", "[scaleup][model_years]") {
+  Simulation without(plsim_test::shared_model_of(programme("station_rotation", nullptr, 3)), 2);
+  Simulation spanning(plsim_test::shared_model_of(programme("station_rotation", {1, 3}, 3)), 2);
+  auto twin_without = without.counterfactual();
+  auto twin_spanning = spanning.counterfactual();
+  without.run(), twin_without->run();
+  spanning.run(), twin_spanning->run();
+  plsim_test::require_same_run(without, spanning);
+  plsim_test::require_same_run(*twin_without, *twin_spanning);
+}
+
+TEST_CASE("a rollout plan never converts the schools of a group with model_years", "[scaleup][model_years]") {
+  json doc = programme("station_rotation", {3, 3}, 4, 1);
+  doc["districts"][0]["schools"][1]["count"] = 4;
+  doc["districts"][0]["rollout"] = {{"model", "station_rotation"}, {"start", "schoolwide"},
+                                    {"targets", json::array({{{"year", 1}, {"share", 1.0}}})},
+                                    {"waves", json::array({{{"rule", "lottery"}}})}};
+  doc["parameters"]["schools"] = {{"drop_rate", 0.0}};
+  Run run(doc);
+  const SchoolColumns& sc = run.sim.state().schools;
+  const StageLog& log = *run.sim.state().stage_log;
+  REQUIRE(log.size() == 4);
+  const std::uint8_t none = std::uint8_t(PlStage::none), schoolwide = std::uint8_t(PlStage::schoolwide);
+  for (std::uint32_t k = 0; k < 3; ++k) {
+    CHECK(sc.converted_year[k] == 0);
+    CHECK(sc.adopted_in_run[k] == 0);
+    CHECK(std::vector<std::uint8_t>{log[0][k], log[1][k], log[2][k], log[3][k]} ==
+          std::vector<std::uint8_t>{none, none, schoolwide, none});
+  }
+  // The plan converted every other school in year 1 to reach its target of all students.
+  for (std::uint32_t k = 3; k < 7; ++k) {
+    CHECK(sc.converted_year[k] == 1);
+    CHECK(log[3][k] == schoolwide);
+  }
 }

@@ -197,6 +197,58 @@ TEST_CASE("inconsistent school groups are rejected", "[scenario]") {
   CHECK_THAT(small_errors[0], StartsWith("t.json: /districts/0/schools/0/enrollment: needs at least one student per grade served (6)"));
 }
 
+TEST_CASE("a group's model_years are two years of the run in order, for a group with a model", "[scenario]") {
+  json doc = valid_doc();
+  doc["years"] = 4;
+  auto& group = doc["districts"][0]["schools"][0];
+  group["model"] = "station_rotation";
+  const std::string path = "/districts/0/schools/0/model_years";
+  auto error_with = [&](const json& years, const std::string& at) {
+    group["model_years"] = years;
+    const auto errors = check_scenario(doc, "t.json");
+    INFO(joined(errors));
+    CHECK(errors.size() == 1);
+    return error_at(errors, at);
+  };
+  CHECK_THAT(error_with({2, 3, 4}, path), Contains("expected exactly 2 items (got 3)"));
+  CHECK_THAT(error_with({2}, path), Contains("expected exactly 2 items (got 1)"));
+  CHECK_THAT(error_with("2-3", path), Contains("expected an array (got \"2-3\")"));
+  CHECK_THAT(error_with({2.5, 3}, path + "/0"), Contains("expected an integer (got 2.5)"));
+  CHECK_THAT(error_with({0, 3}, path + "/0"), Contains("must be between 1 and 50 (got 0)"));
+  CHECK_THAT(error_with({3, 2}, path), Contains("the last year must not come before the first (got [3,2])"));
+  CHECK_THAT(error_with({2, 5}, path + "/1"), Contains("must be within the scenario's 4 years (got 5)"));
+  group["model_years"] = {2, 4};
+  CHECK(check_scenario(doc, "t.json").empty());
+  group["model_years"] = {4, 4};
+  CHECK(check_scenario(doc, "t.json").empty());
+
+  group.erase("model");
+  CHECK_THAT(error_with({2, 3}, path), Contains("its schools are traditional"));
+  group["models"] = {{"traditional", 0.5}, {"station_rotation", 0.5}};
+  group["model_years"] = {2, 3};
+  CHECK(check_scenario(doc, "t.json").empty());
+}
+
+TEST_CASE("the model carries a group's model_years; without them the group runs its model every year", "[scenario]") {
+  json doc = valid_doc();
+  doc["years"] = 5;
+  doc["districts"][0]["schools"][0]["model"] = "station_rotation";
+  const Model every_year = plsim_test::model_of(doc);
+  const SchoolGroupSpec& all = every_year.districts[0].schools[0];
+  CHECK_FALSE(all.limits_model_years());
+  for (int year = 1; year <= 5; ++year) CHECK(all.runs_model_in(year));
+  doc["districts"][0]["schools"][0]["model_years"] = {2, 3};
+  const Model some = plsim_test::model_of(doc);
+  const SchoolGroupSpec& group = some.districts[0].schools[0];
+  CHECK(group.model_years == std::array<int, 2>{2, 3});
+  CHECK(group.limits_model_years());
+  CHECK_FALSE(group.runs_model_in(1));
+  CHECK(group.runs_model_in(2));
+  CHECK(group.runs_model_in(3));
+  CHECK_FALSE(group.runs_model_in(4));
+  CHECK_FALSE(resolve_scenario(valid_doc(), "t.json")["districts"][0]["schools"][0].contains("model_years"));
+}
+
 TEST_CASE("an instructional model without minutes is rejected", "[scenario]") {
   json doc = valid_doc();
   doc["instructional_models"] = {{"idle", {{"minutes", json::object()}}}};

@@ -79,6 +79,21 @@ def test_a_run_saved_after_year_one_and_loaded_ends_as_the_uninterrupted_run(tmp
     assert_same_run(whole, resumed)
 
 
+@pytest.mark.parametrize("saved_after", [1, 2])
+def test_a_run_whose_model_starts_and_ends_in_given_years_resumes_from_either_side_of_a_switch(tmp_path, saved_after):
+    doc = scenario(years=3)
+    doc["districts"][0]["schools"][0]["model_years"] = [2, 2]
+    whole = plsim.Sim(doc, threads=1).run()
+    sim = plsim.Sim(doc, threads=2).run(until_year=saved_after)
+    sim.save(tmp_path / "run.plsim")
+    resumed, _ = plsim.checkpoint.read(tmp_path / "run.plsim")
+    resumed.run()
+    assert_same_run(whole, resumed)
+    ever = lambda arm: arm.students["ever_pl"][np.argsort(arm.students["id"])]
+    assert np.array_equal(ever(whole), ever(resumed._twin)) and ever(whole).any()
+    assert set(whole.rollout_by_year.loc[whole.rollout_by_year["students_pl"] > 0, "year"]) == {1}
+
+
 def test_a_python_process_and_its_own_state_travel_in_the_checkpoint(tmp_path, whole_with_process):
     sim = plsim.Sim(scenario(), threads=1, processes=[Drift()]).run(until_year=1)
     sim.save(tmp_path / "run.plsim")

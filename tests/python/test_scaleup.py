@@ -10,7 +10,7 @@ import pytest
 
 import plsim
 
-from conftest import REPO
+from conftest import REPO, tiny_document
 
 
 def converting_district(*, years: int = 3, rule: str = "lottery", start: str = "pilot", share: float = 0.3,
@@ -152,3 +152,68 @@ def test_shipped_scale_up_scenarios_validate_and_run_five_years():
         scenario = plsim.load_scenario(REPO / "scenarios" / f"{name}.json")
         assert scenario.years == 5
         assert any("rollout" in d for d in scenario.resolved["districts"])
+
+
+def tutoring_programme(model_years=None, years: int = 3) -> dict:
+    """tiny.json over `years` years with high-dosage tutoring in one of its two elementary schools, in
+    the years `model_years` (None: every year)."""
+    doc = tiny_document()
+    doc["years"] = years
+    group = doc["districts"][0]["schools"][0]
+    group["models"] = {"high_dosage_tutoring": 0.5, "traditional": 0.5}
+    if model_years is not None:
+        group["model_years"] = model_years
+    return doc
+
+
+def test_a_programme_of_one_year_keeps_its_cohort_and_their_gains_after_it_ends():
+    sim = plsim.Sim(tutoring_programme([1, 1]), threads=2).run()
+    by_year = sim.rollout_by_year.set_index("year")
+    assert by_year.loc[0, "students_pl"] > 0
+    assert (by_year.loc[[1, 2], "students_pl"] == 0).all() and (by_year.loc[[1, 2], "schools_pl"] == 0).all()
+    assert set(sim.costs["year"]) == {0}  # no PL costs once the programme has ended
+    assert (sim.schools["pl_stage"].astype(str) == "none").all()
+    assert (sim.schools["model"].astype(str) == "traditional").all()
+    # The students it taught stay the PL cohort, in both arms alike, and keep what they gained.
+    g = sim.subgroups
+    cohort = g[g.subgroup == "pl_cohort"]
+    effect = cohort.groupby("year").apply(lambda d: np.average(d["effect_true_sd"], weights=d["n"]))
+    assert list(effect.index) == [0, 1, 2]
+    assert effect[0] > 0.1
+    assert (cohort.groupby("year")["n"].sum() > 0).all()
+    assert effect[2] > 0.05
+    ever = lambda arm: arm.students["ever_pl"][np.argsort(arm.students["id"])]  # tracked grades differ in order
+    assert np.array_equal(ever(sim), ever(sim._twin))
+    assert sim.counts["students_reached"] >= sim.students["ever_pl"].sum() > 0
+
+
+def test_a_programme_that_starts_later_is_traditional_before_it_and_counts_its_years_from_its_start():
+    doc = tutoring_programme([2, 3], years=3)
+    doc["districts"][0]["schools"][0]["implementation_year"] = 1
+    sim = plsim.Sim(doc, threads=2)
+    # Before its first year the programme's school is not implementing (year 0), unlike its group's
+    # traditional school (in the group's implementation year).
+    waiting = sim.schools[sim.schools["implementation_year"] == 0]
+    assert len(waiting) == 1
+    assert (waiting["model"].astype(str).iloc[0], waiting["pl_stage"].astype(str).iloc[0]) == ("traditional", "none")
+    sim.run(until_year=1)
+    by_year = sim.rollout_by_year.set_index("year")
+    assert by_year.loc[0, "students_pl"] == 0 and sim.costs.empty
+    sim.run()
+    by_year = sim.rollout_by_year.set_index("year")
+    assert (by_year.loc[[1, 2], "schools_schoolwide"] == 1).all()
+    g = sim.subgroups
+    assert g[(g.subgroup == "pl_cohort") & (g.year == 0)]["n"].sum() == 0
+    assert g[(g.subgroup == "pl_cohort") & (g.year == 1)]["n"].sum() > 0
+    school = sim.schools.loc[waiting.index[0]]
+    assert (school["model"], school["pl_stage"]) == ("high_dosage_tutoring", "schoolwide")
+    assert school["implementation_year"] == 2  # its first implementation year was run year 2
+
+
+def test_model_years_over_the_whole_run_give_the_run_without_them_bit_for_bit():
+    without = plsim.Sim(tutoring_programme(None), threads=2).run()
+    spanning = plsim.Sim(tutoring_programme([1, 3]), threads=2).run()
+    for name in ("assessments", "effects", "subgroups", "costs", "rollout_by_year", "teachers_by_year", "schools"):
+        pd.testing.assert_frame_equal(getattr(without, name), getattr(spanning, name), check_exact=True, obj=name)
+    for name, column in without.students.items():
+        assert np.array_equal(spanning.students[name], column, equal_nan=True), name

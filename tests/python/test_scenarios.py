@@ -18,7 +18,7 @@ REPO_SCENARIOS = sorted(p for p in (REPO / "scenarios").glob("*.json") if not p.
 TOP_LEVEL_KEYS = ("name, description, seed, years, weeks_per_year, parameters, counterfactual, instructional_models, "
                   "districts, grants, min_cell")
 SCHOOL_GROUP_KEYS = ("level, type, count, enrollment, grades, class_size, frl_share, achievement_shift_sd, model, models, "
-                     "fidelity, implementation_year")
+                     "fidelity, implementation_year, model_years")
 #: The instructional models of engine/data/instructional_models.json, in the (sorted) order errors list them.
 BUILT_IN_MODELS = ("adaptive_playlist", "algorithmic_schedule", "autonomy_levels", "high_dosage_tutoring",
                    "mastery_based", "platform_mentor", "project_based", "station_rotation", "traditional")
@@ -222,6 +222,29 @@ def test_checks_across_fields_report_every_inconsistency(tiny_doc):
         f'tiny: /districts/0/schools/1/model: unknown instructional model; {known} (got "flipped")',
         "tiny: /districts/0/schools/2/grades: first grade must not exceed the last (got [9,3])",
     ])
+
+
+def test_model_years_that_are_not_two_years_of_the_run_in_order_are_refused_with_their_path(tiny_doc):
+    tiny_doc["years"] = 3
+    group = tiny_doc["districts"][0]["schools"][0]
+    at = "tiny: /districts/0/schools/0/model_years"
+
+    def errors_with(model_years):
+        group["model_years"] = model_years
+        return plsim.check_scenario(tiny_doc)
+
+    assert errors_with([2, 3]) == []
+    assert errors_with([3, 2]) == [f"{at}: the last year must not come before the first (got [3,2])"]
+    assert errors_with([2, 4]) == [f"{at}/1: must be within the scenario's 3 years (got 4)"]
+    assert errors_with([0, 2]) == [f"{at}/0: must be between 1 and 50 (got 0)"]
+    assert errors_with([1.5, 2]) == [f"{at}/0: expected an integer (got 1.5)"]
+    assert errors_with([2]) == [f"{at}: expected exactly 2 items (got 1)"]
+    assert errors_with({"first": 2, "last": 3}) == [f'{at}: expected an array (got {{"first":2,"last":3}})']
+    del group["model_years"]
+    tiny_doc["districts"][0]["schools"][1]["model_years"] = [1, 2]  # the middle school: traditional
+    assert plsim.check_scenario(tiny_doc) == [
+        "tiny: /districts/0/schools/1/model_years: names the years of the group's model, but its schools are "
+        "traditional; give the group a model or models (got [1,2])"]
 
 
 def test_a_scenario_may_define_its_own_instructional_model(tiny_doc):

@@ -80,7 +80,16 @@ struct SchoolGroupSpec {
   std::vector<std::pair<int, double>> policy_models;
   std::array<double, n_elements> fidelity{1, 1, 1, 1};  // mean school fidelity per PL element
   double fidelity_sd = 0.0;                               // SD across schools
-  int implementation_year = 3;  // year of PL implementation in the first simulated year (3: mature)
+  int implementation_year = 3;  // year of PL implementation in the first year its model runs (3: mature)
+  // 1-based first and last year of the run (inclusive) in which the group's schools run their model
+  // (scenario key "model_years"); outside them they teach traditionally. {0, 0}: every year.
+  std::array<int, 2> model_years{0, 0};
+
+  bool limits_model_years() const { return model_years[0] > 0; }
+  // Whether the group's schools run their model in 1-based `year` of the run.
+  bool runs_model_in(int year) const {
+    return !limits_model_years() || (year >= model_years[0] && year <= model_years[1]);
+  }
 };
 
 struct DistrictSpec {

@@ -11,6 +11,7 @@
 #include "plsim/model.hpp"
 #include "plsim/modules/classrooms.hpp"
 #include "plsim/modules/enrolment.hpp"
+#include "plsim/modules/schools.hpp"
 #include "plsim/rng.hpp"
 #include "plsim/state.hpp"
 
@@ -59,16 +60,16 @@ std::uint64_t random_gap_mask(const Rng& rng, std::uint32_t id, int subject, dou
   return n >= 64 ? mask : mask & ((std::uint64_t(1) << n) - 1);
 }
 
-// Largest-remainder counts of schools per instructional model, then a seeded shuffle of which school
-// gets which.
-std::vector<std::uint32_t> assign_instructional_models(const Model& model, const SchoolGroupSpec& group,
+// Largest-remainder counts of a group's `n` schools per instructional model of `shares`, then a
+// seeded shuffle of which school gets which.
+std::vector<std::uint32_t> assign_instructional_models(const Model& model,
+                                                       const std::vector<std::pair<int, double>>& shares, int n,
                                                        std::uint32_t first_school) {
-  const int n = group.count;
   std::vector<int> counts;
   std::vector<std::pair<double, std::size_t>> remainders;
   int assigned = 0;
-  for (std::size_t k = 0; k < group.instructional_models.size(); ++k) {
-    const double exact = group.instructional_models[k].second * n;
+  for (std::size_t k = 0; k < shares.size(); ++k) {
+    const double exact = shares[k].second * n;
     counts.push_back(static_cast<int>(std::floor(exact)));
     assigned += counts.back();
     remainders.emplace_back(-(exact - std::floor(exact)), k);
@@ -77,8 +78,7 @@ std::vector<std::uint32_t> assign_instructional_models(const Model& model, const
   for (std::size_t k = 0; assigned < n; ++k, ++assigned) counts[remainders[k % remainders.size()].second]++;
   std::vector<std::uint32_t> assigned_models;
   for (std::size_t k = 0; k < counts.size(); ++k)
-    assigned_models.insert(assigned_models.end(), counts[k],
-                           static_cast<std::uint32_t>(group.instructional_models[k].first));
+    assigned_models.insert(assigned_models.end(), counts[k], static_cast<std::uint32_t>(shares[k].first));
   const Rng rng(model.seed);
   std::vector<std::pair<std::uint32_t, std::uint32_t>> keyed;
   for (int i = 0; i < n; ++i)
@@ -87,6 +87,11 @@ std::vector<std::uint32_t> assign_instructional_models(const Model& model, const
   std::vector<std::uint32_t> out(n);
   for (int i = 0; i < n; ++i) out[keyed[i].second] = assigned_models[i];
   return out;
+}
+
+// The models that decide which of a group's schools are PL schools: the policy arm's, in both arms.
+const std::vector<std::pair<int, double>>& policy_models_of(const SchoolGroupSpec& group) {
+  return group.policy_models.empty() ? group.instructional_models : group.policy_models;
 }
 
 // The school traits drawn by strata: FRL share, achievement effect, growth effect.
@@ -227,6 +232,31 @@ void init_student(const Model& model, State& state, std::size_t i, std::uint32_t
 
 }  // namespace
 
+std::vector<ScheduledSchool> scheduled_schools(const Model& model) {
+  std::vector<ScheduledSchool> out;
+  bool any = false;
+  for (const DistrictSpec& spec : model.districts)
+    for (const SchoolGroupSpec& group : spec.schools) any = any || group.limits_model_years();
+  if (!any) return out;
+  const int traditional = model.instructional_model_index("traditional");
+  // Schools in the order build_population creates them: district by district, copy by copy, group by
+  // group; their models drawn as it draws them.
+  std::uint32_t first_school = 0;
+  for (const DistrictSpec& spec : model.districts)
+    for (int copy = 0; copy < spec.count; ++copy)
+      for (const SchoolGroupSpec& group : spec.schools) {
+        if (group.limits_model_years()) {
+          const auto own = assign_instructional_models(model, group.instructional_models, group.count, first_school);
+          const auto policy = assign_instructional_models(model, policy_models_of(group), group.count, first_school);
+          for (int k = 0; k < group.count; ++k)
+            if (static_cast<int>(policy[k]) != traditional)
+              out.push_back({first_school + static_cast<std::uint32_t>(k), &group, own[k]});
+        }
+        first_school += static_cast<std::uint32_t>(group.count);
+      }
+  return out;
+}
+
 void add_students(const Model& model, State& state, const std::vector<NewStudent>& students) {
   StudentColumns& st = state.students;
   const std::size_t first = st.size();
@@ -280,10 +310,8 @@ State build_population(const Model& model, const std::function<bool()>& keep_goi
       for (std::size_t g = 0; g < spec.schools.size(); ++g) {
         const SchoolGroupSpec& group = spec.schools[g];
         const auto first_school = static_cast<std::uint32_t>(state.schools.size());
-        const auto assigned = assign_instructional_models(model, group, first_school);
-        SchoolGroupSpec policy_group = group;
-        if (!group.policy_models.empty()) policy_group.instructional_models = group.policy_models;
-        const auto policy = assign_instructional_models(model, policy_group, first_school);
+        const auto assigned = assign_instructional_models(model, group.instructional_models, group.count, first_school);
+        const auto policy = assign_instructional_models(model, policy_models_of(group), group.count, first_school);
         for (int k = 0; k < group.count; ++k) {
           add_school(model, state, group, district, assigned[k], policy[k], strata[g][std::size_t(copy) * group.count + k]);
           check(1);
@@ -326,6 +354,8 @@ State build_population(const Model& model, const std::function<bool()>& keep_goi
   if (next_block > 0xffffffffull) throw std::length_error("student ids: more than 2^32 over the run");
   state.rollout.assign(state.districts.size(), DistrictRollout{});
   state.funding.assign(state.districts.size(), DistrictFunding{});
+  // Before its teachers are hired: a group whose model starts in a later year starts traditional.
+  apply_model_years(model, state);
   refresh_school_conditions(model, state);
   form_classrooms(model, state);
   assign_practice(model, state);

@@ -5,6 +5,7 @@
 #include <numeric>
 
 #include "plsim/model.hpp"
+#include "plsim/modules/population.hpp"
 #include "plsim/rng.hpp"
 #include "plsim/state.hpp"
 
@@ -42,7 +43,8 @@ std::uint32_t students_pl(const State& state, std::uint32_t k, std::uint32_t n, 
 
 // Candidates of a district in the order of `rule`; lower key first.
 std::vector<std::uint32_t> ordered_candidates(const Model& model, const State& state, std::uint32_t district,
-                                              const RolloutSpec& plan, SelectionRule rule) {
+                                              const RolloutSpec& plan, SelectionRule rule,
+                                              const std::vector<std::uint8_t>& scheduled) {
   const SchoolColumns& sc = state.schools;
   const Rng rng(model.seed);
   const auto year = static_cast<std::uint32_t>(state.year);
@@ -61,7 +63,9 @@ std::vector<std::uint32_t> ordered_candidates(const Model& model, const State& s
     for (std::size_t k = 0; k < sc.size(); ++k) level[k] = n[k] ? level[k] / n[k] : 0.0;
   }
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
-    if (sc.district[k] != district || sc.pl_stage[k] != std::uint8_t(PlStage::none) || sc.converted_year[k]) continue;
+    if (sc.district[k] != district || sc.pl_stage[k] != std::uint8_t(PlStage::none) || sc.converted_year[k] ||
+        scheduled[k])
+      continue;
     const auto w = rng.words(Stream::rollout, sc.id[k], year);
     const double lottery = uniform01(w[0]);
     const auto noise = standard_normals(rng.words(Stream::rollout, sc.id[k], 0, 1));
@@ -134,6 +138,10 @@ void run_rollout(const Model& model, State& state) {
   } else {
     std::vector<std::uint32_t> enrolled(sc.size(), 0);
     for (std::uint32_t school : state.students.school) enrolled[school]++;
+    // Schools whose group names the years of its model follow those years only: no plan converts them
+    // before, between or after.
+    std::vector<std::uint8_t> scheduled(sc.size(), 0);
+    for (const ScheduledSchool& s : scheduled_schools(model)) scheduled[s.school] = 1;
     for (std::uint32_t d = 0; d < state.districts.size(); ++d) {
       const RolloutSpec& plan = model.district_spec(d).rollout;
       if (!plan.enabled) continue;
@@ -160,7 +168,7 @@ void run_rollout(const Model& model, State& state) {
       const double team = state.funding[d].funded[int(CostCategory::central_team)];
       const auto max_new = static_cast<std::uint32_t>(std::floor(plan.max_new_schools_per_year * team + 1e-9));
       double launch_funds = state.funding[d].launch_funds;
-      for (std::uint32_t k : ordered_candidates(model, state, d, plan, rule)) {
+      for (std::uint32_t k : ordered_candidates(model, state, d, plan, rule, scheduled)) {
         if (double(reached) >= target || status.converted >= max_new) break;
         const double launch = model.params.costs.launch_cost_per_school *
                               (plan.start_schoolwide ? 1.0 : model.params.costs.pilot_launch_share);

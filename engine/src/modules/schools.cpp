@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "plsim/model.hpp"
+#include "plsim/modules/population.hpp"
 #include "plsim/rng.hpp"
 #include "plsim/state.hpp"
 
@@ -130,8 +131,42 @@ void advance_schools(const Model& model, State& state) {
       state.rollout[sc.district[k]].codified++;
     }
   }
+  apply_model_years(model, state);
   for (std::uint32_t k = 0; k < sc.size(); ++k) sc.coached_last_year[k] = sc.coached_share[k] > 0;
   refresh_school_conditions(model, state);
+}
+
+void apply_model_years(const Model& model, State& state) {
+  const std::vector<ScheduledSchool> scheduled = scheduled_schools(model);
+  if (scheduled.empty()) return;
+  SchoolColumns& sc = state.schools;
+  const int year = state.year + 1;  // 1-based
+  const auto traditional = static_cast<std::uint32_t>(model.instructional_model_index("traditional"));
+  std::vector<std::uint8_t> starting(sc.size(), 0);
+  bool any_starting = false;
+  // Stages as a function of the year alone (not of last year's): a restored checkpoint or a twin
+  // reaches the same ones. Scheduled schools are never converted or dropped (rollout, advance_schools),
+  // so nothing else moves them.
+  for (const ScheduledSchool& s : scheduled) {
+    const std::uint32_t k = s.school;
+    const SchoolGroupSpec& group = *s.group;
+    if (group.runs_model_in(year)) {
+      if (sc.pl_stage[k] == std::uint8_t(PlStage::none)) starting[k] = 1, any_starting = true;
+      sc.pl_stage[k] = std::uint8_t(PlStage::schoolwide);
+      sc.instructional_model[k] = s.instructional_model;
+      sc.implementation_year[k] = static_cast<std::uint8_t>(group.implementation_year + year - group.model_years[0]);
+    } else {
+      sc.pl_stage[k] = std::uint8_t(PlStage::none);
+      sc.instructional_model[k] = traditional;
+      sc.implementation_year[k] = 0;
+    }
+  }
+  if (!any_starting) return;
+  // The implementation year carries the school's maturity; its teachers at the start are its
+  // practitioners (later hires start at hire_pl_skill, as everywhere).
+  TeacherColumns& t = state.teachers;
+  for (std::uint32_t j = 0; j < t.size(); ++j)
+    if (t.active[j] && starting[t.school[j]]) t.pl_skill[j] = 1.0f;
 }
 
 }  // namespace plsim

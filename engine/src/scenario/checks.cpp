@@ -54,6 +54,7 @@ std::vector<std::string> check_meaning(const json& doc) {
                      "between students of a school (got " + pop.dump() + ")");
 
   double total_students = 0, total_schools = 0, total_districts = 0;
+  const int years = doc.at("years").get<int>();
   const auto& districts = doc.at("districts");
   for (std::size_t d = 0; d < districts.size(); ++d) {
     const auto& schools = districts[d].at("schools");
@@ -83,6 +84,30 @@ std::vector<std::string> check_meaning(const json& doc) {
         }
         if (std::abs(share - 1.0) > 1e-6)
           errors.push_back(path + "/models: shares must sum to 1 (got " + std::to_string(share) + ")");
+      }
+      // model_years: its items' types and ranges are the specification's; their order, the run's length
+      // and a model to run are checked here, on two whole numbers only.
+      if (group.contains("model_years")) {
+        const auto& span = group.at("model_years");
+        const auto year_item = [&](std::size_t i) {
+          return span.size() > i && span[i].is_number() && std::floor(span[i].get<double>()) == span[i].get<double>() &&
+                 span[i].get<double>() >= 1 && span[i].get<double>() <= max_years;
+        };
+        if (span.is_array() && span.size() == 2 && year_item(0) && year_item(1)) {
+          if (span[1].get<double>() < span[0].get<double>())
+            errors.push_back(path + "/model_years: the last year must not come before the first (got " + span.dump() +
+                             ")");
+          if (span[1].get<double>() > years)
+            errors.push_back(path + "/model_years/1: must be within the scenario's " + std::to_string(years) +
+                             " years (got " + span[1].dump() + ")");
+        }
+        bool personalized = group.contains("model") && group.at("model") != "traditional";
+        if (group.contains("models") && group.at("models").is_object())
+          for (const auto& [name, s] : group.at("models").items())
+            personalized = personalized || (name != "traditional" && s.is_number() && s.get<double>() > 0);
+        if (!personalized)
+          errors.push_back(path + "/model_years: names the years of the group's model, but its schools are "
+                           "traditional; give the group a model or models (got " + quoted_value(span) + ")");
       }
       total_students += districts[d].at("count").get<double>() * group.at("count").get<double>() *
                         group.at("enrollment").get<double>();
@@ -151,7 +176,6 @@ std::vector<std::string> check_meaning(const json& doc) {
     schools_of.emplace(d.at("name").get<std::string>(), schools);
   }
   const auto& grants = doc.at("grants");
-  const int years = doc.at("years").get<int>();
   for (std::size_t i = 0; i < grants.size(); ++i) {
     const auto& g = grants[i];
     const std::string path = "/grants/" + std::to_string(i);

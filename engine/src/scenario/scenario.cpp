@@ -152,6 +152,8 @@ Model model_from_resolved(const json& s) {
       for (int e = 0; e < n_elements; ++e) group.fidelity[e] = g["fidelity"][element_names[e]];
       group.fidelity_sd = g["fidelity"]["sd"];
       group.implementation_year = g["implementation_year"];
+      if (g.contains("model_years"))
+        group.model_years = {g["model_years"][0].get<int>(), g["model_years"][1].get<int>()};
       district.schools.push_back(group);
     }
     const auto& office = d["central_office"];

@@ -42,8 +42,14 @@ Spec school_group_spec() {
                                   "shares of schools per instructional model, summing to 1")},
           {"fidelity", fidelity_spec()},
           {"implementation_year",
-           Spec::integer(1, 50, 3, "year of implementation of the schools' model in the first simulated year "
-                                   "(1: first year; fidelity grows over the first years)")},
+           Spec::integer(1, 50, 3, "year of implementation of the schools' model in the first simulated year, or "
+                                   "in the first of its model_years (1: first year; fidelity grows over the first "
+                                   "years)")},
+          {"model_years",
+           Spec::array_of(Spec::integer(1, max_years, nullptr, "year of the run, 1 = the first"), 2, 2,
+                          "first and last year of the run (counted from 1, inclusive) in which the schools run their "
+                          "model, school-wide; before and after they teach traditionally (PL stage none). Default: "
+                          "every year")},
       });
 }
 

@@ -11,6 +11,8 @@
 
 namespace plsim {
 
+struct SchoolGroupSpec;
+
 // Population generation (scenario key "parameters/population"); docs/model.md. One line a parameter:
 // type, name, default, range, unit, doc, source.
 #define PLSIM_POPULATION_PARAMETERS(X)                                                                        \
@@ -58,6 +60,18 @@ struct SetupCancelled : std::runtime_error {
 // Districts, schools, teachers and students for year 0, laid out in classrooms. `keep_going` is asked
 // every few thousand schools and students; when it returns false, set-up throws SetupCancelled.
 State build_population(const Model& model, const std::function<bool()>& keep_going = {});
+
+// A school whose group names the years of its model (model_years) and puts it on a personalized model
+// in the policy arm, with the model it runs in those years in this arm (traditional in a
+// counterfactual twin, which gives it the policy arm's stages all the same).
+struct ScheduledSchool {
+  std::uint32_t school;          // index into SchoolColumns
+  const SchoolGroupSpec* group;  // its group, in `model`
+  std::uint32_t instructional_model;
+};
+// Every scheduled school of `model`, in school order (the schools' models drawn as set-up draws them);
+// empty, at once, when no group names model_years.
+std::vector<ScheduledSchool> scheduled_schools(const Model& model);
 
 // A student to add: his school, grade and stable id.
 struct NewStudent {

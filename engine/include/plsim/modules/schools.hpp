@@ -97,11 +97,21 @@ inline constexpr std::array<const char*, 3> pl_stage_names{"none", "pilot", "sch
 // `pl_school`: the scenario puts it on a PL model (in the policy arm), so it starts school-wide.
 void draw_school_conditions(const Model& model, State& state, std::uint32_t school, bool pl_school);
 
-// Year stage: every school moves one year further into its model; schools that adopted a model during
-// the run may drop it (drop_rate, by leadership, obstacles and lost support); pilots whose principal
-// codifies go school-wide. Reads: schools, teachers.coached. Writes: schools.implementation_year,
-// pl_stage, instructional_model, codified, state.rollout (dropped, codified counts).
+// Year stage: every school moves one year further into its model, and a group's model starts or ends
+// in the years the group names (apply_model_years); schools that adopted a model during the run may drop
+// it (drop_rate, by leadership, obstacles and lost support); pilots whose principal codifies go
+// school-wide. Reads: schools, teachers.coached. Writes: schools.implementation_year, pl_stage,
+// instructional_model, codified, state.rollout (dropped, codified counts); teachers.pl_skill.
 void advance_schools(const Model& model, State& state);
+
+// Part of the schools stage, and of set-up: the schools of a group that names its model_years run
+// their model school-wide in those years, implementation_year counted from the group's in the first
+// of them, and teach traditionally (PL stage none, model traditional, implementation year 0) before
+// and after; in a counterfactual twin they take the same stages on traditional. A school whose model
+// starts this year makes its teachers established practitioners (PL skill 1), as a scenario school's
+// first-year teachers are. Reads: the model's school groups, schools.pl_stage, teachers.school, active.
+// Writes: schools.pl_stage, instructional_model, implementation_year; teachers.pl_skill.
+void apply_model_years(const Model& model, State& state);
 
 // The central office's mode in the current year for `district` (system change may start in a year).
 bool system_change(const Model& model, const State& state, std::uint32_t district);
