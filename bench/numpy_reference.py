@@ -263,6 +263,7 @@ class Plan:
         self.uses_small_groups = uses[SG]
         self.targeted = uses[SG] or uses[SW] or uses[TU]
         self.modes_used = sum(uses)
+        self.tutors = minutes[TU] > 0 or top[TU] > 0
 
 
 def pacing_per_week(params: dict) -> np.ndarray:
@@ -357,7 +358,18 @@ class ModelSlice:
                         for k, s in enumerate(SUBJECTS)]
         sr = ref.self_regulation[s0]
         # software minutes count as far as the student works alone (the factor of w[software])
-        self.alone = (sr_floor + (F(1) - sr_floor) * sr) + check_in_lift[at] * (F(1) - sr)
+        # Targeted time while the classroom is new to its model (the lesser familiarity of school and
+        # teacher) and tutoring at its district's programme size: ClassroomWeek's routine and tutoring.
+        familiar = np.clip(np.minimum(st["schools.implementation_year"][school].astype(int),
+                                      st["teachers.years_on_model"][teacher].astype(int) + 1), 1, 3)
+        change = F(0)
+        for k in range(len(ELEMENTS)):
+            change = F(change + plan.asks[k])
+        routine = F(1) - change / F(len(ELEMENTS)) * np.array(P["implementation_dip"], F)[familiar - 1]
+        tutoring = ref.tutoring_quality[st["schools.district"][school]]
+        self.routine = routine[at]
+        self.routine_tutoring = (routine * tutoring)[at]
+        self.alone = ((sr_floor + (F(1) - sr_floor) * sr) + check_in_lift[at] * (F(1) - sr)) * self.routine
         self.sr = sr
         self.engagement_base_s = self.engagement_base[at]
         self.set_modes(ref)
@@ -379,7 +391,9 @@ class ModelSlice:
         self.choice = choice * self.matched
         self.w_class = w[WC] + w[CO]
         self.software_use = w[SW] * self.alone
-        self.offered = self.w_class + w[TU] + w[SG] + self.software_use
+        self.w_small = w[SG] * self.routine
+        self.w_tutoring = w[TU] * self.routine_tutoring
+        self.offered = self.w_class + self.w_tutoring + self.w_small + self.software_use
         self.has_offer = (self.offered > 0).astype(F)
         self.offered_safe = np.where(self.offered > 0, self.offered, F(1))
         self.uses_software = bool(np.any(self.software_use > 0))
@@ -449,6 +463,14 @@ class Reference:
         self.n = n
 
         models_c = st["classrooms.instructional_model"]
+        # Tutoring's quality per district: (students of classrooms whose model tutors / reference)^-elasticity.
+        sizes = (st["classrooms.end"] - st["classrooms.begin"]).astype(np.float64)
+        tutors = np.array([plan.tutors for plan in self.plans])[models_c]
+        district_c = st["schools.district"][st["classrooms.school"]]
+        served = np.bincount(district_c, weights=sizes * tutors, minlength=int(st["schools.district"].max()) + 1)
+        reference = self.P["tutoring_scale_reference"]
+        self.tutoring_quality = np.where(served > reference, np.power(np.maximum(served, 1e-300) / reference,
+                                                                      -self.P["tutoring_scale_elasticity"]), 1.0).astype(F)
         bounds = np.searchsorted(model_of[self.order], np.arange(len(self.plans) + 1))
         self.slices = [ModelSlice(self, self.plans[m], np.flatnonzero(models_c == m), int(bounds[m]),
                                   int(bounds[m + 1])) for m in range(len(self.plans)) if bounds[m + 1] > bounds[m]]
@@ -557,11 +579,11 @@ class Reference:
 
             # teaching: whole class at the pace; targeted time at the student as far as paths are delivered
             at_class = self.K(f - pace)
-            targeted = fit = w[TU]
+            targeted = fit = g.w_tutoring
             if g.uses_small_group:
                 k = g.matched * self.K(f - self.group_target[s][lo:hi]) + (F(1) - g.matched) * at_class
-                targeted = targeted + w[SG] * k
-                fit = fit + w[SG] * k
+                targeted = targeted + g.w_small * k
+                fit = fit + g.w_small * k
             if g.uses_software:
                 k = g.matched * self.K(-g.software_error * software_noise[s]) + (F(1) - g.matched) * at_class
                 targeted = targeted + g.software_use * F(L["software_subject_efficiency"][SUBJECTS[s]]) * k

@@ -151,7 +151,7 @@ static_assert(sizeof(plsim::StudentColumns) == (10 + 10 * plsim::n_subjects) * c
               "StudentColumns changed: check that for_each_column lists every column");
 static_assert(sizeof(plsim::ClassroomColumns) == (8 + 3 * plsim::n_subjects) * column_size,
               "ClassroomColumns changed: update classroom_bytes()");
-static_assert(sizeof(plsim::TeacherColumns) == 14 * column_size, "TeacherColumns changed: update teacher_bytes()");
+static_assert(sizeof(plsim::TeacherColumns) == 15 * column_size, "TeacherColumns changed: update teacher_bytes()");
 static_assert(sizeof(plsim::SchoolColumns) == (35 + 2 * plsim::n_elements) * column_size,
               "SchoolColumns changed: update school_bytes()");
 static_assert(sizeof(plsim::DistrictColumns) == 3 * column_size, "DistrictColumns changed: update district_bytes()");

@@ -101,3 +101,41 @@ def test_the_mechanisms_are_deterministic_on_any_thread_count():
     two = plsim.Sim(copy.deepcopy(doc), threads=2, policies=[TutorThenStop(1)]).run()
     for column in ("math_frontier", "math_gaps", "math_recent_gaps", "math_fragile", "reading_p_known"):
         assert np.array_equal(one.students[column], two.students[column]), column
+
+
+# --- first-year dip -----------------------------------------------------------------------------
+
+def one_year_math_effect(implementation_year: int, dip) -> float:
+    doc = json.loads((SCENARIOS / "evidence" / "implementation_dip.json").read_text())
+    for group in doc["districts"][0]["schools"]:
+        group["implementation_year"] = implementation_year
+    doc["parameters"] = {"personalization": {"implementation_dip": dip}}
+    return list(plsim.Sim(doc, threads=2).run().summary()["headline_effects"]["math"]["by_year"].values())[0]
+
+
+def test_the_first_year_dip_holds_a_complex_model_to_half_its_second_year_effect():
+    candidate = [0.5, 0.15, 0.0]
+    ratio = one_year_math_effect(1, candidate) / one_year_math_effect(2, candidate)
+    assert ratio <= 0.5, ratio
+    assert one_year_math_effect(1, [0.0, 0.0, 0.0]) / one_year_math_effect(2, [0.0, 0.0, 0.0]) > 0.7
+
+
+def test_teachers_carry_their_years_on_the_model_and_new_hires_start_again():
+    doc = {"name": "years_on_model", "seed": 3, "years": 2, "counterfactual": "never",
+           "districts": [{"name": "d", "schools": [
+               {"level": "elementary", "count": 3, "enrollment": 300, "model": "adaptive_playlist",
+                "implementation_year": 3},
+               {"level": "elementary", "count": 1, "enrollment": 300}]}]}
+    sim = plsim.Sim(doc, threads=2)
+    teachers = sim._core.teachers
+    first = teachers["id"].copy()
+    on_model = teachers["school"] < 3
+    assert (teachers["years_on_model"][on_model] == 2).all()
+    assert (teachers["years_on_model"][~on_model] == 0).all()
+    sim.run()
+    teachers = sim._core.teachers
+    stayed = np.isin(teachers["id"], first) & (teachers["active"] == 1) & (teachers["school"] < 3)
+    hired = ~np.isin(teachers["id"], first) & (teachers["active"] == 1)
+    assert stayed.any() and hired.any()
+    assert (teachers["years_on_model"][stayed] == 3).all()
+    assert (teachers["years_on_model"][hired] == 0).all()

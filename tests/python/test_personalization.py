@@ -82,11 +82,29 @@ def test_nglc_like_schools_a_year_further_into_implementation_deliver_more():
 
 # --- tutoring -------------------------------------------------------------------------------------
 
-def test_the_tutoring_scenario_lands_in_the_band_of_modern_tutoring_trials():
-    means = ensemble_means("tutoring")
+def test_a_trial_sized_tutoring_programme_lands_in_the_band_of_modern_tutoring_trials():
+    """About 200 tutored students, the size of a typical trial (the trials' pooled effect is that of
+    small programmes: evidence.json tutoring_at_scale)."""
+    means = ensemble_means("evidence/tutoring_trial")
     for subject, (lo, hi) in (("math", TUTORING), ("reading", TUTORING)):
         assert lo <= means[subject] <= hi, \
             f"tutoring over seeds {list(SEEDS)}: math {means['math']:+.3f} SD, reading {means['reading']:+.3f} SD"
+
+
+# evidence.json tutoring_at_scale (Kraft, Schueler & Falken 2024): effects by students served.
+TUTORING_AT_SCALE = {60: 0.44, 250: 0.30, 700: 0.21, 2000: 0.16}
+
+
+def test_tutoring_effects_fall_with_the_size_of_the_programme_as_at_scale_studies_report():
+    effects = {n: ensemble_means(f"evidence/tutoring_at_scale_{n}")["math"] for n in TUTORING_AT_SCALE}
+    sizes = sorted(effects)
+    assert all(effects[a] > effects[b] for a, b in zip(sizes, sizes[1:])), effects
+    for n, published in TUTORING_AT_SCALE.items():
+        assert abs(effects[n] - published) <= 0.08, (n, effects[n], published)
+    # Without dilution the large programme keeps the small one's effect.
+    flat = plsim.RunPlan("evidence/tutoring_at_scale_2000", seed=2015,
+                         overrides={"personalization.tutoring_scale_elasticity": 0.0}, threads=2).run()
+    assert list(flat.summary()["headline_effects"]["math"]["by_year"].values())[0] > effects[2000] + 0.1
 
 
 def test_even_all_tutoring_mastery_instruction_stays_below_blooms_two_sd_in_every_grade():
@@ -95,6 +113,8 @@ def test_even_all_tutoring_mastery_instruction_stays_below_blooms_two_sd_in_ever
     models = {"all_tutoring": {"minutes": {"tutoring": 300}, "progression": "mastery"}}
     doc = k12_district("all_tutoring", fidelity=FULL_FIDELITY, implementation_year=3, seed=2020)
     doc["instructional_models"] = models
+    # Ideal tutoring: tutors as good as the small trials', however many students the district tutors.
+    doc["parameters"] = {"personalization": {"tutoring_scale_elasticity": 0.0}}
     e = plsim.Sim(doc, threads=2).run().effects
     by_grade = (e.assign(weighted=e["effect_sd"] * e["n"]).groupby(["subject", "grade"])[["weighted", "n"]].sum()
                 .eval("weighted / n").unstack("subject"))

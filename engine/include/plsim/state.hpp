@@ -137,6 +137,7 @@ struct TeacherColumns {
   std::vector<std::uint8_t> practising;  // per teacher: 1 while he teaches his school's PL model
   std::vector<float> coached;            // per teacher: coaching dose this year, 0..1
   std::vector<float> prep_deficit;       // per teacher: share of the preparation his model needs he lacks
+  std::vector<std::uint8_t> years_on_model;  // per teacher: years he has practised his school's model
 
   std::size_t size() const { return school.size(); }
 
@@ -147,6 +148,7 @@ struct TeacherColumns {
     f("value_added", value_added), f("base_capacity", base_capacity), f("effectiveness", effectiveness);
     f("capacity", capacity), f("pl_skill", pl_skill), f("buy_in", buy_in), f("burnout", burnout);
     f("practising", practising), f("coached", coached), f("prep_deficit", prep_deficit);
+    f("years_on_model", years_on_model);
   }
 };
 
@@ -254,6 +256,9 @@ struct State {
   std::vector<double> python_policy_rows;
   std::vector<DistrictRollout> rollout;       // per district
   std::vector<DistrictFunding> funding;       // per district: what its money bought this year
+  // Per district: tutoring's learning per minute this year, falling with the students its tutoring
+  // programme serves (modules/learning; derived at each year's first week, not saved).
+  std::vector<float> tutoring_quality;
   std::uint64_t students_reached = 0;         // distinct students ever enrolled in a school at a PL stage
   std::shared_ptr<StageLog> stage_log = std::make_shared<StageLog>();  // written by this run
   std::shared_ptr<const StageLog> stage_source;  // the policy arm's log, in a counterfactual twin

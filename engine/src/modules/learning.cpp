@@ -77,6 +77,8 @@ struct ClassroomWeek {
   float keep_fragile;    // share of fragile knowledge neither forgotten nor consolidated in a week
   float forget_share;    // share of fragile knowledge forgotten in a week
   bool dynamics;         // review or forgetting is on (both off: no draws or passes for them)
+  float routine;         // targeted time's efficiency while the classroom is new to its model
+  float tutoring;        // tutoring's efficiency at the size of the district's programme
   bool second_draw;      // holds or tests need the student's second draw of the week
   float engagement_base, engagement_rate;
   int top_level;
@@ -183,6 +185,15 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   keep_fragile = static_cast<float>(std::exp(-turnover));
   forget_share = turnover > 0 ? static_cast<float>(L.forgetting_rate / turnover * (1.0 - std::exp(-turnover))) : 0.0f;
   dynamics = review > 0 || forget_share > 0;
+  // A classroom is as familiar with its model as the less experienced of its school and its teacher:
+  // a new hire in an established school, and every teacher of a school that starts a model, have a
+  // first year. The dip scales with how much the model changes the classroom (the mean of its asks).
+  const int familiar = std::clamp<int>(
+      std::min<int>(state.schools.implementation_year[school], state.teachers.years_on_model[teacher] + 1), 1, 3);
+  float change = 0;
+  for (int k = 0; k < n_elements; ++k) change += plan.asks[k];
+  routine = 1.0f - change / float(n_elements) * static_cast<float>(P.implementation_dip[familiar - 1]);
+  tutoring = state.tutoring_quality.empty() ? 1.0f : state.tutoring_quality[state.schools.district[school]];
   software_error = static_cast<float>(L.software_estimate_error) * profile_error;
   second_draw = plan.test_out || hold > 0;
   engagement_base = static_cast<float>(L.engagement_baseline) - static_cast<float>(P.engagement_noise) * noise;
@@ -341,7 +352,9 @@ void uptake_lanes(const ClassroomWeek& cw, const StudentColumns& st, std::uint32
   for (std::uint32_t q = 0; q < n; ++q) {
     x.student[q] = (frl[q] ? cw.frl_mult : 1.0f) * engagement[q] * cw.inv_engagement * attendance[q];
     const float sr = self_regulation[q];
-    x.software_use[q] *= cw.sr_floor + (1 - cw.sr_floor) * sr + cw.check_in_lift * (1 - sr);
+    x.software_use[q] *= (cw.sr_floor + (1 - cw.sr_floor) * sr + cw.check_in_lift * (1 - sr)) * cw.routine;
+    x.w_small[q] *= cw.routine;
+    x.w_tutoring[q] *= cw.routine * cw.tutoring;
     x.offered[q] = x.w_class[q] + x.w_tutoring[q] + x.w_small[q] + x.software_use[q];
     x.match_sum[q] = 0.0f;
   }
@@ -353,13 +366,17 @@ void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::ui
   const std::uint64_t* recent = st.recent_gaps[s].data() + b;
   const std::uint16_t* frontier = st.frontier[s].data() + b;
   const int pace = static_cast<int>(cw.pace[s]);
+  for (std::uint32_t q = 0; q < n; ++q)
+    x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(recent[q] & cw.window_mask));
+  if (cw.review <= 0) {
+    for (std::uint32_t q = 0; q < n; ++q) x.reviewed[s][q] = 0, x.reviewed_gaps[s][q] = 0;
+    return;
+  }
   for (std::uint32_t q = 0; q < n; ++q) {
-    const std::uint64_t window = recent[q] & cw.window_mask;
-    x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(window));
     // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews.
     const int above = std::clamp(int(frontier[q]) - pace, 0, 64);
     const std::uint64_t below = above >= 64 ? 0 : ~std::uint64_t(0) << above;
-    x.reviewed[s][q] = window & below;
+    x.reviewed[s][q] = recent[q] & cw.window_mask & below;
     x.reviewed_gaps[s][q] = static_cast<float>(std::popcount(x.reviewed[s][q]));
   }
 }
@@ -564,7 +581,28 @@ LearningProcess::LearningProcess(const Model& model)
           model.params.learning.gap_repair_ease /
           std::log((1.0 - model.params.learning.prior) / (1.0 - model.params.learning.mastery_threshold)))) {}
 
+// Tutoring's learning per minute in each district this year: a programme serving N students (those
+// of classrooms whose model has tutoring minutes) gets (N / reference)^-elasticity of the trials'
+// tutoring once it is larger than the reference (docs/model.md, "Dilution at scale").
+static void update_tutoring_quality(const Model& model, State& state) {
+  const PersonalizationParameters& P = model.params.personalization;
+  std::vector<double> served(state.districts.size(), 0.0);
+  const ClassroomColumns& cl = state.classrooms;
+  for (std::uint32_t c = 0; c < cl.size(); ++c) {
+    const InstructionalModel& m = model.instructional_models[cl.instructional_model[c]];
+    if (m.minutes[int(Mode::tutoring)] > 0 || m.top_level_minutes[int(Mode::tutoring)] > 0)
+      served[state.schools.district[cl.school[c]]] += cl.end[c] - cl.begin[c];
+  }
+  state.tutoring_quality.assign(served.size(), 1.0f);
+  for (std::size_t d = 0; d < served.size(); ++d)
+    if (served[d] > P.tutoring_scale_reference)
+      state.tutoring_quality[d] =
+          static_cast<float>(std::pow(served[d] / P.tutoring_scale_reference, -P.tutoring_scale_elasticity));
+}
+
 void LearningProcess::run_week(State& state, const WeekContext& week) const {
+  // Derived once a year (and again after a restore, which does not save it).
+  if (week.week == 0 || state.tutoring_quality.size() != state.districts.size()) update_tutoring_quality(model_, state);
   tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, static_cast<std::uint32_t>(state.classrooms.size()), 8),
                     [&](const tbb::blocked_range<std::uint32_t>& range) {
                       for (std::uint32_t c = range.begin(); c != range.end(); ++c) run_classroom(state, c, week);

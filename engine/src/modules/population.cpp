@@ -219,10 +219,15 @@ void init_student(const Model& model, State& state, std::size_t i, std::uint32_t
     st.gaps[s][i] = static_cast<std::uint16_t>(gaps);
     st.recent_gaps[s][i] = recent;
     st.p_known[s][i] = static_cast<float>(x - mastered);
-    // A student who keeps pace holds the fragile knowledge of steady state: a week's growth over the
-    // weekly share that is forgotten or consolidated (so the first year forgets like later ones).
-    const double turnover = 1.0 - std::exp(-(L.forgetting_rate + L.consolidation_rate));
-    st.fragile[s][i] = static_cast<float>(turnover > 0 ? model.pacing_per_week[s][grade] * (1.0 - turnover) / turnover : 0.0);
+    // A student who keeps pace holds the fragile knowledge of steady state, less what last summer took
+    // of it (summer forgets the fragile part first): the first year forgets like the later ones. The
+    // steady state counts what he learns before forgetting: the norm's growth over the share kept.
+    const double lambda = L.forgetting_rate, kappa = L.consolidation_rate;
+    const double turnover = 1.0 - std::exp(-(lambda + kappa));
+    const double learned = turnover > 0 ? model.pacing_per_week[s][grade] * (lambda + kappa) / std::max(kappa, 1e-9) : 0.0;
+    const double steady = turnover > 0 ? std::min(learned, 1e6) * (1.0 - turnover) / turnover : 0.0;
+    const double summer = grade > 0 ? std::max(0.0, model.summer_loss[s][grade - 1]) : 0.0;
+    st.fragile[s][i] = static_cast<float>(std::max(0.0, steady - summer));
     st.score[s][i] = static_cast<float>(norm.mean + norm.sd * z[s]);
     st.group_target[s][i] = static_cast<float>(frontier);
     st.start_quintile[s][i] = 0;

@@ -166,7 +166,10 @@ void apply_model_years(const Model& model, State& state) {
   // practitioners (later hires start at hire_pl_skill, as everywhere).
   TeacherColumns& t = state.teachers;
   for (std::uint32_t j = 0; j < t.size(); ++j)
-    if (t.active[j] && starting[t.school[j]]) t.pl_skill[j] = 1.0f;
+    if (t.active[j] && starting[t.school[j]]) {
+      t.pl_skill[j] = 1.0f;
+      t.years_on_model[j] = static_cast<std::uint8_t>(std::max(0, state.schools.implementation_year[t.school[j]] - 1));
+    }
 }
 
 }  // namespace plsim

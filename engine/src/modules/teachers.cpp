@@ -74,6 +74,8 @@ std::uint32_t hire_teacher(const Model& model, State& state, std::uint32_t schoo
   t.practising.push_back(0);
   t.coached.push_back(0);
   t.prep_deficit.push_back(0);
+  // An established practitioner has practised as long as his school has had its model.
+  t.years_on_model.push_back(established ? static_cast<std::uint8_t>(std::max(0, state.schools.implementation_year[school] - 1)) : 0);
   t.effectiveness.push_back(0);
   t.capacity.push_back(0);
   set_experienced_traits(p, t, index);
@@ -135,6 +137,7 @@ void develop_teachers(const Model& model, State& state) {
     const std::uint32_t school = t.school[k], district = sc.district[school];
     const CentralOfficeSpec& office = model.district_spec(district).central_office;
     const bool practised = t.practising[k];
+    if (practised && t.years_on_model[k] < 255) t.years_on_model[k]++;
     double support = p.skill_coaching * t.coached[k];
     if (practised) {
       const double peers = teaching[school] > 1 ? double(practising[school] - 1) / double(teaching[school] - 1) : 0.0;

@@ -135,6 +135,24 @@ using PerImplementationYear = std::array<double, 3>;  // years 1, 2 and 3+
   X(PerImplementationYear, implementation_year_fidelity, (PerImplementationYear{0.6, 0.8, 1.0}), between(0, 1), \
     "multiplier", "capacity multiplier in implementation years 1, 2 and 3+",                                    \
     "calibrated: nglc_like (first- and second-year schools) on RAND 2017")                                      \
+  X(PerImplementationYear, implementation_dip, (PerImplementationYear{0.0, 0.0, 0.0}), between(0, 1),     \
+    "share of change", "in a classroom's first, second and third+ year on its model (the lesser of its school's " \
+    "implementation year and its teacher's years practising it, plus one), its targeted time (small group, " \
+    "software, tutoring) teaches this much less, times how much the model changes the classroom (the mean " \
+    "of its four asks): new routines, devices and groupings take a year to work",                           \
+    "0 (off) until the model is recalibrated with it: candidate 0.5, 0.15, 0 makes a complex model deliver " \
+    "at most half its second-year effect in its first year, as Cognitive Tutor Algebra I did at scale (Pane, " \
+    "Griffin, McCaffrey & Karam 2014; evidence.json implementation_dip), but lowers nglc_like below RAND's "  \
+    "effects unless the mode efficiencies rise (docs/model.md, First-year dip)")                            \
+  X(double, tutoring_scale_reference, 50.0, above(0), "students",                                             \
+    "a district's tutoring programme up to this many students gets tutors as good as the trials'",           \
+    "Kraft, Schueler & Falken 2024: programmes under 100 students (evidence.json tutoring_at_scale)")        \
+  X(double, tutoring_scale_elasticity, 0.2, between(0, 2), "elasticity",                                      \
+    "tutoring's learning per minute falls as (students served / reference)^-elasticity: a larger programme " \
+    "recruits tutors from a thinner pool, trains and supervises them less, and delivers less of the "       \
+    "scheduled dosage",                                                                                      \
+    "calibrated: effects of about 0.44, 0.30, 0.21 and 0.16 SD for programmes of under 100, 100-399, "      \
+    "400-999 and 1,000+ students (Kraft, Schueler & Falken 2024; evidence.json tutoring_at_scale)")          \
   X(double, teacher_capacity_sd, 0.15, between(0, 1), "SD", "SD of teachers' PL capacity (multiplies the school's)", \
     "assumption")                                                                                                \
   X(double, autonomy_engagement, 0.72, between(0, 1), "engagement",                                             \
