@@ -33,8 +33,8 @@ struct StudentColumns {
   PerSubject<std::uint16_t> gaps;          // per subject, per student: units below frontier not mastered
   PerSubject<std::uint64_t> recent_gaps;   // per subject, per student: bit k = unit frontier-1-k is a gap
   PerSubject<float> p_known;               // per subject, per student: BKT P(working unit known)
-  PerSubject<float> fragile;               // per subject, per student: units learned but not yet consolidated
-                                           // by later use (forgotten at forgetting_rate)
+  PerSubject<std::uint16_t> fragile;       // per subject, per student: units learned but not yet consolidated
+                                           // by later use (forgotten at forgetting_rate), in 1/256 units
   PerSubject<float> score;                 // per subject, per student: last measured RIT score
   PerSubject<float> group_target;          // per subject, per student: unit his small group is taught
   PerSubject<std::uint8_t> start_quintile; // per subject, per student: quintile of his first fall's true
@@ -269,6 +269,15 @@ struct State {
   int year = 0;  // 0-based school year being simulated
   int week = 0;  // 0-based week within the year
 };
+
+// Fragile knowledge is kept in 1/256 units (two bytes a student and subject, up to 256 units: far
+// above a year's growth): to and from units.
+inline constexpr float fragile_step = 1.0f / 256.0f;
+inline float fragile_units(std::uint16_t stored) { return float(stored) * fragile_step; }
+inline std::uint16_t fragile_stored(float units) {
+  const float steps = units / fragile_step + 0.5f;
+  return steps <= 0.0f ? std::uint16_t(0) : (steps >= 65535.0f ? std::uint16_t(65535) : std::uint16_t(steps));
+}
 
 // Position on the knowledge map of a student in one subject: units mastered plus P(current known).
 inline double mastered_position(const StudentColumns& st, int s, std::size_t i) {

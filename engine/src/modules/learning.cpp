@@ -248,9 +248,14 @@ void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < n; ++q) {
     x.repair_draw[0][q] = fast::uniform01(x.words[2][q]), x.repair_draw[1][q] = fast::uniform01(x.words[3][q]);
+  }
+  if (cw.forget_share > 0) {
     // The low 9 bits, which uniform01 does not use, decide forgetting (a 1/512 grid is fine for it).
-    x.forget_draw[0][q] = (float(x.words[2][q] & 511u) + 0.5f) * (1.0f / 512.0f);
-    x.forget_draw[1][q] = (float(x.words[3][q] & 511u) + 0.5f) * (1.0f / 512.0f);
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < n; ++q) {
+      x.forget_draw[0][q] = (float(x.words[2][q] & 511u) + 0.5f) * (1.0f / 512.0f);
+      x.forget_draw[1][q] = (float(x.words[3][q] & 511u) + 0.5f) * (1.0f / 512.0f);
+    }
   }
   if (cw.plan.targeted) {
     PLSIM_VECTORIZE_LOOP
@@ -368,8 +373,9 @@ void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::ui
   const int pace = static_cast<int>(cw.pace[s]);
   for (std::uint32_t q = 0; q < n; ++q)
     x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(recent[q] & cw.window_mask));
-  if (cw.review <= 0) {
-    for (std::uint32_t q = 0; q < n; ++q) x.reviewed[s][q] = 0, x.reviewed_gaps[s][q] = 0;
+  if (cw.review <= 0) {  // no review: nothing reads these unless forgetting is on
+    if (cw.dynamics)
+      for (std::uint32_t q = 0; q < n; ++q) x.reviewed[s][q] = 0, x.reviewed_gaps[s][q] = 0;
     return;
   }
   for (std::uint32_t q = 0; q < n; ++q) {
@@ -387,7 +393,8 @@ void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::ui
 // paths are delivered, else the class's: the small group at its estimate of him, the software at its
 // own; `fit` is how well each kind of time matches him (for engagement), `targeted` also counts how
 // much it teaches (reading software teaches less). Targeted time spends its repair share on recent gaps.
-template <bool targeted_time>
+// `dynamics`: review or forgetting is on (their extra work is compiled out of the default path).
+template <bool targeted_time, bool dynamics>
 void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
                  ClassroomLanes& x) {
   const std::uint16_t* frontier = st.frontier[s].data() + b;
@@ -416,15 +423,17 @@ void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::
     // Review time teaches no new unit: a student without gaps meets content he already knows.
     const float offered_hazard = (whole_class * (1 - cw.review) + targeted * (1 - repair)) * student_rate * gap_factor;
     const float hazard = offered_hazard * cw.absorption / (cw.absorption + offered_hazard);
-    x.position[s][q] = float(frontier[q]) - float(gaps[q]) + p_known[q];
     x.p[s][q] = 1.0f - (1.0f - p_known[q]) * fast::exp(-hazard);
-    // Review re-teaches every gap of the window (the more gaps, the more it repairs: those the
-    // curriculum left behind catch up); targeted time repairs the most recent one.
-    // Review covers what the class has been taught: gaps below the pacing unit.
-    const float review_hazard = x.w_class[q] * cw.review * cw.review_per_gap * x.reviewed_gaps[s][q];
-    x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * cw.repair_per_hazard);
-    x.repair_chance[s][q] = cw.review > 0 ? 1.0f - fast::exp(-(targeted * repair * cw.repair_per_hazard + review_hazard) * student_rate)
-                                          : x.targeted_chance[s][q];
+    if constexpr (targeted_time)
+      x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * cw.repair_per_hazard);
+    if constexpr (dynamics) {
+      x.position[s][q] = float(frontier[q]) - float(gaps[q]) + p_known[q];
+      // Review re-teaches every gap of the window below the pacing unit (what the class has been
+      // taught), each with its share of the time: the more gaps, the more it repairs, so those the
+      // curriculum left behind catch up. Targeted time repairs the most recent gap.
+      const float review_hazard = x.w_class[q] * cw.review * cw.review_per_gap * x.reviewed_gaps[s][q];
+      x.repair_chance[s][q] = 1.0f - fast::exp(-(targeted * repair * cw.repair_per_hazard + review_hazard) * student_rate);
+    }
   }
 }
 
@@ -433,7 +442,7 @@ void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::
 // as far as competency progression is delivered, seat time only where the student is not held. The
 // decision is a vectorised pass of selects (a branch per student mispredicts whenever someone moves
 // on); the bookkeeping of units and gaps a second pass.
-template <bool targeted_time>
+template <bool targeted_time, bool dynamics>
 void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
                     ClassroomLanes& x) {
   std::uint16_t* frontier = st.frontier[s].data() + b;
@@ -471,11 +480,21 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
     gaps[q] = static_cast<std::uint16_t>(gaps[q] + as_gap);
     recent[q] = moves ? (recent[q] << 1) | as_gap : recent[q];
     // Relearn the most recent gap (lowest set bit of the window); relearning is easier than a new unit.
+    if constexpr (!dynamics) {
+      if constexpr (targeted_time) {
+        const bool repairs = x.prerequisite_gaps[s][q] > 0 && cw.repair_share > 0 && recent[q] != 0 &&
+                             x.repair_draw[s][q] < x.targeted_chance[s][q];
+        recent[q] = repairs ? recent[q] & (recent[q] - 1) : recent[q];
+        gaps[q] = static_cast<std::uint16_t>(gaps[q] - repairs);
+      }
+      continue;
+    }
     // Targeted time repairs the most recent gap, review the most recent one below the pace (the
     // week's progression may have shifted the window by one: the review's bits shift with it).
     const float draw = x.repair_draw[s][q];
     const std::uint64_t reviewed = x.move[q] ? x.reviewed[s][q] << 1 : x.reviewed[s][q];
-    const bool targeted = x.prerequisite_gaps[s][q] > 0 && recent[q] != 0 && draw < x.targeted_chance[s][q];
+    const bool targeted =
+        targeted_time && x.prerequisite_gaps[s][q] > 0 && recent[q] != 0 && draw < x.targeted_chance[s][q];
     const bool review = !targeted && (recent[q] & reviewed) != 0 && draw < x.repair_chance[s][q];
     const std::uint64_t pool = targeted ? recent[q] : recent[q] & reviewed;
     const bool repairs = targeted || review;
@@ -493,15 +512,15 @@ void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::
   const std::uint16_t* frontier = st.frontier[s].data() + b;
   const std::uint16_t* gaps = st.gaps[s].data() + b;
   const float* p_known = st.p_known[s].data() + b;
-  float* fragile = st.fragile[s].data() + b;
+  std::uint16_t* fragile = st.fragile[s].data() + b;
   const float* draw = x.forget_draw[s].data();
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < n; ++q) {
     const float position = float(frontier[q]) - float(gaps[q]) + p_known[q];
     const float gained = position - x.position[s][q];
-    const float held = fragile[q] + (gained > 0 ? gained : 0.0f);
+    const float held = fragile_units(fragile[q]) + (gained > 0 ? gained : 0.0f);
     const float forgotten = held * cw.forget_share;
-    fragile[q] = held * cw.keep_fragile;
+    fragile[q] = fragile_stored(held * cw.keep_fragile);
     // A unit can be turned into a gap only while some unit below the frontier is not one already.
     x.move[q] = (draw[q] < forgotten) & (float(frontier[q]) > float(gaps[q]));
   }
@@ -629,12 +648,18 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   uptake_lanes(cw, st, b, n, lanes);
   for (int s = 0; s < n_subjects; ++s) {
     gap_lanes(cw, st, s, b, n, lanes);
-    if (cw.plan.targeted) {
-      learn_lanes<true>(cw, st, s, b, n, lanes);
-      progress_lanes<true>(cw, st, s, b, n, lanes);
-    } else {  // traditional: no targeted time
-      learn_lanes<false>(cw, st, s, b, n, lanes);
-      progress_lanes<false>(cw, st, s, b, n, lanes);
+    if (cw.plan.targeted && cw.dynamics) {
+      learn_lanes<true, true>(cw, st, s, b, n, lanes);
+      progress_lanes<true, true>(cw, st, s, b, n, lanes);
+    } else if (cw.plan.targeted) {
+      learn_lanes<true, false>(cw, st, s, b, n, lanes);
+      progress_lanes<true, false>(cw, st, s, b, n, lanes);
+    } else if (cw.dynamics) {  // traditional: no targeted time
+      learn_lanes<false, true>(cw, st, s, b, n, lanes);
+      progress_lanes<false, true>(cw, st, s, b, n, lanes);
+    } else {
+      learn_lanes<false, false>(cw, st, s, b, n, lanes);
+      progress_lanes<false, false>(cw, st, s, b, n, lanes);
     }
     if (cw.forget_share > 0) consolidate_lanes(cw, st, s, b, n, lanes);
   }

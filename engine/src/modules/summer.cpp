@@ -41,7 +41,7 @@ void summer(const Model& model, State& state) {
         const double base = model.summer_loss[s][st.grade[i]] * p.loss_scale * variation;
         const double loss = base > 0 ? base * (st.frl[i] ? frl_factor : other_factor) : base;
         // What summer forgets is the most recent knowledge, the fragile part first.
-        st.fragile[s][i] = static_cast<float>(std::max(0.0, st.fragile[s][i] - std::max(0.0, loss)));
+        st.fragile[s][i] = fragile_stored(static_cast<float>(std::max(0.0, fragile_units(st.fragile[s][i]) - std::max(0.0, loss))));
         double known = st.p_known[s][i] - loss;
         // A summer gain (negative loss, where the norms show one) masters units from the working one up.
         while (known >= 1.0 && st.frontier[s][i] < 65535) {

@@ -30,8 +30,11 @@ struct Results;
   X(double, licence_per_student, 30, between(0, 1e4), "US$ per student-year",                                   \
     "adaptive-software licences for a PL student on a model with software minutes",                           \
     "assumption from published per-student prices of adaptive math and reading software ($20-$40)")            \
-  X(double, tutor_hourly_cost, 25, between(0, 1e3), "US$ per hour", "cost of a tutor's hour",                    \
-    "Kraft & Falken 2021: paraprofessional and service-corps tutors cost about $20-$30 an hour")             \
+  X(double, tutor_hourly_cost, 52, between(0, 1e3), "US$ per hour",                                             \
+    "all-in cost of a tutor's hour: wage, benefits, recruiting, training and supervision",                    \
+    "Guryan et al. 2023 (AER): $3,500-$4,300 per student-year for 2:1 tutoring 50 minutes a school day, "    \
+    "about 75 tutor-hours a student, so about $52 a tutor-hour (evidence.json tutoring_cost); wages alone "  \
+    "are $20-$30 an hour (Kraft & Falken 2021)")                                                            \
   X(double, tutoring_group_size, 2, between(1, 10), "students", "students a tutor serves at once",              \
     "Kraft & Falken 2021: high-dosage tutoring in groups of 1 to 4")                                           \
   X(double, data_system_per_student, 12, between(0, 1e4), "US$ per student-year",                              \
