@@ -237,13 +237,10 @@ void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* i
 // on-demand tests, slot 2 is regroup's. Each block is drawn only when the model can use it.
 void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
                 const WeekContext& week, ClassroomLanes& x) {
-  // Gap repair (review time in every classroom) draws in every classroom; the software's estimate
-  // errors only where there is targeted time. Both arms of a comparison share these draws.
-  if (!cw.plan.targeted && !cw.dynamics) {  // no repair can happen: draws that never fire
-    for (int s = 0; s < n_subjects; ++s)
-      for (std::uint32_t q = 0; q < n; ++q) x.repair_draw[s][q] = 1.0f;
-    return draw_second(cw, rng, id, n, week, x);
-  }
+  // Gap repair draws where targeted time or review can repair (and forgetting takes the same words'
+  // low bits); the software's estimate errors only where there is targeted time. Both arms of a
+  // comparison share these draws. Traditional classrooms without review or forgetting draw nothing.
+  if (!cw.plan.targeted && !cw.dynamics) return draw_second(cw, rng, id, n, week, x);
   rng.words_of(Stream::weekly_learning, id, n, week.tick(), 0, x.words);
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < n; ++q) {
@@ -504,9 +501,9 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
 }
 
 // What the week added to a student's mastered position is fragile until later use consolidates it;
-// fragile knowledge is forgotten at forgetting_rate: a week forgets a whole unit with probability
-// equal to the expected loss, the most recently mastered one. The working unit's P(known) is left alone: BKT's approach to
-// the mastery threshold is slow, and a loss taken from it would stall students below the threshold.
+// fragile knowledge is forgotten at forgetting_rate: a week forgets a whole unit, the most recently
+// mastered one, with probability equal to the expected loss. The working unit's P(known) is left
+// alone: BKT approaches the mastery threshold slowly, and a loss taken from it stalls students below it.
 void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
                        ClassroomLanes& x) {
   const std::uint16_t* frontier = st.frontier[s].data() + b;
@@ -521,7 +518,7 @@ void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::
     const float held = fragile_units(fragile[q]) + (gained > 0 ? gained : 0.0f);
     const float forgotten = held * cw.forget_share;
     fragile[q] = fragile_stored(held * cw.keep_fragile);
-    // A unit can be turned into a gap only while some unit below the frontier is not one already.
+    // Only a student who knows some unit below his frontier can forget one.
     x.move[q] = (draw[q] < forgotten) & (float(frontier[q]) > float(gaps[q]));
   }
   std::uint16_t* gap_count = st.gaps[s].data() + b;
