@@ -139,3 +139,22 @@ def test_teachers_carry_their_years_on_the_model_and_new_hires_start_again():
     assert stayed.any() and hired.any()
     assert (teachers["years_on_model"][stayed] == 3).all()
     assert (teachers["years_on_model"][hired] == 0).all()
+
+
+def test_with_forgetting_on_a_fast_week_masters_more_than_one_unit():
+    """The hazard left after mastering the working unit goes on to the next ones (the dynamics path):
+    without it a student masters at most one unit a week, a cap that forgetting makes bind in the early
+    grades."""
+    def largest_weekly_advance(learning: dict) -> int:
+        doc = json.loads((SCENARIOS / "national_baseline.json").read_text())
+        doc["districts"][0]["count"] = 1
+        defaults = plsim.parameters().set_index("path")["default"]
+        math, reading = defaults["learning.grade_pace.math"], defaults["learning.grade_pace.reading"]
+        doc["parameters"] = {"learning": dict(learning, grade_pace={"math": [20 * float(v) for v in math],
+                                                                     "reading": [float(v) for v in reading]})}
+        sim = plsim.Sim(doc, threads=2)
+        before = sim.students["math_frontier"].astype(int).copy()
+        sim.step()
+        return int((sim.students["math_frontier"].astype(int) - before).max())
+    assert largest_weekly_advance({}) == 1
+    assert largest_weekly_advance({"forgetting_rate": 0.01}) >= 2

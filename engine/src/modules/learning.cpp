@@ -73,6 +73,7 @@ struct ClassroomWeek {
   float check_in_lift;   // share of the self-regulation shortfall of software time that check-ins recover
   float repair_share, repair_per_hazard;
   float review;          // share of whole-class time that reviews earlier units
+  float unit_hazard;     // hazard that takes a new unit from the prior to the mastery threshold
   float review_per_gap;  // repair hazard of each window gap per unit of review hazard
   float keep_fragile;    // share of fragile knowledge neither forgotten nor consolidated in a week
   float forget_share;    // share of fragile knowledge forgotten in a week
@@ -180,6 +181,7 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   // Review time is spread over the prerequisite window: each gap in it gets its share of the time,
   // and a gap costs what relearning costs (repair_per_hazard).
   review = static_cast<float>(L.review_share);
+  unit_hazard = static_cast<float>(std::log((1.0 - L.prior) / (1.0 - L.mastery_threshold)));
   review_per_gap = repair_hazard / static_cast<float>(L.prerequisite_window);
   const double turnover = L.forgetting_rate + L.consolidation_rate;
   keep_fragile = static_cast<float>(std::exp(-turnover));
@@ -225,6 +227,7 @@ struct ClassroomLanes {
   std::array<Lanes, n_subjects> targeted_chance;     // chance that targeted time repairs a gap
   std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
   std::array<Lanes, n_subjects> position;            // mastered position before the week (units)
+  std::array<Lanes, n_subjects> carry;               // hazard left over after mastering the working unit
   Lanes match_sum;                                    // how well the week matched him, summed over subjects
   std::array<std::int32_t, max_class_size> move;      // a subject's progression: 0 stays, 1 mastered, 2 gap
 };
@@ -421,6 +424,14 @@ void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::
     const float offered_hazard = (whole_class * (1 - cw.review) + targeted * (1 - repair)) * student_rate * gap_factor;
     const float hazard = offered_hazard * cw.absorption / (cw.absorption + offered_hazard);
     x.p[s][q] = 1.0f - (1.0f - p_known[q]) * fast::exp(-hazard);
+    if constexpr (dynamics) {
+      // The week's hazard beyond what mastering the working unit took goes on to the next unit: with
+      // forgetting, a year's norm growth needs more than one mastery a week in the early grades.
+      const float unknown = 1.0f - p_known[q];
+      const float need = fast::log((unknown > 1e-6f ? unknown : 1e-6f) / (1.0f - cw.threshold));
+      const float left = hazard - (need > 0.0f ? need : 0.0f);
+      x.carry[s][q] = left > 0.0f ? left : 0.0f;
+    }
     if constexpr (targeted_time)
       x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * cw.repair_per_hazard);
     if constexpr (dynamics) {
@@ -469,13 +480,25 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
     x.move[q] = moves * (1 + as_gap);
     // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
     // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
-    p_known[q] = (moves & (1 - as_gap)) != 0 ? cw.prior : p;
+    float next = cw.prior;
+    if constexpr (dynamics) next = 1.0f - (1.0f - cw.prior) * fast::exp(-x.carry[s][q]);
+    p_known[q] = (moves & (1 - as_gap)) != 0 ? next : p;
   }
   for (std::uint32_t q = 0; q < n; ++q) {
     const std::uint32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
     frontier[q] = static_cast<std::uint16_t>(frontier[q] + moves);
     gaps[q] = static_cast<std::uint16_t>(gaps[q] + as_gap);
     recent[q] = moves ? (recent[q] << 1) | as_gap : recent[q];
+    if constexpr (dynamics) {
+      // Leftover hazard enough to master the next unit(s) too: a fast week masters more than one.
+      float left = x.carry[s][q];
+      while (moves && !as_gap && p_known[q] >= cw.threshold && frontier[q] < 65535) {
+        frontier[q] = static_cast<std::uint16_t>(frontier[q] + 1);
+        recent[q] <<= 1;
+        left -= cw.unit_hazard;
+        p_known[q] = 1.0f - (1.0f - cw.prior) * fast::exp(-(left > 0.0f ? left : 0.0f));
+      }
+    }
     // Relearn the most recent gap (lowest set bit of the window); relearning is easier than a new unit.
     if constexpr (!dynamics) {
       if constexpr (targeted_time) {

@@ -227,7 +227,7 @@ void init_student(const Model& model, State& state, std::size_t i, std::uint32_t
     const double learned = turnover > 0 ? model.pacing_per_week[s][grade] * (lambda + kappa) / std::max(kappa, 1e-9) : 0.0;
     const double steady = turnover > 0 ? std::min(learned, 1e6) * (1.0 - turnover) / turnover : 0.0;
     const double summer = grade > 0 ? std::max(0.0, model.summer_loss[s][grade - 1]) : 0.0;
-    st.fragile[s][i] = fragile_stored(static_cast<float>(std::max(0.0, steady - summer)));
+    st.fragile[s][i] = fragile_stored(static_cast<float>(std::max(0.0, L.fragile_start[s][grade] * steady - summer)));
     st.score[s][i] = static_cast<float>(norm.mean + norm.sd * z[s]);
     st.group_target[s][i] = static_cast<float>(frontier);
     st.start_quintile[s][i] = 0;

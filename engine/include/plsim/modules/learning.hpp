@@ -99,9 +99,13 @@ namespace plsim {
     "set with school_growth_sd to reproduce targets.json school_growth_spread (MAP Growth 2020)")              \
   X(double, school_growth_sd, 0.26, between(0, 2), "log SD", "lognormal SD of school effects on learning",      \
     "set with teacher_effect_sd to reproduce targets.json school_growth_spread (MAP Growth 2020)")             \
-  X(GradeTable, grade_pace, calibrated_grade_table("learning.grade_pace"), between(0, 20), "multiplier",        \
+  X(GradeTable, grade_pace, calibrated_grade_table("learning.grade_pace"), between(0, 100), "multiplier",        \
     "learn-rate multiplier per subject and grade, K-12",                                                        \
-    "calibrated: python -m plsim.calibrate growth, national_baseline on MAP Growth 2020 (engine/data/calibrated.json)")
+    "calibrated: python -m plsim.calibrate growth, national_baseline on MAP Growth 2020 (engine/data/calibrated.json)") \
+  X(GradeTable, fragile_start, calibrated_grade_table("learning.fragile_start"), between(0, 5), "multiplier",   \
+    "multiplier of the steady-state fragile knowledge a student of each subject and grade starts with "         \
+    "(forgetting on): the initial population at the steady state of the forgetting dynamics",                  \
+    "calibrated with grade_pace: year-1 growth of national_baseline equal to later years' (scripts/calibration)")
 
 struct LearningParameters {
   PLSIM_DECLARE_MEMBERS(PLSIM_LEARNING_PARAMETERS)
