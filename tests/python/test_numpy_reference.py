@@ -100,3 +100,16 @@ def test_command_line(tmp_path):
     assert figures["students"] * 8 == figures["student_weeks"]
     broken = subprocess.run(common + ["--break", "gap_penalty"], capture_output=True, text=True, cwd=REPO)
     assert broken.returncode == 1 and "DISAGREEMENT" in broken.stdout, broken.stdout + broken.stderr
+
+
+def test_reference_agrees_with_the_engine_through_a_first_year_dip():
+    """Every school in its first implementation year with the dip on: targeted time scaled by the
+    classroom's familiarity, and tutoring by the district's programme size, as the engine does."""
+    doc = every_model()
+    for group in doc["districts"][0]["schools"]:
+        group["implementation_year"] = 1
+    doc["parameters"] = {"personalization": {"implementation_dip": [0.5, 0.15, 0.0]}}
+    run = nr.EngineRun(doc, 36, 2)
+    run.evaluation, run.probe = run.engine_evaluation()
+    _, failures = nr.compare(run.state, run.final, run.reference(36, evaluation=run.evaluation))
+    assert failures == []
