@@ -256,6 +256,7 @@ class Plan:
         self.small_groups = int(m["small_groups"])
         self.regroup_weeks = int(m["regroup_weeks"])
         self.asks = np.array([m["asks"][e] for e in ELEMENTS], F)
+        self.change = F(sum(float(m["asks"][e]) for e in ELEMENTS) / len(ELEMENTS))  # make_plans' plan.change
         self.choice, self.check_ins, self.open_space = F(m["choice"]), F(m["check_ins"]), F(m["open_space"])
         self.test_out = bool(m["test_out"])
         self.autonomy_levels = int(m["autonomy_levels"]) if levels else 0
@@ -362,10 +363,7 @@ class ModelSlice:
         # teacher) and tutoring at its district's programme size: ClassroomWeek's routine and tutoring.
         familiar = np.clip(np.minimum(st["schools.implementation_year"][school].astype(int),
                                       st["teachers.years_on_model"][teacher].astype(int) + 1), 1, 3)
-        change = F(0)
-        for k in range(len(ELEMENTS)):
-            change = F(change + plan.asks[k])
-        routine = F(1) - change / F(len(ELEMENTS)) * np.array(P["implementation_dip"], F)[familiar - 1]
+        routine = F(1) - plan.change * np.array(P["implementation_dip"], F)[familiar - 1]
         tutoring = ref.tutoring_quality[st["schools.district"][school]]
         self.routine = routine[at]
         self.routine_tutoring = (routine * tutoring)[at]

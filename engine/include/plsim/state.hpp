@@ -270,6 +270,16 @@ struct State {
   int week = 0;  // 0-based week within the year
 };
 
+// Forgetting a whole unit (summer, fragile knowledge): the most recently mastered unit in the window
+// of recent units becomes a gap (a unit below the window only counts, having no bit).
+inline void forget_latest_unit(std::uint64_t& recent_gaps, std::uint16_t& gaps, std::uint16_t frontier) {
+  const int in_window = frontier < 64 ? frontier : 64;
+  const std::uint64_t window = in_window >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << in_window) - 1;
+  const std::uint64_t mastered = ~recent_gaps & window;
+  if (mastered) recent_gaps |= mastered & (~mastered + 1);
+  gaps++;
+}
+
 // Fragile knowledge is kept in 1/256 units (two bytes a student and subject, up to 256 units: far
 // above a year's growth): to and from units.
 inline constexpr float fragile_step = 1.0f / 256.0f;

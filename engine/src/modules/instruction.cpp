@@ -40,6 +40,7 @@ std::vector<InstructionPlan> make_plans(const Model& model) {
     plan.small_groups = m.small_groups;
     plan.regroup_weeks = m.regroup_weeks;
     for (int e = 0; e < n_elements; ++e) plan.asks[e] = static_cast<float>(m.asks[e]);
+    plan.change = static_cast<float>(m.asks_total() / n_elements);
     plan.choice = static_cast<float>(m.choice);
     plan.check_ins = static_cast<float>(m.check_ins);
     plan.open_space = static_cast<float>(m.open_space);

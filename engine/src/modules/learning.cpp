@@ -86,7 +86,7 @@ struct ClassroomWeek {
   bool level_review;
 
   ClassroomWeek(const State& state, const Model& model, const InstructionPlan& plan, const MismatchKernel& kernel,
-                std::uint64_t window_mask, float repair_hazard, std::uint32_t c, const WeekContext& week);
+                std::uint64_t window_mask, const LearningConstants& k, std::uint32_t c, const WeekContext& week);
 };
 
 // Delivered fidelity of each PL element: 1 where the model asks nothing, else what it asks scaled by the
@@ -128,7 +128,7 @@ namespace {
 // and test reliability, learning paths through the match of targeted time, competency progression
 // through holds and tests, the flexible environment through regrouping, check-ins and noise.
 inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, const InstructionPlan& plan,
-                                    const MismatchKernel& kernel, std::uint64_t window_mask, float repair_hazard,
+                                    const MismatchKernel& kernel, std::uint64_t window_mask, const LearningConstants& k,
                                     std::uint32_t c, const WeekContext& week)
     : plan(plan), kernel(kernel), window_mask(window_mask) {
   const LearningParameters& L = model.params.learning;
@@ -177,24 +177,19 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   sr_floor = static_cast<float>(L.self_regulation_floor);
   check_in_lift = check_in * static_cast<float>(P.check_in_recovery) * (1 - sr_floor);
   repair_share = plan.targeted ? static_cast<float>(L.gap_repair_share) : 0.0f;
-  repair_per_hazard = repair_hazard;
-  // Review time is spread over the prerequisite window: each gap in it gets its share of the time,
-  // and a gap costs what relearning costs (repair_per_hazard).
+  repair_per_hazard = k.repair_per_hazard;
   review = static_cast<float>(L.review_share);
-  unit_hazard = static_cast<float>(std::log((1.0 - L.prior) / (1.0 - L.mastery_threshold)));
-  review_per_gap = repair_hazard / static_cast<float>(L.prerequisite_window);
-  const double turnover = L.forgetting_rate + L.consolidation_rate;
-  keep_fragile = static_cast<float>(std::exp(-turnover));
-  forget_share = turnover > 0 ? static_cast<float>(L.forgetting_rate / turnover * (1.0 - std::exp(-turnover))) : 0.0f;
+  unit_hazard = k.unit_hazard;
+  review_per_gap = k.review_per_gap;
+  keep_fragile = k.keep_fragile;
+  forget_share = k.forget_share;
   dynamics = review > 0 || forget_share > 0;
   // A classroom is as familiar with its model as the less experienced of its school and its teacher:
   // a new hire in an established school, and every teacher of a school that starts a model, have a
   // first year. The dip scales with how much the model changes the classroom (the mean of its asks).
   const int familiar = std::clamp<int>(
       std::min<int>(state.schools.implementation_year[school], state.teachers.years_on_model[teacher] + 1), 1, 3);
-  float change = 0;
-  for (int k = 0; k < n_elements; ++k) change += plan.asks[k];
-  routine = 1.0f - change / float(n_elements) * static_cast<float>(P.implementation_dip[familiar - 1]);
+  routine = 1.0f - plan.change * static_cast<float>(P.implementation_dip[familiar - 1]);
   tutoring = state.tutoring_quality.empty() ? 1.0f : state.tutoring_quality[state.schools.district[school]];
   software_error = static_cast<float>(L.software_estimate_error) * profile_error;
   second_draw = plan.test_out || hold > 0;
@@ -421,7 +416,8 @@ void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::
     const float student_rate = rate * learning_rate[q] * x.student[q];
     const float gap_factor = 1.0f - cw.gap_penalty * x.prerequisite_gaps[s][q];
     // Review time teaches no new unit: a student without gaps meets content he already knows.
-    const float offered_hazard = (whole_class * (1 - cw.review) + targeted * (1 - repair)) * student_rate * gap_factor;
+    const float taught = dynamics ? whole_class * (1 - cw.review) : whole_class;
+    const float offered_hazard = (taught + targeted * (1 - repair)) * student_rate * gap_factor;
     const float hazard = offered_hazard * cw.absorption / (cw.absorption + offered_hazard);
     x.p[s][q] = 1.0f - (1.0f - p_known[q]) * fast::exp(-hazard);
     if constexpr (dynamics) {
@@ -556,11 +552,7 @@ void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::
       recent[q] >>= 1;
       continue;
     }
-    const int in_window = std::min<int>(64, frontier[q]);
-    const std::uint64_t window = in_window >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << in_window) - 1;
-    const std::uint64_t mastered = ~recent[q] & window;
-    if (mastered) recent[q] |= mastered & (~mastered + 1);
-    gap_count[q]++;
+    forget_latest_unit(recent[q], gap_count[q], frontier[q]);
   }
 }
 
@@ -615,10 +607,19 @@ LearningProcess::LearningProcess(const Model& model)
       window_mask_(model.params.learning.prerequisite_window >= 64
                        ? ~std::uint64_t(0)
                        : (std::uint64_t(1) << model.params.learning.prerequisite_window) - 1),
-      // A gap costs the learning hazard of a new unit (prior to mastery threshold) divided by the ease.
-      repair_per_hazard_(static_cast<float>(
-          model.params.learning.gap_repair_ease /
-          std::log((1.0 - model.params.learning.prior) / (1.0 - model.params.learning.mastery_threshold)))) {}
+      constants_(model.params.learning) {}
+
+LearningConstants::LearningConstants(const LearningParameters& L) {
+  const double unit = std::log((1.0 - L.prior) / (1.0 - L.mastery_threshold));
+  unit_hazard = static_cast<float>(unit);
+  // A gap costs the learning hazard of a new unit divided by the ease.
+  repair_per_hazard = static_cast<float>(L.gap_repair_ease / unit);
+  // Review time is spread over the prerequisite window: each gap in it gets its share of the time.
+  review_per_gap = repair_per_hazard / static_cast<float>(L.prerequisite_window);
+  const double turnover = L.forgetting_rate + L.consolidation_rate;
+  keep_fragile = static_cast<float>(std::exp(-turnover));
+  forget_share = turnover > 0 ? static_cast<float>(L.forgetting_rate / turnover * (1.0 - std::exp(-turnover))) : 0.0f;
+}
 
 // Tutoring's learning per minute in each district this year: a programme serving N students (those
 // of classrooms whose model has tutoring minutes) gets (N / reference)^-elasticity of the trials'
@@ -657,7 +658,7 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   // The steps' structs are not const: GCC keeps a const aggregate that a constructor or an inlined call
   // fills in memory instead of registers, which costs the weekly loop a few percent.
   ClassroomWeek cw(state, model_, plans_[state.classrooms.instructional_model[c]], kernel_, window_mask_,
-                   repair_per_hazard_, c, week);
+                   constants_, c, week);
   if (cw.plan.uses_small_groups && week.week % cw.regroup_weeks == 0)
     regroup(state, model_, cw.plan.small_groups, cw.group_error, b, e, week);
 

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <array>
-#include <bit>
 
 #include <tbb/parallel_for.h>
 
@@ -51,11 +50,7 @@ void summer(const Model& model, State& state) {
         }
         // Forget whole units, most recent mastered first, while the loss exceeds the working unit.
         while (known < 0 && st.frontier[s][i] > st.gaps[s][i]) {
-          const std::uint64_t mastered_bits = ~st.recent_gaps[s][i];
-          const int in_window = std::min<int>(64, st.frontier[s][i]);
-          const std::uint64_t window = in_window >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << in_window) - 1;
-          if (mastered_bits & window) st.recent_gaps[s][i] |= std::uint64_t(1) << std::countr_zero(mastered_bits & window);
-          st.gaps[s][i]++;
+          forget_latest_unit(st.recent_gaps[s][i], st.gaps[s][i], st.frontier[s][i]);
           known += 1.0;
         }
         st.p_known[s][i] = static_cast<float>(std::max(0.0, known));

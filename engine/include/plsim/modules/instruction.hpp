@@ -98,6 +98,7 @@ struct InstructionPlan {
   int small_groups = 1;
   int regroup_weeks = 6;
   std::array<float, n_elements> asks{};
+  float change = 0;  // mean of the asks: how much the model changes a classroom (scales the first-year dip)
   float choice = 0, check_ins = 0, open_space = 0;
   bool test_out = false;
   int autonomy_levels = 0;

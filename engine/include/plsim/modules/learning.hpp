@@ -193,6 +193,16 @@ struct WeekContext {
 // model that asks nothing): the asks-weighted mean of each element's capacity, capped at 1.
 double delivered_share(const Model& model, const State& state, std::uint32_t classroom);
 
+// Constants of the weekly loop derived from the parameters once per run (docs/model.md).
+struct LearningConstants {
+  float unit_hazard;        // hazard that takes a new unit from the prior to the mastery threshold
+  float repair_per_hazard;  // gap_repair_ease over unit_hazard: a gap's share of a unit's hazard
+  float review_per_gap;     // repair hazard of each window gap per unit of review hazard
+  float keep_fragile;       // share of fragile knowledge neither forgotten nor consolidated in a week
+  float forget_share;       // share of fragile knowledge forgotten in a week
+  explicit LearningConstants(const LearningParameters& L);
+};
+
 class LearningProcess {
  public:
   explicit LearningProcess(const Model& model);
@@ -209,7 +219,7 @@ class LearningProcess {
   std::vector<InstructionPlan> plans_;
   MismatchKernel kernel_;
   std::uint64_t window_mask_;
-  float repair_per_hazard_;  // gap_repair_ease over the hazard a new unit takes (docs/model.md)
+  LearningConstants constants_;
 };
 
 }  // namespace plsim
