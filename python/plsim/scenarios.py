@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
 from . import _core
+from .safe_io import SCENARIO_MAX_BYTES, check_depth, parse_json, read_bounded
 
 ScenarioLike = Union["Scenario", str, os.PathLike, Mapping[str, Any]]
 
@@ -68,7 +69,12 @@ def scenario_error(errors: list[str]) -> Exception:
     return error
 
 
+def _refused(message: str) -> Exception:
+    return scenario_error([message])
+
+
 def to_json(doc: Any, source: str = "<dict>") -> str:
+    check_depth(doc, source, error=_refused)  # before anything walks it recursively
     problems = _unencodable(doc)
     if problems:
         raise scenario_error([f"{source}: {p}" for p in problems])
@@ -76,14 +82,28 @@ def to_json(doc: Any, source: str = "<dict>") -> str:
 
 
 def _path_of(source: Union[str, os.PathLike]) -> Path:
+    """The scenario file of a path or shipped name, checked before the engine reads it
+    (_check_scenario_file)."""
     path = Path(source)
-    if path.exists():
+    if path.exists() or path.is_symlink():
+        _check_scenario_file(path)
         return path
     shipped = shipped_scenarios()
     if str(source) in shipped:
         return shipped[str(source)]
     names = ", ".join(shipped) or "none found"
     raise FileNotFoundError(f"scenario: no file {str(source)!r} and no shipped scenario of that name (shipped: {names})")
+
+
+def _check_scenario_file(path: Path) -> None:
+    """What the engine's JSON reader would let through: a device or pipe (read until memory runs out), a
+    file of gigabytes, a key given twice (the last would win silently) or a runaway nesting. Refused
+    with a ScenarioError naming the file; syntax errors are left to the engine, which reports them."""
+    data = read_bounded(path, limit=SCENARIO_MAX_BYTES, what="scenario file", error=_refused)
+    try:
+        parse_json(data, str(path), what="scenario file", error=_refused)
+    except json.JSONDecodeError:
+        pass
 
 
 def _source_of(document: Mapping[str, Any]) -> str:
@@ -195,6 +215,10 @@ def check_scenario(path_or_dict: ScenarioLike, *, policies: Optional[Sequence[st
         scenario, errors = path_or_dict, []
     elif isinstance(path_or_dict, Mapping):
         source = _source_of(path_or_dict)
+        try:
+            check_depth(path_or_dict, source)
+        except ValueError as error:
+            return [str(error)]
         problems = _unencodable(path_or_dict)
         if problems:
             return [f"{source}: {p}" for p in problems]

@@ -93,7 +93,8 @@ class Sim:
         self.scenario = scenario
         self._threads_requested = threads
         started = time.perf_counter()
-        self._core = _core.Sim(self.scenario._core, threads)
+        # Any count is accepted (clamped below with a warning); the engine takes a 32-bit one.
+        self._core = _core.Sim(self.scenario._core, min(threads, 2 ** 31 - 1))
         # Set-up (population, teachers, classrooms; parallel) is timed apart from the simulation.
         self.setup_seconds = time.perf_counter() - started
         if self._core.threads_used < self._core.threads:
