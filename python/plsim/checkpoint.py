@@ -36,7 +36,7 @@ from typing import Any, Optional, Tuple, Union
 from . import _core
 from .hook_state import SLOTS, HookStateError, decode_hooks, encode_hooks
 from .safe_io import check_depth, parse_json, regular_file_size
-from .resources import machine_memory
+from .resources import MemoryLimitError, machine_memory
 
 CheckpointError = _core.CheckpointError
 MAGIC = b"PLSIM checkpoint\n"
@@ -197,7 +197,7 @@ def _checked_manifest(m: Any, version: int, body_size: int, where: str) -> dict:
     return m
 
 
-def from_bytes(data: bytes, where: str = "checkpoint") -> Tuple[Any, dict]:
+def from_bytes(data: bytes, where: str = "checkpoint", *, max_memory: Optional[int] = None) -> Tuple[Any, dict]:
     """A Sim continued from checkpoint bytes, and the `extra` saved with it. Runs no code the bytes
     choose; raises CheckpointError (one line, naming `where`) for any bad content."""
     from . import __version__
@@ -223,7 +223,10 @@ def from_bytes(data: bytes, where: str = "checkpoint") -> Tuple[Any, dict]:
         first = getattr(error, "errors", [str(error)])[0]
         raise CheckpointError(f"{where}: its scenario is not valid here ({first})") from None
     try:
-        sim = Sim._restored(scenario, threads=manifest["threads"], counterfactual=manifest["counterfactual"], **hooks)
+        sim = Sim._restored(scenario, threads=manifest["threads"], counterfactual=manifest["counterfactual"],
+                            max_memory=max_memory, **hooks)
+    except MemoryLimitError as error:
+        raise CheckpointError(f"{where}: {error}") from None
     except ValueError as error:  # a policy the scenario does not name, and the like
         raise CheckpointError(f"{where}: its hooks do not fit its scenario ({error})") from None
     # (each arm's responses_share travels in its state)
@@ -269,7 +272,7 @@ def save(sim, path: PathLike, extra: Optional[dict] = None) -> Path:
     return path
 
 
-def read(path: PathLike) -> Tuple[Any, dict]:
+def read(path: PathLike, *, max_memory: Optional[int] = None) -> Tuple[Any, dict]:
     """The Sim saved in the checkpoint file `path`, ready to continue, and the `extra` saved with it.
     The file's size is checked against its header and the machine's memory before it is read."""
     where = str(path)
@@ -287,7 +290,7 @@ def read(path: PathLike) -> Tuple[Any, dict]:
             raise CheckpointError(f"{where}: a checkpoint of {size / 2**30:.1f} GiB cannot be loaded on this machine "
                                   f"({memory / 2**30:.1f} GiB of memory); continue it on a larger one")
         data = header + f.read(size - len(header))
-    return from_bytes(data, where)
+    return from_bytes(data, where, max_memory=max_memory)
 
 
 def load(path: PathLike):

@@ -177,3 +177,9 @@ def formula_safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
         changed = (frame.copy() if changed is None else changed)
         changed.columns = names
     return frame if changed is None else changed
+
+
+def plot_label(text: Any) -> str:
+    """A user's name (a district, a scenario) as a matplotlib label shown as written: a `$` would start
+    mathtext, and a name such as ``$\\frac{1}{$`` makes drawing fail."""
+    return str(text).replace("$", r"\$")
