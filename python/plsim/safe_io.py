@@ -121,11 +121,26 @@ def duplicated_keys(document: Any) -> list:
     return sorted(found)
 
 
+def loads_noting_duplicates(text: str) -> Any:
+    """json.loads, with each object remembering the keys it had twice (for `duplicated_keys`). Raises
+    json.JSONDecodeError on bad syntax and RecursionError beyond about a thousand levels."""
+    return json.loads(text, object_pairs_hook=_object_pairs)
+
+
+def check_duplicates(document: Any, source: str, error: Callable[[str], Exception] = FileRefused) -> None:
+    """Refuses (`error`) a document of `loads_noting_duplicates` with a key given twice in an object,
+    naming its JSON path: json would keep the last value silently."""
+    duplicates = duplicated_keys(document)
+    if duplicates:
+        raise error(f"{source}: {duplicates[0]}: the key appears more than once in its object (JSON would keep the "
+                    f"last value silently); keep one" + (f" (also: {', '.join(duplicates[1:4])})" if len(duplicates) > 1 else ""))
+
+
 def parse_json(data: Union[bytes, str], source: str, *, what: str = "JSON file",
                error: Callable[[str], Exception] = FileRefused, depth: int = MAX_JSON_DEPTH) -> Any:
     """A JSON document from bytes or text, refused (`error`) when it is not UTF-8, has a duplicated key
-    (named by its path: json would keep the last value silently) or nests deeper than MAX_JSON_DEPTH.
-    Syntax errors raise json.JSONDecodeError, for the caller to report as it does."""
+    (named by its path) or nests deeper than `depth`. Syntax errors raise json.JSONDecodeError, for the
+    caller to report as it does."""
     if isinstance(data, bytes):
         try:
             data = data.decode("utf-8")
@@ -133,14 +148,11 @@ def parse_json(data: Union[bytes, str], source: str, *, what: str = "JSON file",
             raise error(f"{source}: not UTF-8 text (byte {e.start} is {data[e.start:e.start + 1]!r}); "
                         f"give a {what} saved as UTF-8") from None
     try:
-        document = json.loads(data, object_pairs_hook=_object_pairs)
+        document = loads_noting_duplicates(data)
     except RecursionError:
         raise error(f"{source}: nested deeper than Python can parse; a {what} nests a few levels") from None
     check_depth(document, source, limit=depth, error=error)
-    duplicates = duplicated_keys(document)
-    if duplicates:
-        raise error(f"{source}: {duplicates[0]}: the key appears more than once in its object (JSON would keep the "
-                    f"last value silently); keep one" + (f" (also: {', '.join(duplicates[1:4])})" if len(duplicates) > 1 else ""))
+    check_duplicates(document, source, error)
     return document
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
 from . import _core
-from .safe_io import SCENARIO_MAX_BYTES, check_depth, parse_json, read_bounded
+from .safe_io import SCENARIO_MAX_BYTES, check_depth, check_duplicates, loads_noting_duplicates, read_bounded
 
 ScenarioLike = Union["Scenario", str, os.PathLike, Mapping[str, Any]]
 
@@ -101,9 +101,14 @@ def _check_scenario_file(path: Path) -> None:
     with a ScenarioError naming the file; syntax errors are left to the engine, which reports them."""
     data = read_bounded(path, limit=SCENARIO_MAX_BYTES, what="scenario file", error=_refused)
     try:
-        parse_json(data, str(path), what="scenario file", error=_refused)
-    except json.JSONDecodeError:
-        pass
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return  # the engine's reader reports it, with the other syntax errors
+    try:
+        document = loads_noting_duplicates(text)
+    except (json.JSONDecodeError, RecursionError):
+        return  # syntax and depth: the engine's reader reports them (it stops at 64 levels)
+    check_duplicates(document, str(path), _refused)
 
 
 def _source_of(document: Mapping[str, Any]) -> str:
@@ -225,7 +230,11 @@ def check_scenario(path_or_dict: ScenarioLike, *, policies: Optional[Sequence[st
         errors = list(_core.check_scenario(to_json(path_or_dict, source), source))
         scenario = None if errors or policies is None else Scenario(path_or_dict, source)
     elif isinstance(path_or_dict, (str, os.PathLike)):
-        errors = list(_core.check_scenario_file(str(_path_of(path_or_dict))))
+        try:
+            path = _path_of(path_or_dict)
+        except _core.ScenarioError as error:  # a file refused before the engine reads it
+            return list(error.errors)
+        errors = list(_core.check_scenario_file(str(path)))
         scenario = None if errors or policies is None else _load(path_or_dict)
     else:
         raise TypeError(f"scenario: expected a path, a scenario name or a dict (got {type(path_or_dict).__name__})")
