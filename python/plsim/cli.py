@@ -595,7 +595,8 @@ def _memory_size(text: str) -> int:
 def add_checkpoint_arguments(parser) -> None:
     """--checkpoint and --stop-after-year, of plsim run and plsim resume."""
     parser.add_argument("--checkpoint", metavar="FILE",
-                        help="save the whole run to FILE at every year end (continue it with plsim resume FILE)")
+                        help="save the whole run to FILE at every year end (continue it with plsim resume FILE); "
+                             "Python hooks are saved by class name and plain-data state, never pickled")
     parser.add_argument("--stop-after-year", type=_positive, default=None, metavar="N",
                         help="stop once N school years are complete (with --checkpoint: resume it later)")
 
@@ -638,7 +639,12 @@ def build_parser() -> argparse.ArgumentParser:
     add_checkpoint_arguments(run)
     run.set_defaults(func=cmd_run)
 
-    resume = sub.add_parser("resume", help="continue a run from its checkpoint and write its complete outputs")
+    resume = sub.add_parser(
+        "resume", help="continue a run from its checkpoint and write its complete outputs",
+        description="Continue a run from its checkpoint. Loading runs no code the file chooses: Python hooks are "
+                    "stored by class name and plain-data state (never pickled); the class is imported by name, "
+                    "must subclass plsim.Policy, Process or RolloutPlan, and its module must be importable here "
+                    "(PYTHONPATH). Every field of the file is range-checked; a bad file is refused in one line.")
     resume.add_argument("checkpoint_file", metavar="FILE", help="a checkpoint of plsim run --checkpoint or Sim.save")
     resume.add_argument("--out", help="directory for summary.json and the tables (as plsim run --out)")
     add_overwrite_arguments(resume)
