@@ -166,7 +166,9 @@ SkillFit fit_from(const SkillResponses& skill, Params start, const Options& opti
 
 std::vector<SkillFit> fit(const std::vector<SkillResponses>& skills, const Options& options) {
   const int restarts = std::max(1, options.restarts);
-  const int threads = options.threads > 0 ? options.threads : tbb::info::default_concurrency();
+  // Never more slots than the machine runs at once (a huge arena crashes TBB at exit).
+  const int threads = options.threads > 0 ? std::min(options.threads, tbb::info::default_concurrency())
+                                          : tbb::info::default_concurrency();
   std::vector<Distinct> distinct(skills.size());
   std::vector<SkillFit> runs(skills.size() * std::size_t(restarts));
   tbb::task_arena arena(threads);

@@ -3,6 +3,9 @@
 #include <cstring>
 #include <type_traits>
 
+#include "plsim/modules/costs.hpp"
+#include "plsim/results.hpp"
+#include "plsim/schedule.hpp"
 #include "plsim/simulation.hpp"
 
 namespace plsim {
@@ -123,6 +126,90 @@ void results_rows(Io& io, R& results) {
   io.column("results.responses", r.responses);
 }
 
+// Every value a restored run uses as an index, a count or an enumeration is within its range, so that
+// an edited (or forged, since the checksum has no key) state is refused instead of read out of bounds.
+[[noreturn]] void out_of_range(const std::string& what, std::size_t row, double value) {
+  throw RunStateError("run state: " + what + " of row " + std::to_string(row) + " is out of range (" +
+                      std::to_string(value) + ")");
+}
+
+template <class T, class U>
+void check_below(const std::string& what, const std::vector<T>& column, U limit) {
+  for (std::size_t i = 0; i < column.size(); ++i)
+    if (!(static_cast<double>(column[i]) >= 0 && static_cast<double>(column[i]) < static_cast<double>(limit)))
+      out_of_range(what, i, static_cast<double>(column[i]));
+}
+
+template <class Rows, class Get, class U>
+void check_rows(const std::string& what, const Rows& rows, Get get, U limit) {
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const double v = static_cast<double>(get(rows[i]));
+    if (!(v >= 0 && v < static_cast<double>(limit))) out_of_range(what, i, v);
+  }
+}
+
+void check_values(const Model& model, const State& state, const Results& results, std::size_t cursor) {
+  const std::size_t n = state.students.size(), schools = state.schools.size();
+  const std::size_t districts = state.districts.size(), models = model.instructional_models.size();
+  const std::size_t classrooms = state.classrooms.size(), teachers = state.teachers.size();
+  if (state.year < 0 || state.year > model.years) out_of_range("the year", 0, state.year);
+  if (state.week < 0 || state.week > model.weeks_per_year) out_of_range("the week", 0, state.week);
+  if (results.years_completed < 0 || results.years_completed > model.years)
+    out_of_range("years_completed", 0, results.years_completed);
+  if (!(state.responses_share >= 0 && state.responses_share <= 1)) out_of_range("responses_share", 0, state.responses_share);
+  if (cursor > schedule().size()) out_of_range("the stage cursor", 0, double(cursor));
+  check_below("students.grade", state.students.grade, n_grades);
+  check_below("classrooms.grade", state.classrooms.grade, n_grades);
+  check_below("classrooms.instructional_model", state.classrooms.instructional_model, models);
+  check_below("teachers.school", state.teachers.school, schools);
+  const SchoolColumns& sc = state.schools;
+  check_below("schools.district", sc.district, districts);
+  check_below("schools.level", sc.level, n_levels);
+  check_below("schools.type", sc.type, school_type_names.size());
+  check_below("schools.pl_stage", sc.pl_stage, 3);
+  check_below("schools.instructional_model", sc.instructional_model, models);
+  check_below("schools.grade_lo", sc.grade_lo, n_grades);
+  check_below("schools.grade_hi", sc.grade_hi, n_grades);
+  for (std::size_t k = 0; k < schools; ++k) {
+    if (sc.begin[k] > sc.end[k] || sc.end[k] > n) out_of_range("schools.begin/end", k, sc.end[k]);
+    if (sc.class_begin[k] > sc.class_end[k] || sc.class_end[k] > classrooms)
+      out_of_range("schools.class_begin/class_end", k, sc.class_end[k]);
+    if (sc.grade_lo[k] > sc.grade_hi[k]) out_of_range("schools.grade_lo", k, sc.grade_lo[k]);
+    if (sc.feeder_next[k] < -1 || sc.feeder_next[k] >= static_cast<std::int64_t>(schools))
+      out_of_range("schools.feeder_next", k, sc.feeder_next[k]);
+  }
+  for (std::size_t y = 0; y < state.stage_log->size(); ++y) {
+    const auto& stages = (*state.stage_log)[y];
+    if (stages.size() != schools) out_of_range("the stage log's length", y, double(stages.size()));
+    check_below("the stage log", stages, 3);
+  }
+  const auto year_limit = model.years + 1;
+  check_rows("results.assessments.year", results.assessments, [](const auto& r) { return r.year; }, year_limit);
+  check_rows("results.assessments.season", results.assessments, [](const auto& r) { return int(r.season); }, n_seasons);
+  check_rows("results.assessments.subject", results.assessments, [](const auto& r) { return int(r.subject); }, n_subjects);
+  check_rows("results.assessments.grade", results.assessments, [](const auto& r) { return r.grade; }, n_grades);
+  check_rows("results.assessments.school", results.assessments, [](const auto& r) { return r.school; }, schools);
+  check_rows("results.subgroups.year", results.subgroups, [](const auto& r) { return r.year; }, year_limit);
+  check_rows("results.subgroups.season", results.subgroups, [](const auto& r) { return int(r.season); }, n_seasons);
+  check_rows("results.subgroups.subject", results.subgroups, [](const auto& r) { return int(r.subject); }, n_subjects);
+  check_rows("results.subgroups.grade", results.subgroups, [](const auto& r) { return r.grade; }, n_grades);
+  check_rows("results.subgroups.subgroup", results.subgroups, [](const auto& r) { return int(r.subgroup); }, n_subgroups);
+  check_rows("results.rollout.district", results.rollout, [](const auto& r) { return r.district; }, districts);
+  check_rows("results.costs.district", results.costs, [](const auto& r) { return r.district; }, districts);
+  check_rows("results.costs.school", results.costs, [](const auto& r) { return r.school; }, schools);
+  check_rows("results.costs.category", results.costs, [](const auto& r) { return r.category; }, n_cost_categories);
+  check_rows("results.costs.payer", results.costs, [](const auto& r) { return r.payer; }, payer_names(model).size());
+  check_rows("results.fidelity.school_type", results.fidelity, [](const auto& r) { return r.school_type; },
+             school_type_names.size());
+  check_rows("results.responses.subject", results.responses, [](const auto& r) { return r.subject; }, n_subjects);
+  check_rows("results.study.subject", results.study, [](const auto& r) { return int(r.subject); }, n_subjects);
+  check_rows("results.study.grade", results.study, [](const auto& r) { return r.grade; }, n_grades);
+  check_rows("results.study.prior_band", results.study, [](const auto& r) { return r.prior_band; }, n_prior_bands);
+  for (std::size_t i = 0; i < results.study.size(); ++i)
+    if (results.study[i].school != study_pool && results.study[i].school >= schools)
+      out_of_range("results.study.school", i, results.study[i].school);
+}
+
 }  // namespace
 
 std::string save_run_state(const Simulation& sim) {
@@ -225,6 +312,7 @@ void restore_run_state(Simulation& sim, std::string_view bytes) {
   for (std::size_t i = 0; i < n; ++i)
     if (state.students.school[i] >= here.schools || state.students.classroom[i] >= n_classrooms)
       throw RunStateError("run state: student " + std::to_string(i) + " points outside the state");
+  check_values(sim.model(), state, results, sim.cursor_);
 }
 
 }  // namespace plsim

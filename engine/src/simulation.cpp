@@ -13,6 +13,10 @@ namespace plsim {
 namespace {
 int resolve_threads(int threads) { return threads > 0 ? threads : tbb::info::default_concurrency(); }
 
+// An arena never gets more slots than the machine runs threads at once: results are the same for any
+// count, and TBB crashes at exit with an arena of tens of thousands of slots (--threads 65537).
+int arena_slots(int threads) { return std::min(threads, tbb::info::default_concurrency()); }
+
 double process_cpu_seconds() {
   timespec t{};
   clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
@@ -23,12 +27,12 @@ double process_cpu_seconds() {
 Simulation::Simulation(std::shared_ptr<const Model> model, int threads, const std::function<bool()>& keep_going)
     : model_(std::move(model)),
       threads_(resolve_threads(threads)),
-      arena_(threads_),
+      arena_(arena_slots(threads_)),
       state_(arena_.execute([&] { return build_population(*model_, keep_going); })),
       learning_(*model_),
       stage_times_(schedule().size()) {}
 
-int Simulation::threads_used() const { return std::min(threads_, tbb::info::default_concurrency()); }
+int Simulation::threads_used() const { return arena_slots(threads_); }
 
 Progress Simulation::progress() const {
   return {state_.year, state_.week, results_.weeks_simulated,

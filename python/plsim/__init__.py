@@ -6,21 +6,36 @@ Quickstart::
     sim = plsim.Sim(plsim.load_scenario("national_baseline"), threads=2).run()
     sim.assessments.head()
 """
-from ._core import CheckpointError, ScenarioError
-from .checkpoint import load
-from .compare import compare
-from .ensemble import EnsembleResult, ensemble
-from .evidence import run_evidence
-from .plan import RunPlan
-from .sensitivity import sensitivity
-from .sweep import sweep
-from .district import SchoolTableError, from_schools
-from .levels import OUTPUT_LEVELS, aggregate, pooled_sd
-from .extend import ELEMENTS, MODES, HookContext, HookWriteError, Policy, Process, RolloutPlan
-from .parameters import parameter_reference, parameters
-from .results import growth_by_grade, norms_growth, school_growth_spread, school_spread
-from .scenarios import Scenario, check_scenario, load_scenario, scenario_schema, shipped_scenarios
-from .sim import Sim
+import os as _os
+import sys as _sys
+
+try:
+    from ._core import CheckpointError, ScenarioError
+    from .checkpoint import load
+    from .compare import compare
+    from .ensemble import EnsembleResult, ensemble
+    from .evidence import run_evidence
+    from .plan import RunPlan
+    from .sensitivity import sensitivity
+    from .sweep import sweep
+    from .district import SchoolTableError, from_schools
+    from .levels import OUTPUT_LEVELS, aggregate, pooled_sd
+    from .extend import ELEMENTS, MODES, HookContext, HookWriteError, Policy, Process, RolloutPlan
+    from .parameters import parameter_reference, parameters
+    from .results import growth_by_grade, norms_growth, school_growth_spread, school_spread
+    from .scenarios import Scenario, check_scenario, load_scenario, scenario_schema, shipped_scenarios
+    from .sim import Sim
+    from .outdir import OutputDirError
+    from .resources import MemoryLimitError
+    from .safe_io import FileRefused
+except KeyboardInterrupt:
+    # Ctrl-C while the plsim command imports its libraries (a second or more on a cold disk): the
+    # command's one line and exit code, not a traceback of the imports. A library user sees the
+    # KeyboardInterrupt as usual.
+    if _sys.argv and _os.path.basename(_sys.argv[0]) in ("plsim", "__main__.py"):
+        print("plsim: interrupted", file=_sys.stderr)
+        raise SystemExit(130) from None
+    raise
 
 __version__ = "0.1.0"
 
@@ -37,6 +52,9 @@ def __getattr__(name: str):
 __all__ = [
     "CheckpointError",
     "ELEMENTS",
+    "FileRefused",
+    "MemoryLimitError",
+    "OutputDirError",
     "HookContext",
     "HookWriteError",
     "MODES",

@@ -3,71 +3,85 @@ in another process (Dask pickles a Sim through the same bytes).
 
 A checkpoint holds the scenario as validated, each arm's engine state (agents, results so far, the
 stage it stands at; random streams need no position: every draw is keyed by seed, entity and tick),
-how far the Python hooks of an unfinished hook stage got, and the hook objects themselves (pickled,
-only when the run has any). The layout::
+how far the Python hooks of an unfinished hook stage got, and the hooks themselves as data: each by
+the name of its class (a plsim Policy, Process or RolloutPlan subclass, checked on loading) and its
+state (plsim.hook_state). The layout::
 
     b"PLSIM checkpoint\\n"      17 bytes: what the file is
     format version             4 bytes, little-endian
     manifest length            8 bytes
     body length                8 bytes
-    manifest                   UTF-8 JSON: scenario, options, hook progress, the blobs' sizes
-    body                       each arm's state, then the pickled hooks
+    manifest                   UTF-8 JSON: scenario, options, hooks, hook progress, the states' sizes
+    body                       each arm's engine state
     SHA-256                    32 bytes, of everything before it
 
-A checkpoint is checked before anything in it is used: what it is, its version, its length and its
-checksum. The hooks' pickle is read last and only when present; like any pickle, only load
-checkpoints you (or your pipeline) wrote.
+Loading a checkpoint runs no code it chooses: nothing in it is unpickled; hook classes are found by
+name among plsim subclasses and given their saved attributes. Anyone can edit a checkpoint and
+recompute its checksum (it has no key), so the checksum only catches damage: every field is checked
+against its type and range (here, and the engine state by the engine), and a bad file is refused with
+a CheckpointError naming it.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import json
+import math
 import os
-import pickle
 import struct
 import warnings
 from pathlib import Path
 from typing import Any, Optional, Tuple, Union
 
 from . import _core
+from .hook_state import SLOTS, HookStateError, decode_hooks, encode_hooks
+from .safe_io import check_depth, parse_json, regular_file_size
+from .resources import MemoryLimitError, machine_memory
 
 CheckpointError = _core.CheckpointError
 MAGIC = b"PLSIM checkpoint\n"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: hooks as data (version 1 pickled them, and is read only without hooks)
 _HEADER = struct.Struct("<IQQ")
 _DIGEST = 32
+ARMS = ("policy", "counterfactual")
+#: Deepest nesting of a manifest (a hook's state adds three levels per level of its own).
+_MANIFEST_DEPTH = 256
+#: A thread count above this is clamped to it before the engine sees it (the engine clamps to the
+#: machine's cores, with a warning).
+_MAX_THREADS = 2 ** 31 - 1
 
 PathLike = Union[str, os.PathLike]
 
 
 def to_bytes(sim, extra: Optional[dict] = None) -> bytes:
-    """The whole run as checkpoint bytes; `extra` (JSON-ready) travels with it (the CLI's options)."""
+    """The whole run as checkpoint bytes; `extra` (JSON-ready) travels with it (the CLI's options).
+    Raises CheckpointError naming the hook and attribute when a hook's state cannot be stored as data."""
     from . import __version__
 
+    try:
+        hooks = encode_hooks({"policies": sim.policies, "processes": sim.processes,
+                              "rollout_plans": sim.rollout_plans})
+    except HookStateError as error:
+        raise CheckpointError(f"checkpoint: the run's hook {error}") from None
     arms = [(arm, core.save_state()) for arm, core in sim._arms()]
-    hooks = b""
-    if sim.policies or sim.processes or sim.rollout_plans:
-        try:
-            hooks = pickle.dumps({"policies": sim.policies, "processes": sim.processes,
-                                  "rollout_plans": sim.rollout_plans}, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as error:
-            raise CheckpointError(f"checkpoint: the run's hooks cannot be saved (they must pickle): {error}") from error
     manifest = {
         "plsim_version": __version__,
         "scenario": {"document": sim.scenario.document, "source": sim.scenario.source},
         "threads": sim._threads_requested,
         "counterfactual": sim.has_counterfactual,
+        "hooks": hooks,
         "hooks_done": {arm: list(done) for arm, done in sim._hooks_done.items()},
         "hook_times": sim._hook_times,
         "arms_done_this_week": sorted(sim._arms_done_this_week),
         "interrupted_hook": sim._interrupted_hook,
         "arms": [[arm, len(state)] for arm, state in arms],
-        "hooks_bytes": len(hooks),
         "extra": extra or {},
     }
-    manifest_bytes = json.dumps(manifest, allow_nan=False).encode()
-    body = b"".join(state for _, state in arms) + hooks
+    try:
+        manifest_bytes = json.dumps(manifest, allow_nan=False).encode()
+    except (TypeError, ValueError) as error:
+        raise CheckpointError(f"checkpoint: extra must be JSON-ready ({error})") from None
+    body = b"".join(state for _, state in arms)
     out = io.BytesIO()
     out.write(MAGIC)
     out.write(_HEADER.pack(FORMAT_VERSION, len(manifest_bytes), len(body)))
@@ -77,18 +91,24 @@ def to_bytes(sim, extra: Optional[dict] = None) -> bytes:
     return out.getvalue()
 
 
-def _parse(data: bytes, where: str) -> Tuple[dict, bytes]:
-    """The manifest and the body of checkpoint bytes, after checking what they are, their version,
-    length and checksum."""
-    if not data.startswith(MAGIC):
-        raise CheckpointError(f"{where}: not a plsim checkpoint (it starts with {bytes(data[:len(MAGIC)])!r}; "
+def _sizes(header: bytes, where: str) -> Tuple[int, int, int]:
+    """(version, manifest size, body size) of a checkpoint's first bytes, after checking what they are."""
+    if not header.startswith(MAGIC):
+        raise CheckpointError(f"{where}: not a plsim checkpoint (it starts with {bytes(header[:len(MAGIC)])!r}; "
                               f"checkpoints start with {MAGIC!r})")
-    if len(data) < len(MAGIC) + _HEADER.size:
-        raise CheckpointError(f"{where}: truncated checkpoint ({len(data)} bytes, shorter than its header)")
-    version, manifest_size, body_size = _HEADER.unpack_from(data, len(MAGIC))
-    if version != FORMAT_VERSION:
+    if len(header) < len(MAGIC) + _HEADER.size:
+        raise CheckpointError(f"{where}: truncated checkpoint ({len(header)} bytes, shorter than its header)")
+    version, manifest_size, body_size = _HEADER.unpack_from(header, len(MAGIC))
+    if version not in (1, FORMAT_VERSION):
         raise CheckpointError(f"{where}: checkpoint format version {version}; this plsim reads version "
                               f"{FORMAT_VERSION}")
+    return version, manifest_size, body_size
+
+
+def _parse(data: bytes, where: str) -> Tuple[dict, bytes]:
+    """The manifest (checked field by field) and the body of checkpoint bytes, after checking what they
+    are, their version, length and checksum."""
+    version, manifest_size, body_size = _sizes(bytes(data[:len(MAGIC) + _HEADER.size]), where)
     start = len(MAGIC) + _HEADER.size
     expected = start + manifest_size + body_size + _DIGEST
     if len(data) != expected:
@@ -96,35 +116,135 @@ def _parse(data: bytes, where: str) -> Tuple[dict, bytes]:
                               f"announces {expected} bytes, the file has {len(data)}")
     if hashlib.sha256(memoryview(data)[:-_DIGEST]).digest() != data[-_DIGEST:]:
         raise CheckpointError(f"{where}: corrupted checkpoint: its SHA-256 checksum does not match its contents")
-    manifest = json.loads(bytes(data[start:start + manifest_size]).decode())
-    return manifest, bytes(data[start + manifest_size:-_DIGEST])
+
+    def refuse(message: str) -> Exception:
+        return CheckpointError(f"{where}: bad checkpoint manifest: {message.split(': ', 1)[-1]}")
+
+    try:
+        manifest = parse_json(bytes(data[start:start + manifest_size]), where, what="checkpoint", error=refuse,
+                              depth=_MANIFEST_DEPTH)
+    except json.JSONDecodeError as error:
+        raise CheckpointError(f"{where}: bad checkpoint manifest: not JSON ({error})") from None
+    body = bytes(data[start + manifest_size:-_DIGEST])
+    return _checked_manifest(manifest, version, len(body), where), body
 
 
-def from_bytes(data: bytes, where: str = "checkpoint") -> Tuple[Any, dict]:
-    """A Sim continued from checkpoint bytes, and the `extra` saved with it."""
+def _checked_manifest(m: Any, version: int, body_size: int, where: str) -> dict:
+    """The manifest with every field checked against its type and range (a forged file can hold anything)."""
+    def bad(field: str, expected: str) -> CheckpointError:
+        return CheckpointError(f"{where}: bad checkpoint manifest: {field}: expected {expected}; the file was edited "
+                               f"or written by another program, so it is not used")
+
+    def integer(value: Any) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool)
+
+    if not isinstance(m, dict):
+        raise bad("/", "an object")
+    required = {"plsim_version", "scenario", "threads", "counterfactual", "hooks_done", "hook_times",
+                "arms_done_this_week", "interrupted_hook", "arms", "extra"}
+    missing = required - set(m)
+    if missing:
+        raise bad(f"/{sorted(missing)[0]}", "a value (the field is missing)")
+    if not isinstance(m["plsim_version"], str) or len(m["plsim_version"]) > 64:
+        raise bad("/plsim_version", "a version string")
+    scenario = m["scenario"]
+    if not (isinstance(scenario, dict) and isinstance(scenario.get("document"), dict)
+            and isinstance(scenario.get("source"), str)):
+        raise bad("/scenario", "an object with a document and its source")
+    if not integer(m["threads"]) or m["threads"] < 0:
+        raise bad("/threads", "0 (all cores) or a positive integer")
+    m["threads"] = min(m["threads"], _MAX_THREADS)
+    if not isinstance(m["counterfactual"], bool):
+        raise bad("/counterfactual", "true or false")
+    arms = m["arms"]
+    names = list(ARMS if m["counterfactual"] else ARMS[:1])
+    if not (isinstance(arms, list) and [a[0] if isinstance(a, list) and len(a) == 2 else None for a in arms] == names
+            and all(integer(a[1]) and a[1] >= 0 for a in arms)):
+        raise bad("/arms", f"[name, size] of the arms {', '.join(names)}")
+    if sum(a[1] for a in arms) != body_size:
+        raise bad("/arms", f"sizes adding up to the body's {body_size} bytes")
+    if version == 1:  # hooks pickled: never unpickled
+        if m.get("hooks_bytes"):
+            raise CheckpointError(f"{where}: a checkpoint of an older plsim whose hooks are pickled; this plsim never "
+                                  f"unpickles (a pickle can run any code): re-run the scenario with this plsim")
+        m["hooks"] = {}
+    if not isinstance(m.get("hooks"), dict) or set(m["hooks"]) - set(SLOTS):
+        raise bad("/hooks", f"an object of the lists {', '.join(SLOTS)}")
+    hook_counts = {slot: len(m["hooks"].get(slot) or []) for slot in SLOTS}
+    from .sim import STAGE_NAMES
+
+    done = m["hooks_done"]
+    if not isinstance(done, dict) or not set(done) <= set(names):
+        raise bad("/hooks_done", "an object keyed by arm")
+    most = max(hook_counts.values(), default=0)
+    for arm, value in done.items():
+        if not (isinstance(value, list) and len(value) == 2 and all(integer(v) for v in value)
+                and 0 <= value[0] < len(STAGE_NAMES) and 0 <= value[1] <= most):
+            raise bad(f"/hooks_done/{arm}", "[hook stage index, hooks done] within the schedule and the hooks")
+    times = m["hook_times"]
+    if not isinstance(times, dict) or not set(times) <= set(STAGE_NAMES) or not all(
+            isinstance(t, list) and len(t) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool)
+                                                         and math.isfinite(x) and x >= 0 for x in t)
+            for t in times.values()):
+        raise bad("/hook_times", "[cpu seconds, wall seconds] by hook stage")
+    if not (isinstance(m["arms_done_this_week"], list) and set(m["arms_done_this_week"]) <= set(names)
+            and all(isinstance(a, str) for a in m["arms_done_this_week"])):
+        raise bad("/arms_done_this_week", "a list of arm names")
+    if not (m["interrupted_hook"] is None or (isinstance(m["interrupted_hook"], str) and len(m["interrupted_hook"]) < 1000)):
+        raise bad("/interrupted_hook", "null or a hook's label")
+    if not isinstance(m["extra"], dict):
+        raise bad("/extra", "an object")
+    return m
+
+
+def from_bytes(data: bytes, where: str = "checkpoint", *, max_memory: Optional[int] = None) -> Tuple[Any, dict]:
+    """A Sim continued from checkpoint bytes, and the `extra` saved with it. Runs no code the bytes
+    choose; raises CheckpointError (one line, naming `where`) for any bad content."""
     from . import __version__
+    from ._core import ScenarioError
     from .scenarios import Scenario
-    from .sim import Sim
+    from .sim import STAGE_NAMES, Sim
 
     manifest, body = _parse(data, where)
     if manifest["plsim_version"] != __version__:
         warnings.warn(f"{where}: written by plsim {manifest['plsim_version']}, continued by plsim {__version__}: "
                       f"the rest of the run follows this version's model", stacklevel=3)
-    offsets, position = {}, 0
+    states, position = {}, 0
     for arm, size in manifest["arms"]:
-        offsets[arm] = body[position:position + size]
+        states[arm] = body[position:position + size]
         position += size
-    hooks = {"policies": [], "processes": [], "rollout_plans": []}
-    if manifest["hooks_bytes"]:
-        hooks = pickle.loads(body[position:position + manifest["hooks_bytes"]])
-    scenario = Scenario(manifest["scenario"]["document"], manifest["scenario"]["source"])
-    sim = Sim._restored(scenario, threads=manifest["threads"], counterfactual=manifest["counterfactual"], **hooks)
+    try:
+        hooks = decode_hooks(manifest["hooks"])
+    except HookStateError as error:
+        raise CheckpointError(f"{where}: {error}") from None
+    try:
+        scenario = Scenario(manifest["scenario"]["document"], manifest["scenario"]["source"])
+    except ScenarioError as error:
+        first = getattr(error, "errors", [str(error)])[0]
+        raise CheckpointError(f"{where}: its scenario is not valid here ({first})") from None
+    try:
+        sim = Sim._restored(scenario, threads=manifest["threads"], counterfactual=manifest["counterfactual"],
+                            max_memory=max_memory, **hooks)
+    except MemoryLimitError as error:
+        raise CheckpointError(f"{where}: {error}") from None
+    except ValueError as error:  # a policy the scenario does not name, and the like
+        raise CheckpointError(f"{where}: its hooks do not fit its scenario ({error})") from None
     # (each arm's responses_share travels in its state)
     for arm, core in sim._arms():
+        if arm not in states:
+            raise CheckpointError(f"{where}: the {arm} run has no saved state")
         try:
-            core.restore_state(offsets[arm])
+            core.restore_state(states[arm])
         except CheckpointError as error:
             raise CheckpointError(f"{where}: the {arm} run: {error}") from None
+    for arm, (index, count) in manifest["hooks_done"].items():
+        try:
+            hooks_there = len(sim._hooks_of(STAGE_NAMES[index], arm))
+        except KeyError:  # not a hook stage
+            hooks_there = -1
+        if count > hooks_there:
+            raise CheckpointError(f"{where}: bad checkpoint manifest: /hooks_done/{arm}: not a hook stage with "
+                                  f"{count} hooks done")
     sim._hooks_done = {arm: tuple(done) for arm, done in manifest["hooks_done"].items()}
     sim._hook_times = {stage: list(times) for stage, times in manifest["hook_times"].items()}
     sim._arms_done_this_week = set(manifest["arms_done_this_week"])
@@ -152,12 +272,25 @@ def save(sim, path: PathLike, extra: Optional[dict] = None) -> Path:
     return path
 
 
-def read(path: PathLike) -> Tuple[Any, dict]:
-    """The Sim saved in the checkpoint file `path`, ready to continue, and the `extra` saved with it."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"checkpoint: no file {str(path)!r}")
-    return from_bytes(path.read_bytes(), str(path))
+def read(path: PathLike, *, max_memory: Optional[int] = None) -> Tuple[Any, dict]:
+    """The Sim saved in the checkpoint file `path`, ready to continue, and the `extra` saved with it.
+    The file's size is checked against its header and the machine's memory before it is read."""
+    where = str(path)
+    size = regular_file_size(path, "checkpoint (plsim run --checkpoint or Sim.save)",
+                             error=lambda message: CheckpointError(message))
+    with open(path, "rb") as f:
+        header = f.read(len(MAGIC) + _HEADER.size)
+        _, manifest_size, body_size = _sizes(header, where)
+        expected = len(header) + manifest_size + body_size + _DIGEST
+        if size != expected:
+            raise CheckpointError(f"{where}: {'truncated' if size < expected else 'over-long'} checkpoint: its header "
+                                  f"announces {expected} bytes, the file has {size}")
+        memory = machine_memory()
+        if memory and size > memory:
+            raise CheckpointError(f"{where}: a checkpoint of {size / 2**30:.1f} GiB cannot be loaded on this machine "
+                                  f"({memory / 2**30:.1f} GiB of memory); continue it on a larger one")
+        data = header + f.read(size - len(header))
+    return from_bytes(data, where, max_memory=max_memory)
 
 
 def load(path: PathLike):

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+import warnings
 from pathlib import Path
 from typing import Optional
 
@@ -15,7 +16,9 @@ from . import __version__
 from ._core import ScenarioError
 from .csvio import write_csv
 from .levels import OUTPUT_LEVELS, aggregate
+from .outdir import OutputDirError, check_out, publish, staging_dir, write_manifest
 from .results import growth_by_grade
+from .safe_io import formula_safe_frame
 from .scenarios import check_scenario, load_scenario, scenario_schema, shipped_scenarios
 from .sim import Sim
 
@@ -85,49 +88,25 @@ def suppress_small_cells(table, min_cell: int):
     return out
 
 
-def _check_out(path, overwrite: bool, command: str) -> Optional[str]:
-    """Why `path` cannot take a new run's outputs (checked before running), or None."""
+def _check_out(path, args, command: str) -> Optional[str]:
+    """Why `path` cannot take a new run's outputs (checked before running, plsim.outdir), or None."""
     if path is None:
         return None
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        return f"plsim {command}: argument --out: {out} is a file; give a directory for the outputs"
-    if out.is_dir() and any(out.iterdir()) and not overwrite:
-        names = ", ".join(sorted(p.name for p in out.iterdir())[:5])
-        return (f"plsim {command}: argument --out: {out} is not empty ({names}); pass --overwrite to replace "
-                f"what is there")
+    try:
+        check_out(path, overwrite=args.overwrite, overwrite_all=getattr(args, "overwrite_all", False))
+    except OutputDirError as error:
+        return f"plsim {command}: argument {error}"
     return None
 
 
-def _staging_dir(final: Path) -> Path:
-    """A fresh directory beside `final` to write the outputs into before they are moved into place."""
-    final.parent.mkdir(parents=True, exist_ok=True)
-    staging = final.parent / f".{final.name}.partial-{os.getpid()}"
-    if staging.exists():
-        shutil.rmtree(staging)
-    staging.mkdir()
-    return staging
-
-
-def _publish(staging: Path, final: Path) -> None:
-    """Moves a complete set of outputs into place: the old run's files (with --overwrite) go, all at once."""
-    if final.exists():
-        old = final.parent / f".{final.name}.old-{os.getpid()}"
-        final.rename(old)
-        staging.rename(final)
-        shutil.rmtree(old)
-    else:
-        staging.rename(final)
-
-
 def cmd_run(args) -> int:
-    problem = _check_out(args.out, args.overwrite, "run") or _check_checkpoint(args.checkpoint, "run")
+    problem = _check_out(args.out, args, "run") or _check_checkpoint(args.checkpoint, "run")
     if problem:
         print(problem, file=sys.stderr)
         return 2
     try:
         sim = Sim(load_scenario_with_sets(args.scenario, args.set), threads=args.threads, seed=args.seed,
-                  counterfactual=args.counterfactual, responses=args.responses or 0.0)
+                  counterfactual=args.counterfactual, responses=args.responses or 0.0, max_memory=args.max_memory)
     except ValueError as error:
         if str(error).startswith("seed: "):  # the engine's bound on seeds, named as the argument
             print(f"plsim run: argument --seed: {str(error)[len('seed: '):]}", file=sys.stderr)
@@ -145,17 +124,43 @@ def cmd_run(args) -> int:
 def cmd_resume(args) -> int:
     from .checkpoint import read
 
-    problem = _check_out(args.out, args.overwrite, "resume") or _check_checkpoint(args.checkpoint, "resume")
+    problem = _check_out(args.out, args, "resume") or _check_checkpoint(args.checkpoint, "resume")
     if problem:
         print(problem, file=sys.stderr)
         return 2
-    sim, options = read(args.checkpoint_file)
+    sim, extra = read(args.checkpoint_file, max_memory=args.max_memory)
+    options = _resume_options(extra, args.checkpoint_file)
     for option in ("level", "compress"):  # given to resume: replaces what the run was started with
         if getattr(args, option) is not None:
             options[option] = getattr(args, option)
     print(f"plsim resume: {args.checkpoint_file}: scenario {sim.scenario.name}, {sim.years_completed} of "
           f"{sim.scenario.years} years done", file=sys.stderr)
     return _run_and_write(sim, args, options)
+
+
+# The options plsim run saves with its checkpoints, at what a run without them uses (a checkpoint of
+# Sim.save has none), each with the values it may take.
+RESUME_OPTIONS = {
+    "study": (False, lambda v: isinstance(v, bool)),
+    "study_pool": ("twin", lambda v: v in ("twin", "traditional")),
+    "min_cell": (None, lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and v >= 0)),
+    "level": ("school", lambda v: v in OUTPUT_LEVELS),
+    "compress": (None, lambda v: v is None or (isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= 9)),
+}
+
+
+def _resume_options(extra: dict, where) -> dict:
+    """The run options saved in a checkpoint, defaults for those it lacks; refused when out of range."""
+    from .checkpoint import CheckpointError
+
+    options = {}
+    for name, (default, valid) in RESUME_OPTIONS.items():
+        value = extra.get(name, default)
+        if not valid(value):
+            raise CheckpointError(f"{where}: bad checkpoint manifest: /extra/{name}: {value!r} is not a value of "
+                                  f"plsim run's option; the file was edited or written by another program")
+        options[name] = value
+    return options
 
 
 def _check_checkpoint(path, command: str) -> Optional[str]:
@@ -216,7 +221,7 @@ def _write_outputs(sim: Sim, summary: dict, study, final: Path, min_cell: int, l
     """Writes summary.json and the tables, at `level` (plsim.levels: school, district or national;
     small cells suppressed after aggregation), gzip-compressed with `compress` (a level, 1-9), into a
     staging directory beside `final`, then moves them into place at once; returns the names written."""
-    out = _staging_dir(final)
+    out = staging_dir(final)
     suffix = ".csv" if compress is None else ".csv.gz"
     schools = sim.schools if level == "district" else None
     written = ["summary.json"]
@@ -254,7 +259,8 @@ def _write_outputs(sim: Sim, summary: dict, study, final: Path, min_cell: int, l
         if sim._core.responses_share > 0:
             write_csv(sim.responses(), out / f"responses{suffix}", compress=compress)  # a log: whole at any level
             written.append(f"responses{suffix}")
-        _publish(out, final)
+        write_manifest(out, written, "run")
+        publish(out, final)
     finally:
         if out.exists():  # a failed write leaves nothing behind
             shutil.rmtree(out)
@@ -310,7 +316,7 @@ def cmd_ensemble(args) -> int:
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        result.summary.to_csv(out / "ensemble.csv", index=False, float_format="%.6f")
+        formula_safe_frame(result.summary).to_csv(out / "ensemble.csv", index=False, float_format="%.6f")
         print(f"  wrote       {out / 'ensemble.csv'}")
     return 0
 
@@ -338,7 +344,7 @@ def cmd_compare(args) -> int:
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "comparison.csv", index=False, float_format="%.6g")
+        formula_safe_frame(table).to_csv(out / "comparison.csv", index=False, float_format="%.6g")
         plot(table, out / "comparison.png")
         print(f"  wrote       {out / 'comparison.csv'}, {out / 'comparison.png'}")
     return 0
@@ -372,7 +378,7 @@ def cmd_sweep(args) -> int:
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out / "sweep.csv", index=False, float_format="%.6g")
+        formula_safe_frame(table).to_csv(out / "sweep.csv", index=False, float_format="%.6g")
         print(f"  wrote       {out / 'sweep.csv'}")
     return 0
 
@@ -400,7 +406,7 @@ def cmd_calibrate(args) -> int:
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
-        result.trials.to_csv(out / "trials.csv", index=False, float_format="%.6g")
+        formula_safe_frame(result.trials).to_csv(out / "trials.csv", index=False, float_format="%.6g")
         (out / "best.json").write_text(json.dumps(result.best, indent=2) + "\n")
         print(f"  wrote       {out / 'trials.csv'}, {out / 'best.json'}")
     return 0
@@ -561,10 +567,36 @@ def add_output_arguments(parser, resume: bool = False) -> None:
                              + ("; default: as the run was started" if resume else ""))
 
 
+def add_overwrite_arguments(parser) -> None:
+    """--overwrite and --overwrite-all, of plsim run and plsim resume (plsim.outdir)."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace an earlier plsim run's outputs in --out (only files its .plsim-manifest.json "
+                             "lists; a directory holding other files is refused)")
+    parser.add_argument("--overwrite-all", action="store_true",
+                        help="replace --out even if it holds files plsim did not write (they are deleted)")
+    parser.add_argument("--max-memory", type=_memory_size, default=None, metavar="SIZE",
+                        help="memory the run may use, e.g. 16G or 500M (default: the machine's memory); a run "
+                             "estimated to need more is refused before it starts")
+
+
+def _memory_size(text: str) -> int:
+    units = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+    body = text.strip().upper().removesuffix("B").removesuffix("I")
+    unit = body[-1:] if body[-1:] in units and body[-1:] else ""
+    try:
+        value = float(body[:-1] if unit else body)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a size such as 16G, 500M or 2.5G (got {text!r})") from None
+    if not (value > 0 and value * units[unit] < 2 ** 63):
+        raise argparse.ArgumentTypeError(f"expected a positive size (got {text!r})")
+    return int(value * units[unit])
+
+
 def add_checkpoint_arguments(parser) -> None:
     """--checkpoint and --stop-after-year, of plsim run and plsim resume."""
     parser.add_argument("--checkpoint", metavar="FILE",
-                        help="save the whole run to FILE at every year end (continue it with plsim resume FILE)")
+                        help="save the whole run to FILE at every year end (continue it with plsim resume FILE); "
+                             "Python hooks are saved by class name and plain-data state, never pickled")
     parser.add_argument("--stop-after-year", type=_positive, default=None, metavar="N",
                         help="stop once N school years are complete (with --checkpoint: resume it later)")
 
@@ -572,13 +604,15 @@ def add_checkpoint_arguments(parser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="plsim", description="Simulate personalized learning in schools and districts.")
     parser.add_argument("--version", action="version", version=f"plsim {__version__}")
+    parser.add_argument("--debug", action="store_true",
+                        help="show the full traceback of an error (errors are otherwise one line, exit code 2)")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="run a scenario and print a summary")
     run.add_argument("scenario", help="scenario file, or the name of a shipped scenario")
     run.add_argument("--out", help="directory for summary.json and the tables (written completely, then moved "
                                    "into place)")
-    run.add_argument("--overwrite", action="store_true", help="replace what --out holds (the old run's files go)")
+    add_overwrite_arguments(run)
     run.add_argument("--min-cell", type=_non_negative, default=None, metavar="N",
                      help="suppress the values of exported rows with fewer than N students (default: the "
                           "scenario's min_cell, 0)")
@@ -605,10 +639,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_checkpoint_arguments(run)
     run.set_defaults(func=cmd_run)
 
-    resume = sub.add_parser("resume", help="continue a run from its checkpoint and write its complete outputs")
+    resume = sub.add_parser(
+        "resume", help="continue a run from its checkpoint and write its complete outputs",
+        description="Continue a run from its checkpoint. Loading runs no code the file chooses: Python hooks are "
+                    "stored by class name and plain-data state (never pickled); the class is imported by name, "
+                    "must subclass plsim.Policy, Process or RolloutPlan, and its module must be importable here "
+                    "(PYTHONPATH). Every field of the file is range-checked; a bad file is refused in one line.")
     resume.add_argument("checkpoint_file", metavar="FILE", help="a checkpoint of plsim run --checkpoint or Sim.save")
     resume.add_argument("--out", help="directory for summary.json and the tables (as plsim run --out)")
-    resume.add_argument("--overwrite", action="store_true", help="replace what --out holds (the old run's files go)")
+    add_overwrite_arguments(resume)
     resume.add_argument("--progress", action="store_true", help="show a progress bar")
     add_output_arguments(resume, resume=True)
     add_checkpoint_arguments(resume)
@@ -736,23 +775,63 @@ def cmd_bkt_fit(args) -> int:
     return 0
 
 
+# Errors that are the user's input, not plsim's bug: reported in one line (what, where, what to do),
+# exit code 2, the traceback only with --debug.
+def _input_errors() -> tuple:
+    from ._core import CheckpointError
+    from .district import SchoolTableError
+    from .safe_io import FileRefused
+
+    return (CheckpointError, FileRefused, OutputDirError, SchoolTableError, ValueError, OSError, MemoryError,
+            RecursionError)
+
+
+def _one_line_warnings(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings of the plsim command as one line, without the source line that raised them."""
+    print(f"plsim: warning: {message}", file=sys.stderr if file is None else file)
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    debug = getattr(args, "debug", False)
+    if not debug:
+        warnings.showwarning = _one_line_warnings
     try:
         return args.func(args)
     except ScenarioError as e:
-        for line in e.errors:
+        if debug:
+            raise
+        for line in getattr(e, "errors", None) or [str(e)]:
             print(line, file=sys.stderr)
         return 2
-    except (FileNotFoundError, IsADirectoryError, ValueError) as e:
-        print(e, file=sys.stderr)
-        return 2
     except KeyboardInterrupt:
+        if debug:
+            raise
         print("plsim: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # output piped into a reader that stopped (head, less)
         sys.stderr.close()
         return 0
+    except _input_errors() as e:
+        if debug:
+            raise
+        print(_one_line(e, args.command), file=sys.stderr)
+        return 2
+
+
+def _one_line(error: BaseException, command: str) -> str:
+    """An error as the one line the command prints."""
+    if isinstance(error, MemoryError):
+        return (f"plsim {command}: out of memory; run a smaller scenario (fewer years, schools or --responses), or "
+                f"on a larger machine")
+    if isinstance(error, RecursionError):
+        return f"plsim {command}: an input nested too deep to read; check the files given"
+    if isinstance(error, OSError) and error.strerror and not str(error).startswith(("plsim", "checkpoint")):
+        where = f"{error.filename}: " if error.filename else ""
+        return f"plsim {command}: {where}{error.strerror}; check the path and its permissions"
+    errors = getattr(error, "errors", None)
+    text = "; ".join(errors) if isinstance(errors, list) and errors else str(error)
+    return " ".join(text.split())  # one line, however the message was built
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import pandas as pd
 from scipy import stats
 
 from .money import KRAFT_COST_CLASSES, KRAFT_EFFECT_CLASSES, _mean_finite, kraft_class
+from .safe_io import plot_label
 from .scenarios import ScenarioLike, load_scenario
 
 #: Per-seed figures of one run; those with an interval get _lo and _hi columns.
@@ -112,7 +113,7 @@ def plot(table: pd.DataFrame, path) -> None:
     x, xlo, xhi = table["cost_per_student_reached"], table["cost_per_student_reached_lo"], table["cost_per_student_reached_hi"]
     ax.errorbar(x, effect, yerr=[effect - lo, hi - effect], xerr=[x - xlo, xhi - x], fmt="o", capsize=4)
     for name, xi, yi in zip(table["scenario"], x, effect):
-        ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(6, 6))
+        ax.annotate(plot_label(name), (xi, yi), textcoords="offset points", xytext=(6, 6))
     # Lines of equal cost-effectiveness: SD per $100 per student.
     right = max(1.0, float(np.nanmax(xhi))) * 1.1
     top = (float(np.nanmax(hi)) if np.isfinite(hi).any() else 1.0) * 1.15 + 0.01

@@ -18,7 +18,9 @@ padding is dropped in one pass. The output is byte-identical to pandas':
   table to pandas).
 
 Anything else (another float format, object columns of non-strings, a single column, os.linesep other
-than "\\n") is written by pandas itself, so `write_csv` always writes what to_csv would.
+than "\\n") is written by pandas itself, so `write_csv` always writes what to_csv would, after one
+change: string cells (and column names) beginning with = + - @, a tab or a CR get a leading single
+quote, as OWASP recommends against CSV injection (plsim.safe_io.formula_safe); numbers never do.
 `compress` (1-9) writes gzip with that level (mtime 0, so the same table gives the same bytes).
 """
 from __future__ import annotations
@@ -34,6 +36,8 @@ from typing import Optional
 
 import numpy as np
 import pandas as pd
+
+from .safe_io import formula_safe_frame
 
 CHUNK_ROWS = 100_000
 #: Threads formatting chunks (numpy releases the GIL in most of the work); the calling thread writes
@@ -56,6 +60,7 @@ def write_csv(frame: pd.DataFrame, path, *, float_format: Optional[str] = None, 
     path = Path(path)
     if compress is not None and not (isinstance(compress, int) and 1 <= compress <= 9):
         raise ValueError(f"compress: expected a gzip level from 1 to 9 (got {compress!r})")
+    frame = formula_safe_frame(frame)  # names a spreadsheet would run as formulas (OWASP): quoted as text
     try:
         plan = _plan(frame, float_format)
     except _Unsupported:
@@ -80,6 +85,7 @@ def write_csv(frame: pd.DataFrame, path, *, float_format: Optional[str] = None, 
 
 def format_csv(frame: pd.DataFrame, *, float_format: Optional[str] = None) -> bytes:
     """The bytes `write_csv` writes (uncompressed), in memory."""
+    frame = formula_safe_frame(frame)
     try:
         plan = _plan(frame, float_format)
     except _Unsupported:

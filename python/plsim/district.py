@@ -6,6 +6,7 @@ edit. Errors name the row (and the school's id and name) and the column.
 """
 from __future__ import annotations
 
+import io
 import json
 import math
 import os
@@ -17,6 +18,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from . import _core
+from .safe_io import SCHOOLS_CSV_MAX_BYTES, read_bounded
 from .scenarios import Scenario
 
 # Columns a table may have: the school keys of scenarios, plus id, name and start_percentile.
@@ -39,9 +41,19 @@ def _read(table: Union[str, os.PathLike, pd.DataFrame]) -> tuple[pd.DataFrame, s
         return table.reset_index(drop=True), "<table>"
     if isinstance(table, (str, os.PathLike)):
         path = Path(table)
-        if not path.is_file():
+        if not path.exists():
             raise FileNotFoundError(f"schools: no file {str(table)!r}")
-        return pd.read_csv(path), str(path)
+        refuse = lambda message: SchoolTableError([message])  # noqa: E731
+        data = read_bounded(path, limit=SCHOOLS_CSV_MAX_BYTES, what="table of schools (CSV)", error=refuse)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as e:
+            raise SchoolTableError([f"{path}: not UTF-8 text (byte {e.start}); save the table as CSV in UTF-8"]) from None
+        try:
+            return pd.read_csv(io.StringIO(text)), str(path)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+            raise SchoolTableError([f"{path}: not a CSV table ({' '.join(str(e).split())}); give one row per "
+                                    f"school with a header"]) from None
     raise TypeError(f"schools: expected a CSV path or a pandas DataFrame (got {type(table).__name__})")
 
 

@@ -4,12 +4,14 @@ cluster when a `dask.distributed.Client` is given; results are the same either w
 """
 from __future__ import annotations
 
+import html
 from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pandas as pd
 
 from .plan import RunPlan
+from .safe_io import plot_label
 from .scenarios import ScenarioLike, load_scenario
 
 
@@ -123,14 +125,14 @@ class EnsembleResult:
         for subject, g in b.groupby("subject"):
             ax.fill_between(g["year"] + 1, g[lo], g[hi], alpha=0.25)
             ax.plot(g["year"] + 1, g["mean"], marker="o", label=subject)
-        ax.set(xlabel="year", ylabel=value, title=f"{self.name}: {value} over {len(self._tables)} runs "
+        ax.set(xlabel="year", ylabel=value, title=f"{plot_label(self.name)}: {value} over {len(self._tables)} runs "
                                                    f"({round(100 * quantiles[0])}-{round(100 * quantiles[1])}%)")
         ax.legend()
         return ax
 
     def _repr_html_(self) -> str:
-        return (f"<b>plsim ensemble</b> {self.name}: {len(self._tables)} runs<br>" +
-                self.bands().round(4).to_html(index=False))
+        return (f"<b>plsim ensemble</b> {html.escape(str(self.name))}: {len(self._tables)} runs<br>" +
+                self.bands().round(4).to_html(index=False, escape=True))
 
     def __repr__(self) -> str:
         return f"EnsembleResult({self.name!r}, runs={len(self._tables)})"

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from .results import norms_growth
+from .safe_io import SCENARIO_MAX_BYTES, FileRefused, parse_json, read_bounded, plot_label
 
 
 def plot_levels(assessments: pd.DataFrame, ax):
@@ -95,7 +96,10 @@ def write_report(run_dir) -> Path:
     summary_path = run / "summary.json"
     if not summary_path.is_file():
         raise FileNotFoundError(f"report: {run} has no summary.json (write one with plsim run --out {run})")
-    summary = json.loads(summary_path.read_text())
+    summary = parse_json(read_bounded(summary_path, limit=SCENARIO_MAX_BYTES, what="summary.json"), str(summary_path),
+                         what="summary.json")
+    if not isinstance(summary, dict):
+        raise FileRefused(f"{summary_path}: not the summary.json of a plsim run (not an object)")
 
     def table(name: str):
         """RUN/name.csv, or name.csv.gz (plsim run --compress); None when the run wrote neither."""
@@ -114,7 +118,7 @@ def write_report(run_dir) -> Path:
         fig, ax = plt.subplots(figsize=(6, 3.5))
         by = r.groupby("district") if "district" in r else [("national", r)]  # --level national: one row a year
         for district, g in by:
-            ax.plot(g["year"] + 1, g["share_students_pl"], marker="o", label=f"{district}")
+            ax.plot(g["year"] + 1, g["share_students_pl"], marker="o", label=plot_label(district))
             ax.plot(g["year"] + 1, g["target_share"], "k--", lw=0.8)
         ax.set(xlabel="year", ylabel="share of students in PL classrooms", title="rollout (dashed: target)")
         ax.legend(fontsize=7)
@@ -140,7 +144,7 @@ def write_report(run_dir) -> Path:
         last = g[g["year"] == g["year"].max()]
         t = last.groupby(["subgroup", "subject"])[["growth_true_rit", "norm_growth_rit", "effect_true_sd"]].mean().round(3)
         tables.append(("Subgroups, last year (means over grades)", t))
-    parts = [f"<h1>plsim report: {html.escape(summary['scenario'])}</h1>", summary_html(summary)]
+    parts = [f"<h1>plsim report: {html.escape(str(summary.get('scenario', '')))}</h1>", summary_html(summary)]
     for title, data in images:
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{data}'>")
     for title, frame in tables:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any, Mapping, Optional, Sequence, Union
 
 from . import _core
+from .safe_io import SCENARIO_MAX_BYTES, check_depth, check_duplicates, loads_noting_duplicates, read_bounded
 
 ScenarioLike = Union["Scenario", str, os.PathLike, Mapping[str, Any]]
 
@@ -68,7 +69,12 @@ def scenario_error(errors: list[str]) -> Exception:
     return error
 
 
+def _refused(message: str) -> Exception:
+    return scenario_error([message])
+
+
 def to_json(doc: Any, source: str = "<dict>") -> str:
+    check_depth(doc, source, error=_refused)  # before anything walks it recursively
     problems = _unencodable(doc)
     if problems:
         raise scenario_error([f"{source}: {p}" for p in problems])
@@ -76,14 +82,33 @@ def to_json(doc: Any, source: str = "<dict>") -> str:
 
 
 def _path_of(source: Union[str, os.PathLike]) -> Path:
+    """The scenario file of a path or shipped name, checked before the engine reads it
+    (_check_scenario_file)."""
     path = Path(source)
-    if path.exists():
+    if path.exists() or path.is_symlink():
+        _check_scenario_file(path)
         return path
     shipped = shipped_scenarios()
     if str(source) in shipped:
         return shipped[str(source)]
     names = ", ".join(shipped) or "none found"
     raise FileNotFoundError(f"scenario: no file {str(source)!r} and no shipped scenario of that name (shipped: {names})")
+
+
+def _check_scenario_file(path: Path) -> None:
+    """What the engine's JSON reader would let through: a device or pipe (read until memory runs out), a
+    file of gigabytes, a key given twice (the last would win silently) or a runaway nesting. Refused
+    with a ScenarioError naming the file; syntax errors are left to the engine, which reports them."""
+    data = read_bounded(path, limit=SCENARIO_MAX_BYTES, what="scenario file", error=_refused)
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return  # the engine's reader reports it, with the other syntax errors
+    try:
+        document = loads_noting_duplicates(text)
+    except (json.JSONDecodeError, RecursionError):
+        return  # syntax and depth: the engine's reader reports them (it stops at 64 levels)
+    check_duplicates(document, str(path), _refused)
 
 
 def _source_of(document: Mapping[str, Any]) -> str:
@@ -195,13 +220,21 @@ def check_scenario(path_or_dict: ScenarioLike, *, policies: Optional[Sequence[st
         scenario, errors = path_or_dict, []
     elif isinstance(path_or_dict, Mapping):
         source = _source_of(path_or_dict)
+        try:
+            check_depth(path_or_dict, source)
+        except ValueError as error:
+            return [str(error)]
         problems = _unencodable(path_or_dict)
         if problems:
             return [f"{source}: {p}" for p in problems]
         errors = list(_core.check_scenario(to_json(path_or_dict, source), source))
         scenario = None if errors or policies is None else Scenario(path_or_dict, source)
     elif isinstance(path_or_dict, (str, os.PathLike)):
-        errors = list(_core.check_scenario_file(str(_path_of(path_or_dict))))
+        try:
+            path = _path_of(path_or_dict)
+        except _core.ScenarioError as error:  # a file refused before the engine reads it
+            return list(error.errors)
+        errors = list(_core.check_scenario_file(str(path)))
         scenario = None if errors or policies is None else _load(path_or_dict)
     else:
         raise TypeError(f"scenario: expected a path, a scenario name or a dict (got {type(path_or_dict).__name__})")

@@ -14,6 +14,7 @@ from .extend import (HookContext, Policy, Process, RolloutPlan, YearView, apply_
                      hook_name, policy_models)
 from .interrupts import HeldInterrupt, RunInterrupts
 from .money import cost_effectiveness, cost_frame, cost_tables
+from .resources import check_run_memory
 from .study import by_prior_quintile as study_by_prior
 from .study import emulate as study_emulate
 from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects, subgroup_table
@@ -39,13 +40,15 @@ class Sim:
     name as instructional models; `processes` are `plsim.Process` mechanisms run on every arm;
     `rollout_plans` are `plsim.RolloutPlan` selection rules for plans with a "python" wave.
     `responses` is the share of students whose adaptive-software practice is logged (`sim.responses()`,
-    a response log for plsim.bkt), 0 to 1.
+    a response log for plsim.bkt), 0 to 1. The memory the run will need is estimated first
+    (plsim.resources) and a run that needs more than `max_memory` bytes (default: the memory available
+    on this machine) is refused with a plsim.MemoryLimitError giving the estimate.
     """
 
     def __init__(self, scenario: ScenarioLike, *, threads: int = 0, seed: Optional[int] = None,
                  counterfactual: Optional[bool] = None, policies: Sequence[Policy] = (),
                  processes: Sequence[Process] = (), rollout_plans: Sequence[RolloutPlan] = (),
-                 responses: float = 0.0):
+                 responses: float = 0.0, max_memory: Optional[int] = None):
         if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 0:
             raise ValueError(f"threads: expected 0 (all cores) or a positive integer (got {threads!r})")
         if seed is not None and (not isinstance(seed, (int, np.integer)) or isinstance(seed, bool)):
@@ -75,15 +78,24 @@ class Sim:
             raise
         if isinstance(responses, bool) or not isinstance(responses, (int, float)) or not 0 <= responses <= 1:
             raise ValueError(f"responses: expected a share of students from 0 to 1 (got {responses!r})")
+        if max_memory is not None and (isinstance(max_memory, bool) or not isinstance(max_memory, (int, np.integer))
+                                       or max_memory <= 0):
+            raise ValueError(f"max_memory: expected a number of bytes (got {max_memory!r})")
+        # Before anything is built: a run that cannot fit is refused with the estimate, not after minutes.
+        check_run_memory(built.resolved, responses=float(responses), arms=1 if counterfactual is False else 2,
+                         max_memory=max_memory, what=f"scenario {built.name}")
         self._build(built, int(threads), counterfactual)
         for _, core in self._arms():
             core.responses_share = float(responses)
 
     @classmethod
     def _restored(cls, scenario: Scenario, *, threads: int, counterfactual: bool, policies=(), processes=(),
-                  rollout_plans=()) -> "Sim":
+                  rollout_plans=(), max_memory: Optional[int] = None) -> "Sim":
         """A Sim of a checkpoint's scenario as validated (its policies' models already in it), built
         for the saved states to be restored into."""
+        # (the responses share travels in the engine state: the estimate assumes the share at most)
+        check_run_memory(scenario.resolved, responses=0.0, arms=2 if counterfactual else 1, max_memory=max_memory,
+                         what=f"scenario {scenario.name}")
         sim = cls.__new__(cls)
         sim.policies, sim.processes, sim.rollout_plans = list(policies), list(processes), list(rollout_plans)
         sim._build(scenario, threads, counterfactual)
@@ -93,7 +105,8 @@ class Sim:
         self.scenario = scenario
         self._threads_requested = threads
         started = time.perf_counter()
-        self._core = _core.Sim(self.scenario._core, threads)
+        # Any count is accepted (clamped below with a warning); the engine takes a 32-bit one.
+        self._core = _core.Sim(self.scenario._core, min(threads, 2 ** 31 - 1))
         # Set-up (population, teachers, classrooms; parallel) is timed apart from the simulation.
         self.setup_seconds = time.perf_counter() - started
         if self._core.threads_used < self._core.threads:

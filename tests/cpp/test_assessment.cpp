@@ -164,3 +164,61 @@ TEST_CASE("a student's baseline score and starting quintile are those of his fir
   CHECK(continuing > 100);
   CHECK(entrants > 10);
 }
+
+namespace {
+
+// Each student's test error (measured minus true scale score) in subject s, by stable id.
+std::map<std::uint32_t, double> errors_by_id(const Model& m, State& state, int year, Season season, int s) {
+  state.year = year;
+  std::vector<AssessmentRow> rows;
+  assess(m, state, season, rows);
+  std::map<std::uint32_t, double> out;
+  const auto& st = state.students;
+  for (std::size_t i = 0; i < st.size(); ++i)
+    out[st.id[i]] = st.score[s][i] - m.scale.rit(static_cast<Subject>(s), mastered_position(st, s, i));
+  return out;
+}
+
+double correlation(const std::map<std::uint32_t, double>& a, const std::map<std::uint32_t, double>& b) {
+  double sa = 0, sb = 0, saa = 0, sbb = 0, sab = 0, n = 0;
+  for (const auto& [id, x] : a) {
+    const double y = b.at(id);
+    sa += x, sb += y, saa += x * x, sbb += y * y, sab += x * y, ++n;
+  }
+  const double cov = sab / n - sa / n * sb / n;
+  return cov / std::sqrt((saa / n - sa * sa / n / n) * (sbb / n - sb * sb / n / n));
+}
+
+}  // namespace
+
+TEST_CASE("test errors are drawn anew for every year, season and subject, keyed by the student's id",
+          "[assessment][randomness]") {
+  // Multi-year randomness: a stream keyed by season alone would repeat a student's errors every
+  // year; one keyed by row instead of id would move every student's draws when one leaves.
+  const Model m = plsim_test::model_of(k12());
+  State state = build_population(m);
+  const auto fall_1 = errors_by_id(m, state, 0, Season::fall, 0);
+  const auto fall_3 = errors_by_id(m, state, 2, Season::fall, 0);
+  const auto spring_1 = errors_by_id(m, state, 0, Season::spring, 0);
+  const auto reading_3 = errors_by_id(m, state, 2, Season::fall, 1);
+  for (const auto* other : {&fall_3, &spring_1, &reading_3}) {
+    const double r = correlation(fall_1, *other);
+    INFO("correlation " << r << " over " << fall_1.size() << " students");
+    CHECK(std::abs(r) < 0.05);  // SE about 1 / sqrt(4,800) = 0.015
+  }
+  // The spread a later year draws is the configured one (3 RIT), as in the first.
+  double sum2 = 0;
+  for (const auto& [id, e] : fall_3) sum2 += e * e;
+  CHECK(std::sqrt(sum2 / fall_3.size()) == Approx(3.0).margin(0.1));
+
+  // Removing the first student changes no other student's draw, in any year.
+  std::vector<std::uint32_t> order(state.students.size() - 1);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i + 1);
+  const std::uint32_t removed = state.students.id[0];
+  permute_students(state.students, order);
+  const auto fall_3_without = errors_by_id(m, state, 2, Season::fall, 0);
+  CHECK(fall_3_without.count(removed) == 0);
+  std::size_t same = 0;
+  for (const auto& [id, e] : fall_3_without) same += e == fall_3.at(id);
+  CHECK(same == fall_3_without.size());
+}

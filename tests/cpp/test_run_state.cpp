@@ -2,6 +2,8 @@
 // continues exactly as the uninterrupted run; bad bytes are refused with a reason.
 #include <catch2/catch.hpp>
 
+#include <cstring>
+
 #include "helpers.hpp"
 #include "plsim/run_state.hpp"
 #include "plsim/simulation.hpp"
@@ -89,4 +91,36 @@ TEST_CASE("bad run-state bytes are refused with the reason", "[run_state]") {
   doc["seed"] = 4;
   Simulation other_model(plsim_test::shared_model_of(doc), 1);
   CHECK_THROWS_WITH(restore_run_state(other_model, bytes), Catch::Contains("another model (seed 3"));
+}
+
+TEST_CASE("run-state bytes whose indices or enumerations point outside the state are refused", "[run_state]") {
+  // A checkpoint's checksum has no key: an edited state must be refused by its values, not read out of
+  // bounds. Each case edits the first value of one column (its name, then 8 bytes of length, then the
+  // values) and must be named in the refusal.
+  const auto model = plsim_test::shared_model_of(district_on_rotation());
+  Simulation sim(model, 1);
+  sim.step();
+  const std::string bytes = save_run_state(sim);
+  struct Edit {
+    const char* column;
+    unsigned char value;
+    const char* message;
+  };
+  for (const Edit& edit : {Edit{"students.grade", 200, "students.grade of row 0 is out of range"},
+                           Edit{"schools.district", 9, "schools.district of row 0 is out of range"},
+                           Edit{"schools.level", 7, "schools.level of row 0 is out of range"},
+                           Edit{"schools.pl_stage", 3, "schools.pl_stage of row 0 is out of range"},
+                           Edit{"teachers.school", 250, "teachers.school of row 0 is out of range"},
+                           Edit{"schools.feeder_next", 200, "schools.feeder_next of row 0 is out of range"}}) {
+    INFO(edit.column);
+    std::string edited = bytes;
+    const auto at = edited.find(edit.column);
+    REQUIRE(at != std::string::npos);
+    edited[at + std::strlen(edit.column) + 8] = static_cast<char>(edit.value);
+    Simulation fresh(model, 1);
+    CHECK_THROWS_WITH(restore_run_state(fresh, edited), Catch::Contains(edit.message));
+  }
+  Simulation fresh(model, 1);
+  CHECK_NOTHROW(restore_run_state(fresh, bytes));  // the unedited bytes still restore
+  CHECK(save_run_state(fresh).size() == bytes.size());
 }

@@ -26,7 +26,10 @@ def test_out_refuses_a_file_and_a_non_empty_directory_before_running(tmp_path, c
     (out / "stale.csv").write_text("old")
     assert plsim.cli.main(["run", str(TINY_PATH), "--out", str(out)]) == 2
     assert "not empty" in capsys.readouterr().err
-    assert plsim.cli.main(["run", str(TINY_PATH), "--out", str(out), "--overwrite"]) == 0
+    # --overwrite replaces what a run wrote (its manifest lists it), not a file put there since.
+    assert plsim.cli.main(["run", str(TINY_PATH), "--out", str(out), "--overwrite"]) == 2
+    assert "holds files no plsim run wrote (stale.csv)" in capsys.readouterr().err
+    assert plsim.cli.main(["run", str(TINY_PATH), "--out", str(out), "--overwrite-all"]) == 0
     assert not (out / "stale.csv").exists() and (out / "summary.json").exists()
     assert not list(tmp_path.glob(".run.*"))  # no staging directory left behind
 
