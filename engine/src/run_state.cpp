@@ -162,6 +162,14 @@ void check_values(const Model& model, const State& state, const Results& results
   check_below("classrooms.grade", state.classrooms.grade, n_grades);
   check_below("classrooms.instructional_model", state.classrooms.instructional_model, models);
   check_below("teachers.school", state.teachers.school, schools);
+  check_below("classrooms.teacher", state.classrooms.teacher, teachers);
+  check_below("classrooms.school", state.classrooms.school, schools);
+  check_below("students.school", state.students.school, schools);
+  // Before the first assignment there are no classrooms and every student's classroom is 0.
+  if (classrooms > 0) check_below("students.classroom", state.students.classroom, classrooms);
+  for (std::size_t c = 0; c < classrooms; ++c)
+    if (state.classrooms.begin[c] > state.classrooms.end[c] || state.classrooms.end[c] > n)
+      out_of_range("classrooms.begin/end", c, state.classrooms.end[c]);
   const SchoolColumns& sc = state.schools;
   check_below("schools.district", sc.district, districts);
   check_below("schools.level", sc.level, n_levels);
