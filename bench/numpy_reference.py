@@ -8,7 +8,8 @@ Usage:
         [--json FILE]
 
 Builds a plsim.Sim of the scenario (default district_station_rotation, the engine's benchmark scenario;
-one year, no counterfactual twin; `--students N` scales its school counts to about N students) and
+one year, no counterfactual twin, review and forgetting off (the reference mirrors the weekly path
+without them; see DYNAMICS_OFF); `--students N` scales its school counts to about N students) and
 copies the columns the learning reads: those it writes (knowledge, engagement, autonomy, group targets,
 pacing guides) right after set-up, the others (teachers' capacity, classrooms' models, schools'
 fidelity...) after week 0, whose first stages (rollout, practice) set them and whose learning never
@@ -734,13 +735,31 @@ def scenario_document(scenario: str, students=None) -> dict:
     return doc
 
 
+# The slow dynamics between weeks (class review and forgetting, learning.cpp's `dynamics` path: the
+# week's leftover hazard carried to further units, fragile knowledge) are the engine's alone, checked by
+# tests/python/test_dynamics.py; the reference mirrors the weekly path they leave unchanged.
+DYNAMICS_OFF = {"review_share": 0.0, "forgetting_rate": 0.0}
+
+
+def weekly_path(doc: dict) -> dict:
+    """The document with review and forgetting off; refused if it sets either on."""
+    doc = json.loads(json.dumps(doc))
+    learning = doc.setdefault("parameters", {}).setdefault("learning", {})
+    for name, off in DYNAMICS_OFF.items():
+        if learning.get(name, off) != off:
+            raise SystemExit(f"parameters/learning/{name}: the numpy reference mirrors the weekly path without "
+                             f"review and forgetting; expected {off} or unset, got {learning[name]}")
+        learning[name] = off
+    return doc
+
+
 class EngineRun:
     """The engine for `weeks` weeks of its first year: the state the reference starts from (`state`), the
     students after week 0 (`week0`) and at the end (`final`, with the pacing guides), its timings, and
     the instructional models in its order (name, resolved fields)."""
 
     def __init__(self, doc: dict, weeks: int, threads: int):
-        sim = self.sim = plsim.Sim(doc, threads=threads, counterfactual=False)
+        sim = self.sim = plsim.Sim(weekly_path(doc), threads=threads, counterfactual=False)
         if weeks > sim._core.weeks_per_year:
             raise SystemExit(f"--weeks: at most {sim._core.weeks_per_year} (one school year)")
         check_philox_against_engine(sim)

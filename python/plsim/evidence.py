@@ -574,7 +574,8 @@ def _fadeout_mechanism() -> Union[Figure, NotExpressed]:
         return Value(_ratio(with_ - without, with_), f"{path} = {off:g} switches forgetting off; effect lost in the "
                                                      f"year after: {with_:+.3f} SD with, {without:+.3f} without")
 
-    return Figure("fadeout_mechanism", E, f"share of the first year's fade-out that goes without forgetting ({path})",
+    return Figure("fadeout_mechanism", E, f"share of the first year's fade-out that forgetting accounts for (the fade-out that goes "
+                  f"when {path} is 0, subtracted)",
                   ("fadeout_after_end", "fadeout_without_forgetting"), share,
                   published=("value", "share_of_fadeout_from_forgetting"), tolerance=Project(0.10, 0.40))
 

@@ -27,9 +27,16 @@ json test_models() {
   };
 }
 
+// Each test states one mechanism of a week, so the slow dynamics between weeks (class review, and
+// forgetting of fragile knowledge, with their own tests in tests/python/test_dynamics.py) are off
+// unless a test sets them. Without them a student masters at most one unit a week, so the learn rate
+// is a quarter of the default (the grade pace is calibrated with forgetting on): weeks stay below
+// that cap, where a week's mechanisms show in what it teaches.
 json school_on(const std::string& model_name, const json& learning = json::object()) {
   json extra = {{"instructional_models", test_models()}};
-  if (!learning.empty()) extra["parameters"] = {{"learning", learning}};
+  json parameters = {{"review_share", 0.0}, {"forgetting_rate", 0.0}, {"learn_rate", 0.02}};
+  parameters.update(learning);
+  extra["parameters"] = {{"learning", parameters}};
   return plsim_test::one_school(model_name, 264, extra);
 }
 
@@ -74,8 +81,10 @@ TEST_CASE("instruction above or below a student's frontier teaches less than ins
   // Two weeks: long enough to learn, short enough that the students stay near where they started
   // (over months, students on target under mastery progression get ahead of the pacing guide).
   const int n = 2;
-  Arm on(school_on("whole_mastery")), above(school_on("whole_mastery")), far_above(school_on("whole_mastery")),
-      far_below(school_on("whole_mastery"));
+  // The kernel's shape at the widths these bounds were derived for (the defaults are wider).
+  const json widths = {{"mismatch_width_behind", 64.0}, {"mismatch_width_ahead", 24.0}};
+  Arm on(school_on("whole_mastery", widths)), above(school_on("whole_mastery", widths)),
+      far_above(school_on("whole_mastery", widths)), far_below(school_on("whole_mastery", widths));
   above.shift_pacing(4);
   far_above.shift_pacing(64);
   far_below.shift_pacing(-64);
@@ -91,10 +100,10 @@ TEST_CASE("instruction above or below a student's frontier teaches less than ins
 }
 
 TEST_CASE("prerequisite gaps slow learning, gaps outside the prerequisite window do not", "[learning]") {
-  Arm none(school_on("whole_mastery")), some(school_on("whole_mastery")), all(school_on("whole_mastery")),
-      old(school_on("whole_mastery"));
-  const int window = none.model.params.learning.prerequisite_window;
-  REQUIRE(window == 24);
+  const json window24 = {{"prerequisite_window", 24}, {"gap_penalty", 0.2}};
+  Arm none(school_on("whole_mastery", window24)), some(school_on("whole_mastery", window24)),
+      all(school_on("whole_mastery", window24)), old(school_on("whole_mastery", window24));
+  REQUIRE(none.model.params.learning.prerequisite_window == 24);
   auto set_gaps = [](Arm& arm, std::uint64_t mask) {
     arm.for_each_student([&](std::size_t i) {
       for (int s = 0; s < n_subjects; ++s) {
@@ -110,7 +119,7 @@ TEST_CASE("prerequisite gaps slow learning, gaps outside the prerequisite window
   INFO("no gaps " << g_none << ", 12 in window " << g_some << ", 24 in window " << g_all << ", 16 outside " << g_old);
   CHECK(g_none > g_some);
   CHECK(g_some > g_all);
-  CHECK(g_all < 0.95 * g_none);  // gap_penalty of the learning, less what the absorption limit takes
+  CHECK(g_all < 0.95 * g_none);  // gap_penalty (0.2 here) of the learning, less what the absorption limit takes
   // Old gaps change nothing: every student learns exactly as without them.
   for (int s = 0; s < n_subjects; ++s) {
     CHECK(plsim_test::same_bits(old.state.students.frontier[s], none.state.students.frontier[s]));
@@ -381,7 +390,9 @@ TEST_CASE("a whole-class week never moves a student backwards under mastery prog
 }
 
 TEST_CASE("a mastered unit's successor starts at the prior", "[learning]") {
-  plsim_test::Arm arm(plsim_test::one_school("traditional"));
+  // Without review and forgetting, a week masters at most one unit and carries nothing over (with them,
+  // the week's leftover hazard goes on to the successor: tests/python/test_dynamics.py).
+  Arm arm(school_on("traditional"));
   auto& st = arm.state.students;
   const auto frontier_before = st.frontier;
   for (auto& p : st.p_known) std::fill(p.begin(), p.end(), 0.94f);  // just below mastery
@@ -400,7 +411,7 @@ TEST_CASE("seat time moves a student on once he is more than seat_time_slack uni
   // Traditional instruction (seat time, nobody held): a student 1.5 units behind the pacing unit moves on
   // with a gap, one 0.5 behind stays; seat_time_slack is 1.
   for (const double behind : {0.5, 1.5}) {
-    plsim_test::Arm arm(plsim_test::one_school("traditional"));
+    Arm arm(school_on("traditional"));
     REQUIRE(arm.model.params.learning.seat_time_slack == 1.0);
     auto& st = arm.state.students;
     auto& cl = arm.state.classrooms;

@@ -337,15 +337,15 @@ TEST_CASE("resolving a scenario fills every default", "[scenario]") {
   CHECK(r["description"] == "");
   CHECK(r["parameters"]["learning"]["learn_rate"] == 0.08);
   CHECK(r["parameters"]["learning"]["mode_efficiency"] ==
-        json({{"whole_class", 1.0}, {"small_group", 1.55}, {"adaptive_software", 0.9}, {"collaborative", 0.4},
-              {"tutoring", 2.3}}));
+        json({{"whole_class", 1.0}, {"small_group", 1.1}, {"adaptive_software", 0.9}, {"collaborative", 1.0},
+              {"tutoring", 1.7}}));
   CHECK(r["parameters"]["learning"]["gap_repair_share"] == 0.25);
   CHECK(r["parameters"]["learning"]["gap_repair_ease"] == 1.5);
   CHECK(r["parameters"]["learning"]["engagement_collaborative_bonus"] == 0.1);
-  CHECK(r["parameters"]["learning"]["school_growth_sd"] == 0.26);
+  CHECK(r["parameters"]["learning"]["school_growth_sd"] == 0.17);
   CHECK(r["parameters"]["learning"]["absorption_limit"] == 6.0);
   CHECK(r["parameters"]["learning"]["software_subject_efficiency"] == json({{"math", 1.0}, {"reading", 0.8}}));
-  CHECK(r["parameters"]["personalization"]["implementation_year_fidelity"] == json({0.6, 0.8, 1.0}));
+  CHECK(r["parameters"]["personalization"]["implementation_year_fidelity"] == json({0.8, 0.9, 0.9}));
   CHECK(r["counterfactual"] == "auto");
   CHECK(r["parameters"]["learning"]["grade_pace"]["math"].size() == 13);
   CHECK(r["parameters"]["population"]["school_mean_sd"] == 0.45);

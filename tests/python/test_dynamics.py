@@ -1,7 +1,7 @@
 """Effects over years (docs/model.md, "Effects over years"): forgetting of knowledge not yet
 consolidated by later use, and review time through which the curriculum re-teaches what students
-left behind. Both are off by default until the model is recalibrated with them; these tests switch
-them on and check the direction of each mechanism, and that they keep runs deterministic."""
+left behind. Both are on by default; these tests switch each off against the shipped model and check
+the direction of each mechanism, and that they keep runs deterministic."""
 from __future__ import annotations
 
 import copy
@@ -13,8 +13,9 @@ import numpy as np
 import plsim
 
 SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
-CANDIDATE = {"review_share": 0.35, "forgetting_rate": 0.03, "consolidation_rate": 0.03,
-             "learning_rate_achievement_correlation": 0.65}
+SHIPPED: dict = {}  # the defaults: review and forgetting on
+NO_REVIEW = {"review_share": 0.0}
+NO_FORGETTING = {"forgetting_rate": 0.0}
 
 
 class TutorThenStop(plsim.Policy):
@@ -60,14 +61,13 @@ def kept_after_one_year(learning: dict) -> float:
 
 
 def test_forgetting_makes_an_ended_programme_fade():
-    without = kept_after_one_year({})
-    with_forgetting = kept_after_one_year({"forgetting_rate": 0.03, "consolidation_rate": 0.03})
+    without = kept_after_one_year(NO_REVIEW | NO_FORGETTING)
+    with_forgetting = kept_after_one_year(NO_REVIEW)
     assert with_forgetting < without - 0.1, (with_forgetting, without)
 
 
 def test_review_lets_the_comparison_group_catch_up():
-    forgetting = {"forgetting_rate": 0.03, "consolidation_rate": 0.03}
-    assert kept_after_one_year(forgetting | {"review_share": 0.35}) < kept_after_one_year(forgetting) - 0.03
+    assert kept_after_one_year(SHIPPED) < kept_after_one_year(NO_REVIEW) - 0.03
 
 
 def test_review_gives_students_with_gaps_more_growth_than_students_without():
@@ -81,11 +81,11 @@ def test_review_gives_students_with_gaps_more_growth_than_students_without():
         k8 = sg[(sg["grade"] <= 8) & (sg["subject"] == "math")]
         growth = k8.groupby("subgroup")["growth_true_rit"].mean()
         return float(growth["start_q1"] / growth["start_q5"])
-    assert spread({"review_share": 0.35}) > spread({}) + 0.05
+    assert spread(SHIPPED) > spread(NO_REVIEW) + 0.05
 
 
 def test_fragile_knowledge_starts_at_steady_state_and_stays_non_negative():
-    doc = tutoring(1, CANDIDATE)
+    doc = tutoring(1, SHIPPED)
     sim = plsim.Sim(doc, threads=2, policies=[TutorThenStop(1)])
     first = sim.students["math_fragile"].copy()
     assert (first > 0).all()
@@ -96,7 +96,7 @@ def test_fragile_knowledge_starts_at_steady_state_and_stays_non_negative():
 
 
 def test_the_mechanisms_are_deterministic_on_any_thread_count():
-    doc = tutoring(2, CANDIDATE)
+    doc = tutoring(2, SHIPPED)
     one = plsim.Sim(copy.deepcopy(doc), threads=1, policies=[TutorThenStop(1)]).run()
     two = plsim.Sim(copy.deepcopy(doc), threads=2, policies=[TutorThenStop(1)]).run()
     for column in ("math_frontier", "math_gaps", "math_recent_gaps", "math_fragile", "reading_p_known"):
@@ -156,5 +156,5 @@ def test_with_forgetting_on_a_fast_week_masters_more_than_one_unit():
         before = sim.students["math_frontier"].astype(int).copy()
         sim.step()
         return int((sim.students["math_frontier"].astype(int) - before).max())
-    assert largest_weekly_advance({}) == 1
-    assert largest_weekly_advance({"forgetting_rate": 0.01}) >= 2
+    assert largest_weekly_advance(NO_REVIEW | NO_FORGETTING) == 1
+    assert largest_weekly_advance(SHIPPED) >= 2

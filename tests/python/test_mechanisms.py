@@ -93,8 +93,10 @@ def test_station_rotation_gains_most_for_students_far_from_their_class_where_who
         traditional_and_rotation):
     """Small groups and software teach near each student's frontier, whole-class time the class's pacing
     unit (docs/model.md): against the counterfactual twin, station rotation helps students more than a
-    third of a grade level (4 units) from their class's median more than those near it, in every grade
-    and subject. The model promises no direction for every grade (its effects are small), but a positive
+    third of a grade level (4 units) from their class's median more than those near it, on average over
+    the grades and in most of them, in each subject. The calibrated mismatch kernel is wide (a student 15
+    units behind the pacing unit learns 89% as much), so the difference is small and can vanish in a
+    grade. The model promises no direction for every grade (its effects are small), but a positive
     average at full fidelity (docs/model.md, "Known limitations")."""
     start, rot = traditional_and_rotation["station_rotation"]
     assert rot.has_counterfactual and rot.scenario.years == 1, "one year: the students of the start are the end's"
@@ -106,7 +108,8 @@ def test_station_rotation_gains_most_for_students_far_from_their_class_where_who
         distance = (frontier - frontier.groupby(by_id["classroom"]).transform("median")).abs()
         far = (distance > 4).reindex(effect.index)
         mean = effect.groupby([by_id["grade"].reindex(effect.index), far]).mean().unstack()
-        assert (mean[True] > mean[False]).all(), \
+        more = mean[True] > mean[False]
+        assert mean[True].mean() > mean[False].mean() and more.sum() >= len(more) - 1, \
             f"{subject}: mean true effect (RIT) by grade of students near (False) and far from (True) " \
             f"their class's median: {mean.round(2).to_dict()}"
         assert effect.mean() > 0, f"{subject}: mean true effect {effect.mean():+.2f} RIT"

@@ -31,15 +31,18 @@ namespace plsim {
     "calibrated: tutoring in the band of Nickow, Oreopoulos & Quan 2020, below Bloom 1984")                     \
   X(double, mastery_threshold, 0.95, between(0.5, 0.999), "probability", "BKT mastery criterion",              \
     "Corbett & Anderson 1995 (the usual BKT mastery criterion)")                                                \
-  X(double, gap_penalty, 0.2, between(0, 1), "share", "share of learning lost when every prerequisite unit is a gap", \
-    "calibrated: the largest that keeps conditional growth within 15% (targets.json conditional_growth)")      \
-  X(int, prerequisite_window, 24, between(1, 64), "units", "units below the frontier that act as prerequisites", \
-    "assumption: 24 RIT, about two years of growth in grades 3-5")                                                 \
-  X(double, mismatch_width_behind, 64.0, between(0.5, 128), "units",                                           \
+  X(double, gap_penalty, 0.1, between(0, 1), "share", "share of learning lost when every prerequisite unit is a gap", \
+    "calibrated with review and forgetting on: conditional growth within 15% (targets.json conditional_growth; " \
+    "scripts/calibration)")                                                                                    \
+  X(int, prerequisite_window, 64, between(1, 64), "units", "units below the frontier that act as prerequisites", \
+    "calibrated: 64 RIT (about four years of growth in grades 3-5, the whole earlier curriculum a grade builds " \
+    "on); with a narrower window class review lifts bottom starters of the upper grades above the "            \
+    "conditional-growth band (docs/model.md, Effects over years)")                                            \
+  X(double, mismatch_width_behind, 128.0, between(0.5, 128), "units",                                          \
     "learning falls as exp(-distance/width) when instruction is above the student's frontier",                  \
     "calibrated: growth of every starting quintile within 15% of the norm under traditional instruction "      \
-    "(targets.json conditional_growth); a student one SD (about 15 RIT) behind learns 79% as much")           \
-  X(double, mismatch_width_ahead, 24.0, between(0.5, 128), "units",                                             \
+    "(targets.json conditional_growth); a student one SD (about 15 RIT) behind learns 89% as much")           \
+  X(double, mismatch_width_ahead, 48.0, between(0.5, 128), "units",                                             \
     "same when instruction is below the frontier", "calibrated with mismatch_width_behind")                    \
   X(double, ahead_floor, 0.8, between(0, 1), "share",                                                          \
     "share of learning left when instruction is far below the student",                                        \
@@ -49,9 +52,12 @@ namespace plsim {
   X(double, pacing_grade_level_weight, 0.3, between(0, 1), "share",                                            \
     "where each class's pacing guide starts: 1 = national grade level, 0 = class median",                       \
     "assumption: teachers start where their class is, pulled toward the standards")                             \
-  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.55, 0.9, 0.4, 2.3}), between(0, 10),                \
+  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.1, 0.9, 1.0, 1.7}), between(0, 10),                 \
     "relative to whole class", "learning per minute of each instruction mode, relative to well-matched whole-class teaching", \
-    "calibrated: nglc_like on RAND 2017 (math 0.09, reading 0.07 SD), tutoring on Nickow et al. 2020")          \
+    "calibrated with review, forgetting and the first-year dip on: nglc_like on RAND 2017 (math 0.09, reading " \
+    "0.07 SD), trial-sized tutoring on Nickow et al. 2020, and the eight models' magnitudes on Kraft 2020 "     \
+    "(median trial effect 0.10 SD; scripts/calibration); small groups a little above whole-class teaching (Lou " \
+    "et al. 1996, within-class grouping +0.17 SD), collaborative work equal to it (an assumption)")             \
   X(double, small_group_estimate_error, 2.0, between(0, 24), "units",                                          \
     "error of the teacher's placement of a student in small groups", "assumption")                              \
   X(double, software_estimate_error, 1.0, between(0, 24), "units",                                             \
@@ -66,18 +72,18 @@ namespace plsim {
     "calibrated with mode_efficiency (docs/model.md)")                                                          \
   X(double, gap_repair_ease, 1.5, above(0), "multiplier", "relearning a gap is this many times faster than a new unit", \
     "assumption")                                                                                                \
-  X(double, review_share, 0.0, between(0, 1), "share",                                                       \
+  X(double, review_share, 0.35, between(0, 1), "share",                                                       \
     "share of whole-class and collaborative time that reviews earlier units: it teaches nothing new, and "    \
     "re-teaches each gap of the prerequisite window as far as the time spread over the window allows",       \
-    "0 (off) until the model is recalibrated with it; candidate 0.35: TIMSS 1999 Video Study (Hiebert et al. " \
-    "2003) found US eighth-grade mathematics lessons spending about half their time on review (docs/model.md, " \
-    "Effects over years)")                                                                      \
-  X(double, forgetting_rate, 0.0, between(0, 1), "per week",                                                \
+    "TIMSS 1999 Video Study (Hiebert et al. 2003): US eighth-grade mathematics lessons spend about half their " \
+    "time on review; 0.35 of whole-class and collaborative time, calibrated with forgetting_rate on "            \
+    "evidence.json fadeout_after_end (docs/model.md, Effects over years)")                                                                      \
+  X(double, forgetting_rate, 0.018, between(0, 1), "per week",                                                \
     "weekly hazard of forgetting knowledge not yet consolidated by later use (forgotten units become gaps)",  \
-    "0 (off) until the model is recalibrated with it; candidate 0.03 with consolidation_rate 0.03 gives about " \
-    "half of a one-year programme's effect gone two years after it (evidence.json fadeout_after_end; "     \
-    "docs/model.md, Effects over years)")                  \
-  X(double, consolidation_rate, 0.03, between(0, 1), "per week",                                             \
+    "calibrated with review_share and consolidation_rate: a one-year programme keeps about half its effect a " \
+    "year after it ends and about 0.4 two years after (evidence.json fadeout_after_end; docs/model.md, "     \
+    "Effects over years)")                  \
+  X(double, consolidation_rate, 0.012, between(0, 1), "per week",                                             \
     "weekly hazard with which new knowledge is consolidated by later use (then it is no longer forgotten "    \
     "week by week)", "calibrated with forgetting_rate")                                                       \
   X(double, engagement_baseline, 0.7, between(0.05, 1), "engagement",                                          \
@@ -91,13 +97,13 @@ namespace plsim {
     "assumption")                                                                                                \
   X(double, learning_rate_sd, 0.25, between(0, 2), "log SD", "lognormal SD of student learning rates",          \
     "assumption")                                                                                                \
-  X(double, learning_rate_achievement_correlation, 0.0, between(-1, 1), "correlation",                         \
+  X(double, learning_rate_achievement_correlation, 0.3, between(-1, 1), "correlation",                         \
     "correlation of the learning rate with starting achievement",                                              \
     "MAP Growth 2020 conditional growth norms: growth varies little with starting status; with review and "    \
-    "forgetting on, 0.65 (persistent factors, Bailey, Watts, Littlefield & Geary 2014) keeps it so (docs/model.md)") \
-  X(double, teacher_effect_sd, 0.20, between(0, 2), "log SD", "lognormal SD of teacher effectiveness",          \
+    "forgetting on, 0.3 (persistent factors, Bailey, Watts, Littlefield & Geary 2014) keeps it so (docs/model.md)") \
+  X(double, teacher_effect_sd, 0.13, between(0, 2), "log SD", "lognormal SD of teacher effectiveness",          \
     "set with school_growth_sd to reproduce targets.json school_growth_spread (MAP Growth 2020)")              \
-  X(double, school_growth_sd, 0.26, between(0, 2), "log SD", "lognormal SD of school effects on learning",      \
+  X(double, school_growth_sd, 0.17, between(0, 2), "log SD", "lognormal SD of school effects on learning",      \
     "set with teacher_effect_sd to reproduce targets.json school_growth_spread (MAP Growth 2020)")             \
   X(GradeTable, grade_pace, calibrated_grade_table("learning.grade_pace"), between(0, 100), "multiplier",        \
     "learn-rate multiplier per subject and grade, K-12",                                                        \
@@ -136,18 +142,17 @@ using PerImplementationYear = std::array<double, 3>;  // years 1, 2 and 3+
     "ASSISTments median BKT guess (targets.json bkt_parameters)")                                               \
   X(double, test_slip, 0.20, between(0, 0.5), "probability", "P(fail) of an on-demand test on a known unit",    \
     "ASSISTments median BKT slip (targets.json bkt_parameters)")                                                \
-  X(PerImplementationYear, implementation_year_fidelity, (PerImplementationYear{0.6, 0.8, 1.0}), between(0, 1), \
+  X(PerImplementationYear, implementation_year_fidelity, (PerImplementationYear{0.8, 0.9, 0.9}), between(0, 1), \
     "multiplier", "capacity multiplier in implementation years 1, 2 and 3+",                                    \
-    "calibrated: nglc_like (first- and second-year schools) on RAND 2017")                                      \
-  X(PerImplementationYear, implementation_dip, (PerImplementationYear{0.0, 0.0, 0.0}), between(0, 1),     \
+    "calibrated with implementation_dip: nglc_like (first- and second-year schools) on RAND 2017")                                      \
+  X(PerImplementationYear, implementation_dip, (PerImplementationYear{0.45, 0.1, 0.0}), between(0, 1),    \
     "share of change", "in a classroom's first, second and third+ year on its model (the lesser of its school's " \
     "implementation year and its teacher's years practising it, plus one), its targeted time (small group, " \
     "software, tutoring) teaches this much less, times how much the model changes the classroom (the mean " \
     "of its four asks): new routines, devices and groupings take a year to work",                           \
-    "0 (off) until the model is recalibrated with it: candidate 0.5, 0.15, 0 makes a complex model deliver " \
-    "at most half its second-year effect in its first year, as Cognitive Tutor Algebra I did at scale (Pane, " \
-    "Griffin, McCaffrey & Karam 2014; evidence.json implementation_dip), but lowers nglc_like below RAND's "  \
-    "effects unless the mode efficiencies rise (docs/model.md, First-year dip)")                            \
+    "calibrated: a complex model delivers at most half its second-year effect in its first year, as Cognitive " \
+    "Tutor Algebra I did at scale (Pane, Griffin, McCaffrey & Karam 2014; evidence.json implementation_dip; " \
+    "docs/model.md, First-year dip)")                            \
   X(double, tutoring_scale_reference, 50.0, above(0), "students",                                             \
     "a district's tutoring programme up to this many students gets tutors as good as the trials'",           \
     "Kraft, Schueler & Falken 2024: programmes under 100 students (evidence.json tutoring_at_scale)")        \
