@@ -37,7 +37,7 @@ from .sim import Sim
 def _growth_ratios(plan) -> list:
     """Growth / norm per year, subject and grade of one run plan (on a Dask worker too)."""
     sim = plan.run()
-    return [growth_by_grade(sim.assessments, year=year) for year in range(sim.scenario.years)]
+    return [growth_by_grade(sim.assessments, year=year) for year in range(1, sim.scenario.years + 1)]
 
 
 def simulated_growth(scenario, pace: dict, *, seeds=(1,), years: int = 1, threads: int = 0, client=None) -> dict:

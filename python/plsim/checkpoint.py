@@ -40,7 +40,11 @@ from .resources import MemoryLimitError, machine_memory
 
 CheckpointError = _core.CheckpointError
 MAGIC = b"PLSIM checkpoint\n"
-FORMAT_VERSION = 2  # 2: hooks as data (version 1 pickled them, and is read only without hooks)
+FORMAT_VERSION = 3  # 2: hooks as data (version 1 pickled them); 3: years counted from 1 in the results
+# Why a checkpoint of an older format is refused rather than continued (versions 1 and 2).
+_BEFORE_YEARS_FROM_1 = ("checkpoint format version {version}, written by a plsim that counted years from 0 in its "
+                        "results and had no teachers row for the first year: a resumed run's tables would mix the "
+                        "two counts, so it is not continued; re-run the scenario with this plsim")
 _HEADER = struct.Struct("<IQQ")
 _DIGEST = 32
 ARMS = ("policy", "counterfactual")
@@ -99,7 +103,7 @@ def _sizes(header: bytes, where: str) -> Tuple[int, int, int]:
     if len(header) < len(MAGIC) + _HEADER.size:
         raise CheckpointError(f"{where}: truncated checkpoint ({len(header)} bytes, shorter than its header)")
     version, manifest_size, body_size = _HEADER.unpack_from(header, len(MAGIC))
-    if version not in (1, FORMAT_VERSION):
+    if version not in (1, 2, FORMAT_VERSION):
         raise CheckpointError(f"{where}: checkpoint format version {version}; this plsim reads version "
                               f"{FORMAT_VERSION}")
     return version, manifest_size, body_size
@@ -140,6 +144,8 @@ def _checked_manifest(m: Any, version: int, body_size: int, where: str) -> dict:
 
     if not isinstance(m, dict):
         raise bad("/", "an object")
+    if version < FORMAT_VERSION and not (version == 1 and m.get("hooks_bytes")):  # (pickled hooks: said below)
+        raise CheckpointError(f"{where}: {_BEFORE_YEARS_FROM_1.format(version=version)}")
     required = {"plsim_version", "scenario", "threads", "counterfactual", "hooks_done", "hook_times",
                 "arms_done_this_week", "interrupted_hook", "arms", "extra"}
     missing = required - set(m)
@@ -164,10 +170,8 @@ def _checked_manifest(m: Any, version: int, body_size: int, where: str) -> dict:
     if sum(a[1] for a in arms) != body_size:
         raise bad("/arms", f"sizes adding up to the body's {body_size} bytes")
     if version == 1:  # hooks pickled: never unpickled
-        if m.get("hooks_bytes"):
-            raise CheckpointError(f"{where}: a checkpoint of an older plsim whose hooks are pickled; this plsim never "
-                                  f"unpickles (a pickle can run any code): re-run the scenario with this plsim")
-        m["hooks"] = {}
+        raise CheckpointError(f"{where}: a checkpoint of an older plsim whose hooks are pickled; this plsim never "
+                              f"unpickles (a pickle can run any code): re-run the scenario with this plsim")
     if not isinstance(m.get("hooks"), dict) or set(m["hooks"]) - set(SLOTS):
         raise bad("/hooks", f"an object of the lists {', '.join(SLOTS)}")
     hook_counts = {slot: len(m["hooks"].get(slot) or []) for slot in SLOTS}

@@ -40,13 +40,13 @@ def _print_summary(summary: dict, sim: Sim) -> None:
               + (f", the counterfactual twin {twin:.2f} s" if twin is not None else ""))
     for subject, h in summary["headline"].items():
         if "mean_rit" in h:
-            print(f"  {subject:8s}    spring of year {h['year'] + 1}: mean RIT {h['mean_rit']:.1f}, national percentile "
+            print(f"  {subject:8s}    spring of year {h['year']}: mean RIT {h['mean_rit']:.1f}, national percentile "
                   f"{h['mean_percentile']:.1f}, {h['mean_sd']:+.2f} SD; first-year growth "
                   f"{100 * h.get('growth_vs_norm', float('nan')):.0f}% of the national norm")
     for subject, h in (summary.get("headline_effects") or {}).items():
-        print(f"  effect      {subject}: {h['mean_effect_sd']:+.3f} SD ({h['mean_effect_rit']:+.2f} RIT) for "
-              f"{h['students']:,} students of personalized schools in year {h['year'] + 1}, against the "
-              f"counterfactual twin")
+        print(f"  effect      {subject}: {h['effect_sd_pl_schools']:+.3f} SD ({h['effect_rit_pl_schools']:+.2f} RIT) "
+              f"on the {h['students']:,} students in PL schools in year {h['year']}, against the counterfactual "
+              f"twin (effect_sd_pl_schools)")
     for subject, st in (summary.get("study") or {}).items():
         if not isinstance(st, dict):
             continue
@@ -310,9 +310,10 @@ def cmd_ensemble(args) -> int:
     levels = result.bands(quantiles=(0.05, 0.95), value="spring_mean_sd").set_index(["year", "subject"])
     for row in effects.itertuples():
         level = levels.loc[(row.year, row.subject)]
-        effect = (f"effect {row.mean:+.3f} SD (5-95%: {row.q05:+.3f} to {row.q95:+.3f})" if np.isfinite(row.mean)
+        effect = (f"effect on students in PL schools {row.mean:+.3f} SD (5-95%: {row.q05:+.3f} to {row.q95:+.3f})"
+                  if np.isfinite(row.mean)
                   else "no counterfactual twin")
-        print(f"  year {row.year + 1}  {row.subject:8s} {effect}; spring level {level['mean']:+.3f} SD")
+        print(f"  year {row.year}  {row.subject:8s} {effect}; spring level {level['mean']:+.3f} SD")
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)

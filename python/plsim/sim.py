@@ -12,12 +12,14 @@ import pandas as pd
 from . import _core
 from .extend import (HookContext, Policy, Process, RolloutPlan, YearView, apply_policy_minutes, apply_rollout_order,
                      hook_name, policy_models)
+from .identifiers import REF_COLUMNS, school_identifiers, with_refs
 from .interrupts import HeldInterrupt, RunInterrupts
 from .money import cost_effectiveness, cost_frame, cost_tables
 from .resources import check_run_memory
 from .study import by_prior_quintile as study_by_prior
 from .study import emulate as study_emulate
-from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects, subgroup_table
+from .results import (LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects, subgroup_table,
+                      years_from_1)
 from .scenarios import Scenario, ScenarioLike, _load, python_policy_uses
 
 Progress = Union[bool, Callable[[int, int], None]]
@@ -124,7 +126,9 @@ class Sim:
         self._hook_times: dict = {}  # hook stage -> [cpu seconds, wall seconds]
         self._interrupted_hook: Optional[str] = None  # a hook interrupted itself by a second Ctrl-C
         self._arms_done_this_week: set = set()  # arms past the week in progress (a stopped run resumes the others)
+        self._identifiers = school_identifiers(scenario.document, self._core.counts["schools"])
         self._check_policies()
+        self._check_attributes()
 
     def run(self, *, progress: Progress = False, until_year: Optional[int] = None,
             rerun_interrupted_hook: bool = False) -> "Sim":
@@ -183,6 +187,17 @@ class Sim:
         if self.rollout_plans and not python_rule:
             warnings.warn(f"rollout_plans: no district of scenario {self.scenario.name!r} has a rollout wave with "
                           f"rule \"python\", so the plan never runs", stacklevel=3)
+
+    def _check_attributes(self) -> None:
+        """A school attribute (an extra column of a table of schools) may not take the name of a column
+        plsim reports for schools: sim.schools has both."""
+        if self._identifiers is None:
+            return
+        taken = set(_schools_frame(self._core).columns) | {"school_id"}
+        clash = [c for c in self._identifiers.columns if c in taken and c not in REF_COLUMNS]
+        if clash:
+            raise ValueError(f"scenario: the school attribute(s) {', '.join(map(repr, clash))} (extra columns of the "
+                             f"table of schools) have the name of a column plsim reports for schools; rename them")
 
     def _arms(self):
         return [("policy", self._core)] + ([("counterfactual", self._twin)] if self._twin is not None else [])
@@ -363,7 +378,7 @@ class Sim:
     def assessments(self) -> pd.DataFrame:
         """Tidy assessment results: year, season, subject, grade, school_id, n, mean_rit,
         mean_percentile, mean_sd (national student-SD units) and mean_true_rit (without test error)."""
-        return assessment_frame(self._core.assessments)
+        return with_refs(assessment_frame(self._core.assessments), self._identifiers)
 
     @property
     def students(self) -> Mapping[str, np.ndarray]:
@@ -378,9 +393,17 @@ class Sim:
 
     @property
     def schools(self) -> pd.DataFrame:
-        """One row per school: district, level, type, grades, instructional model, FRL share, effects,
-        implementation year and capacity for each personalized-learning element."""
-        return _schools_frame(self._core)
+        """One row per school (index school_id): district, level, type, grades, instructional model, FRL
+        share, effects, implementation year and capacity for each personalized-learning element. For a
+        scenario from a table of schools (plsim.from_schools), first the district's own id and name
+        (school_ref, school_name) and last the table's extra columns, to group any per-school output by:
+        ``sim.effects.join(sim.schools["zone"], on="school_id").groupby("zone")``."""
+        frame = _schools_frame(self._core)
+        if self._identifiers is None:
+            return frame
+        refs = self._identifiers[list(REF_COLUMNS)]
+        attributes = self._identifiers.drop(columns=list(REF_COLUMNS))
+        return pd.concat([refs, frame, attributes], axis=1)
 
     @property
     def has_counterfactual(self) -> bool:
@@ -394,15 +417,16 @@ class Sim:
     @property
     def counterfactual_assessments(self) -> pd.DataFrame:
         """Assessments of the counterfactual twin (every school traditional, same random numbers)."""
-        return assessment_frame(self._require_twin("counterfactual_assessments").assessments)
+        return with_refs(assessment_frame(self._require_twin("counterfactual_assessments").assessments),
+                         self._identifiers)
 
     @property
     def effects(self) -> pd.DataFrame:
         """True effects per year, subject, grade and school (spring): n, effect_rit, effect_sd
         (national student SDs) and measured_effect_rit (with test error), against the twin."""
         e = effects(self.assessments, self.counterfactual_assessments)
-        e.insert(4, "model", self.schools["model"].to_numpy()[e["school_id"].to_numpy()])
-        return e
+        e.insert(4, "model", _schools_frame(self._core)["model"].to_numpy()[e["school_id"].to_numpy()])
+        return with_refs(e, self._identifiers)
 
     @property
     def subgroups(self) -> pd.DataFrame:
@@ -415,15 +439,18 @@ class Sim:
 
     @property
     def teachers_by_year(self) -> pd.DataFrame:
-        """Teacher turnover at each year transition (the year that starts after it): year, teachers,
-        turnover, turnover_high_poverty, turnover_low_poverty, mean_experience of those who stayed; and
-        the practice of the year that starts: practising and coached teachers, mean_pl_capacity and
-        mean_pl_skill (of practising teachers), mean_burnout and mean_buy_in (of teachers teaching),
-        mean_prep_deficit (of practising teachers)."""
+        """One row per simulated year (from 1): teachers on staff before the transition into it, turnover,
+        turnover_high_poverty, turnover_low_poverty, mean_experience of those who stayed; and the practice
+        of the year: practising and coached teachers, mean_pl_capacity and mean_pl_skill (of practising
+        teachers), mean_burnout and mean_buy_in (of teachers teaching), mean_prep_deficit (of practising
+        teachers). Year 1 follows no transition (the population is built for it): its teachers are those
+        teaching, and its turnover and mean_experience are NaN."""
         rows = []
-        for r in self._core.teacher_years:
+        for r in years_from_1(self._core.teacher_years):
+            transition = r["teachers"] > 0
             low = r["teachers"] - r["teachers_high_poverty"]
-            rows.append({"year": r["year"], "teachers": r["teachers"], "turnover": r["leavers"] / r["teachers"],
+            rows.append({"year": r["year"], "teachers": r["teachers"] if transition else r["teaching"],
+                         "turnover": r["leavers"] / r["teachers"] if transition else np.nan,
                          "turnover_high_poverty": (r["leavers_high_poverty"] / r["teachers_high_poverty"]
                                                    if r["teachers_high_poverty"] else np.nan),
                          "turnover_low_poverty": (r["leavers"] - r["leavers_high_poverty"]) / low if low else np.nan,
@@ -441,7 +468,7 @@ class Sim:
         """Each district's rollout at the start of each year: target_share, students, students_pl (taught
         by a teacher practising a PL model), share_students_pl, students_in_pl_schools, schools by stage,
         conversions, drops and codified pilots that year, the gate's measured pilot effect and state."""
-        df = pd.DataFrame(self._core.rollout_years)
+        df = pd.DataFrame(years_from_1(self._core.rollout_years))
         if len(df):
             df["share_students_pl"] = df["students_pl"] / df["students"].where(df["students"] > 0)
         return df
@@ -477,7 +504,7 @@ class Sim:
         """What each school cost each year: year, district, school_id, category (licences, devices,
         tutors, data_systems, central_team, planning_time, pd, coaches, launch), payer (district or a
         funder), one_off and amount (US$)."""
-        return cost_frame(self._core)
+        return with_refs(cost_frame(self._core), self._identifiers)
 
     def cost_effectiveness(self) -> dict:
         """Costs and what they bought (plsim.money.cost_effectiveness): cost_total, students_reached,
@@ -495,7 +522,7 @@ class Sim:
         core = self._core if arm == "policy" else self._require_twin("responses") if arm == "counterfactual" else None
         if core is None:
             raise ValueError(f"arm: expected 'policy' or 'counterfactual' (got {arm!r})")
-        raw = core.responses
+        raw = years_from_1(core.responses)
         subject = np.array(["math", "reading"])[raw["subject"]]
         return pd.DataFrame({"student": raw["student"], "skill": pd.Series(subject).str.cat(raw["unit"].astype(str), sep="-"),
                              "subject": subject, "unit": raw["unit"], "year": raw["year"], "week": raw["week"],
@@ -506,7 +533,7 @@ class Sim:
         """Delivered fidelity in the classrooms on a PL model: one row per year and school type
         (charter, district) with classrooms, mean and sd of each classroom's delivered share of what its
         model asks."""
-        return pd.DataFrame(self._core.fidelity_years, columns=["year", "school_type", "classrooms", "mean", "sd"])
+        return pd.DataFrame(years_from_1(self._core.fidelity_years), columns=["year", "school_type", "classrooms", "mean", "sd"])
 
     def study(self, pool: str = "twin") -> pd.DataFrame:
         """A RAND-style evaluation from measured scores only (plsim.study): one row per PL school,
@@ -514,7 +541,8 @@ class Sim:
         and prior score against `pool` ("twin": the counterfactual twin's students; "traditional": this
         run's schools at no PL stage)."""
         effects = self.effects if self.has_counterfactual else None
-        return study_emulate(self._core, self._twin, self.schools, effects, pool)
+        return with_refs(study_emulate(self._core, self._twin, _schools_frame(self._core), effects, pool),
+                         self._identifiers)
 
     def study_by_prior_quintile(self, pool: str = "twin") -> pd.DataFrame:
         """The emulated study's pooled estimate by prior-achievement quintile (subject, year, quintile,
@@ -548,8 +576,8 @@ class Sim:
         if not np.array_equal(a["id"][order_a], b["id"][order_b]):
             raise RuntimeError("student_effects: the two runs have different students (different weeks?)")
         effect = self.true_rit(subject)[order_a] - twin.true_rit(subject)[order_b]
-        return pd.DataFrame({"id": a["id"][order_a], "school_id": a["school"][order_a],
-                             "grade": a["grade"][order_a], "effect_rit": effect})
+        return with_refs(pd.DataFrame({"id": a["id"][order_a], "school_id": a["school"][order_a],
+                                       "grade": a["grade"][order_a], "effect_rit": effect}), self._identifiers)
 
     def summary(self) -> dict:
         """Scenario, seed, threads, counts, timing and headline results, ready for summary.json."""
@@ -571,6 +599,8 @@ class Sim:
             "setup_seconds_counterfactual": self.setup_seconds_counterfactual,
             "student_weeks_per_second": counts["student_weeks"] / seconds if seconds > 0 else None,
             "finished": self.finished,
+            # Every year here and in the tables beside it counts from 1 (earlier runs counted from 0).
+            "years_counted_from": 1,
             "counterfactual": self.has_counterfactual,
             "headline": headline(self.assessments),
             "headline_effects": headline_effects(self.effects) if self.has_counterfactual else None,

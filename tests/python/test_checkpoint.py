@@ -91,7 +91,7 @@ def test_a_run_whose_model_starts_and_ends_in_given_years_resumes_from_either_si
     assert_same_run(whole, resumed)
     ever = lambda arm: arm.students["ever_pl"][np.argsort(arm.students["id"])]
     assert np.array_equal(ever(whole), ever(resumed._twin)) and ever(whole).any()
-    assert set(whole.rollout_by_year.loc[whole.rollout_by_year["students_pl"] > 0, "year"]) == {1}
+    assert set(whole.rollout_by_year.loc[whole.rollout_by_year["students_pl"] > 0, "year"]) == {2}
 
 
 def test_a_python_process_and_its_own_state_travel_in_the_checkpoint(tmp_path, whole_with_process):

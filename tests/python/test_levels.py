@@ -166,7 +166,7 @@ def test_costs_are_summed_by_district_and_nationally(run):
 
 def test_national_rollout_counts_districts_and_weights_shares_by_students():
     table = pd.DataFrame({
-        "year": [0, 0, 0], "district": ["a", "b", "c"], "has_plan": [True, True, False],
+        "year": [1, 1, 1], "district": ["a", "b", "c"], "has_plan": [True, True, False],
         "target_share": [0.5, 0.2, 0.0], "students": [1000, 3000, 500], "students_pl": [400, 600, 0],
         "students_in_pl_schools": [500, 700, 0], "schools": [10, 30, 5], "schools_pilot": [1, 2, 0],
         "schools_schoolwide": [3, 4, 0], "converted": [1, 1, 0], "dropped": [0, 1, 0], "codified": [0, 1, 0],

@@ -62,9 +62,11 @@ struct StudyCellRow {
   double sum = 0, sum_squares = 0;  // of the spring z
 };
 
-// The teachers of a year transition: who taught, who left (in high-poverty schools too).
+// The teachers of a year transition: who taught, who left (in high-poverty schools too), and the
+// practice of the year that starts. The first year follows no transition: its counts of teachers and
+// leavers are 0 and mean_experience_stayers NaN.
 struct TeacherYearRow {
-  std::int32_t year = 0;  // the year that starts after the transition
+  std::int32_t year = 0;  // the year that starts after the transition (0-based in the engine)
   std::uint32_t teachers = 0, leavers = 0;
   std::uint32_t teachers_high_poverty = 0, leavers_high_poverty = 0;
   double mean_experience_stayers = 0;
