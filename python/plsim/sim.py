@@ -290,9 +290,9 @@ class Sim:
         except BaseException as error:
             ctx._undo_writes()
             if held.forced:
-                self._interrupted_hook = f"{label} ({ctx.arm} run, year {ctx.year + 1}, week {ctx.week + 1})"
+                self._interrupted_hook = f"{label} ({ctx.arm} run, year {ctx.year}, week {ctx.week + 1})"
             if isinstance(error, Exception):
-                error.add_note(f"plsim: raised by {label} in the {ctx.arm} run, year {ctx.year + 1}, week "
+                error.add_note(f"plsim: raised by {label} in the {ctx.arm} run, year {ctx.year}, week "
                                f"{ctx.week + 1}; the run stopped there (run() resumes it)")
             raise
         return held.pending
