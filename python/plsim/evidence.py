@@ -1002,7 +1002,7 @@ def run_evidence(*, seeds: Optional[int] = None, quick: bool = False, threads: i
 
 def add_command(sub) -> None:
     """`plsim evidence`, on the plsim command's subparsers."""
-    from .cli import _non_negative, _positive
+    from .commands.args import non_negative as _non_negative, positive as _positive
 
     p = sub.add_parser("evidence", help="run every published figure plsim can express against its tolerance "
                                         "(evidence.csv, evidence.md, evidence.png); exit 1 on a fail")
@@ -1018,7 +1018,7 @@ def add_command(sub) -> None:
 
 
 def command(args) -> int:
-    from . import __version__
+    from .version import __version__
 
     directory = data_dir(args.data)
     started = time.perf_counter()

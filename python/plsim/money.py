@@ -41,8 +41,9 @@ def kraft_class(value: float, classes) -> str:
 def cost_frame(core) -> pd.DataFrame:
     """One row per year, school, category and payer: year, district, school_id, category, payer,
     one_off, amount (US$)."""
-    raw = years_from_1(core.cost_rows)
-    payers, categories, one_off = raw.pop("payer_names"), raw.pop("category_names"), raw.pop("one_off")
+    raw = years_from_1(core.table("costs"))
+    names = core.cost_names
+    payers, categories, one_off = names["payer_names"], names["category_names"], names["one_off"]
     df = pd.DataFrame(raw)
     df["one_off"] = np.asarray(one_off, dtype=bool)[df["category"].to_numpy()] if len(df) else pd.Series(dtype=bool)
     df["category"] = pd.Categorical.from_codes(df["category"], categories)
