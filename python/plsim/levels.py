@@ -29,7 +29,8 @@ with the zero of traditional ones), category, payer and one_off (costs).
 
 Tables already coarser than the level asked keep their level: subgroups.csv and fidelity.csv are
 national at every level, rollout.csv is by district at the school and district levels. The response
-log (responses.csv) is a record of practice, not a table of statistics, and is written whole.
+log (responses.csv) is a record of practice, not a table of statistics, and is written whole, as is the
+table of the schools' own ids and attributes (schools.csv, for a scenario from a table of schools).
 """
 from __future__ import annotations
 
@@ -76,7 +77,7 @@ def aggregate(table: pd.DataFrame, kind: str, level: str, *, schools: Optional[p
     if kind not in TABLES:
         raise ValueError(f"kind: expected one of {', '.join(KINDS)} (got {kind!r})")
     spec = TABLES[kind]
-    if spec.level == "log" or OUTPUT_LEVELS.index(level) <= OUTPUT_LEVELS.index(spec.level):
+    if spec.level == "whole" or OUTPUT_LEVELS.index(level) <= OUTPUT_LEVELS.index(spec.level):
         return table
     if spec.custom == "rollout_national":
         return _rollout_national(table)

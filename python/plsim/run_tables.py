@@ -29,6 +29,17 @@ class RunTables:
     def __init__(self, core, twin, identifiers: Optional[pd.DataFrame]):
         self._core, self._twin, self._identifiers = core, twin, identifiers
 
+    @property
+    def school_identifiers(self) -> Optional[pd.DataFrame]:
+        """For a scenario from a table of schools (plsim.from_schools): one row per school with
+        school_id, school_ref and school_name (the district's own id and name), its district, and the
+        table's extra columns; None for other scenarios. plsim run writes it as schools.csv."""
+        if self._identifiers is None:
+            return None
+        out = self._identifiers.reset_index()
+        out.insert(3, "district", schools_frame(self._core)["district"].to_numpy())
+        return out
+
     def _require_twin(self, what: str):
         if self._twin is None:
             raise RuntimeError(f"{what}: this Sim has no counterfactual twin; create it with counterfactual=True")
@@ -209,7 +220,10 @@ class RunTables:
     def frame(self, name: str, *, study_pool: str = "twin") -> pd.DataFrame:
         """The table `name` of TABLES at its finest level, from its accessor."""
         accessor = getattr(self, TABLES[name].accessor)
-        return accessor(study_pool) if name == "study" else accessor() if callable(accessor) else accessor
+        frame = accessor(study_pool) if name == "study" else accessor() if callable(accessor) else accessor
+        if frame is None:
+            raise ValueError(f"name: this run has no {name} table ({TABLES[name].doc})")
+        return frame
 
     def student_effects(self, subject: str) -> pd.DataFrame:
         """Each current student's true effect in `subject` (true RIT in this run minus in the twin)."""

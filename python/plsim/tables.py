@@ -31,7 +31,7 @@ class Table:
     #: only at the district level).
     keys: tuple
     #: The finest level the table exists at: "school", "district" or "national" (coarser tables keep
-    #: their level at finer ones), or "log" for a record written whole at every level.
+    #: their level at finer ones), or "whole" for a record written whole at every level.
     level: str = "school"
     #: Aggregation to a coarser level: summed columns, means weighted by `weight`, and `spread` = (name,
     #: column): the unweighted SD over the group's schools of `column`. `custom`: a function of
@@ -72,6 +72,10 @@ def _logs_responses(sim, options: dict) -> bool:
     return sim.responses_share > 0
 
 
+def _has_identifiers(sim, options: dict) -> bool:
+    return sim.tables.school_identifiers is not None
+
+
 #: Every table plsim run writes, in the order it writes them.
 TABLES = {t.name: t for t in (
     Table("assessments", "one row per year, season, subject, grade and school: n, mean RIT, percentile, SD units",
@@ -96,7 +100,11 @@ TABLES = {t.name: t for t in (
           keys=("year", "district", "school_id", "category", "payer", "one_off"), sums=("amount",),
           weight="amount", district_from="district", written=_has_costs, suppress=False, float_format="%.2f"),
     Table("responses", "the logged practice responses, one row per opportunity", "responses", keys=(),
-          level="log", written=_logs_responses, suppress=False, float_format=None),
+          level="whole", written=_logs_responses, suppress=False, float_format=None),
+    Table("schools", "the district's own id and name of each school and the extra columns of its table of "
+          "schools (plsim.from_schools), beside plsim's school_id and the district", "school_identifiers",
+          keys=("school_id", "school_ref", "school_name", "district"), level="whole", written=_has_identifiers,
+          suppress=False),
 )}
 
 #: The engine's result tables (plsim._core.result_tables) and the table of TABLES, or the Sim accessor,

@@ -108,3 +108,18 @@ def test_a_misspelt_column_is_kept_with_a_warning_and_a_clashing_attribute_is_re
 
 def test_scenarios_not_written_from_a_table_have_no_ref_columns(tiny_run):
     assert "school_ref" not in tiny_run.assessments and "school_ref" not in tiny_run.schools
+
+
+def test_a_run_from_a_table_of_schools_writes_the_schools_ids_and_attributes_as_a_table(tmp_path):
+    table = three_schools().assign(zone=["north", "south", "north"])
+    table.to_csv(tmp_path / "schools.csv", index=False)
+    assert plsim.cli.main(["init", "--schools", str(tmp_path / "schools.csv"), "--out", str(tmp_path / "d.json"),
+                           "--years", "1"]) == 0
+    for level in ("school", "district"):
+        out = tmp_path / level
+        assert plsim.cli.main(["run", str(tmp_path / "d.json"), "--level", level, "--out", str(out)]) == 0
+        schools = pd.read_csv(out / "schools.csv")
+        assert list(schools.columns) == ["school_id", "school_ref", "school_name", "district", "zone"]
+        assert list(schools["school_ref"]) == [1, 2, 3] and list(schools["zone"]) == ["north", "south", "north"]
+    sim = plsim.Sim(plsim.from_schools(table, years=1), threads=1, counterfactual=False)
+    pd.testing.assert_frame_equal(sim.table("schools"), sim.table("schools", "national"))
