@@ -20,8 +20,7 @@ SUBGROUPS = tuple(_core.names["subgroups"])
 #: effect_math_sd_pl_cohort, ...), in the words every output uses for it. The same name is the same
 #: number wherever it appears: summary.json, CLI text, DataFrames, plots, reports, compare, ensemble.
 WHOSE = {"pl_schools": "students in PL schools that year",
-         "pl_cohort": "the PL cohort (students ever enrolled in a PL school)",
-         "school_mean": "the mean over schools (unweighted)"}
+         "pl_cohort": "the PL cohort (students ever enrolled in a PL school)"}
 
 
 def years_from_1(rows):
