@@ -363,24 +363,6 @@ class Sim:
             raise RuntimeError(f"{what}: this Sim has no counterfactual twin; create it with counterfactual=True")
         return self._twin
 
-    # The run's result tables (plsim.run_tables.RunTables, also as sim.tables), under the names users know.
-    schools = _result("schools")
-    assessments = _result("assessments")
-    counterfactual_assessments = _result("counterfactual_assessments")
-    effects = _result("effects")
-    subgroups = _result("subgroups")
-    teachers_by_year = _result("teachers_by_year")
-    rollout_by_district = _result("rollout_by_district")
-    rollout_by_year = _result("rollout_by_year")
-    costs = _result("costs")
-    fidelity_by_year = _result("fidelity_by_year")
-    cost_effectiveness = _result("cost_effectiveness", method=True)
-    responses = _result("responses", method=True)
-    study = _result("study", method=True)
-    study_by_prior_quintile = _result("study_by_prior_quintile", method=True)
-    table = _result("table", method=True)
-    student_effects = _result("student_effects", method=True)
-
     @property
     def responses_share(self) -> float:
         """The share of students whose practice is logged (Sim(..., responses=share))."""
@@ -462,3 +444,8 @@ def _records(frame: pd.DataFrame) -> list:
     return out
 
 
+# A Sim shows every accessor of its result tables (plsim.run_tables.RunTables, also as sim.tables) under
+# the same name, documented as there: sim.assessments, sim.effects, sim.table(name, level), ...
+for _name, _member in vars(RunTables).items():
+    if not _name.startswith("_"):
+        setattr(Sim, _name, _result(_name, method=not isinstance(_member, property)))
