@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <optional>
+#include <type_traits>
 
 #include <pybind11/functional.h>
 #include <pybind11/numpy.h>
@@ -130,9 +131,33 @@ void run(PySim& self, const py::object& progress, bool one_week, int until_year 
   if (error) throw std::move(*error);
 }
 
-}  // namespace
 
-void bind_sim(py::module_& m) {
+// numpy's type for a field of a result row: an enumeration as its code.
+template <class T, bool = std::is_enum_v<T>>
+struct numpy_of {
+  using type = T;
+};
+template <class T>
+struct numpy_of<T, true> {
+  using type = std::underlying_type_t<T>;
+};
+
+// One numpy column per field of a result table's rows, in the order of the row's field list
+// (Row::for_each_field): every table leaves the engine through this one function.
+template <class Row>
+py::dict columns_of(const std::vector<Row>& rows) {
+  py::dict d;
+  Row::for_each_field([&](const char* name, auto member) {
+    using Field = std::remove_cv_t<std::remove_reference_t<decltype(std::declval<const Row&>().*member)>>;
+    using Out = typename numpy_of<Field>::type;
+    d[name] = column_of<Out>(rows, [member](const Row& r) { return static_cast<Out>(r.*member); });
+  });
+  return d;
+}
+
+using SimClass = py::class_<PySim>;
+
+void bind_module_functions(py::module_& m) {
   py::list writable;
   for (const auto& c : plsim::hook_writable_columns) writable.append(py::make_tuple(c.name, c.lo, c.hi));
   m.attr("hook_writable_columns") = writable;
@@ -164,7 +189,14 @@ void bind_sim(py::module_& m) {
     }
   });
 
-  py::class_<PySim>(m, "Sim")
+  py::list tables;
+  plsim::Results{}.for_each_table([&](const char* name, const auto&) { tables.append(name); });
+  m.attr("result_tables") = tables;
+}
+
+// Building, running and saving a run.
+void bind_running(SimClass& cls) {
+  cls
       .def(py::init([](const plsim::LoadedScenario& scenario, int threads) {
              if (threads < 0) throw py::value_error("threads: must be 0 (all cores) or positive (got " + std::to_string(threads) + ")");
              return build_interruptibly([&](const std::function<bool()>& keep_going) {
@@ -225,7 +257,12 @@ void bind_sim(py::module_& m) {
                              [](const PySim& self) { return plsim::has_personalization(self.sim->model()); })
       .def_property_readonly("counterfactual_mode", [](const PySim& self) { return self.sim->model().counterfactual; },
                              "The scenario's counterfactual setting (a plsim._core.Counterfactual).")
-      .def_property_readonly("weeks_per_year", [](const PySim& self) { return self.sim->model().weeks_per_year; })
+      .def_property_readonly("weeks_per_year", [](const PySim& self) { return self.sim->model().weeks_per_year; });
+}
+
+// What Python hooks read and write while a run stands at a hook stage.
+void bind_hook_access(SimClass& cls) {
+  cls
       .def_property_readonly(
           "python_policy_minutes",
           [](py::object owner) { return minutes_view(owner.cast<PySim&>().sim->state().python_policy_minutes, owner); },
@@ -300,7 +337,12 @@ void bind_sim(py::module_& m) {
           py::arg("order"), "Schools a Python rollout rule may convert this year, first first (others: none).")
       .def("refresh_teacher_traits",
            [](PySim& self) { plsim::refresh_teacher_traits(self.sim->model(), self.sim->state()); },
-           "Effectiveness and capacity of every teacher from value added, base capacity and experience.")
+           "Effectiveness and capacity of every teacher from value added, base capacity and experience.");
+}
+
+// The run's counters, agents and schools.
+void bind_state(SimClass& cls) {
+  cls
       .def_property_readonly("finished", [](const PySim& self) { return self.sim->finished(); })
       .def_property_readonly("years_completed", [](const PySim& self) { return self.sim->results().years_completed; },
                              "School years completed (counts[\"years_completed\"] without building the counts: "
@@ -379,97 +421,37 @@ void bind_sim(py::module_& m) {
                                d["model_names"] = models;
                                d["district_names"] = self.sim->state().districts.name;
                                return d;
-                             })
+                             });
+}
+
+// The result tables, every one through columns_of.
+void bind_results(SimClass& cls) {
+  cls.def(
+         "table",
+         [](const PySim& self, const std::string& name) {
+           py::object out = py::none();
+           self.sim->results().for_each_table([&](const char* table, const auto& rows) {
+             if (name == table) out = columns_of(rows);
+           });
+           if (out.is_none()) {
+             std::string names;
+             self.sim->results().for_each_table(
+                 [&](const char* table, const auto&) { names += (names.empty() ? "" : ", ") + std::string(table); });
+             throw py::value_error("name: expected one of " + names + " (got '" + name + "')");
+           }
+           return out;
+         },
+         py::arg("name"), "The rows of a result table (plsim._core.result_tables) as numpy columns, by field.")
       .def_property_readonly(
-          "subgroups",
+          "cost_names",
           [](const PySim& self) {
-            const auto& rows = self.sim->results().subgroups;
             py::dict d;
-            d["year"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.year; });
-            d["season"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.season; });
-            d["subject"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.subject; });
-            d["grade"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.grade; });
-            d["subgroup"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.subgroup; });
-            d["n"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.n; });
-            d["mean_rit"] = column_of<double>(rows, [](const auto& r) { return r.mean_rit; });
-            d["mean_true_rit"] = column_of<double>(rows, [](const auto& r) { return r.mean_true_rit; });
-            return d;
-          },
-          "Test results per year, season, subject, grade and subgroup, over all schools.")
-      .def_property_readonly(
-          "teacher_years",
-          [](const PySim& self) {
-            py::list out;
-            for (const auto& r : self.sim->results().teachers) {
-              py::dict d;
-              d["year"] = r.year, d["teachers"] = r.teachers, d["leavers"] = r.leavers;
-              d["teachers_high_poverty"] = r.teachers_high_poverty, d["leavers_high_poverty"] = r.leavers_high_poverty;
-              d["mean_experience"] = r.mean_experience_stayers;
-              d["teaching"] = r.teaching, d["practising"] = r.practising, d["coached"] = r.coached;
-              d["mean_pl_capacity"] = r.mean_pl_capacity, d["mean_pl_skill"] = r.mean_pl_skill;
-              d["mean_burnout"] = r.mean_burnout, d["mean_buy_in"] = r.mean_buy_in;
-              d["mean_prep_deficit"] = r.mean_prep_deficit;
-              out.append(d);
-            }
-            return out;
-          },
-          "One dict per year transition: teachers, leavers (in high-poverty schools too), experience of stayers, "
-          "and the practice of the year it starts.")
-      .def_property_readonly(
-          "rollout_years",
-          [](const PySim& self) {
-            py::list out;
-            const auto& st = self.sim->state();
-            for (const auto& r : self.sim->results().rollout) {
-              py::dict d;
-              d["year"] = r.year, d["district"] = st.districts.name[r.district], d["has_plan"] = r.has_plan;
-              d["target_share"] = r.target_share, d["students"] = r.students, d["students_pl"] = r.students_pl;
-              d["students_in_pl_schools"] = r.students_in_pl_schools, d["schools"] = r.schools;
-              d["schools_pilot"] = r.schools_pilot, d["schools_schoolwide"] = r.schools_schoolwide;
-              d["converted"] = r.converted, d["dropped"] = r.dropped, d["codified"] = r.codified;
-              d["gate_estimate_sd"] = r.gate_estimate_sd, d["gate_students"] = r.gate_students;
-              d["gate_closed"] = r.gate_closed, d["proven"] = r.proven, d["system_change"] = r.system_change;
-              out.append(d);
-            }
-            return out;
-          },
-          "One dict per year and district: the rollout at the year's start.")
-      .def_property_readonly(
-          "study_cells",
-          [](const PySim& self) {
-            const auto& rows = self.sim->results().study;
-            py::dict d;
-            d["year"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.year; });
-            d["school_id"] = column_of<std::int64_t>(rows, [](const auto& r) {
-              return r.school == plsim::study_pool ? std::int64_t(-1) : std::int64_t(r.school);
-            });
-            d["subject"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.subject; });
-            d["grade"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.grade; });
-            d["frl"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.frl; });
-            d["prior_band"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.prior_band; });
-            d["n"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.n; });
-            d["sum"] = column_of<double>(rows, [](const auto& r) { return r.sum; });
-            d["sum_squares"] = column_of<double>(rows, [](const auto& r) { return r.sum_squares; });
-            return d;
-          },
-          "Spring measured z by (year, PL school or pool -1, subject, grade, FRL, prior band), for study emulation.")
-      .def_property_readonly(
-          "cost_rows",
-          [](const PySim& self) {
-            const auto& rows = self.sim->results().costs;
-            py::dict d;
-            d["year"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.year; });
-            d["district"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.district; });
-            d["school_id"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.school; });
-            d["category"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.category; });
-            d["payer"] = column_of<std::uint16_t>(rows, [](const auto& r) { return r.payer; });
-            d["amount"] = column_of<double>(rows, [](const auto& r) { return r.amount; });
             d["payer_names"] = plsim::payer_names(self.sim->model());
             d["category_names"] = std::vector<std::string>(plsim::cost_category_names.begin(), plsim::cost_category_names.end());
             d["one_off"] = std::vector<bool>(plsim::cost_is_one_off.begin(), plsim::cost_is_one_off.end());
             return d;
           },
-          "What each school cost each year, by category and payer (US$).")
+          "What the codes of the costs table name: payers, categories and whether each category is one-off.")
       .def_property(
           "responses_share", [](const PySim& self) { return self.sim->state().responses_share; },
           [](PySim& self, double share) {
@@ -477,47 +459,16 @@ void bind_sim(py::module_& m) {
               throw py::value_error("responses: expected a share of students from 0 to 1 (got " + std::to_string(share) + ")");
             self.sim->state().responses_share = share;
           },
-          "Share of students whose software practice is logged (results: responses).")
-      .def_property_readonly(
-          "responses",
-          [](const PySim& self) {
-            const auto& rows = self.sim->results().responses;
-            py::dict d;
-            d["student"] = column_of<std::uint32_t>(rows, [](const plsim::ResponseRow& r) { return r.student; });
-            d["subject"] = column_of<std::uint8_t>(rows, [](const plsim::ResponseRow& r) { return r.subject; });
-            d["unit"] = column_of<std::uint16_t>(rows, [](const plsim::ResponseRow& r) { return r.unit; });
-            d["year"] = column_of<std::int32_t>(rows, [](const plsim::ResponseRow& r) { return r.year; });
-            d["week"] = column_of<std::int32_t>(rows, [](const plsim::ResponseRow& r) { return r.week; });
-            d["correct"] = column_of<std::uint8_t>(rows, [](const plsim::ResponseRow& r) { return r.correct; });
-            return d;
-          },
-          "Logged practice responses as numpy columns: student, subject, unit, year, week, correct.")
-      .def_property_readonly(
-          "fidelity_years",
-          [](const PySim& self) {
-            py::list out;
-            for (const auto& r : self.sim->results().fidelity) {
-              py::dict d;
-              d["year"] = r.year, d["school_type"] = plsim::school_type_names[r.school_type];
-              d["classrooms"] = r.classrooms, d["mean"] = r.mean, d["sd"] = r.sd;
-              out.append(d);
-            }
-            return out;
-          },
-          "One dict per year and school type: delivered fidelity in the classrooms on a PL model.")
-      .def_property_readonly("assessments", [](const PySim& self) {
-        const auto& rows = self.sim->results().assessments;
-        py::dict d;
-        d["year"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.year; });
-        d["season"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.season; });
-        d["subject"] = column_of<std::uint8_t>(rows, [](const auto& r) { return r.subject; });
-        d["grade"] = column_of<std::int32_t>(rows, [](const auto& r) { return r.grade; });
-        d["school_id"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.school; });
-        d["n"] = column_of<std::uint32_t>(rows, [](const auto& r) { return r.n; });
-        d["mean_rit"] = column_of<double>(rows, [](const auto& r) { return r.mean_rit; });
-        d["mean_true_rit"] = column_of<double>(rows, [](const auto& r) { return r.mean_true_rit; });
-        d["mean_percentile"] = column_of<double>(rows, [](const auto& r) { return r.mean_percentile; });
-        d["mean_sd"] = column_of<double>(rows, [](const auto& r) { return r.mean_sd; });
-        return d;
-      });
+          "Share of students whose software practice is logged (results: responses).");
+}
+
+}  // namespace
+
+void bind_sim(py::module_& m) {
+  bind_module_functions(m);
+  SimClass cls(m, "Sim");
+  bind_running(cls);
+  bind_hook_access(cls);
+  bind_state(cls);
+  bind_results(cls);
 }

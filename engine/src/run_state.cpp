@@ -115,15 +115,8 @@ void state_columns(Io& io, S& state) {
 
 template <class Io, class R>
 void results_rows(Io& io, R& results) {
-  auto& r = const_cast<Results&>(results);
-  io.column("results.assessments", r.assessments);
-  io.column("results.subgroups", r.subgroups);
-  io.column("results.teachers", r.teachers);
-  io.column("results.rollout", r.rollout);
-  io.column("results.fidelity", r.fidelity);
-  io.column("results.costs", r.costs);
-  io.column("results.study", r.study);
-  io.column("results.responses", r.responses);
+  const_cast<Results&>(results).for_each_table(
+      [&io](const char* name, auto& rows) { io.column(std::string("results.") + name, rows); });
 }
 
 // Every value a restored run uses as an index, a count or an enumeration is within its range, so that

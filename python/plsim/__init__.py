@@ -37,7 +37,7 @@ except KeyboardInterrupt:
         raise SystemExit(130) from None
     raise
 
-__version__ = "0.1.0"
+from .version import __version__  # noqa: E402  (after the Ctrl-C guard of the imports)
 
 
 def __getattr__(name: str):

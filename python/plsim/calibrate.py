@@ -37,7 +37,7 @@ from .sim import Sim
 def _growth_ratios(plan) -> list:
     """Growth / norm per year, subject and grade of one run plan (on a Dask worker too)."""
     sim = plan.run()
-    return [growth_by_grade(sim.assessments, year=year) for year in range(sim.scenario.years)]
+    return [growth_by_grade(sim.assessments, year=year) for year in range(1, sim.scenario.years + 1)]
 
 
 def simulated_growth(scenario, pace: dict, *, seeds=(1,), years: int = 1, threads: int = 0, client=None) -> dict:
@@ -314,7 +314,7 @@ def main(argv=None) -> int:
     growth.add_argument("--iterations", type=int, default=12)
     growth.add_argument("--years", type=int, default=5, help="years whose growth is matched, averaged (default 5)")
     growth.add_argument("--threads", type=int, default=0)
-    from .cli import add_dask_arguments
+    from .commands.args import add_dask_arguments
 
     add_dask_arguments(growth)
     growth.add_argument("--write", metavar="JSON", nargs="?", const="engine/data/calibrated.json",
@@ -347,7 +347,7 @@ def main(argv=None) -> int:
             print(f"{name:22s} math " + " ".join(f"{v:+.3f}" for v in e["math"]) +
                   "   reading " + " ".join(f"{v:+.3f}" for v in e["reading"]))
         return 0
-    from .cli import _close, _dask_client
+    from .commands.args import close_client as _close, dask_client as _dask_client
 
     client = _dask_client(args)
     try:

@@ -1,5 +1,6 @@
 """Checkpoints: a whole run in one file, to stop it at a year end and continue it later, elsewhere or
-in another process (Dask pickles a Sim through the same bytes).
+in another process (Dask pickles a Sim through the same bytes). The file's layout and checks are
+plsim.checkpoint_format's; the Sim writes and reads its own part (Sim._to_checkpoint, _from_checkpoint).
 
 A checkpoint holds the scenario as validated, each arm's engine state (agents, results so far, the
 stage it stands at; random streams need no position: every draw is keyed by seed, entity and tick),
@@ -23,282 +24,46 @@ a CheckpointError naming it.
 """
 from __future__ import annotations
 
-import hashlib
-import io
-import json
-import math
 import os
-import struct
-import warnings
 from pathlib import Path
 from typing import Any, Optional, Tuple, Union
 
-from . import _core
-from .hook_state import SLOTS, HookStateError, decode_hooks, encode_hooks
-from .safe_io import check_depth, parse_json, regular_file_size
-from .resources import MemoryLimitError, machine_memory
-
-CheckpointError = _core.CheckpointError
-MAGIC = b"PLSIM checkpoint\n"
-FORMAT_VERSION = 2  # 2: hooks as data (version 1 pickled them, and is read only without hooks)
-_HEADER = struct.Struct("<IQQ")
-_DIGEST = 32
-ARMS = ("policy", "counterfactual")
-#: Deepest nesting of a manifest (a hook's state adds three levels per level of its own).
-_MANIFEST_DEPTH = 256
-#: A thread count above this is clamped to it before the engine sees it (the engine clamps to the
-#: machine's cores, with a warning).
-_MAX_THREADS = 2 ** 31 - 1
+from .checkpoint_format import FORMAT_VERSION, MAGIC, CheckpointError, read_bytes  # noqa: F401  (plsim.checkpoint.*)
+from .sim import Sim
 
 PathLike = Union[str, os.PathLike]
 
 
-def to_bytes(sim, extra: Optional[dict] = None) -> bytes:
+def to_bytes(sim: Sim, extra: Optional[dict] = None) -> bytes:
     """The whole run as checkpoint bytes; `extra` (JSON-ready) travels with it (the CLI's options).
     Raises CheckpointError naming the hook and attribute when a hook's state cannot be stored as data."""
-    from . import __version__
-
-    try:
-        hooks = encode_hooks({"policies": sim.policies, "processes": sim.processes,
-                              "rollout_plans": sim.rollout_plans})
-    except HookStateError as error:
-        raise CheckpointError(f"checkpoint: the run's hook {error}") from None
-    arms = [(arm, core.save_state()) for arm, core in sim._arms()]
-    manifest = {
-        "plsim_version": __version__,
-        "scenario": {"document": sim.scenario.document, "source": sim.scenario.source},
-        "threads": sim._threads_requested,
-        "counterfactual": sim.has_counterfactual,
-        "hooks": hooks,
-        "hooks_done": {arm: list(done) for arm, done in sim._hooks_done.items()},
-        "hook_times": sim._hook_times,
-        "arms_done_this_week": sorted(sim._arms_done_this_week),
-        "interrupted_hook": sim._interrupted_hook,
-        "arms": [[arm, len(state)] for arm, state in arms],
-        "extra": extra or {},
-    }
-    try:
-        manifest_bytes = json.dumps(manifest, allow_nan=False).encode()
-    except (TypeError, ValueError) as error:
-        raise CheckpointError(f"checkpoint: extra must be JSON-ready ({error})") from None
-    body = b"".join(state for _, state in arms)
-    out = io.BytesIO()
-    out.write(MAGIC)
-    out.write(_HEADER.pack(FORMAT_VERSION, len(manifest_bytes), len(body)))
-    out.write(manifest_bytes)
-    out.write(body)
-    out.write(hashlib.sha256(out.getbuffer()).digest())
-    return out.getvalue()
-
-
-def _sizes(header: bytes, where: str) -> Tuple[int, int, int]:
-    """(version, manifest size, body size) of a checkpoint's first bytes, after checking what they are."""
-    if not header.startswith(MAGIC):
-        raise CheckpointError(f"{where}: not a plsim checkpoint (it starts with {bytes(header[:len(MAGIC)])!r}; "
-                              f"checkpoints start with {MAGIC!r})")
-    if len(header) < len(MAGIC) + _HEADER.size:
-        raise CheckpointError(f"{where}: truncated checkpoint ({len(header)} bytes, shorter than its header)")
-    version, manifest_size, body_size = _HEADER.unpack_from(header, len(MAGIC))
-    if version not in (1, FORMAT_VERSION):
-        raise CheckpointError(f"{where}: checkpoint format version {version}; this plsim reads version "
-                              f"{FORMAT_VERSION}")
-    return version, manifest_size, body_size
-
-
-def _parse(data: bytes, where: str) -> Tuple[dict, bytes]:
-    """The manifest (checked field by field) and the body of checkpoint bytes, after checking what they
-    are, their version, length and checksum."""
-    version, manifest_size, body_size = _sizes(bytes(data[:len(MAGIC) + _HEADER.size]), where)
-    start = len(MAGIC) + _HEADER.size
-    expected = start + manifest_size + body_size + _DIGEST
-    if len(data) != expected:
-        raise CheckpointError(f"{where}: {'truncated' if len(data) < expected else 'over-long'} checkpoint: its header "
-                              f"announces {expected} bytes, the file has {len(data)}")
-    if hashlib.sha256(memoryview(data)[:-_DIGEST]).digest() != data[-_DIGEST:]:
-        raise CheckpointError(f"{where}: corrupted checkpoint: its SHA-256 checksum does not match its contents")
-
-    def refuse(message: str) -> Exception:
-        return CheckpointError(f"{where}: bad checkpoint manifest: {message.split(': ', 1)[-1]}")
-
-    try:
-        manifest = parse_json(bytes(data[start:start + manifest_size]), where, what="checkpoint", error=refuse,
-                              depth=_MANIFEST_DEPTH)
-    except json.JSONDecodeError as error:
-        raise CheckpointError(f"{where}: bad checkpoint manifest: not JSON ({error})") from None
-    body = bytes(data[start + manifest_size:-_DIGEST])
-    return _checked_manifest(manifest, version, len(body), where), body
-
-
-def _checked_manifest(m: Any, version: int, body_size: int, where: str) -> dict:
-    """The manifest with every field checked against its type and range (a forged file can hold anything)."""
-    def bad(field: str, expected: str) -> CheckpointError:
-        return CheckpointError(f"{where}: bad checkpoint manifest: {field}: expected {expected}; the file was edited "
-                               f"or written by another program, so it is not used")
-
-    def integer(value: Any) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool)
-
-    if not isinstance(m, dict):
-        raise bad("/", "an object")
-    required = {"plsim_version", "scenario", "threads", "counterfactual", "hooks_done", "hook_times",
-                "arms_done_this_week", "interrupted_hook", "arms", "extra"}
-    missing = required - set(m)
-    if missing:
-        raise bad(f"/{sorted(missing)[0]}", "a value (the field is missing)")
-    if not isinstance(m["plsim_version"], str) or len(m["plsim_version"]) > 64:
-        raise bad("/plsim_version", "a version string")
-    scenario = m["scenario"]
-    if not (isinstance(scenario, dict) and isinstance(scenario.get("document"), dict)
-            and isinstance(scenario.get("source"), str)):
-        raise bad("/scenario", "an object with a document and its source")
-    if not integer(m["threads"]) or m["threads"] < 0:
-        raise bad("/threads", "0 (all cores) or a positive integer")
-    m["threads"] = min(m["threads"], _MAX_THREADS)
-    if not isinstance(m["counterfactual"], bool):
-        raise bad("/counterfactual", "true or false")
-    arms = m["arms"]
-    names = list(ARMS if m["counterfactual"] else ARMS[:1])
-    if not (isinstance(arms, list) and [a[0] if isinstance(a, list) and len(a) == 2 else None for a in arms] == names
-            and all(integer(a[1]) and a[1] >= 0 for a in arms)):
-        raise bad("/arms", f"[name, size] of the arms {', '.join(names)}")
-    if sum(a[1] for a in arms) != body_size:
-        raise bad("/arms", f"sizes adding up to the body's {body_size} bytes")
-    if version == 1:  # hooks pickled: never unpickled
-        if m.get("hooks_bytes"):
-            raise CheckpointError(f"{where}: a checkpoint of an older plsim whose hooks are pickled; this plsim never "
-                                  f"unpickles (a pickle can run any code): re-run the scenario with this plsim")
-        m["hooks"] = {}
-    if not isinstance(m.get("hooks"), dict) or set(m["hooks"]) - set(SLOTS):
-        raise bad("/hooks", f"an object of the lists {', '.join(SLOTS)}")
-    hook_counts = {slot: len(m["hooks"].get(slot) or []) for slot in SLOTS}
-    from .sim import STAGE_NAMES
-
-    done = m["hooks_done"]
-    if not isinstance(done, dict) or not set(done) <= set(names):
-        raise bad("/hooks_done", "an object keyed by arm")
-    most = max(hook_counts.values(), default=0)
-    for arm, value in done.items():
-        if not (isinstance(value, list) and len(value) == 2 and all(integer(v) for v in value)
-                and 0 <= value[0] < len(STAGE_NAMES) and 0 <= value[1] <= most):
-            raise bad(f"/hooks_done/{arm}", "[hook stage index, hooks done] within the schedule and the hooks")
-    times = m["hook_times"]
-    if not isinstance(times, dict) or not set(times) <= set(STAGE_NAMES) or not all(
-            isinstance(t, list) and len(t) == 2 and all(isinstance(x, (int, float)) and not isinstance(x, bool)
-                                                         and math.isfinite(x) and x >= 0 for x in t)
-            for t in times.values()):
-        raise bad("/hook_times", "[cpu seconds, wall seconds] by hook stage")
-    if not (isinstance(m["arms_done_this_week"], list) and set(m["arms_done_this_week"]) <= set(names)
-            and all(isinstance(a, str) for a in m["arms_done_this_week"])):
-        raise bad("/arms_done_this_week", "a list of arm names")
-    if not (m["interrupted_hook"] is None or (isinstance(m["interrupted_hook"], str) and len(m["interrupted_hook"]) < 1000)):
-        raise bad("/interrupted_hook", "null or a hook's label")
-    if not isinstance(m["extra"], dict):
-        raise bad("/extra", "an object")
-    return m
+    return sim._to_checkpoint(extra)
 
 
 def from_bytes(data: bytes, where: str = "checkpoint", *, max_memory: Optional[int] = None) -> Tuple[Any, dict]:
     """A Sim continued from checkpoint bytes, and the `extra` saved with it. Runs no code the bytes
     choose; raises CheckpointError (one line, naming `where`) for any bad content."""
-    from . import __version__
-    from ._core import ScenarioError
-    from .scenarios import Scenario
-    from .sim import STAGE_NAMES, Sim
-
-    manifest, body = _parse(data, where)
-    if manifest["plsim_version"] != __version__:
-        warnings.warn(f"{where}: written by plsim {manifest['plsim_version']}, continued by plsim {__version__}: "
-                      f"the rest of the run follows this version's model", stacklevel=3)
-    states, position = {}, 0
-    for arm, size in manifest["arms"]:
-        states[arm] = body[position:position + size]
-        position += size
-    try:
-        hooks = decode_hooks(manifest["hooks"])
-    except HookStateError as error:
-        raise CheckpointError(f"{where}: {error}") from None
-    try:
-        scenario = Scenario(manifest["scenario"]["document"], manifest["scenario"]["source"])
-    except ScenarioError as error:
-        first = getattr(error, "errors", [str(error)])[0]
-        raise CheckpointError(f"{where}: its scenario is not valid here ({first})") from None
-    try:
-        sim = Sim._restored(scenario, threads=manifest["threads"], counterfactual=manifest["counterfactual"],
-                            max_memory=max_memory, **hooks)
-    except MemoryLimitError as error:
-        raise CheckpointError(f"{where}: {error}") from None
-    except ValueError as error:  # a policy the scenario does not name, and the like
-        raise CheckpointError(f"{where}: its hooks do not fit its scenario ({error})") from None
-    # (each arm's responses_share travels in its state)
-    for arm, core in sim._arms():
-        if arm not in states:
-            raise CheckpointError(f"{where}: the {arm} run has no saved state")
-        try:
-            core.restore_state(states[arm])
-        except CheckpointError as error:
-            raise CheckpointError(f"{where}: the {arm} run: {error}") from None
-    for arm, (index, count) in manifest["hooks_done"].items():
-        try:
-            hooks_there = len(sim._hooks_of(STAGE_NAMES[index], arm))
-        except KeyError:  # not a hook stage
-            hooks_there = -1
-        if count > hooks_there:
-            raise CheckpointError(f"{where}: bad checkpoint manifest: /hooks_done/{arm}: not a hook stage with "
-                                  f"{count} hooks done")
-    sim._hooks_done = {arm: tuple(done) for arm, done in manifest["hooks_done"].items()}
-    sim._hook_times = {stage: list(times) for stage, times in manifest["hook_times"].items()}
-    sim._arms_done_this_week = set(manifest["arms_done_this_week"])
-    sim._interrupted_hook = manifest["interrupted_hook"]
-    return sim, manifest["extra"]
+    return Sim._from_checkpoint(data, where, max_memory=max_memory)
 
 
-def save(sim, path: PathLike, extra: Optional[dict] = None) -> Path:
+def save(sim: Sim, path: PathLike, extra: Optional[dict] = None) -> Path:
     """Writes the checkpoint of `sim` to `path` atomically: a crash while writing leaves the previous
     checkpoint in place."""
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"checkpoint: {path} is a directory; give a file name")
-    data = to_bytes(sim, extra)
-    partial = path.with_name(f".{path.name}.partial-{os.getpid()}")
-    try:
-        with open(partial, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(partial, path)
-    finally:
-        if partial.exists():
-            partial.unlink()
-    return path
+    return sim.save(path, extra=extra)
 
 
 def read(path: PathLike, *, max_memory: Optional[int] = None) -> Tuple[Any, dict]:
     """The Sim saved in the checkpoint file `path`, ready to continue, and the `extra` saved with it.
     The file's size is checked against its header and the machine's memory before it is read."""
-    where = str(path)
-    size = regular_file_size(path, "checkpoint (plsim run --checkpoint or Sim.save)",
-                             error=lambda message: CheckpointError(message))
-    with open(path, "rb") as f:
-        header = f.read(len(MAGIC) + _HEADER.size)
-        _, manifest_size, body_size = _sizes(header, where)
-        expected = len(header) + manifest_size + body_size + _DIGEST
-        if size != expected:
-            raise CheckpointError(f"{where}: {'truncated' if size < expected else 'over-long'} checkpoint: its header "
-                                  f"announces {expected} bytes, the file has {size}")
-        memory = machine_memory()
-        if memory and size > memory:
-            raise CheckpointError(f"{where}: a checkpoint of {size / 2**30:.1f} GiB cannot be loaded on this machine "
-                                  f"({memory / 2**30:.1f} GiB of memory); continue it on a larger one")
-        data = header + f.read(size - len(header))
-    return from_bytes(data, where, max_memory=max_memory)
+    return from_bytes(read_bytes(path), str(path), max_memory=max_memory)
 
 
-def load(path: PathLike):
+def load(path: PathLike) -> Sim:
     """The Sim saved in the checkpoint file `path` (by `Sim.save` or `plsim run --checkpoint`), ready
     to continue with `run()`."""
     return read(path)[0]
 
 
-def from_bytes_only(data: bytes):
+def from_bytes_only(data: bytes) -> Sim:
     """The Sim of checkpoint bytes (how a pickled Sim is unpickled)."""
-    return from_bytes(data, "pickled Sim")[0]
+    return Sim._from_pickle(data)

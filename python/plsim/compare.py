@@ -18,10 +18,13 @@ from .safe_io import plot_label
 from .scenarios import ScenarioLike, load_scenario
 
 #: Per-seed figures of one run; those with an interval get _lo and _hi columns.
+#: effect_*_sd_pl_cohort: the effect on the PL cohort (plsim.results.WHOSE), also under its earlier
+#: name effect_*_sd.
 METRICS = ("cost_total", "cost_one_off", "cost_recurring", "students_reached", "cost_per_student_reached",
-           "effect_math_sd", "effect_reading_sd", "cost_per_sd", "sd_per_100", "lays_per_100", "learning_per_1000")
-WITH_INTERVAL = ("cost_total", "cost_per_student_reached", "effect_math_sd", "effect_reading_sd", "cost_per_sd",
-                 "sd_per_100", "learning_per_1000")
+           "effect_math_sd_pl_cohort", "effect_reading_sd_pl_cohort", "effect_math_sd", "effect_reading_sd",
+           "cost_per_sd", "sd_per_100", "lays_per_100", "learning_per_1000")
+WITH_INTERVAL = ("cost_total", "cost_per_student_reached", "effect_math_sd_pl_cohort", "effect_reading_sd_pl_cohort",
+                 "effect_math_sd", "effect_reading_sd", "cost_per_sd", "sd_per_100", "learning_per_1000")
 
 
 def run_metrics(document: dict, seed: int, threads: int = 1) -> dict:
@@ -39,7 +42,7 @@ def run_metrics(document: dict, seed: int, threads: int = 1) -> dict:
             row[f"sd_per_100_{group['subgroup']}"] = group["sd_per_100"]
     costs = sim.costs
     for year, amount in costs.groupby("year")["amount"].sum().items():
-        row[f"cost_year_{int(year) + 1}"] = float(amount)
+        row[f"cost_year_{int(year)}"] = float(amount)
     return row
 
 
@@ -135,7 +138,8 @@ def plot(table: pd.DataFrame, path) -> None:
 
 def format_table(table: pd.DataFrame) -> str:
     """A short printed table of the comparison."""
-    lines = [f"{'scenario':<22} {'cost':>12} {'reached':>8} {'$/student':>10} {'math SD':>16} {'reading SD':>16} "
+    lines = ["effects: on the PL cohort, last year (effect_math_sd_pl_cohort, effect_reading_sd_pl_cohort)",
+             f"{'scenario':<22} {'cost':>12} {'reached':>8} {'$/student':>10} {'math SD':>16} {'reading SD':>16} "
              f"{'SD/$100':>8} {'SD-yr/$1k':>9}"]
     for r in table.itertuples():
         lines.append(f"{r.scenario:<22} {r.cost_total:>12,.0f} {r.students_reached:>8,.0f} "

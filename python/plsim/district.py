@@ -2,14 +2,18 @@
 
 ``plsim.from_schools(table)`` builds a validated scenario with one school group per row, so an analyst
 starts from his own list of schools; ``plsim init --schools FILE`` writes it as a scenario file to
-edit. Errors name the row (and the school's id and name) and the column.
+edit. Errors name the row (and the school's id and name) and the column. The row's id and name, and
+any column plsim does not read, travel with its school group (plsim.identifiers): every per-school
+output carries them as school_ref and school_name, and sim.schools has the other columns.
 """
 from __future__ import annotations
 
+import difflib
 import io
 import json
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import Any, Optional, Union
 
@@ -123,8 +127,18 @@ def _group(row: pd.Series, k: int, errors: list[str], source: str) -> dict:
         group["model"] = str(row["model"])
     for column in ("id", "name"):
         if column in present:
-            group[f"_{column}"] = row[column].item() if hasattr(row[column], "item") else row[column]
+            group[f"_{column}"] = _plain(row[column])
+    # The other columns pass through as school attributes (keys beginning "_" are the engine's to ignore).
+    attributes = {c: _plain(row[c]) for c in row.index if c not in REQUIRED + OPTIONAL and c in present}
+    if attributes:
+        group["_attributes"] = attributes
     return group
+
+
+def _plain(value: Any) -> Any:
+    """A cell as a JSON value: numpy scalars as Python ones, anything else not a number as text."""
+    value = value.item() if hasattr(value, "item") else value
+    return value if isinstance(value, (bool, int, float, str)) else str(value)
 
 
 # Scenario keys of a school group and the table column each comes from.
@@ -139,14 +153,21 @@ def from_schools(table: Union[str, os.PathLike, pd.DataFrame], *, name: str = "d
     DataFrame). Columns: enrollment (required); level or grades ("K-5", or grade_lo and grade_hi);
     optionally id, name, type (district, charter), frl_share (0..1), class_size, model,
     implementation_year, and either achievement_shift_sd (student SDs) or start_percentile (the
-    national percentile of the school's mean student). Raises SchoolTableError listing every problem,
-    each naming the row (with the school's id and name) and the column."""
+    national percentile of the school's mean student). The id and name come back as school_ref and
+    school_name in every per-school output; any other column is kept as a school attribute (in
+    sim.schools, to group outputs by), with a warning when its name is close to a column plsim reads.
+    Raises SchoolTableError listing every problem, each naming the row (with the school's id and name)
+    and the column."""
     frame, source = _read(table)
     errors: list[str] = []
-    unknown = [c for c in frame.columns if c not in REQUIRED + OPTIONAL]
-    if unknown:
-        errors.append(f"{source}: unknown column(s) {', '.join(map(repr, unknown))}; valid columns are "
-                      f"{', '.join(REQUIRED + OPTIONAL)}")
+    for column in (c for c in frame.columns if c not in REQUIRED + OPTIONAL):
+        if not isinstance(column, str) or not column or column.startswith("_"):
+            errors.append(f"{source}: column {column!r}: an attribute's name must be text not starting with _")
+            continue
+        close = difflib.get_close_matches(column, REQUIRED + OPTIONAL, n=1, cutoff=0.8)
+        if close:  # a misspelt column would otherwise be kept, unread, as an attribute
+            warnings.warn(f"{source}: column {column!r} is kept as a school attribute, not read as {close[0]!r}; "
+                          f"rename it if that was meant", stacklevel=2)
     missing = [c for c in REQUIRED if c not in frame.columns]
     if missing:
         errors.append(f"{source}: missing column(s) {', '.join(missing)}")

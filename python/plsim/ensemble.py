@@ -16,8 +16,9 @@ from .scenarios import ScenarioLike, load_scenario
 
 
 def _year_summary(sim) -> pd.DataFrame:
-    """Per year and subject: the true effect on students of personalized schools (n-weighted, spring;
-    NaN without a twin), the spring mean in national SD units and growth against the norms."""
+    """Per year and subject: the true effect on students in PL schools that year (effect_sd_pl_schools,
+    also under its earlier name effect_sd: n-weighted, spring; NaN without a twin; the CLI's headline),
+    the spring mean in national SD units and growth against the norms."""
     return _summary_of(sim.assessments, sim.effects if sim.has_counterfactual else None)
 
 
@@ -41,6 +42,7 @@ def _summary_of(a: pd.DataFrame, effects: Optional[pd.DataFrame]) -> pd.DataFram
                 row["effect_sd"] = float(np.average(e["effect_sd"], weights=e["n"])) if len(e) else np.nan
             else:
                 row["effect_sd"] = np.nan
+            row["effect_sd_pl_schools"] = row["effect_sd"]
             rows.append(row)
     return pd.DataFrame(rows)
 
@@ -123,8 +125,8 @@ class EnsembleResult:
         b = self.bands(quantiles=(quantiles[0], 0.5, quantiles[1]), value=value)
         lo, hi = f"q{round(100 * quantiles[0]):02d}", f"q{round(100 * quantiles[1]):02d}"
         for subject, g in b.groupby("subject"):
-            ax.fill_between(g["year"] + 1, g[lo], g[hi], alpha=0.25)
-            ax.plot(g["year"] + 1, g["mean"], marker="o", label=subject)
+            ax.fill_between(g["year"], g[lo], g[hi], alpha=0.25)
+            ax.plot(g["year"], g["mean"], marker="o", label=subject)
         ax.set(xlabel="year", ylabel=value, title=f"{plot_label(self.name)}: {value} over {len(self._tables)} runs "
                                                    f"({round(100 * quantiles[0])}-{round(100 * quantiles[1])}%)")
         ax.legend()

@@ -331,15 +331,15 @@ def pl_effect(run: Run, subject: Optional[str] = None, year: Optional[int] = Non
 
 
 def cohort_effect(run: Run, year: int, subject: Optional[str] = None, grades: Optional[Sequence[int]] = None) -> float:
-    """The PL cohort's true effect (subgroups, "pl_cohort", effect_true_sd, n-weighted) in `year`, of
-    one subject or both; with `grades`, only the students in those grades in the first year, followed up
-    a grade each year."""
+    """The PL cohort's true effect (subgroups, "pl_cohort", effect_true_sd, n-weighted) in `year` (from
+    1), of one subject or both; with `grades`, only the students in those grades in the first year,
+    followed up a grade each year."""
     g = run.subgroups
     g = g[(g["subgroup"] == "pl_cohort") & (g["year"] == year)]
     if subject is not None:
         g = g[g["subject"] == subject]
     if grades is not None:
-        g = g[g["grade"].isin([grade + year for grade in grades])]
+        g = g[g["grade"].isin([grade + year - 1 for grade in grades])]
     return _weighted(g, "effect_true_sd")
 
 
@@ -403,7 +403,7 @@ def effect_of(name: str, subject: Optional[str]) -> Callable:
 def coaching_factor(runs, entry) -> Value:
     """Coaching's added effect on the PL cohort in year 1 (both subjects, against no coaching) at a large
     rollout's caseload (20) over that at the small trials' (10), as docs/model.md measures it."""
-    base, ten, twenty = (_mean(runs, f"coaching_{c}", lambda r: cohort_effect(r, 0))
+    base, ten, twenty = (_mean(runs, f"coaching_{c}", lambda r: cohort_effect(r, 1))
                          for c in ("none", "caseload_10", "caseload_20"))
     return Value(_ratio(twenty - base, ten - base), f"added effect {ten - base:+.3f} SD at caseload 10, "
                                                     f"{twenty - base:+.3f} at 20 (no coaching {base:+.3f})")
@@ -411,7 +411,9 @@ def coaching_factor(runs, entry) -> Value:
 
 def turnover(runs, entry) -> Value:
     t = pd.concat([r["national_baseline"].teachers_by_year for r in runs])
-    return Value(float(t["turnover"].mean()), f"{len(t) // len(runs)} year transitions a seed; high-poverty "
+    # (year 1 follows no transition: its turnover is NaN, and the means skip it)
+    transitions = int(t["turnover"].notna().sum()) // len(runs)
+    return Value(float(t["turnover"].mean()), f"{transitions} year transitions a seed; high-poverty "
                                               f"{t['turnover_high_poverty'].mean():.3f}, other "
                                               f"{t['turnover_low_poverty'].mean():.3f}")
 
@@ -422,8 +424,8 @@ def platform_attrition(runs, entry) -> Value:
     converted = dropped = 0
     for r in runs:
         d = r["platform_attrition"].rollout_by_district
-        converted += int(d.loc[d["year"] == 0, "converted"].sum())
-        dropped += int(d.loc[d["year"] == 1, "dropped"].sum())
+        converted += int(d.loc[d["year"] == 1, "converted"].sum())
+        dropped += int(d.loc[d["year"] == 2, "dropped"].sum())
     return Value(_ratio(dropped, converted), f"{dropped} of {converted} schools converted in year 1")
 
 
@@ -434,7 +436,7 @@ def status_stability(runs, entry) -> Value:
 
     frames = [r["national_baseline"].assessments for r in runs]
     per_seed = [fall_level_table([f]).stack() for f in frames]
-    return _worst_cell(per_seed, 0.0, lambda cell, all_: f"worst year {int(cell[0]) + 1} grade {_grade(cell[2])} "
+    return _worst_cell(per_seed, 0.0, lambda cell, all_: f"worst year {int(cell[0])} grade {_grade(cell[2])} "
                                                          f"{cell[1]}; {all_.index.get_level_values(0).nunique()} years",
                        pooled=fall_level_table(frames).stack())
 
@@ -445,7 +447,7 @@ def conditional_growth(runs, entry) -> Value:
     per_seed = []
     for r in runs:
         t = r["national_baseline"].subgroups
-        t = t[t["subgroup"].astype(str).str.startswith("start_q") & (t["grade"] <= 8) & (t["year"] == 0)]
+        t = t[t["subgroup"].astype(str).str.startswith("start_q") & (t["grade"] <= 8) & (t["year"] == 1)]
         t = t.assign(subgroup=t["subgroup"].astype(str)).set_index(["subject", "grade", "subgroup"])
         per_seed.append(t["growth_true_rit"] / t["norm_growth_rit"])
     return _worst_cell(per_seed, 1.0, lambda cell, all_: f"worst grade {_grade(cell[1])} {cell[0]} {cell[2]}; from "
@@ -453,13 +455,13 @@ def conditional_growth(runs, entry) -> Value:
 
 
 def cohort_kept(name: str, year: int) -> Callable:
-    """The math effect of the cohort (COHORT_GRADES, followed up a grade a year) in `year` over that in
-    the first year, each averaged over seeds."""
+    """The math effect of the cohort (COHORT_GRADES, followed up a grade a year) in `year` (from 1) over
+    that in the first year, each averaged over seeds."""
     def measure(runs, entry) -> Value:
-        first = _mean(runs, name, lambda r: cohort_effect(r, 0, "math", COHORT_GRADES))
+        first = _mean(runs, name, lambda r: cohort_effect(r, 1, "math", COHORT_GRADES))
         later = _mean(runs, name, lambda r: cohort_effect(r, year, "math", COHORT_GRADES))
         return Value(_ratio(later, first),
-                     f"cohort math effect {first:+.3f} SD in year 1, {later:+.3f} in year {year + 1}")
+                     f"cohort math effect {first:+.3f} SD in year 1, {later:+.3f} in year {year}")
     measure.__name__ = f"cohort_kept_{name}_{year}"
     return measure
 
@@ -518,6 +520,7 @@ def coaching_cost(runs, entry) -> Value:
     for r in runs:
         run = r["coaching_caseload_20"]
         c, t = run.costs, run.teachers_by_year
+        t = t[t["year"] >= 2]  # years 2 on, as the figure was fixed (year 1 has its own row now)
         cost += float(c.loc[(c["category"] == "coaches") & c["year"].isin(t["year"]), "amount"].sum())
         teachers += float(t["coached"].sum())
     return Value(_ratio(cost, teachers),
@@ -568,8 +571,8 @@ def _fadeout_mechanism() -> Union[Figure, NotExpressed]:
     def share(runs, entry) -> Value:
         lost = {}
         for name in ("fadeout_after_end", "fadeout_without_forgetting"):
-            first = _mean(runs, name, lambda r: cohort_effect(r, 0, "math", COHORT_GRADES))
-            lost[name] = first - _mean(runs, name, lambda r: cohort_effect(r, 1, "math", COHORT_GRADES))
+            first = _mean(runs, name, lambda r: cohort_effect(r, 1, "math", COHORT_GRADES))
+            lost[name] = first - _mean(runs, name, lambda r: cohort_effect(r, 2, "math", COHORT_GRADES))
         with_, without = lost["fadeout_after_end"], lost["fadeout_without_forgetting"]
         return Value(_ratio(with_ - without, with_), f"{path} = {off:g} switches forgetting off; effect lost in the "
                                                      f"year after: {with_:+.3f} SD with, {without:+.3f} without")
@@ -628,16 +631,16 @@ def _registry() -> list:
         NotExpressed("grant_sizes", T, "an input, not an outcome: costs.launch_cost_per_school is set from it"),
         Figure("fadeout_after_end:one_year_after", E, "evidence/fadeout_after_end (a one-year tutoring programme): the "
                "cohort's math effect a year after it ends / at its end", ("fadeout_after_end",),
-               cohort_kept("fadeout_after_end", 1), published=("value", "one_year_after"),
+               cohort_kept("fadeout_after_end", 2), published=("value", "one_year_after"),
                tolerance=Band(("tolerance", "one_year_after"))),
         Figure("fadeout_after_end:two_or_three_years_after", E, "evidence/fadeout_after_end: the cohort's math effect "
                "two years after the programme ends / at its end", ("fadeout_after_end",),
-               cohort_kept("fadeout_after_end", 2), published=("value", "about_three_years_after"),
+               cohort_kept("fadeout_after_end", 3), published=("value", "about_three_years_after"),
                tolerance=Band(("tolerance", "two_or_three_years_after"))),
         _fadeout_mechanism(),
         Figure("sublinear_accumulation", E, "evidence/sublinear_accumulation (tutoring kept two years): the cohort's math "
                "effect after two years / after one", ("sublinear_accumulation",),
-               cohort_kept("sublinear_accumulation", 1),
+               cohort_kept("sublinear_accumulation", 2),
                published=lambda e: Value(e["value"]["two_or_more_years"]["math"] / e["value"]["one_year"],
                                          "published: two_or_more_years/math / one_year"),
                tolerance=Band(("tolerance", "ratio_two_years_to_one"))),
@@ -1000,7 +1003,7 @@ def run_evidence(*, seeds: Optional[int] = None, quick: bool = False, threads: i
 
 def add_command(sub) -> None:
     """`plsim evidence`, on the plsim command's subparsers."""
-    from .cli import _non_negative, _positive
+    from .commands.args import non_negative as _non_negative, positive as _positive
 
     p = sub.add_parser("evidence", help="run every published figure plsim can express against its tolerance "
                                         "(evidence.csv, evidence.md, evidence.png); exit 1 on a fail")
@@ -1016,7 +1019,7 @@ def add_command(sub) -> None:
 
 
 def command(args) -> int:
-    from . import __version__
+    from .version import __version__
 
     directory = data_dir(args.data)
     started = time.perf_counter()

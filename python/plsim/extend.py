@@ -92,7 +92,7 @@ class HookContext:
         self._policy = policy
         self.arm = arm
         self._hook_name = hook_name
-        self.year = core.year
+        self.year = core.year + 1  # the school year, counted from 1 as in every table and scenario
         self.week = core.week  # 0-based: the week about to run (policies) or just run (processes)
         self.students: Mapping[str, np.ndarray] = view.students
         self._written: dict = {}  # column -> (writable view, its values before the hook)

@@ -29,7 +29,8 @@ with the zero of traditional ones), category, payer and one_off (costs).
 
 Tables already coarser than the level asked keep their level: subgroups.csv and fidelity.csv are
 national at every level, rollout.csv is by district at the school and district levels. The response
-log (responses.csv) is a record of practice, not a table of statistics, and is written whole.
+log (responses.csv) is a record of practice, not a table of statistics, and is written whole, as is the
+table of the schools' own ids and attributes (schools.csv, for a scenario from a table of schools).
 """
 from __future__ import annotations
 
@@ -39,10 +40,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .tables import TABLES, Table
+
 #: The output levels, finest first.
 OUTPUT_LEVELS = ("school", "district", "national")
-#: The tables `aggregate` knows, by the name of their CSV file.
-KINDS = ("assessments", "subgroups", "effects", "rollout", "fidelity", "costs", "study")
+#: The tables `aggregate` knows, by the name of their CSV file (plsim.tables.TABLES).
+KINDS = tuple(TABLES)
 
 
 def check_level(level: str) -> str:
@@ -67,20 +70,22 @@ def pooled_sd(n, mean, sd, ddof: int = 1) -> float:
 
 def aggregate(table: pd.DataFrame, kind: str, level: str, *, schools: Optional[pd.DataFrame] = None) -> pd.DataFrame:
     """`table` (one of a Sim's tables: `kind` names it, as its CSV file: assessments, subgroups,
-    effects, rollout, fidelity, costs, study) at `level` (school, district, national). The district
-    level needs `schools` (`sim.schools`) to place school rows and name districts. The school level
-    returns `table` itself."""
+    effects, rollout, fidelity, study, costs, responses) at `level` (school, district, national), as its
+    entry of plsim.tables.TABLES declares. The district level needs `schools` (`sim.schools`) to place
+    school rows and name districts. A table at `level` or coarser already is returned itself."""
     check_level(level)
-    if kind not in KINDS:
+    if kind not in TABLES:
         raise ValueError(f"kind: expected one of {', '.join(KINDS)} (got {kind!r})")
-    if level == "school" or kind in ("subgroups", "fidelity"):
+    spec = TABLES[kind]
+    if spec.level == "whole" or OUTPUT_LEVELS.index(level) <= OUTPUT_LEVELS.index(spec.level):
         return table
-    if kind == "rollout":
-        return table if level == "district" else _rollout_national(table)
+    if spec.custom == "rollout_national":
+        return _rollout_national(table)
     if level == "district" and schools is None:
         raise ValueError(f"{kind}: the district level needs schools= (sim.schools) to place the schools")
-    return {"assessments": _assessments, "effects": _effects, "costs": _costs, "study": _study}[kind](
-        table, level, schools)
+    if spec.custom == "study":
+        return _study(table, level, schools)
+    return _declared(table, spec, level, schools)
 
 
 # --- helpers -----------------------------------------------------------------------------------------
@@ -140,32 +145,20 @@ def _weighted(table: pd.DataFrame, keys: list, weight: str, means: list, sums: l
 
 # --- the tables --------------------------------------------------------------------------------------
 
-def _assessments(table, level, schools):
-    if level == "district":
+def _declared(table: pd.DataFrame, spec: Table, level: str, schools) -> pd.DataFrame:
+    """A table aggregated as its entry declares: grouped by its keys but school_id (and district at
+    the national level), its sums summed, its means weighted by spec.weight, the spread between its
+    schools kept as spec.spread; columns not declared (school_ref, school_name) are dropped."""
+    if level == "district" and spec.district_from == "school_id":
         table = _with_district(table, schools, table.columns.get_loc("school_id"))
-    keys = _group_keys(["year", "season", "subject", "grade", "district"], level)
-    means = [c for c in ("mean_rit", "mean_percentile", "mean_sd", "mean_true_rit") if c in table]
-    out = _weighted(table, keys, "n", means, ["n"], "schools", ("school_sd", "mean_sd"))
-    return out[keys + ["schools", "n"] + means + ["school_sd"]]
-
-
-def _effects(table, level, schools):
-    if level == "district":
-        table = _with_district(table, schools, table.columns.get_loc("school_id"))
-    keys = _group_keys(["year", "subject", "grade", "district", "model"], level)
-    means = ["effect_rit", "effect_sd", "measured_effect_rit"]
-    out = _weighted(table, keys, "n", means, ["n"], "schools", ("school_sd", "effect_sd"))
-    return out[keys + ["schools", "n"] + means + ["school_sd"]]
-
-
-def _costs(table, level, schools):
-    table = table.copy()
-    if level == "district":
+    elif level == "district":
         names = schools["district"].cat.categories if schools is not None else None
+        table = table.copy()
         table["district"] = pd.Categorical.from_codes(table["district"].to_numpy().astype(np.int64), names)
-    keys = _group_keys(["year", "district", "category", "payer", "one_off"], level)
-    out = _weighted(table, keys, "amount", [], ["amount"], "schools")
-    return out[keys + ["schools", "amount"]]
+    keys = _group_keys([k for k in spec.keys if k != "school_id"], level)
+    means = [c for c in spec.means if c in table]
+    out = _weighted(table, keys, spec.weight, means, list(spec.sums), "schools", spec.spread)
+    return out[keys + ["schools", *spec.sums] + means + ([spec.spread[0]] if spec.spread else [])]
 
 
 def _study(table, level, schools):

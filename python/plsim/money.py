@@ -12,7 +12,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from .results import norms_growth
+from .results import norms_growth, years_from_1
 
 # Kraft (2020), "Interpreting effect sizes of education interventions": effects on standardized tests
 # (small < 0.05 SD, medium 0.05 to < 0.20, large >= 0.20) and cost per pupil (low < $500, moderate
@@ -41,8 +41,9 @@ def kraft_class(value: float, classes) -> str:
 def cost_frame(core) -> pd.DataFrame:
     """One row per year, school, category and payer: year, district, school_id, category, payer,
     one_off, amount (US$)."""
-    raw = dict(core.cost_rows)
-    payers, categories, one_off = raw.pop("payer_names"), raw.pop("category_names"), raw.pop("one_off")
+    raw = years_from_1(core.table("costs"))
+    names = core.cost_names
+    payers, categories, one_off = names["payer_names"], names["category_names"], names["one_off"]
     df = pd.DataFrame(raw)
     df["one_off"] = np.asarray(one_off, dtype=bool)[df["category"].to_numpy()] if len(df) else pd.Series(dtype=bool)
     df["category"] = pd.Categorical.from_codes(df["category"], categories)
@@ -76,7 +77,8 @@ def cost_effectiveness(costs: pd.DataFrame, subgroups: pd.DataFrame, students_re
 
     - cost_total, cost_one_off, cost_recurring (US$ over the run, every payer);
     - students_reached (distinct students ever in a PL school) and cost_per_student_reached;
-    - effect_math_sd, effect_reading_sd: true effect on the PL cohort in the last year (SD);
+    - effect_math_sd_pl_cohort, effect_reading_sd_pl_cohort: true effect on the PL cohort in the last
+      year (SD); effect_math_sd and effect_reading_sd, their earlier names, hold the same numbers;
     - cost_per_sd: cost per student reached per SD gained (mean of the two subjects);
     - sd_per_100: SD gained per $100 per student reached (J-PAL; Angrist et al. 2020);
     - lays_per_100: the same in learning-adjusted years of schooling (one year = a year's norm growth);
@@ -94,6 +96,7 @@ def cost_effectiveness(costs: pd.DataFrame, subgroups: pd.DataFrame, students_re
     out = {
         "cost_total": total, "cost_one_off": one_off, "cost_recurring": total - one_off,
         "students_reached": int(students_reached), "cost_per_student_reached": per_student,
+        "effect_math_sd_pl_cohort": math_sd, "effect_reading_sd_pl_cohort": reading_sd,
         "effect_math_sd": math_sd, "effect_reading_sd": reading_sd,
         "cost_per_sd": per_student / effect if effect and np.isfinite(effect) and effect > 0 else float("nan"),
         "sd_per_100": sd_per_100,

@@ -112,7 +112,7 @@ def staging_dir(final: Path) -> Path:
 
 
 def write_manifest(staging: Path, files: list, command: str) -> None:
-    from . import __version__
+    from .version import __version__
 
     (staging / MANIFEST).write_text(json.dumps({"written_by": f"plsim {__version__} {command}",
                                                 "files": sorted(files)}, indent=2) + "\n")

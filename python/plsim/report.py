@@ -22,14 +22,15 @@ def plot_levels(assessments: pd.DataFrame, ax):
     for (year, subject), g in spring.groupby(["year", spring["subject"].astype(str)]):
         sums = g.assign(w=g["mean_sd"] * g["n"]).groupby("grade")[["w", "n"]].sum()
         by = sums["w"] / sums["n"]
-        ax.plot(by.index, by.values, marker="o", ms=3, label=f"{subject}, year {int(year) + 1}")
+        ax.plot(by.index, by.values, marker="o", ms=3, label=f"{subject}, year {int(year)}")
     ax.axhline(0, color="k", lw=0.8, ls="--")
     ax.set(xlabel="grade (0 = K)", ylabel="spring mean (national SD)", title="scores against the national norms")
     ax.legend(fontsize=7)
 
 
 def plot_effects(effects: pd.DataFrame, ax):
-    """True effect by year on students of personalized schools, with the 95% interval over schools."""
+    """True effect by year on students in PL schools that year (n-weighted: the CLI's headline,
+    effect_sd_pl_schools), with a 95% interval from the spread over schools (or districts)."""
     e = effects[effects["model"].astype(str) != "traditional"] if "model" in effects else effects
     if e.empty:
         ax.text(0.5, 0.5, "no personalized schools or no twin", ha="center", va="center", transform=ax.transAxes)
@@ -37,13 +38,16 @@ def plot_effects(effects: pd.DataFrame, ax):
     # Rows by school, or by district or nationally (plsim run --level): the interval is over those units.
     unit = [c for c in ("school_id", "district") if c in e][:1]
     for subject, g in e.groupby(e["subject"].astype(str)):
-        per_school = g.assign(w=g["effect_sd"] * g["n"]).groupby(["year"] + unit)[["w", "n"]].sum()
-        per_school = per_school["w"] / per_school["n"]
-        stats = per_school.groupby(level="year").agg(["mean", "std", "count"])
+        sums = g.assign(w=g["effect_sd"] * g["n"]).groupby(["year"] + unit)[["w", "n"]].sum()
+        per_school = sums["w"] / sums["n"]
+        stats = per_school.groupby(level="year").agg(["std", "count"])
+        by_year = sums.groupby(level="year").sum()
+        students = by_year["w"] / by_year["n"]  # over students, as the headline: not the mean of the schools'
         half = 1.96 * stats["std"].fillna(0) / np.sqrt(stats["count"])
-        ax.errorbar(stats.index + 1, stats["mean"], yerr=half, marker="o", capsize=3, label=subject)
+        ax.errorbar(students.index, students, yerr=half, marker="o", capsize=3, label=subject)
     ax.axhline(0, color="gray", lw=0.5)
-    ax.set(xlabel="year", ylabel="true effect (SD)", title="effects on personalized schools (95% over schools)")
+    ax.set(xlabel="year", ylabel="true effect (SD)",
+           title="effect on students in PL schools that year\n(as the CLI's headline; bars: 95% over schools)")
     ax.legend()
 
 
@@ -74,9 +78,10 @@ def summary_html(summary: dict) -> str:
             ("simulated", f"{summary['years']} years, {summary['student_weeks']:,} student-weeks in {summary['seconds']:.2f} s")]
     for subject, h in (summary.get("headline") or {}).items():
         if "mean_sd" in h:
-            rows.append((f"{subject}, spring of year {h['year'] + 1}", f"{h['mean_sd']:+.2f} SD, percentile {h['mean_percentile']:.1f}"))
+            rows.append((f"{subject}, spring of year {h['year']}", f"{h['mean_sd']:+.2f} SD, percentile {h['mean_percentile']:.1f}"))
     for subject, h in (summary.get("headline_effects") or {}).items():
-        rows.append((f"effect, {subject}", f"{h['mean_effect_sd']:+.3f} SD for {h['students']:,} students"))
+        rows.append((f"effect on students in PL schools, {subject}, year {h['year']}",
+                     f"{h['mean_effect_sd']:+.3f} SD for {h['students']:,} students"))
     ce = summary.get("cost_effectiveness") or {}
     if ce.get("cost_total"):
         rows.append(("cost", f"${ce['cost_total']:,.0f}; ${ce['cost_per_student_reached'] or 0:,.0f} per student reached"))
@@ -101,11 +106,21 @@ def write_report(run_dir) -> Path:
     if not isinstance(summary, dict):
         raise FileRefused(f"{summary_path}: not the summary.json of a plsim run (not an object)")
 
+    # A run written before years were counted from 1 (no years_counted_from) is shown counting from 1 too.
+    shift = 0 if summary.get("years_counted_from") == 1 else 1
+    for key in ("headline", "headline_effects"):
+        for entry in (summary.get(key) or {}).values():
+            if isinstance(entry, dict) and isinstance(entry.get("year"), int):
+                entry["year"] += shift
+
     def table(name: str):
         """RUN/name.csv, or name.csv.gz (plsim run --compress); None when the run wrote neither."""
         for path in (run / f"{name}.csv", run / f"{name}.csv.gz"):
             if path.is_file():
-                return pd.read_csv(path)
+                frame = pd.read_csv(path)
+                if shift and "year" in frame:
+                    frame["year"] += shift
+                return frame
         return None
 
     assessments = table("assessments")
@@ -118,8 +133,8 @@ def write_report(run_dir) -> Path:
         fig, ax = plt.subplots(figsize=(6, 3.5))
         by = r.groupby("district") if "district" in r else [("national", r)]  # --level national: one row a year
         for district, g in by:
-            ax.plot(g["year"] + 1, g["share_students_pl"], marker="o", label=plot_label(district))
-            ax.plot(g["year"] + 1, g["target_share"], "k--", lw=0.8)
+            ax.plot(g["year"], g["share_students_pl"], marker="o", label=plot_label(district))
+            ax.plot(g["year"], g["target_share"], "k--", lw=0.8)
         ax.set(xlabel="year", ylabel="share of students in PL classrooms", title="rollout (dashed: target)")
         ax.legend(fontsize=7)
         images.append(("Rollout", _png(fig)))
@@ -128,7 +143,7 @@ def write_report(run_dir) -> Path:
         pivot = c.pivot_table(index="year", columns="category", values="amount", aggfunc="sum").fillna(0)
         fig, ax = plt.subplots(figsize=(6, 3.5))
         (pivot / 1e6).plot.bar(stacked=True, ax=ax)
-        ax.set(xlabel="year (0-based)", ylabel="US$ million", title="costs by category")
+        ax.set(xlabel="year", ylabel="US$ million", title="costs by category")
         images.append(("Costs", _png(fig)))
         tables.append(("Costs by year and payer (US$)", c.pivot_table(index="year", columns="payer", values="amount",
                                                                       aggfunc="sum").fillna(0).round(0)))

@@ -16,10 +16,28 @@ LEVELS = tuple(_core.names["levels"])
 SCHOOL_TYPES = tuple(_core.names["school_types"])
 SUBGROUPS = tuple(_core.names["subgroups"])
 
+#: Whose effect a headline figure is, by the suffix its name carries (effect_sd_pl_schools,
+#: effect_math_sd_pl_cohort, ...), in the words every output uses for it. The same name is the same
+#: number wherever it appears: summary.json, CLI text, DataFrames, plots, reports, compare, ensemble.
+WHOSE = {"pl_schools": "students in PL schools that year",
+         "pl_cohort": "the PL cohort (students ever enrolled in a PL school)"}
+
+
+def years_from_1(rows):
+    """A result table of the engine (a dict of columns or a list of row dicts) with its `year` counted
+    from 1, as every table, file and figure a user sees counts them: the engine counts from 0, as the
+    ticks of its random streams do, and the shift is made here, once, as the rows leave it."""
+    if isinstance(rows, list):
+        return [dict(r, year=r["year"] + 1) for r in rows]
+    out = dict(rows)
+    if "year" in out:
+        out["year"] = np.asarray(out["year"]) + 1
+    return out
+
 
 def assessment_frame(columns: dict) -> pd.DataFrame:
-    """One row per year, season, subject, grade and school, from the engine's columns."""
-    df = pd.DataFrame(columns)
+    """One row per year (from 1), season, subject, grade and school, from the engine's columns."""
+    df = pd.DataFrame(years_from_1(columns))
     df["season"] = pd.Categorical.from_codes(df["season"], SEASONS)
     df["subject"] = pd.Categorical.from_codes(df["subject"], SUBJECTS)
     return df[["year", "season", "subject", "grade", "school_id", "n", "mean_rit", "mean_percentile",
@@ -52,8 +70,9 @@ def _cell_means(df: pd.DataFrame, year: int, value: str) -> pd.DataFrame:
     return (g["weighted"] / g["n"]).unstack("season")
 
 
-def growth_by_grade(assessments: pd.DataFrame, year: int = 0, value: str = "mean_rit") -> pd.DataFrame:
-    """Mean fall-to-spring growth per subject and grade in one year, next to the national norm growth."""
+def growth_by_grade(assessments: pd.DataFrame, year: int = 1, value: str = "mean_rit") -> pd.DataFrame:
+    """Mean fall-to-spring growth per subject and grade in one year (from 1), next to the national norm
+    growth."""
     means = _cell_means(assessments, year, value)
     out = (means["spring"] - means["fall"]).rename("growth").reset_index()
     out = out.merge(norms_growth(), on=["subject", "grade"])
@@ -61,14 +80,15 @@ def growth_by_grade(assessments: pd.DataFrame, year: int = 0, value: str = "mean
     return out[["subject", "grade", "growth", "norm_growth", "ratio"]]
 
 
-def school_spread(assessments: pd.DataFrame, year: int = 0, season: str = "fall") -> pd.DataFrame:
-    """SD across schools of school mean scores, in national student SDs, per subject and grade."""
+def school_spread(assessments: pd.DataFrame, year: int = 1, season: str = "fall") -> pd.DataFrame:
+    """SD across schools of school mean scores in one year (from 1), in national student SDs, per
+    subject and grade."""
     sub = assessments[(assessments["year"] == year) & (assessments["season"] == season)]
     out = sub.groupby(["subject", "grade"], observed=True)["mean_sd"].agg(["std", "count"])
     return out.rename(columns={"std": "school_sd", "count": "schools"}).reset_index()
 
 
-def school_growth_spread(assessments: pd.DataFrame, year: int = 0, max_grade: int = 8) -> pd.DataFrame:
+def school_growth_spread(assessments: pd.DataFrame, year: int = 1, max_grade: int = 8) -> pd.DataFrame:
     """SD across schools of school mean fall-to-spring growth, in national student SDs (fall SD of the
     grade), per subject and grade up to `max_grade`."""
     sub = assessments[(assessments["year"] == year) & (assessments["grade"] <= max_grade)]
@@ -108,7 +128,7 @@ def subgroup_table(policy: dict, twin: dict | None = None) -> pd.DataFrame:
     of the measured mean score, the norm's growth and, against the twin, the spring effect in national
     student SDs, true and measured (empty without a twin). Subgroups: plsim.results.SUBGROUPS."""
     def frame(columns: dict) -> pd.DataFrame:
-        df = pd.DataFrame(columns)
+        df = pd.DataFrame(years_from_1(columns))
         df["season"] = pd.Categorical.from_codes(df["season"], SEASONS)
         df["subject"] = pd.Categorical.from_codes(df["subject"], SUBJECTS)
         df["subgroup"] = pd.Categorical.from_codes(df["subgroup"], SUBGROUPS)
@@ -146,7 +166,9 @@ def subgroup_table(policy: dict, twin: dict | None = None) -> pd.DataFrame:
 
 def headline_effects(effect_rows: pd.DataFrame) -> dict:
     """Per subject, the mean true effect over students of personalized schools (model other than
-    traditional), per year, weighted by students; `effect_rows` as from `Sim.effects`."""
+    traditional) that year, weighted by students; `effect_rows` as from `Sim.effects`. Its names say
+    whose effect it is (effect_sd_pl_schools, effect_rit_pl_schools, by_year_pl_schools; WHOSE); the
+    earlier mean_effect_sd, mean_effect_rit and by_year hold the same numbers."""
     e = effect_rows[effect_rows["model"].astype(str) != "traditional"]
     out: dict = {}
     for subject in SUBJECTS:
@@ -158,10 +180,15 @@ def headline_effects(effect_rows: pd.DataFrame) -> dict:
             "mean_effect_sd": float(np.average(g["effect_sd"], weights=g["n"])),
             "mean_effect_rit": float(np.average(g["effect_rit"], weights=g["n"]))}))
         last = by_year.iloc[-1]
-        out[subject] = {"mean_effect_sd": float(last["mean_effect_sd"]),
+        years = {str(int(y)): round(float(v), 6) for y, v in by_year["mean_effect_sd"].items()}
+        out[subject] = {"whose": WHOSE["pl_schools"],
+                        "effect_sd_pl_schools": float(last["mean_effect_sd"]),
+                        "effect_rit_pl_schools": float(last["mean_effect_rit"]),
+                        "by_year_pl_schools": years,
+                        "mean_effect_sd": float(last["mean_effect_sd"]),
                         "mean_effect_rit": float(last["mean_effect_rit"]),
                         "students": int(last["students"]), "year": int(by_year.index[-1]),
-                        "by_year": {str(int(y)): round(float(v), 6) for y, v in by_year["mean_effect_sd"].items()}}
+                        "by_year": dict(years)}
     return out
 
 

@@ -9,22 +9,31 @@ from typing import Callable, Mapping, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
-from . import _core
-from .extend import (HookContext, Policy, Process, RolloutPlan, YearView, apply_policy_minutes, apply_rollout_order,
-                     hook_name, policy_models)
-from .interrupts import HeldInterrupt, RunInterrupts
-from .money import cost_effectiveness, cost_frame, cost_tables
-from .resources import check_run_memory
-from .study import by_prior_quintile as study_by_prior
-from .study import emulate as study_emulate
-from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, headline, headline_effects, subgroup_table
+from . import _core, checkpoint_format
+from .extend import Policy, Process, RolloutPlan, policy_models
+from .hook_state import HookStateError, decode_hooks, encode_hooks
+from .identifiers import REF_COLUMNS, school_identifiers
+from .hook_runner import HOOK_STAGES, STAGE_NAMES, HookRunner
+from .interrupts import RunInterrupts
+from .money import cost_tables
+from .resources import MemoryLimitError, check_run_memory
+from .results import headline, headline_effects
+from .run_tables import RunTables, schools_frame
 from .scenarios import Scenario, ScenarioLike, _load, python_policy_uses
+from .version import __version__
 
 Progress = Union[bool, Callable[[int, int], None]]
-STAGE_NAMES = [stage["stage"] for stage in _core.schedule()]
-# The hook stages of the schedule and the Process method each calls (policies: Policy.minutes).
-HOOK_METHODS = {"python_processes": "on_week", "python_year_end": "on_year_end"}
-PL_STAGES = ["none", "pilot", "schoolwide"]
+
+
+def _result(name: str, method: bool = False):
+    """Sim's accessor `name` of its result tables (RunTables), with RunTables' documentation."""
+    accessor = getattr(RunTables, name)
+    if method:
+        def call(self, *args, **kwargs):
+            return getattr(self.tables, name)(*args, **kwargs)
+        call.__name__, call.__doc__ = name, accessor.__doc__
+        return call
+    return property(lambda self: getattr(self.tables, name), doc=accessor.__doc__)
 
 
 class Sim:
@@ -119,12 +128,11 @@ class Sim:
         started = time.perf_counter()
         self._twin = self._core.counterfactual() if counterfactual else None
         self.setup_seconds_counterfactual = time.perf_counter() - started if counterfactual else None
-        self._year_views: dict = {}
-        self._hooks_done: dict = {}  # arm -> (hook stage index, hooks of it done), while a stage is unfinished
-        self._hook_times: dict = {}  # hook stage -> [cpu seconds, wall seconds]
-        self._interrupted_hook: Optional[str] = None  # a hook interrupted itself by a second Ctrl-C
-        self._arms_done_this_week: set = set()  # arms past the week in progress (a stopped run resumes the others)
+        self._hooks = HookRunner(self.policies, self.processes, self.rollout_plans)
+        self._identifiers = school_identifiers(scenario.document, self._core.counts["schools"])
+        self.tables = RunTables(self._core, self._twin, self._identifiers)
         self._check_policies()
+        self._check_attributes()
 
     def run(self, *, progress: Progress = False, until_year: Optional[int] = None,
             rerun_interrupted_hook: bool = False) -> "Sim":
@@ -135,7 +143,7 @@ class Sim:
         it exactly. After a hook was interrupted itself, run() refuses to resume unless
         `rerun_interrupted_hook=True` (the hook runs again from its start; its engine writes were undone,
         but what it changed in its own state may not have been)."""
-        self._check_resumable("run", rerun_interrupted_hook)
+        self._hooks.check_resumable("run", rerun_interrupted_hook)
         if until_year is not None and (not isinstance(until_year, (int, np.integer)) or isinstance(until_year, bool)
                                        or not 0 <= until_year <= self.scenario.years):
             raise ValueError(f"until_year: expected a year count from 0 to the scenario's {self.scenario.years} "
@@ -184,6 +192,17 @@ class Sim:
             warnings.warn(f"rollout_plans: no district of scenario {self.scenario.name!r} has a rollout wave with "
                           f"rule \"python\", so the plan never runs", stacklevel=3)
 
+    def _check_attributes(self) -> None:
+        """A school attribute (an extra column of a table of schools) may not take the name of a column
+        plsim reports for schools: sim.schools has both."""
+        if self._identifiers is None:
+            return
+        taken = set(schools_frame(self._core).columns) | {"school_id"}
+        clash = [c for c in self._identifiers.columns if c in taken and c not in REF_COLUMNS]
+        if clash:
+            raise ValueError(f"scenario: the school attribute(s) {', '.join(map(repr, clash))} (extra columns of the "
+                             f"table of schools) have the name of a column plsim reports for schools; rename them")
+
     def _arms(self):
         return [("policy", self._core)] + ([("counterfactual", self._twin)] if self._twin is not None else [])
 
@@ -198,108 +217,81 @@ class Sim:
             return
         with RunInterrupts():  # one SIGINT handler for the run, not two swaps per hook
             while self.years_completed < until_year:
-                self._week()
+                self._hooks.week(arms)
                 if report is not None:
                     report(sum(core.counts["weeks_simulated"] for _, core in arms), total)
-
-    def _week(self) -> None:
-        """One week of every unfinished arm: the engine runs the schedule and stops at each hook stage,
-        where the Python hooks of that stage run.
-
-        A hook that raises (an error, Ctrl-C) leaves its arm at that hook stage with the hooks before it
-        done, so run() resumes exactly there: the hook that raised runs again, the others do not; an arm
-        that already finished this week waits for the others, so hooks run in the same order as in a run
-        never stopped (hooks that share state across arms see the same sequence of calls)."""
-        for arm, core in self._arms():
-            if core.finished or arm in self._arms_done_this_week:
-                continue
-            while (index := core.run_to_hook()) >= 0:
-                self._run_hooks(index, arm, core)
-                core.complete_hook()
-            self._arms_done_this_week.add(arm)
-        self._arms_done_this_week.clear()
-
-    def _hooks_of(self, stage: str, arm: str) -> list:
-        if stage == "python_policies":
-            return [(policy, "minutes") for policy in self.policies] if arm == "policy" else []
-        if stage == "python_rollout":
-            return [(plan, "order") for plan in self.rollout_plans] if arm == "policy" else []
-        method = HOOK_METHODS[stage]
-        return [(process, method) for process in self.processes]
-
-    def _run_hooks(self, index: int, arm: str, core) -> None:
-        stage = STAGE_NAMES[index]
-        hooks = self._hooks_of(stage, arm)
-        done_index, done = self._hooks_done.get(arm, (index, 0))
-        for k in range(done if done_index == index else 0, len(hooks)):
-            hook, method = hooks[k]
-            cpu, wall = time.process_time(), time.perf_counter()
-            if method == "minutes":
-                interrupted = self._policy_hook(hook)
-            elif method == "order":
-                ctx = self._context(core, arm, hook)
-                interrupted = self._call(hook, method, ctx, lambda: apply_rollout_order(hook, ctx, core))
-            else:
-                ctx = self._context(core, arm, hook)
-                interrupted = self._call(hook, method, ctx, lambda: getattr(hook, method)(ctx))
-            times = self._hook_times.setdefault(stage, [0.0, 0.0])
-            times[0] += time.process_time() - cpu
-            times[1] += time.perf_counter() - wall
-            self._hooks_done[arm] = (index, k + 1)
-            if interrupted:  # the Ctrl-C held while the hook ran: stop here, between two hooks
-                raise KeyboardInterrupt
-        self._hooks_done.pop(arm, None)
-
-    def _policy_hook(self, policy: Policy) -> bool:
-        ctx = self._context(self._core, "policy", policy)
-        minutes = self._core.python_policy_minutes
-        return self._call(policy, "minutes", ctx, lambda: apply_policy_minutes(policy, ctx, minutes))
-
-    def _context(self, core, arm: str, hook) -> HookContext:
-        view = self._year_views.get(arm)
-        if view is None or view.year != core.year:
-            view = self._year_views[arm] = YearView(core, lambda: _schools_frame(core))
-        return HookContext(core, view, arm=arm, hook_name=hook_name(hook),
-                           policy=hook.name if isinstance(hook, Policy) else None)
-
-    def _call(self, hook, method: str, ctx: HookContext, fn) -> bool:
-        """Runs one hook; what it wrote is checked, and undone when it raised or wrote a value a column
-        may not hold, so that run() resumes the run at this hook from the state before it. A Ctrl-C
-        while it runs is held until it returns (plsim.interrupts); returns whether one is pending."""
-        label = f"{type(hook).__name__}.{method}"
-        held = HeldInterrupt(label)
-        try:
-            with held:
-                fn()
-            ctx._check_writes(label)
-        except BaseException as error:
-            ctx._undo_writes()
-            if held.forced:
-                self._interrupted_hook = f"{label} ({ctx.arm} run, year {ctx.year + 1}, week {ctx.week + 1})"
-            if isinstance(error, Exception):
-                error.add_note(f"plsim: raised by {label} in the {ctx.arm} run, year {ctx.year + 1}, week "
-                               f"{ctx.week + 1}; the run stopped there (run() resumes it)")
-            raise
-        return held.pending
 
     def save(self, path, *, extra: Optional[dict] = None):
         """Write a checkpoint of the whole run to `path` (plsim.checkpoint): continue it with
         `plsim.load(path).run()`, here or in another process, with the same results as if it had never
         stopped. `extra` (JSON-ready) is saved with it."""
-        from .checkpoint import save
+        return checkpoint_format.write_atomically(path, self._to_checkpoint(extra))
 
-        return save(self, path, extra)
+    def _to_checkpoint(self, extra: Optional[dict] = None) -> bytes:
+        """The whole run as checkpoint bytes (plsim.checkpoint_format): the scenario, each arm's engine
+        state, the hooks as data and how far their stage got; `extra` (JSON-ready) travels with it.
+        Raises CheckpointError naming the hook and attribute when a hook's state cannot be stored."""
+        try:
+            hooks = encode_hooks({"policies": self.policies, "processes": self.processes,
+                                  "rollout_plans": self.rollout_plans})
+        except HookStateError as error:
+            raise checkpoint_format.CheckpointError(f"checkpoint: the run's hook {error}") from None
+        manifest = {"plsim_version": __version__,
+                    "scenario": {"document": self.scenario.document, "source": self.scenario.source},
+                    "threads": self._threads_requested, "counterfactual": self.has_counterfactual, "hooks": hooks,
+                    "hooks_done": {arm: list(done) for arm, done in self._hooks.done.items()},
+                    "hook_times": self._hooks.times, "arms_done_this_week": sorted(self._hooks.arms_done_this_week),
+                    "interrupted_hook": self._hooks.interrupted, "extra": extra or {}}
+        return checkpoint_format.pack(manifest, [(arm, core.save_state()) for arm, core in self._arms()])
+
+    @classmethod
+    def _from_checkpoint(cls, data: bytes, where: str, *, max_memory: Optional[int] = None) -> tuple:
+        """The Sim of checkpoint bytes, ready to continue, and the `extra` saved with it. Runs no code the
+        bytes choose; raises CheckpointError (one line, naming `where`) for any bad content."""
+        error_type = checkpoint_format.CheckpointError
+        manifest, states = checkpoint_format.unpack(data, where)
+        if manifest["plsim_version"] != __version__:
+            warnings.warn(f"{where}: written by plsim {manifest['plsim_version']}, continued by plsim {__version__}: "
+                          f"the rest of the run follows this version's model", stacklevel=4)
+        try:
+            hooks = decode_hooks(manifest["hooks"])
+            scenario = Scenario(manifest["scenario"]["document"], manifest["scenario"]["source"])
+            sim = cls._restored(scenario, threads=manifest["threads"], counterfactual=manifest["counterfactual"],
+                                max_memory=max_memory, **hooks)
+        except (HookStateError, MemoryLimitError) as error:
+            raise error_type(f"{where}: {error}") from None
+        except _core.ScenarioError as error:
+            raise error_type(f"{where}: its scenario is not valid here ({getattr(error, 'errors', [error])[0]})") from None
+        except ValueError as error:  # a policy the scenario does not name, and the like
+            raise error_type(f"{where}: its hooks do not fit its scenario ({error})") from None
+        for arm, core in sim._arms():  # (each arm's responses_share travels in its state)
+            if arm not in states:
+                raise error_type(f"{where}: the {arm} run has no saved state")
+            try:
+                core.restore_state(states[arm])
+            except error_type as error:
+                raise error_type(f"{where}: the {arm} run: {error}") from None
+        for arm, (index, count) in manifest["hooks_done"].items():
+            hooks_there = len(sim._hooks.hooks_of(STAGE_NAMES[index], arm)) if STAGE_NAMES[index] in HOOK_STAGES else -1
+            if count > hooks_there:
+                raise error_type(f"{where}: bad checkpoint manifest: /hooks_done/{arm}: not a hook stage with "
+                                 f"{count} hooks done")
+        sim._hooks.done = {arm: tuple(done) for arm, done in manifest["hooks_done"].items()}
+        sim._hooks.times = {stage: list(times) for stage, times in manifest["hook_times"].items()}
+        sim._hooks.arms_done_this_week = set(manifest["arms_done_this_week"])
+        sim._hooks.interrupted = manifest["interrupted_hook"]
+        return sim, manifest["extra"]
+
+    @classmethod
+    def _from_pickle(cls, data: bytes) -> "Sim":
+        return cls._from_checkpoint(data, "pickled Sim")[0]
 
     def __reduce__(self):
         # Pickling (Dask, multiprocessing) goes through the checkpoint bytes.
-        from .checkpoint import from_bytes_only, to_bytes
-
-        return from_bytes_only, (to_bytes(self),)
+        return Sim._from_pickle, (self._to_checkpoint(),)
 
     def __copy__(self):
-        from .checkpoint import from_bytes_only, to_bytes
-
-        return from_bytes_only(to_bytes(self))
+        return Sim._from_pickle(self._to_checkpoint())
 
     def __deepcopy__(self, memo):
         return self.__copy__()
@@ -309,19 +301,11 @@ class Sim:
         """School years completed by every arm."""
         return min(core.years_completed for _, core in self._arms())
 
-    def _check_resumable(self, method: str, rerun_interrupted_hook: bool) -> None:
-        if self._interrupted_hook and not rerun_interrupted_hook:
-            raise RuntimeError(f"{method}: {self._interrupted_hook} was interrupted while it ran (a second Ctrl-C); "
-                               f"its writes to the engine were undone, but what it changed in its own state may not "
-                               f"have been, so resuming could differ from an uninterrupted run. Resume from a "
-                               f"checkpoint, or pass {method}(rerun_interrupted_hook=True) to run the hook again")
-        self._interrupted_hook = None
-
     def step(self, *, rerun_interrupted_hook: bool = False) -> bool:
         """Run one week (of every arm, with the hooks); False once the run is finished."""
-        self._check_resumable("step", rerun_interrupted_hook)
+        self._hooks.check_resumable("step", rerun_interrupted_hook)
         if not self.finished:
-            self._week()
+            self._hooks.week(self._arms())
         return not self.finished
 
     @property
@@ -336,7 +320,7 @@ class Sim:
             calls += t[:, 0].astype(np.int64)
             cpu += t[:, 1]
             wall += t[:, 2]
-        for stage, (c, w) in self._hook_times.items():
+        for stage, (c, w) in self._hooks.times.items():
             cpu[STAGE_NAMES.index(stage)] += c
             wall[STAGE_NAMES.index(stage)] += w
         frame["calls"], frame["cpu_seconds"], frame["wall_seconds"] = calls, cpu, wall
@@ -360,12 +344,6 @@ class Sim:
         return dict(self._core.counts)
 
     @property
-    def assessments(self) -> pd.DataFrame:
-        """Tidy assessment results: year, season, subject, grade, school_id, n, mean_rit,
-        mean_percentile, mean_sd (national student-SD units) and mean_true_rit (without test error)."""
-        return assessment_frame(self._core.assessments)
-
-    @property
     def students(self) -> Mapping[str, np.ndarray]:
         """Zero-copy, read-only numpy views of the student columns, sorted by school, grade and
         classroom. The views stay valid for the life of the Sim but describe the population of the
@@ -377,12 +355,6 @@ class Sim:
         return self._core.true_rit(subject)
 
     @property
-    def schools(self) -> pd.DataFrame:
-        """One row per school: district, level, type, grades, instructional model, FRL share, effects,
-        implementation year and capacity for each personalized-learning element."""
-        return _schools_frame(self._core)
-
-    @property
     def has_counterfactual(self) -> bool:
         return self._twin is not None
 
@@ -392,164 +364,9 @@ class Sim:
         return self._twin
 
     @property
-    def counterfactual_assessments(self) -> pd.DataFrame:
-        """Assessments of the counterfactual twin (every school traditional, same random numbers)."""
-        return assessment_frame(self._require_twin("counterfactual_assessments").assessments)
-
-    @property
-    def effects(self) -> pd.DataFrame:
-        """True effects per year, subject, grade and school (spring): n, effect_rit, effect_sd
-        (national student SDs) and measured_effect_rit (with test error), against the twin."""
-        e = effects(self.assessments, self.counterfactual_assessments)
-        e.insert(4, "model", self.schools["model"].to_numpy()[e["school_id"].to_numpy()])
-        return e
-
-    @property
-    def subgroups(self) -> pd.DataFrame:
-        """Growth and effects by subgroup: one row per year, subject, grade and subgroup (all, frl,
-        non_frl, start_q1..start_q5: quintile of the true score in the student's first fall of the run,
-        within grade and subject; charter, district; pl_cohort: students ever enrolled in a school at a
-        PL stage, the same students in both arms) with n, growth_true_rit, growth_measured_rit,
-        norm_growth_rit, effect_true_sd and effect_measured_sd (NaN without a twin)."""
-        return subgroup_table(self._core.subgroups, self._twin.subgroups if self._twin is not None else None)
-
-    @property
-    def teachers_by_year(self) -> pd.DataFrame:
-        """Teacher turnover at each year transition (the year that starts after it): year, teachers,
-        turnover, turnover_high_poverty, turnover_low_poverty, mean_experience of those who stayed; and
-        the practice of the year that starts: practising and coached teachers, mean_pl_capacity and
-        mean_pl_skill (of practising teachers), mean_burnout and mean_buy_in (of teachers teaching),
-        mean_prep_deficit (of practising teachers)."""
-        rows = []
-        for r in self._core.teacher_years:
-            low = r["teachers"] - r["teachers_high_poverty"]
-            rows.append({"year": r["year"], "teachers": r["teachers"], "turnover": r["leavers"] / r["teachers"],
-                         "turnover_high_poverty": (r["leavers_high_poverty"] / r["teachers_high_poverty"]
-                                                   if r["teachers_high_poverty"] else np.nan),
-                         "turnover_low_poverty": (r["leavers"] - r["leavers_high_poverty"]) / low if low else np.nan,
-                         "mean_experience": r["mean_experience"], "practising": r["practising"],
-                         "coached": r["coached"], "mean_pl_capacity": r["mean_pl_capacity"],
-                         "mean_pl_skill": r["mean_pl_skill"], "mean_burnout": r["mean_burnout"],
-                         "mean_buy_in": r["mean_buy_in"], "mean_prep_deficit": r["mean_prep_deficit"]})
-        return pd.DataFrame(rows, columns=["year", "teachers", "turnover", "turnover_high_poverty",
-                                           "turnover_low_poverty", "mean_experience", "practising", "coached",
-                                           "mean_pl_capacity", "mean_pl_skill", "mean_burnout", "mean_buy_in",
-                                           "mean_prep_deficit"])
-
-    @property
-    def rollout_by_district(self) -> pd.DataFrame:
-        """Each district's rollout at the start of each year: target_share, students, students_pl (taught
-        by a teacher practising a PL model), share_students_pl, students_in_pl_schools, schools by stage,
-        conversions, drops and codified pilots that year, the gate's measured pilot effect and state."""
-        df = pd.DataFrame(self._core.rollout_years)
-        if len(df):
-            df["share_students_pl"] = df["students_pl"] / df["students"].where(df["students"] > 0)
-        return df
-
-    @property
-    def rollout_by_year(self) -> pd.DataFrame:
-        """The rollout over every district, one row per year: share_students_pl against target_share
-        (over the districts with a plan, weighted by students), schools_pl, schools_pilot,
-        schools_schoolwide, converted, dropped, codified."""
-        d = self.rollout_by_district
-        if d.empty:
-            return d
-        rows = []
-        for year, g in d.groupby("year"):
-            planned = g[g["has_plan"]]
-            target = (planned["target_share"] * planned["students"]).sum() / planned["students"].sum() \
-                if len(planned) and planned["students"].sum() > 0 else np.nan
-            rows.append({"year": int(year), "share_students_pl": g["students_pl"].sum() / max(1, g["students"].sum()),
-                         "target_share": target, "students": int(g["students"].sum()),
-                         "students_pl": int(g["students_pl"].sum()),
-                         "share_students_in_pl_schools": g["students_in_pl_schools"].sum() / max(1, g["students"].sum()),
-                         "schools": int(g["schools"].sum()),
-                         "schools_pl": int(g["schools_pilot"].sum() + g["schools_schoolwide"].sum()),
-                         "schools_pilot": int(g["schools_pilot"].sum()),
-                         "schools_schoolwide": int(g["schools_schoolwide"].sum()),
-                         "converted": int(g["converted"].sum()), "dropped": int(g["dropped"].sum()),
-                         "codified": int(g["codified"].sum()),
-                         "gate_closed": bool(g["gate_closed"].any()), "proven": bool(g["proven"].any())})
-        return pd.DataFrame(rows)
-
-    @property
-    def costs(self) -> pd.DataFrame:
-        """What each school cost each year: year, district, school_id, category (licences, devices,
-        tutors, data_systems, central_team, planning_time, pd, coaches, launch), payer (district or a
-        funder), one_off and amount (US$)."""
-        return cost_frame(self._core)
-
-    def cost_effectiveness(self) -> dict:
-        """Costs and what they bought (plsim.money.cost_effectiveness): cost_total, students_reached,
-        cost_per_student_reached, effect_math_sd and effect_reading_sd on the PL cohort, cost_per_sd,
-        sd_per_100, lays_per_100, learning_per_1000, Kraft's classes and the same by subgroup. Effects
-        need the counterfactual twin (NaN without it)."""
-        students = self.rollout_by_year["students"].mean() if not self.rollout_by_year.empty else np.nan
-        return cost_effectiveness(self.costs, self.subgroups, self.counts["students_reached"], students)
-
-    def responses(self, arm: str = "policy") -> pd.DataFrame:
-        """The logged practice responses (Sim(..., responses=share)) of one arm ("policy" or
-        "counterfactual"): student (stable id), skill ("math-137": subject and knowledge-map unit),
-        subject, unit, year, week and correct, one row per opportunity in time order: a log for
-        plsim.bkt.fit, in the format of the real ones."""
-        core = self._core if arm == "policy" else self._require_twin("responses") if arm == "counterfactual" else None
-        if core is None:
-            raise ValueError(f"arm: expected 'policy' or 'counterfactual' (got {arm!r})")
-        raw = core.responses
-        subject = np.array(["math", "reading"])[raw["subject"]]
-        return pd.DataFrame({"student": raw["student"], "skill": pd.Series(subject).str.cat(raw["unit"].astype(str), sep="-"),
-                             "subject": subject, "unit": raw["unit"], "year": raw["year"], "week": raw["week"],
-                             "correct": raw["correct"]})
-
-    @property
-    def fidelity_by_year(self) -> pd.DataFrame:
-        """Delivered fidelity in the classrooms on a PL model: one row per year and school type
-        (charter, district) with classrooms, mean and sd of each classroom's delivered share of what its
-        model asks."""
-        return pd.DataFrame(self._core.fidelity_years, columns=["year", "school_type", "classrooms", "mean", "sd"])
-
-    def study(self, pool: str = "twin") -> pd.DataFrame:
-        """A RAND-style evaluation from measured scores only (plsim.study): one row per PL school,
-        subject and year with n, estimate_sd, se, p_value and true_effect_sd, matched on grade, FRL
-        and prior score against `pool` ("twin": the counterfactual twin's students; "traditional": this
-        run's schools at no PL stage)."""
-        effects = self.effects if self.has_counterfactual else None
-        return study_emulate(self._core, self._twin, self.schools, effects, pool)
-
-    def study_by_prior_quintile(self, pool: str = "twin") -> pd.DataFrame:
-        """The emulated study's pooled estimate by prior-achievement quintile (subject, year, quintile,
-        n, estimate_sd, se)."""
-        if pool == "twin":
-            self._require_twin("study_by_prior_quintile")
-        return study_by_prior(self._core, self._twin, pool)
-
-    def table(self, name: str, level: str = "school", *, study_pool: str = "twin") -> pd.DataFrame:
-        """One of the tables `plsim run --out` writes, named as its file (assessments, subgroups, effects,
-        rollout, fidelity, costs, study), at an output level: "school" (as the engine reports them),
-        "district" or "national" (plsim.levels: n-weighted means, summed counts, school_sd for the
-        spread between schools). Unlike assessments.csv, the assessments keep mean_true_rit; nothing is
-        suppressed (plsim.cli.suppress_small_cells does that for the files)."""
-        from .levels import KINDS, aggregate, check_level
-
-        check_level(level)
-        sources = {"assessments": lambda: self.assessments, "subgroups": lambda: self.subgroups,
-                   "effects": lambda: self.effects, "rollout": lambda: self.rollout_by_district,
-                   "fidelity": lambda: self.fidelity_by_year, "costs": lambda: self.costs,
-                   "study": lambda: self.study(study_pool)}
-        if name not in sources:
-            raise ValueError(f"name: expected one of {', '.join(KINDS)} (got {name!r})")
-        return aggregate(sources[name](), name, level, schools=self.schools if level == "district" else None)
-
-    def student_effects(self, subject: str) -> pd.DataFrame:
-        """Each current student's true effect in `subject` (true RIT in this run minus in the twin)."""
-        twin = self._require_twin("student_effects")
-        a, b = self.students, twin.students
-        order_a, order_b = np.argsort(a["id"], kind="stable"), np.argsort(b["id"], kind="stable")
-        if not np.array_equal(a["id"][order_a], b["id"][order_b]):
-            raise RuntimeError("student_effects: the two runs have different students (different weeks?)")
-        effect = self.true_rit(subject)[order_a] - twin.true_rit(subject)[order_b]
-        return pd.DataFrame({"id": a["id"][order_a], "school_id": a["school"][order_a],
-                             "grade": a["grade"][order_a], "effect_rit": effect})
+    def responses_share(self) -> float:
+        """The share of students whose practice is logged (Sim(..., responses=share))."""
+        return self._core.responses_share
 
     def summary(self) -> dict:
         """Scenario, seed, threads, counts, timing and headline results, ready for summary.json."""
@@ -571,6 +388,8 @@ class Sim:
             "setup_seconds_counterfactual": self.setup_seconds_counterfactual,
             "student_weeks_per_second": counts["student_weeks"] / seconds if seconds > 0 else None,
             "finished": self.finished,
+            # Every year here and in the tables beside it counts from 1 (earlier runs counted from 0).
+            "years_counted_from": 1,
             "counterfactual": self.has_counterfactual,
             "headline": headline(self.assessments),
             "headline_effects": headline_effects(self.effects) if self.has_counterfactual else None,
@@ -625,15 +444,8 @@ def _records(frame: pd.DataFrame) -> list:
     return out
 
 
-def _schools_frame(core) -> pd.DataFrame:
-    raw = dict(core.schools)
-    models = raw.pop("model_names")
-    districts = raw.pop("district_names")
-    df = pd.DataFrame(raw)
-    df.index.name = "school_id"
-    df["district"] = pd.Categorical.from_codes(df["district"], districts)
-    df["level"] = pd.Categorical.from_codes(df["level"], LEVELS)
-    df["type"] = pd.Categorical.from_codes(df["type"], SCHOOL_TYPES)
-    df["model"] = pd.Categorical.from_codes(df["model"], models)
-    df["pl_stage"] = pd.Categorical.from_codes(df["pl_stage"], PL_STAGES)
-    return df
+# A Sim shows every accessor of its result tables (plsim.run_tables.RunTables, also as sim.tables) under
+# the same name, documented as there: sim.assessments, sim.effects, sim.table(name, level), ...
+for _name, _member in vars(RunTables).items():
+    if not _name.startswith("_"):
+        setattr(Sim, _name, _result(_name, method=not isinstance(_member, property)))

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .results import SUBJECTS
+from .results import SUBJECTS, years_from_1
 
 POOLS = ("twin", "traditional")
 STUDY_COLUMNS = ["school_id", "subject", "year", "n", "n_unmatched", "estimate_sd", "se", "p_value",
@@ -25,7 +25,9 @@ STUDY_COLUMNS = ["school_id", "subject", "year", "n", "n_unmatched", "estimate_s
 
 
 def _cells(core) -> pd.DataFrame:
-    df = pd.DataFrame(dict(core.study_cells))
+    df = pd.DataFrame(years_from_1(core.table("study")))
+    # The comparison pool's rows carry the engine's study_pool (the largest uint32): -1 here.
+    df["school_id"] = np.where(df["school_id"] == np.iinfo(np.uint32).max, -1, df["school_id"].astype(np.int64))
     if len(df):
         df["subject"] = pd.Categorical.from_codes(df["subject"], SUBJECTS)
     return df

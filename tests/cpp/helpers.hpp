@@ -2,6 +2,7 @@
 // mastered position, and bit-for-bit comparisons of state columns and results.
 #pragma once
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -63,11 +64,31 @@ bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
 std::vector<std::string> differing_student_columns(const plsim::StudentColumns& a, const plsim::StudentColumns& b);
 // Names of the classroom, teacher and school columns that differ.
 std::vector<std::string> differing_structure_columns(const plsim::State& a, const plsim::State& b);
-// Index of the first assessment row that differs in any field, bit for bit, or -1.
-long first_differing_row(const std::vector<plsim::AssessmentRow>& a, const std::vector<plsim::AssessmentRow>& b);
+// Index of the first row of a result table that differs in any field of its field list, bit for bit
+// (padding between fields never counts), or -1.
+template <class Row>
+long first_differing_row(const std::vector<Row>& a, const std::vector<Row>& b) {
+  const std::size_t n = std::min(a.size(), b.size());
+  for (std::size_t k = 0; k < n; ++k) {
+    bool same = true;
+    Row::for_each_field([&](const char*, auto member) {
+      same = same && std::memcmp(&(a[k].*member), &(b[k].*member), sizeof(a[k].*member)) == 0;
+    });
+    if (!same) return static_cast<long>(k);
+  }
+  return a.size() == b.size() ? -1 : static_cast<long>(n);
+}
 
-// Checks (Catch2) that two runs agree bit for bit: assessment rows, the sizes of the other result
-// tables, the counters, and every state column.
+// Assessment rows also as a braced list: first_differing_row({a}, {b}).
+inline long first_differing_row(const std::vector<plsim::AssessmentRow>& a, const std::vector<plsim::AssessmentRow>& b) {
+  return first_differing_row<plsim::AssessmentRow>(a, b);
+}
+
+// Names of the result tables (Results::for_each_table) whose rows differ, bit for bit.
+std::vector<std::string> differing_result_tables(const plsim::Results& a, const plsim::Results& b);
+
+// Checks (Catch2) that two runs agree bit for bit: every result table, the counters, and every state
+// column.
 void require_same_run(const plsim::Simulation& a, const plsim::Simulation& b);
 
 }  // namespace plsim_test

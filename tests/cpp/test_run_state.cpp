@@ -2,7 +2,10 @@
 // continues exactly as the uninterrupted run; bad bytes are refused with a reason.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstring>
+#include <type_traits>
+#include <utility>
 
 #include "helpers.hpp"
 #include "plsim/run_state.hpp"
@@ -123,4 +126,57 @@ TEST_CASE("run-state bytes whose indices or enumerations point outside the state
   Simulation fresh(model, 1);
   CHECK_NOTHROW(restore_run_state(fresh, bytes));  // the unedited bytes still restore
   CHECK(save_run_state(fresh).size() == bytes.size());
+}
+
+namespace {
+
+// Whether a row type's field list names every member: sorted by offset, the fields leave no gap but
+// padding (a gap as large as the next field's alignment would hold a member the list forgot).
+template <class Row>
+bool field_list_is_complete() {
+  const Row row{};
+  std::vector<std::pair<std::size_t, std::pair<std::size_t, std::size_t>>> fields;  // offset, (size, alignment)
+  Row::for_each_field([&](const char*, auto member) {
+    using Field = std::remove_cv_t<std::remove_reference_t<decltype(row.*member)>>;
+    const auto offset = static_cast<std::size_t>(reinterpret_cast<const char*>(&(row.*member)) -
+                                                 reinterpret_cast<const char*>(&row));
+    fields.push_back({offset, {sizeof(Field), alignof(Field)}});
+  });
+  std::sort(fields.begin(), fields.end());
+  std::size_t end = 0;
+  for (const auto& [offset, size_alignment] : fields) {
+    if (offset < end || offset - end >= size_alignment.second) return false;
+    end = offset + size_alignment.first;
+  }
+  return sizeof(Row) - end < alignof(Row);
+}
+
+}  // namespace
+
+TEST_CASE("every result table is declared field by field, saved and compared whole", "[run_state]") {
+  CHECK(field_list_is_complete<AssessmentRow>());
+  CHECK(field_list_is_complete<SubgroupRow>());
+  CHECK(field_list_is_complete<StudyCellRow>());
+  CHECK(field_list_is_complete<TeacherYearRow>());
+  CHECK(field_list_is_complete<RolloutYearRow>());
+  CHECK(field_list_is_complete<CostRow>());
+  CHECK(field_list_is_complete<FidelityYearRow>());
+  CHECK(field_list_is_complete<ResponseRow>());
+  std::vector<std::string> names;
+  Results{}.for_each_table([&](const char* name, const auto&) { names.emplace_back(name); });
+  CHECK(names == std::vector<std::string>{"assessments", "subgroups", "teachers", "rollout", "fidelity", "costs",
+                                          "study", "responses"});
+
+  // A run restored from its bytes holds every table as saved; a change in one field of any table shows.
+  const auto model = plsim_test::shared_model_of(district_on_rotation());
+  Simulation run(model, 1);
+  run_weeks(run, model->weeks_per_year + 2);
+  Simulation restored(model, 1);
+  restore_run_state(restored, save_run_state(run));
+  CHECK(plsim_test::differing_result_tables(run.results(), restored.results()).empty());
+  REQUIRE(run.results().teachers.size() == 2);  // the first year's row and the transition into the second
+  Results changed = run.results();
+  changed.teachers.back().mean_burnout += 1e-12;
+  changed.rollout.front().proven = !changed.rollout.front().proven;
+  CHECK(plsim_test::differing_result_tables(run.results(), changed) == std::vector<std::string>{"teachers", "rollout"});
 }

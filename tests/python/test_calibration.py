@@ -64,7 +64,7 @@ def test_the_national_baseline_starts_at_the_national_norms(baseline_runs):
     sd, pct = [], []
     for seed in CALIBRATION_SEEDS:
         a = baseline_runs[seed].assessments
-        fall = a[(a["year"] == 0) & (a["season"] == "fall")]
+        fall = a[(a["year"] == 1) & (a["season"] == "fall")]
         sd.append(float(np.average(fall["mean_sd"], weights=fall["n"])))
         pct.append(float(np.average(fall["mean_percentile"], weights=fall["n"])))
     assert abs(np.mean(sd)) < 0.1, f"mean fall SD units {np.mean(sd):+.3f} (seeds: {sd})"

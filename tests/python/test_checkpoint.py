@@ -91,7 +91,7 @@ def test_a_run_whose_model_starts_and_ends_in_given_years_resumes_from_either_si
     assert_same_run(whole, resumed)
     ever = lambda arm: arm.students["ever_pl"][np.argsort(arm.students["id"])]
     assert np.array_equal(ever(whole), ever(resumed._twin)) and ever(whole).any()
-    assert set(whole.rollout_by_year.loc[whole.rollout_by_year["students_pl"] > 0, "year"]) == {1}
+    assert set(whole.rollout_by_year.loc[whole.rollout_by_year["students_pl"] > 0, "year"]) == {2}
 
 
 def test_a_python_process_and_its_own_state_travel_in_the_checkpoint(tmp_path, whole_with_process):
@@ -178,7 +178,7 @@ def test_hooks_whose_class_cannot_be_found_by_name_are_named_when_saving(tmp_pat
     assert not (tmp_path / "run.plsim").exists()
 
 
-@pytest.mark.parametrize("at", [("policy", 0, 5), ("counterfactual", 1, 30)], ids=["policy arm", "twin, year 2"])
+@pytest.mark.parametrize("at", [("policy", 1, 5), ("counterfactual", 2, 30)], ids=["policy arm", "twin, year 2"])
 def test_ctrl_c_inside_a_hook_stops_the_run_after_the_hook_and_resume_is_exact(whole_with_process, capsys, at):
     sim = plsim.Sim(scenario(), threads=1, processes=[Drift(interrupt_at=at)])
     with pytest.raises(KeyboardInterrupt):
@@ -191,7 +191,7 @@ def test_ctrl_c_inside_a_hook_stops_the_run_after_the_hook_and_resume_is_exact(w
 
 
 def test_a_second_ctrl_c_interrupts_the_hook_itself_and_resuming_then_needs_consent(whole_with_process):
-    sim = plsim.Sim(scenario(), threads=1, processes=[Drift(interrupt_at=("policy", 0, 3), interrupts=2)])
+    sim = plsim.Sim(scenario(), threads=1, processes=[Drift(interrupt_at=("policy", 1, 3), interrupts=2)])
     with pytest.raises(KeyboardInterrupt):
         sim.run()
     with pytest.raises(RuntimeError, match=r"Drift.on_week \(policy run, year 1, week 4\) was interrupted while it ran"):

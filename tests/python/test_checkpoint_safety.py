@@ -15,7 +15,7 @@ import pytest
 
 import plsim
 import plsim.cli
-from plsim.checkpoint import MAGIC, from_bytes, to_bytes
+from plsim.checkpoint import FORMAT_VERSION, MAGIC, from_bytes, to_bytes
 
 from conftest import elementary_district
 
@@ -77,7 +77,7 @@ def forged(data: bytes, edit) -> bytes:
     manifest = edit(manifest) or manifest
     new = json.dumps(manifest).encode() if not isinstance(manifest, bytes) else manifest
     body = data[start + manifest_size:-32]
-    head = MAGIC + struct.pack("<IQQ", 2, len(new), len(body))
+    head = MAGIC + struct.pack("<IQQ", FORMAT_VERSION, len(new), len(body))
     out = head + new + body
     return out + hashlib.sha256(out).digest()
 

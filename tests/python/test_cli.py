@@ -127,7 +127,7 @@ def test_ctrl_c_during_a_run_exits_130_with_a_message(monkeypatch, capsys):
 
             return super().run(progress=interrupt, until_year=until_year)
 
-    monkeypatch.setattr(plsim.cli, "Sim", InterruptedSim)
+    monkeypatch.setattr(plsim.commands.run, "Sim", InterruptedSim)
     assert plsim.cli.main(["run", str(TINY_PATH), "--threads", "1"]) == 130
     captured = capsys.readouterr()
     assert captured.err == "plsim: interrupted\n"

@@ -46,10 +46,10 @@ def test_the_shipped_example_table_reads_grades_percentiles_and_models():
     (lambda t: t.assign(frl_share=[0.82, 1.7, 0.55]), "row 2 (2, Baker MS): column frl_share: must be between 0 and 1 (got 1.7)"),
     (lambda t: t.assign(enrollment=[420, 60.5, 900]), "row 2 (2, Baker MS): column enrollment: expected a whole number (got 60.5)"),
     (lambda t: t.assign(level=["elementary", "junior", "high"]), "row 2 (2, Baker MS): column level: must be one of elementary, middle, high"),
-    (lambda t: t.assign(colour="red"), "unknown column(s) 'colour'; valid columns are enrollment, id, name"),
+    (lambda t: t.assign(_colour="red"), "column '_colour': an attribute's name must be text not starting with _"),
     (lambda t: t.drop(columns="enrollment"), "missing column(s) enrollment"),
     (lambda t: t.drop(columns="level"), "row 1 (1, Adams ES): columns level and grades are both missing"),
-], ids=["frl above 1", "fractional enrollment", "unknown level", "unknown column", "no enrollment", "no level"])
+], ids=["frl above 1", "fractional enrollment", "unknown level", "underscored column", "no enrollment", "no level"])
 def test_a_bad_table_is_refused_naming_the_row_and_the_column(change, message):
     with pytest.raises(plsim.SchoolTableError) as info:
         plsim.from_schools(change(three_schools()))
@@ -64,3 +64,62 @@ def test_plsim_init_writes_a_scenario_to_edit_and_refuses_to_overwrite(tmp_path,
     assert plsim.check_scenario(out) == []
     assert plsim.cli.main(["init", "--schools", str(EXAMPLE), "--out", str(out)]) == 2
     assert "exists; pass --force" in capsys.readouterr().err
+
+
+def test_every_per_school_output_carries_the_districts_own_ids_and_names(tmp_path):
+    table = pd.DataFrame({"id": ["A-17", "B-02"], "name": ["Adams ES", "Baker MS"], "level": ["elementary", "middle"],
+                          "enrollment": [420, 610], "frl_share": [0.8, 0.6], "model": ["station_rotation", "traditional"]})
+    sim = plsim.Sim(plsim.from_schools(table, years=1), threads=1).run()
+    expected = {0: ("A-17", "Adams ES"), 1: ("B-02", "Baker MS")}
+    for name, frame in [("assessments", sim.assessments), ("effects", sim.effects), ("costs", sim.costs),
+                        ("study", sim.study("traditional")), ("student_effects", sim.student_effects("math"))]:
+        columns = list(frame.columns)
+        assert columns[columns.index("school_id") + 1:columns.index("school_id") + 3] == ["school_ref", "school_name"], name
+        pairs = {(k, (r, n)) for k, r, n in frame[["school_id", "school_ref", "school_name"]].itertuples(index=False)}
+        assert pairs <= set(expected.items()), name
+        assert pairs or name in ("costs", "study"), name
+    assert list(sim.schools[["school_ref", "school_name"]].itertuples(index=False, name=None)) == list(expected.values())
+    assert list(sim.schools["district"].astype(str)) == ["district", "district"], "the district keeps its name"
+    # The CSVs of plsim run carry them too, and so does a scenario written by plsim init.
+    written = tmp_path / "district.json"
+    table.to_csv(tmp_path / "schools.csv", index=False)
+    assert plsim.cli.main(["init", "--schools", str(tmp_path / "schools.csv"), "--out", str(written), "--years", "1"]) == 0
+    assert plsim.cli.main(["run", str(written), "--out", str(tmp_path / "run")]) == 0
+    for csv in ("assessments", "effects"):
+        a = pd.read_csv(tmp_path / "run" / f"{csv}.csv")
+        assert set(a["school_ref"]) == {"A-17", "B-02"} and set(a["school_name"]) == {"Adams ES", "Baker MS"}
+
+
+def test_extra_columns_of_the_table_are_school_attributes_to_group_outputs_by():
+    table = three_schools().assign(zone=["north", "south", "north"], board_code=[11, 12, 13])
+    sim = plsim.Sim(plsim.from_schools(table, years=1), threads=1, counterfactual=False).run()
+    assert list(sim.schools["zone"]) == ["north", "south", "north"] and list(sim.schools["board_code"]) == [11, 12, 13]
+    a = sim.assessments.join(sim.schools["zone"], on="school_id")
+    by_zone = a.groupby("zone")["n"].sum()
+    assert by_zone["north"] == a.loc[a["school_id"].isin([0, 2]), "n"].sum() and by_zone["south"] > 0
+
+
+def test_a_misspelt_column_is_kept_with_a_warning_and_a_clashing_attribute_is_refused():
+    with pytest.warns(UserWarning, match="'frl_shares' is kept as a school attribute, not read as 'frl_share'"):
+        plsim.from_schools(three_schools().assign(frl_shares=0.5))
+    with pytest.raises(ValueError, match="school attribute.*'leadership'"):
+        plsim.Sim(plsim.from_schools(three_schools().assign(leadership=0.5), years=1), threads=1)
+
+
+def test_scenarios_not_written_from_a_table_have_no_ref_columns(tiny_run):
+    assert "school_ref" not in tiny_run.assessments and "school_ref" not in tiny_run.schools
+
+
+def test_a_run_from_a_table_of_schools_writes_the_schools_ids_and_attributes_as_a_table(tmp_path):
+    table = three_schools().assign(zone=["north", "south", "north"])
+    table.to_csv(tmp_path / "schools.csv", index=False)
+    assert plsim.cli.main(["init", "--schools", str(tmp_path / "schools.csv"), "--out", str(tmp_path / "d.json"),
+                           "--years", "1"]) == 0
+    for level in ("school", "district"):
+        out = tmp_path / level
+        assert plsim.cli.main(["run", str(tmp_path / "d.json"), "--level", level, "--out", str(out)]) == 0
+        schools = pd.read_csv(out / "schools.csv")
+        assert list(schools.columns) == ["school_id", "school_ref", "school_name", "district", "zone"]
+        assert list(schools["school_ref"]) == [1, 2, 3] and list(schools["zone"]) == ["north", "south", "north"]
+    sim = plsim.Sim(plsim.from_schools(table, years=1), threads=1, counterfactual=False)
+    pd.testing.assert_frame_equal(sim.table("schools"), sim.table("schools", "national"))

@@ -29,7 +29,7 @@ class TutorThenStop(plsim.Policy):
         self.years = years
 
     def minutes(self, ctx):
-        return np.array([210.0, 0, 0, 0, 90.0]) if ctx.year < self.years else np.array([300.0, 0, 0, 0, 0])
+        return np.array([210.0, 0, 0, 0, 90.0]) if ctx.year <= self.years else np.array([300.0, 0, 0, 0, 0])
 
 
 def tutoring(years: int, learning: dict) -> dict:

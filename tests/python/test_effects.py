@@ -117,7 +117,7 @@ def test_effects_count_the_students_assessed_and_are_true_score_differences_in_n
 def test_traditional_schools_of_a_personalized_run_have_zero_effects_in_the_first_year(personalized):
     """In the first year nothing reaches a traditional school from the personalized ones."""
     e = personalized["sim"].effects
-    first = e[(e["year"] == 0) & (e["model"].astype(str) == "traditional")]
+    first = e[(e["year"] == 1) & (e["model"].astype(str) == "traditional")]
     assert len(first) > 0 and (first["effect_rit"] == 0).all()
 
 
@@ -128,7 +128,7 @@ def test_student_effects_align_students_by_id_and_average_to_the_effects_of_thei
         assert list(per_student.columns) == ["id", "school_id", "grade", "effect_rit"]
         assert per_student["id"].is_unique and per_student["id"].is_monotonic_increasing
         cells = per_student.groupby(["school_id", "grade"])["effect_rit"].agg(["mean", "size"])
-        rows = e[(e["year"] == 1) & (e["subject"] == subject)].set_index(["school_id", "grade"])
+        rows = e[(e["year"] == 2) & (e["subject"] == subject)].set_index(["school_id", "grade"])
         assert len(cells) == len(rows) == 19
         joined = rows.join(cells, how="outer")
         assert (joined["size"] == joined["n"]).all(), subject

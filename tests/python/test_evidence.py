@@ -311,13 +311,13 @@ class FakeRun:
 
 def test_the_cohort_is_followed_up_a_grade_each_year():
     rows = []
-    for year in (0, 1):
+    for year in (1, 2):
         for grade in range(0, 7):
             rows.append({"year": year, "subject": "math", "grade": grade, "subgroup": "pl_cohort", "n": 10,
-                         "effect_true_sd": 10 * year + grade})
+                         "effect_true_sd": 10 * (year - 1) + grade})
     run = FakeRun(subgroups=pd.DataFrame(rows))
-    assert ev.cohort_effect(run, 0, "math", (1, 2)) == pytest.approx(1.5)
-    assert ev.cohort_effect(run, 1, "math", (1, 2)) == pytest.approx(12.5), "grades 2 and 3 in the second year"
+    assert ev.cohort_effect(run, 1, "math", (1, 2)) == pytest.approx(1.5)
+    assert ev.cohort_effect(run, 2, "math", (1, 2)) == pytest.approx(12.5), "grades 2 and 3 in the second year"
     assert math.isnan(ev.cohort_effect(run, 1, "reading", (1, 2)))
 
 

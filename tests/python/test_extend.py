@@ -260,11 +260,11 @@ def test_hooks_are_called_once_per_week_and_year_of_each_arm():
     sim = run_policy(policy, doc=district("py_rotation", years=years), processes=[process])
     assert sim.has_counterfactual
     assert len(policy.calls) == years * WEEKS
-    assert policy.calls == [("policy", y, w) for y in range(years) for w in range(WEEKS)], \
+    assert policy.calls == [("policy", y, w) for y in range(1, years + 1) for w in range(WEEKS)], \
         "minutes runs before each week's learning, in the policy arm only"
     for arm in ("policy", "counterfactual"):
-        assert [y for a, y in process.weeks if a == arm] == [y for y in range(years) for _ in range(WEEKS)], arm
-        assert [y for a, y in process.year_ends if a == arm] == list(range(years)), arm
+        assert [y for a, y in process.weeks if a == arm] == [y for y in range(1, years + 1) for _ in range(WEEKS)], arm
+        assert [y for a, y in process.year_ends if a == arm] == list(range(1, years + 1)), arm
 
 
 # --- processes -------------------------------------------------------------------------------------
@@ -302,7 +302,7 @@ def test_a_writable_view_changes_the_engine_state_the_students_views_show():
 
     class Capture(plsim.Process):
         def on_week(self, ctx):
-            if ctx.year == 0 and ctx.week == 0:  # on_week after the first week sees that week, 0
+            if ctx.year == 1 and ctx.week == 0:  # on_week after the first week sees that week, 0
                 ctx.writable("math_p_known")[:] = 0.5
                 seen.append(ctx.students["math_p_known"].copy())
 
@@ -384,9 +384,9 @@ def test_named_random_streams_are_deterministic_uniform_and_distinct_by_name_wee
         assert draws.equals(again.draws[key]), f"{key}: same seed, different draws"
         assert not np.allclose(draws.to_numpy(), other_seed.draws[key].to_numpy()), f"{key}: another seed, same draws"
         assert 0.45 < draws.mean() < 0.55, key
-    a, b = first.draws[("policy", 0, 1, "a")], first.draws[("policy", 0, 1, "b")]
+    a, b = first.draws[("policy", 1, 1, "a")], first.draws[("policy", 1, 1, "b")]
     assert abs(np.corrcoef(a, b)[0, 1]) < 0.1, "streams of different names are independent"
-    assert not np.allclose(a, first.draws[("policy", 0, 2, "a")]), "a new week draws anew"
+    assert not np.allclose(a, first.draws[("policy", 1, 2, "a")]), "a new week draws anew"
 
 
 def test_named_random_streams_are_common_to_the_policy_arm_and_the_counterfactual_arm():
@@ -404,9 +404,9 @@ def test_named_random_streams_differ_between_hooks():
     mine, theirs = Draws(), Other()
     sim = plsim.Sim(district("station_rotation"), threads=1, processes=[mine, theirs])
     sim.step()
-    assert set(mine.draws) == set(theirs.draws) == {(arm, 0, 0, name) for arm in ("policy", "counterfactual")
+    assert set(mine.draws) == set(theirs.draws) == {(arm, 1, 0, name) for arm in ("policy", "counterfactual")
                                                     for name in ("a", "b")}, "after the first week, week 0"
-    key = ("policy", 0, 0, "a")
+    key = ("policy", 1, 0, "a")
     assert not np.allclose(mine.draws[key], theirs.draws[key])
 
 

@@ -166,7 +166,7 @@ def test_costs_are_summed_by_district_and_nationally(run):
 
 def test_national_rollout_counts_districts_and_weights_shares_by_students():
     table = pd.DataFrame({
-        "year": [0, 0, 0], "district": ["a", "b", "c"], "has_plan": [True, True, False],
+        "year": [1, 1, 1], "district": ["a", "b", "c"], "has_plan": [True, True, False],
         "target_share": [0.5, 0.2, 0.0], "students": [1000, 3000, 500], "students_pl": [400, 600, 0],
         "students_in_pl_schools": [500, 700, 0], "schools": [10, 30, 5], "schools_pilot": [1, 2, 0],
         "schools_schoolwide": [3, 4, 0], "converted": [1, 1, 0], "dropped": [0, 1, 0], "codified": [0, 1, 0],
@@ -351,3 +351,22 @@ def test_fixed_point_floats_are_formatted_as_percent_f(values, digits):
     frame = pd.DataFrame({"x": values, "k": range(len(values))})
     float_format = f"%.{digits}f"
     assert format_csv(frame, float_format=float_format) == frame.to_csv(index=False, float_format=float_format).encode()
+
+
+def test_every_engine_table_reaches_python_and_every_declared_table_has_its_keys(tiny_run):
+    """plsim.tables declares each table once: the engine's tables (the C++ field lists) all reach a
+    DataFrame, and each declared table's accessor gives the columns its entry names."""
+    from plsim.tables import FROM_ENGINE, TABLES
+
+    assert list(FROM_ENGINE) == list(plsim._core.result_tables)
+    for name in plsim._core.result_tables:
+        columns = tiny_run._core.table(name)
+        assert all(len(c) == len(next(iter(columns.values()))) for c in columns.values()), name
+    for name, spec in TABLES.items():
+        if name in ("study", "schools") or (name == "effects" and not tiny_run.has_counterfactual):
+            continue  # a study needs PL schools; schools a table of schools (tests/python/test_district.py)
+        frame = tiny_run.table(name)
+        assert {k for k in spec.keys if k != "district"} <= set(frame.columns) or frame.empty, name
+        assert set(spec.sums) | {c for c in spec.means if c != "mean_true_rit"} <= set(frame.columns), name
+    with pytest.raises(ValueError, match="expected one of assessments, subgroups"):
+        tiny_run.table("galaxies")

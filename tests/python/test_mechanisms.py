@@ -13,7 +13,7 @@ from conftest import TRAIT_COLUMNS, elementary_district
 
 def fall_mean_sd(sim: plsim.Sim) -> float:
     a = sim.assessments
-    fall = a[(a["year"] == 0) & (a["season"] == "fall")]
+    fall = a[(a["year"] == 1) & (a["season"] == "fall")]
     return float(np.average(fall["mean_sd"], weights=fall["n"]))
 
 

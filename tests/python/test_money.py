@@ -43,9 +43,9 @@ def test_costs_are_paid_by_grants_first_and_never_beyond_what_each_payer_has():
     c = sim.costs
     assert set(c["payer"].astype(str)) == {"district", "foundation"}
     by = c.groupby(["year", "payer"], observed=True)["amount"].sum().unstack(fill_value=0)
-    assert (by.loc[[0, 1], "foundation"] <= 500000 + 1e-6).all()
+    assert (by.loc[[1, 2], "foundation"] <= 500000 + 1e-6).all()
     assert (by["district"] <= 100000 + 1e-6).all()
-    assert by.loc[2, "foundation"] == 0  # the grants end after year 2
+    assert by.loc[3, "foundation"] == 0  # the grants end after year 2
     # Earmarked coach money went to coaches only: the foundation's other spending is its flexible grant.
     other = c[(c.payer == "foundation") & (c.category != "coaches")].groupby("year")["amount"].sum()
     assert (other <= 200000 + 1e-6).all()
@@ -68,12 +68,12 @@ def test_a_grant_that_pays_for_coaches_raises_capacity_only_while_it_lasts():
                       counterfactual=False).run()
     always = plsim.Sim(district(coaches=20, years=5, pd_days=0), threads=1, counterfactual=False).run()
     f, n, a = (s.teachers_by_year.set_index("year") for s in (funded, never, always))
-    # Rows are year starts (0-based): year 1 is the grant's second year, coached; from year 2 on, not.
-    assert f.loc[1, "coached"] > 0 and (f.loc[2:, "coached"] == 0).all()
-    assert f.loc[2, "mean_pl_skill"] > n.loc[2, "mean_pl_skill"] + 0.03
+    # Rows are year starts: years 1 and 2 are the grant's, coached; from year 3 on, not.
+    assert f.loc[1, "coached"] > 0 and f.loc[2, "coached"] > 0 and (f.loc[3:, "coached"] == 0).all()
+    assert f.loc[3, "mean_pl_skill"] > n.loc[3, "mean_pl_skill"] + 0.03
     # Once coaching stops, the funded district's skill falls behind the always-coached one.
-    gap_during = a.loc[2, "mean_pl_skill"] - f.loc[2, "mean_pl_skill"]
-    gap_after = a.loc[4, "mean_pl_skill"] - f.loc[4, "mean_pl_skill"]
+    gap_during = a.loc[3, "mean_pl_skill"] - f.loc[3, "mean_pl_skill"]
+    gap_after = a.loc[5, "mean_pl_skill"] - f.loc[5, "mean_pl_skill"]
     assert abs(gap_during) < 0.01 and gap_after > 0.05
 
 
@@ -97,9 +97,9 @@ def test_when_the_grant_ends_unpaid_devices_and_licences_send_classrooms_back():
     classrooms afterwards, though the schools are still at a PL stage."""
     sim = plsim.Sim(district(grants=[grant(3_000_000)], budget=5000, years=4), threads=1, counterfactual=False).run()
     r = sim.rollout_by_year.set_index("year")
-    assert r.loc[1, "share_students_pl"] > 0.2
-    assert r.loc[3, "share_students_pl"] < 0.5 * r.loc[1, "share_students_pl"]
-    assert r.loc[3, "schools_pl"] == r.loc[1, "schools_pl"] - r.loc[2:3, "dropped"].sum()
+    assert r.loc[2, "share_students_pl"] > 0.2
+    assert r.loc[4, "share_students_pl"] < 0.5 * r.loc[2, "share_students_pl"]
+    assert r.loc[4, "schools_pl"] == r.loc[2, "schools_pl"] - r.loc[3:4, "dropped"].sum()
 
 
 def test_cost_effectiveness_uses_the_fields_conventions():

@@ -16,8 +16,14 @@ def test_sim_plot_and_html():
     sim = plsim.Sim(plsim.load_scenario("nglc_like"), threads=2).run()
     fig = sim.plot()
     assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "true effect (SD)"
+    # The plot shows the CLI's headline (students in PL schools that year), and says so.
+    assert "students in PL schools that year" in fig.axes[1].get_title()
+    headline = sim.summary()["headline_effects"]
+    plotted = {bars.get_label(): bars.lines[0].get_ydata() for bars in fig.axes[1].containers}
+    for subject in ("math", "reading"):
+        assert list(plotted[subject]) == pytest.approx(list(headline[subject]["by_year_pl_schools"].values()), abs=1e-6)
     html = sim._repr_html_()
-    assert "<table>" in html and "effect, math" in html
+    assert "<table>" in html and "effect on students in PL schools, math, year 1" in html
 
 
 def test_plsim_report_writes_a_self_contained_page_that_renders_in_a_browser(tmp_path):

@@ -41,8 +41,8 @@ def test_norms_growth_lists_every_subject_and_grade_with_positive_growth_and_spr
 # --- arithmetic on hand-made frames ---------------------------------------------------------------
 
 def test_growth_by_grade_weights_schools_by_their_students():
-    a = frame([(0, "fall", "math", 3, 0, 1, 200.0, 0.0), (0, "spring", "math", 3, 0, 1, 210.0, 0.0),
-               (0, "fall", "math", 3, 1, 3, 180.0, 0.0), (0, "spring", "math", 3, 1, 3, 186.0, 0.0)])
+    a = frame([(1, "fall", "math", 3, 0, 1, 200.0, 0.0), (1, "spring", "math", 3, 0, 1, 210.0, 0.0),
+               (1, "fall", "math", 3, 1, 3, 180.0, 0.0), (1, "spring", "math", 3, 1, 3, 186.0, 0.0)])
     g = plsim.growth_by_grade(a)
     assert list(g.columns) == ["subject", "grade", "growth", "norm_growth", "ratio"]
     assert len(g) == 1
@@ -54,15 +54,15 @@ def test_growth_by_grade_weights_schools_by_their_students():
 
 
 def test_growth_by_grade_reads_only_the_requested_year():
-    a = frame([(0, "fall", "reading", 5, 0, 10, 200.0, 0.0), (0, "spring", "reading", 5, 0, 10, 205.0, 0.0),
-               (1, "fall", "reading", 5, 0, 10, 200.0, 0.0), (1, "spring", "reading", 5, 0, 10, 202.0, 0.0)])
+    a = frame([(1, "fall", "reading", 5, 0, 10, 200.0, 0.0), (1, "spring", "reading", 5, 0, 10, 205.0, 0.0),
+               (2, "fall", "reading", 5, 0, 10, 200.0, 0.0), (2, "spring", "reading", 5, 0, 10, 202.0, 0.0)])
     assert plsim.growth_by_grade(a)["growth"].tolist() == [5.0]
-    assert plsim.growth_by_grade(a, year=1)["growth"].tolist() == [2.0]
+    assert plsim.growth_by_grade(a, year=2)["growth"].tolist() == [2.0]
 
 
 def test_school_spread_is_the_sd_across_schools_of_school_mean_sd_units_in_the_fall():
-    a = frame([(0, "fall", "math", 2, 0, 20, 0.0, 0.2), (0, "fall", "math", 2, 1, 90, 0.0, -0.2),
-               (0, "fall", "math", 2, 2, 50, 0.0, 0.0), (0, "spring", "math", 2, 0, 20, 0.0, 3.0)])
+    a = frame([(1, "fall", "math", 2, 0, 20, 0.0, 0.2), (1, "fall", "math", 2, 1, 90, 0.0, -0.2),
+               (1, "fall", "math", 2, 2, 50, 0.0, 0.0), (1, "spring", "math", 2, 0, 20, 0.0, 3.0)])
     s = plsim.school_spread(a)
     assert list(s.columns) == ["subject", "grade", "school_sd", "schools"]
     assert s["schools"].tolist() == [3]
@@ -73,8 +73,8 @@ def test_school_spread_is_the_sd_across_schools_of_school_mean_sd_units_in_the_f
 def test_school_growth_spread_is_the_sd_of_school_growth_in_fall_sd_units_up_to_grade_8():
     rows = []
     for school, growth in enumerate([10.0, 14.0]):
-        rows += [(0, "fall", "math", 4, school, 30, 190.0, 0.0), (0, "spring", "math", 4, school, 30, 190.0 + growth, 0.0),
-                 (0, "fall", "math", 9, school, 30, 220.0, 0.0), (0, "spring", "math", 9, school, 30, 230.0 + school, 0.0)]
+        rows += [(1, "fall", "math", 4, school, 30, 190.0, 0.0), (1, "spring", "math", 4, school, 30, 190.0 + growth, 0.0),
+                 (1, "fall", "math", 9, school, 30, 220.0, 0.0), (1, "spring", "math", 9, school, 30, 230.0 + school, 0.0)]
     s = plsim.school_growth_spread(frame(rows))
     assert list(s.columns) == ["subject", "grade", "school_growth_sd", "schools"]
     assert s["grade"].tolist() == [4], "grades above max_grade=8 are left out"
@@ -104,9 +104,9 @@ def test_school_spreads_count_the_schools_serving_each_grade(tiny_run):
 
 def test_results_of_a_later_year_are_read_from_that_year(tiny_three_year_run):
     a = tiny_three_year_run.assessments
-    for year in (0, 1, 2):
+    for year in (1, 2, 3):
         g = plsim.growth_by_grade(a, year=year)
         assert len(g) == 26
-        expected = plsim.growth_by_grade(a[a["year"] == year].assign(year=0))
+        expected = plsim.growth_by_grade(a[a["year"] == year].assign(year=1))
         pd.testing.assert_frame_equal(g, expected)
-    assert not np.allclose(plsim.growth_by_grade(a, year=0)["growth"], plsim.growth_by_grade(a, year=2)["growth"])
+    assert not np.allclose(plsim.growth_by_grade(a, year=1)["growth"], plsim.growth_by_grade(a, year=3)["growth"])

@@ -131,8 +131,8 @@ def test_ctrl_c_while_the_command_starts_is_one_line_and_exit_code_130():
         time.sleep(delay)
         process.send_signal(signal.SIGINT)
         out, err = process.communicate(timeout=120)
-        if process.returncode == 0:
-            continue  # finished before the signal: nothing to see
+        if process.returncode == 0 or "fall-to-spring growth" in out:
+            continue  # finished (its summary printed) before the signal: nothing to see
         assert process.returncode == 130, err
         assert err.strip().splitlines()[-1] == "plsim: interrupted" and "Traceback" not in err
 

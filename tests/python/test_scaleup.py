@@ -35,15 +35,16 @@ def scale_up() -> plsim.Sim:
 def test_summary_reports_rollout_teachers_and_fidelity_for_every_year(scale_up):
     s = scale_up.summary()
     years = [r["year"] for r in s["rollout"]["by_year"]]
-    assert years == [0, 1, 2]
+    assert years == [1, 2, 3]
     first = s["rollout"]["by_year"][0]
     for key in ("share_students_pl", "target_share", "schools_pl", "schools_schoolwide", "converted", "dropped"):
         assert key in first
     # The plan reaches its target each year (it converts until it does) without overshooting by much.
     for row in s["rollout"]["by_year"]:
         assert row["target_share"] <= row["share_students_pl"] <= row["target_share"] + 0.03
-    assert [r["year"] for r in s["teachers"]["by_year"]] == [1, 2]
-    for row in s["teachers"]["by_year"]:
+    assert [r["year"] for r in s["teachers"]["by_year"]] == [1, 2, 3], "a row for every year"
+    assert s["teachers"]["by_year"][0]["turnover"] is None, "year 1 follows no transition"
+    for row in s["teachers"]["by_year"][1:]:
         assert 0.10 < row["turnover"] < 0.25 and row["mean_pl_capacity"] > 0 and row["mean_burnout"] >= 0
     types = {r["school_type"] for r in s["fidelity"]["by_year"]}
     assert types == {"district"}
@@ -53,8 +54,8 @@ def test_summary_reports_rollout_teachers_and_fidelity_for_every_year(scale_up):
 
 def test_the_pl_cohort_has_its_own_effects_against_the_twin(scale_up):
     g = scale_up.subgroups
-    cohort = g[(g.subgroup == "pl_cohort") & (g.year == 2)]
-    everyone = g[(g.subgroup == "all") & (g.year == 2)]
+    cohort = g[(g.subgroup == "pl_cohort") & (g.year == 3)]
+    everyone = g[(g.subgroup == "all") & (g.year == 3)]
     assert cohort["n"].sum() > 0
     # The cohort is a tenth of the district; its effect is the concentrated one.
     assert cohort["n"].sum() < 0.3 * everyone["n"].sum()
@@ -123,9 +124,9 @@ def test_a_process_that_removes_obstacles_raises_delivered_fidelity():
     plain = plsim.Sim(doc, threads=1, counterfactual=False).run()
     helped = plsim.Sim(doc, threads=1, counterfactual=False, processes=[RemoveObstacles()]).run()
     f0, f1 = plain.fidelity_by_year, helped.fidelity_by_year
-    # Year 0's row is recorded in week 0, before the hook first runs; year 1 sees the change.
-    assert f1.loc[f1.year == 0, "mean"].item() == f0.loc[f0.year == 0, "mean"].item()
-    assert f1.loc[f1.year == 1, "mean"].item() > f0.loc[f0.year == 1, "mean"].item() + 0.02
+    # Year 1's row is recorded in week 0, before the hook first runs; year 2 sees the change.
+    assert f1.loc[f1.year == 1, "mean"].item() == f0.loc[f0.year == 1, "mean"].item()
+    assert f1.loc[f1.year == 2, "mean"].item() > f0.loc[f0.year == 2, "mean"].item() + 0.02
 
 
 def test_bad_school_and_teacher_writes_are_refused_and_undone():
@@ -169,19 +170,19 @@ def tutoring_programme(model_years=None, years: int = 3) -> dict:
 def test_a_programme_of_one_year_keeps_its_cohort_and_their_gains_after_it_ends():
     sim = plsim.Sim(tutoring_programme([1, 1]), threads=2).run()
     by_year = sim.rollout_by_year.set_index("year")
-    assert by_year.loc[0, "students_pl"] > 0
-    assert (by_year.loc[[1, 2], "students_pl"] == 0).all() and (by_year.loc[[1, 2], "schools_pl"] == 0).all()
-    assert set(sim.costs["year"]) == {0}  # no PL costs once the programme has ended
+    assert by_year.loc[1, "students_pl"] > 0
+    assert (by_year.loc[[2, 3], "students_pl"] == 0).all() and (by_year.loc[[2, 3], "schools_pl"] == 0).all()
+    assert set(sim.costs["year"]) == {1}  # no PL costs once the programme has ended
     assert (sim.schools["pl_stage"].astype(str) == "none").all()
     assert (sim.schools["model"].astype(str) == "traditional").all()
     # The students it taught stay the PL cohort, in both arms alike, and keep what they gained.
     g = sim.subgroups
     cohort = g[g.subgroup == "pl_cohort"]
     effect = cohort.groupby("year").apply(lambda d: np.average(d["effect_true_sd"], weights=d["n"]))
-    assert list(effect.index) == [0, 1, 2]
-    assert effect[0] > 0.1
+    assert list(effect.index) == [1, 2, 3]
+    assert effect[1] > 0.1
     assert (cohort.groupby("year")["n"].sum() > 0).all()
-    assert effect[2] > 0.05
+    assert effect[3] > 0.05
     ever = lambda arm: arm.students["ever_pl"][np.argsort(arm.students["id"])]  # tracked grades differ in order
     assert np.array_equal(ever(sim), ever(sim._twin))
     assert sim.counts["students_reached"] >= sim.students["ever_pl"].sum() > 0
@@ -198,13 +199,13 @@ def test_a_programme_that_starts_later_is_traditional_before_it_and_counts_its_y
     assert (waiting["model"].astype(str).iloc[0], waiting["pl_stage"].astype(str).iloc[0]) == ("traditional", "none")
     sim.run(until_year=1)
     by_year = sim.rollout_by_year.set_index("year")
-    assert by_year.loc[0, "students_pl"] == 0 and sim.costs.empty
+    assert by_year.loc[1, "students_pl"] == 0 and sim.costs.empty
     sim.run()
     by_year = sim.rollout_by_year.set_index("year")
-    assert (by_year.loc[[1, 2], "schools_schoolwide"] == 1).all()
+    assert (by_year.loc[[2, 3], "schools_schoolwide"] == 1).all()
     g = sim.subgroups
-    assert g[(g.subgroup == "pl_cohort") & (g.year == 0)]["n"].sum() == 0
-    assert g[(g.subgroup == "pl_cohort") & (g.year == 1)]["n"].sum() > 0
+    assert g[(g.subgroup == "pl_cohort") & (g.year == 1)]["n"].sum() == 0
+    assert g[(g.subgroup == "pl_cohort") & (g.year == 2)]["n"].sum() > 0
     school = sim.schools.loc[waiting.index[0]]
     assert (school["model"], school["pl_stage"]) == ("high_dosage_tutoring", "schoolwide")
     assert school["implementation_year"] == 2  # its first implementation year was run year 2

@@ -117,7 +117,7 @@ def test_with_the_counterfactual_twin_the_progress_callback_counts_the_weeks_of_
     sim.run(progress=lambda done, total: calls.append((done, total)))
     assert calls == [(week, 2 * 2 * WEEKS) for week in range(1, 2 * 2 * WEEKS + 1)]
     assert sim.counts["weeks_simulated"] == 2 * WEEKS, "counts describe the policy arm"
-    assert set(sim.counterfactual_assessments["year"]) == {0, 1}
+    assert set(sim.counterfactual_assessments["year"]) == {1, 2}
 
 
 def test_a_progress_bar_run_finishes_like_a_silent_one(tiny_scenario):
@@ -283,7 +283,7 @@ def test_summary_reports_scenario_seed_threads_counts_time_and_headline(tiny_run
     assert s["finished"] is True
     for subject in ("math", "reading"):
         h = s["headline"][subject]
-        assert h["year"] == 0 and h["students"] == TINY_STUDENTS
+        assert h["year"] == 1 and h["students"] == TINY_STUDENTS
         assert 0 < h["mean_percentile"] < 100
         assert 0.5 < h["growth_vs_norm"] < 1.5
     assert json.loads(json.dumps(s)) == s, "the summary is plain JSON"
@@ -311,7 +311,7 @@ def test_a_three_year_run_replaces_graduates_with_kindergarten_cohorts_and_keeps
     assert (c["years_completed"], c["weeks_simulated"]) == (3, 3 * WEEKS)
     assert c["students"] == TINY_STUDENTS
     a = sim.assessments
-    assert sorted(a["year"].unique()) == [0, 1, 2]
+    assert sorted(a["year"].unique()) == [1, 2, 3]
     assert not a.duplicated(KEY).any()
     assert (a.groupby(["year", "season", "subject"], observed=True)["n"].sum() == TINY_STUDENTS).all()
     st = sim.students
@@ -328,8 +328,10 @@ def test_teacher_turnover_by_year_is_reported_with_its_poverty_gap():
     t = sim.teachers_by_year
     assert list(t.columns)[:6] == ["year", "teachers", "turnover", "turnover_high_poverty", "turnover_low_poverty",
                                    "mean_experience"]
-    assert list(t["year"]) == [1, 2]
-    assert t["turnover"].between(0.12, 0.20).all()
+    assert list(t["year"]) == [1, 2, 3], "a row for every simulated year"
+    assert t["turnover"].iloc[1:].between(0.12, 0.20).all()
+    # Year 1 follows no transition (the population is built for it): no turnover, its teachers those teaching.
+    assert np.isnan(t["turnover"].iloc[0]) and np.isnan(t["mean_experience"].iloc[0]) and t["teachers"].iloc[0] > 0
     ratio = t["turnover_high_poverty"].mean() / t["turnover_low_poverty"].mean()
     assert 1.2 < ratio < 1.8, ratio
     assert sim.summary()["teachers"]["by_year"][0]["year"] == 1

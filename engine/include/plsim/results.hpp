@@ -1,5 +1,5 @@
-// Results of a run: one row per (year, season, subject, grade, school) assessment cell, with
-// national percentiles and SD units from the norms, plus the run's counters.
+// Results of a run: tables of rows (assessment cells, subgroups, teachers, rollout, fidelity, costs,
+// study cells, responses), each row type with its field list, plus the run's counters.
 #pragma once
 
 #include <array>
@@ -21,6 +21,16 @@ struct AssessmentRow {
   double mean_true_rit = 0;    // the scale score of true knowledge, without test error
   double mean_percentile = 0;  // national percentile of the measured score
   double mean_sd = 0;          // measured score in national student-SD units
+
+  // The field list: f(name, member) for every column, in order. Bindings, checkpoints and the tests'
+  // comparisons are derived from it, so a field added here reaches them all.
+  template <class F>
+  static void for_each_field(F&& f) {
+    f("year", &AssessmentRow::year), f("season", &AssessmentRow::season), f("subject", &AssessmentRow::subject);
+    f("grade", &AssessmentRow::grade), f("school_id", &AssessmentRow::school), f("n", &AssessmentRow::n);
+    f("mean_rit", &AssessmentRow::mean_rit), f("mean_true_rit", &AssessmentRow::mean_true_rit);
+    f("mean_percentile", &AssessmentRow::mean_percentile), f("mean_sd", &AssessmentRow::mean_sd);
+  }
 };
 
 // Groups of students results are also reported for: everyone, by FRL status, by the quintile of their
@@ -45,6 +55,13 @@ struct SubgroupRow {
   std::uint32_t n = 0;
   double mean_rit = 0;       // measured
   double mean_true_rit = 0;  // without test error
+
+  template <class F>
+  static void for_each_field(F&& f) {
+    f("year", &SubgroupRow::year), f("season", &SubgroupRow::season), f("subject", &SubgroupRow::subject);
+    f("grade", &SubgroupRow::grade), f("subgroup", &SubgroupRow::subgroup), f("n", &SubgroupRow::n);
+    f("mean_rit", &SubgroupRow::mean_rit), f("mean_true_rit", &SubgroupRow::mean_true_rit);
+  }
 };
 
 // Spring measured scores (national z) of an evaluator's matching cell: students of one grade and FRL
@@ -60,11 +77,20 @@ struct StudyCellRow {
   std::uint8_t grade = 0, frl = 0, prior_band = 0;
   std::uint32_t n = 0;
   double sum = 0, sum_squares = 0;  // of the spring z
+
+  template <class F>
+  static void for_each_field(F&& f) {
+    f("year", &StudyCellRow::year), f("school_id", &StudyCellRow::school), f("subject", &StudyCellRow::subject);
+    f("grade", &StudyCellRow::grade), f("frl", &StudyCellRow::frl), f("prior_band", &StudyCellRow::prior_band);
+    f("n", &StudyCellRow::n), f("sum", &StudyCellRow::sum), f("sum_squares", &StudyCellRow::sum_squares);
+  }
 };
 
-// The teachers of a year transition: who taught, who left (in high-poverty schools too).
+// The teachers of a year transition: who taught, who left (in high-poverty schools too), and the
+// practice of the year that starts. The first year follows no transition: its counts of teachers and
+// leavers are 0 and mean_experience_stayers NaN.
 struct TeacherYearRow {
-  std::int32_t year = 0;  // the year that starts after the transition
+  std::int32_t year = 0;  // the year that starts after the transition (0-based in the engine)
   std::uint32_t teachers = 0, leavers = 0;
   std::uint32_t teachers_high_poverty = 0, leavers_high_poverty = 0;
   double mean_experience_stayers = 0;
@@ -75,6 +101,18 @@ struct TeacherYearRow {
   double mean_burnout = 0;      // over teachers teaching
   double mean_buy_in = 0;       // over teachers teaching
   double mean_prep_deficit = 0; // over practising teachers
+
+  template <class F>
+  static void for_each_field(F&& f) {
+    f("year", &TeacherYearRow::year), f("teachers", &TeacherYearRow::teachers), f("leavers", &TeacherYearRow::leavers);
+    f("teachers_high_poverty", &TeacherYearRow::teachers_high_poverty);
+    f("leavers_high_poverty", &TeacherYearRow::leavers_high_poverty);
+    f("mean_experience", &TeacherYearRow::mean_experience_stayers), f("teaching", &TeacherYearRow::teaching);
+    f("practising", &TeacherYearRow::practising), f("coached", &TeacherYearRow::coached);
+    f("mean_pl_capacity", &TeacherYearRow::mean_pl_capacity), f("mean_pl_skill", &TeacherYearRow::mean_pl_skill);
+    f("mean_burnout", &TeacherYearRow::mean_burnout), f("mean_buy_in", &TeacherYearRow::mean_buy_in);
+    f("mean_prep_deficit", &TeacherYearRow::mean_prep_deficit);
+  }
 };
 
 // A district's rollout in a year, at its start (after conversions, drops and codifying).
@@ -92,6 +130,19 @@ struct RolloutYearRow {
   std::uint32_t gate_students = 0;
   bool gate_closed = false, proven = false;
   bool system_change = false;
+
+  template <class F>
+  static void for_each_field(F&& f) {
+    f("year", &RolloutYearRow::year), f("district", &RolloutYearRow::district), f("has_plan", &RolloutYearRow::has_plan);
+    f("target_share", &RolloutYearRow::target_share), f("students", &RolloutYearRow::students);
+    f("students_pl", &RolloutYearRow::students_pl), f("students_in_pl_schools", &RolloutYearRow::students_in_pl_schools);
+    f("schools", &RolloutYearRow::schools), f("schools_pilot", &RolloutYearRow::schools_pilot);
+    f("schools_schoolwide", &RolloutYearRow::schools_schoolwide), f("converted", &RolloutYearRow::converted);
+    f("dropped", &RolloutYearRow::dropped), f("codified", &RolloutYearRow::codified);
+    f("gate_estimate_sd", &RolloutYearRow::gate_estimate_sd), f("gate_students", &RolloutYearRow::gate_students);
+    f("gate_closed", &RolloutYearRow::gate_closed), f("proven", &RolloutYearRow::proven);
+    f("system_change", &RolloutYearRow::system_change);
+  }
 };
 
 // What a school cost in a year, by category and payer (index into payer_names: 0 is the district).
@@ -101,6 +152,12 @@ struct CostRow {
   std::uint8_t category = 0;  // CostCategory
   std::uint16_t payer = 0;
   double amount = 0;          // US$
+
+  template <class F>
+  static void for_each_field(F&& f) {
+    f("year", &CostRow::year), f("district", &CostRow::district), f("school_id", &CostRow::school);
+    f("category", &CostRow::category), f("payer", &CostRow::payer), f("amount", &CostRow::amount);
+  }
 };
 
 // Delivered fidelity in the classrooms on a PL model, by school type, in a year.
@@ -109,6 +166,12 @@ struct FidelityYearRow {
   std::uint8_t school_type = 0;  // SchoolType
   std::uint32_t classrooms = 0;
   double mean = 0, sd = 0;       // of each classroom's delivered share of what its model asks
+
+  template <class F>
+  static void for_each_field(F&& f) {
+    f("year", &FidelityYearRow::year), f("school_type", &FidelityYearRow::school_type);
+    f("classrooms", &FidelityYearRow::classrooms), f("mean", &FidelityYearRow::mean), f("sd", &FidelityYearRow::sd);
+  }
 };
 
 // One logged practice response (modules/practice_log): a student's answer on his working unit.
@@ -118,6 +181,12 @@ struct ResponseRow {
   std::uint8_t subject = 0;
   std::uint8_t correct = 0;
   std::int32_t year = 0, week = 0;
+
+  template <class F>
+  static void for_each_field(F&& f) {
+    f("student", &ResponseRow::student), f("subject", &ResponseRow::subject), f("unit", &ResponseRow::unit);
+    f("year", &ResponseRow::year), f("week", &ResponseRow::week), f("correct", &ResponseRow::correct);
+  }
 };
 
 struct Results {
@@ -134,6 +203,17 @@ struct Results {
   std::uint64_t student_weeks = 0;
   double seconds = 0;  // wall clock of the simulation, without population set-up
   bool cancelled = false;
+
+  // The one list of the result tables: f(name, rows) for each, in the order checkpoints store them.
+  template <class F>
+  void for_each_table(F&& f) {
+    f("assessments", assessments), f("subgroups", subgroups), f("teachers", teachers), f("rollout", rollout);
+    f("fidelity", fidelity), f("costs", costs), f("study", study), f("responses", responses);
+  }
+  template <class F>
+  void for_each_table(F&& f) const {
+    const_cast<Results*>(this)->for_each_table([&](const char* name, const auto& rows) { f(name, rows); });
+  }
 };
 
 }  // namespace plsim

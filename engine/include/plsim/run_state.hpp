@@ -20,7 +20,7 @@ struct RunStateError : std::runtime_error {
 };
 
 // Format version of the bytes; bump it when anything saved changes.
-inline constexpr std::uint32_t run_state_version = 2;  // 2: responses logged
+inline constexpr std::uint32_t run_state_version = 3;  // 2: responses logged; 3: a teachers row for the first year
 
 std::string save_run_state(const Simulation& sim);
 // Restores `bytes` into `sim`, which must be a run of the same model (checked): it continues exactly

@@ -60,7 +60,14 @@ void report_fidelity(const Model& model, const State& state, Results& results) {
 }
 
 void report_teachers(const State& state, Results& results) {
-  if (results.teachers.empty() || results.teachers.back().year != state.year) return;
+  // The first year follows no transition (the population is built for it), so its row starts here,
+  // with no teachers or leavers counted: every year then has its row of practice.
+  if (results.teachers.empty() || results.teachers.back().year != state.year) {
+    TeacherYearRow first;
+    first.year = state.year;
+    first.mean_experience_stayers = std::nan("");
+    results.teachers.push_back(first);
+  }
   TeacherYearRow& row = results.teachers.back();
   const TeacherColumns& t = state.teachers;
   std::vector<std::uint8_t> teaching(t.size(), 0);
