@@ -187,8 +187,8 @@ def _checked_manifest(m: Any, version: int, body_size: int, where: str) -> dict:
                                                          and math.isfinite(x) and x >= 0 for x in t)
             for t in times.values()):
         raise bad("/hook_times", "[cpu seconds, wall seconds] by hook stage")
-    if not (isinstance(m["arms_done_this_week"], list) and set(m["arms_done_this_week"]) <= set(names)
-            and all(isinstance(a, str) for a in m["arms_done_this_week"])):
+    if not (isinstance(m["arms_done_this_week"], list) and all(isinstance(a, str) for a in m["arms_done_this_week"])
+            and set(m["arms_done_this_week"]) <= set(names)):  # names checked first: a list is not hashable
         raise bad("/arms_done_this_week", "a list of arm names")
     if not (m["interrupted_hook"] is None or (isinstance(m["interrupted_hook"], str) and len(m["interrupted_hook"]) < 1000)):
         raise bad("/interrupted_hook", "null or a hook's label")
