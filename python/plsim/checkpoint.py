@@ -168,7 +168,8 @@ def _checked_manifest(m: Any, version: int, body_size: int, where: str) -> dict:
             raise CheckpointError(f"{where}: a checkpoint of an older plsim whose hooks are pickled; this plsim never "
                                   f"unpickles (a pickle can run any code): re-run the scenario with this plsim")
         m["hooks"] = {}
-    if not isinstance(m.get("hooks"), dict) or set(m["hooks"]) - set(SLOTS):
+    if (not isinstance(m.get("hooks"), dict) or set(m["hooks"]) - set(SLOTS)
+            or not all(v is None or isinstance(v, list) for v in m["hooks"].values())):
         raise bad("/hooks", f"an object of the lists {', '.join(SLOTS)}")
     hook_counts = {slot: len(m["hooks"].get(slot) or []) for slot in SLOTS}
     from .sim import STAGE_NAMES
