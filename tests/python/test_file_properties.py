@@ -149,6 +149,18 @@ def test_a_forged_manifest_with_a_valid_checksum_loads_or_is_refused_with_a_chec
     _load_or_refuse(_sealed(text, body))
 
 
+@pytest.mark.parametrize("field, value, message", [
+    ("arms_done_this_week", [[]], "/arms_done_this_week"),
+    ("hooks", {"policies": True}, "/hooks"),
+], ids=["arm-name-a-list", "hooks-slot-a-bool"])
+def test_manifests_the_property_test_found_are_refused_naming_the_field(checkpoint, field, value, message):
+    # Found by the tests above: each raised TypeError out of the manifest's checks.
+    manifest, body = _parts(checkpoint)
+    manifest[field] = value
+    with pytest.raises(plsim.CheckpointError, match=message):
+        from_bytes(_sealed(json.dumps(manifest).encode(), body), "forged.plsim")
+
+
 @SETTINGS
 @given(manifest=st.one_of(st.binary(max_size=64), values.map(lambda v: json.dumps(v).encode())),
        body=st.one_of(st.binary(max_size=256), st.just(None)),
@@ -220,3 +232,13 @@ def test_a_csv_file_of_schools_of_any_bytes_gives_a_valid_scenario_or_a_school_t
     path = tmp_path / "schools.csv"
     path.write_bytes(data)
     _scenario_or_table_error(path, str(path))
+
+
+@pytest.mark.parametrize("column, value", [
+    ("frl_share", "many"), ("achievement_shift_sd", float("inf")), ("start_percentile", [50]), ("grade_lo", "K"),
+])
+def test_cells_the_property_test_found_are_refused_naming_row_and_column(column, value):
+    # Found by the tests above: each raised TypeError or ValueError out of from_schools.
+    table = pd.DataFrame({"enrollment": [120], "level": ["elementary"], column: [value], "grade_hi": [5]})
+    with pytest.raises(plsim.SchoolTableError, match=f"<table>: row 1: column {column}: expected"):
+        plsim.from_schools(table)
