@@ -9,6 +9,7 @@
 #include "draws.hpp"
 #include "helpers.hpp"
 #include "plsim/modules/population.hpp"
+#include "plsim/modules/rollout.hpp"
 #include "plsim/modules/schools.hpp"
 #include "plsim/simulation.hpp"
 
@@ -557,4 +558,33 @@ TEST_CASE("whether a school drops its model or codifies its pilot is drawn anew 
   INFO("correlation of a school's outcome: years 2 and 4 " << r_years << ", another seed " << r_seed << " (" << n
        << " schools)");
   CHECK(same_correlation(r_years, r_seed, n));
+}
+
+TEST_CASE("a rollout lottery is drawn anew every year: the schools it picks in two years overlap by chance only",
+          "[scaleup][randomness]") {
+  // A lottery whose tick ignored the year would pick the same schools from the same candidates every
+  // year. From the same state, a lottery for 30% of 300 schools in year 1 and one in year 3 pick sets
+  // that overlap as two independent draws of m of N do (hypergeometric: mean m^2 / N).
+  json doc = converting(300, "station_rotation", 4);
+  doc["districts"][0]["rollout"]["targets"] = json::array({{{"year", 1}, {"share", 0.3}}});
+  const Model m = plsim_test::model_of(doc);
+  const State state = build_population(m);
+  auto picked = [&](int year) {
+    State s = state;
+    s.year = year;
+    run_rollout(m, s);
+    std::vector<std::uint8_t> out(s.schools.size());
+    for (std::size_t k = 0; k < out.size(); ++k) out[k] = s.schools.pl_stage[k] != std::uint8_t(PlStage::none);
+    return out;
+  };
+  const auto first = picked(0), third = picked(2);
+  double m1 = 0, m3 = 0, both = 0;
+  for (std::size_t k = 0; k < first.size(); ++k) m1 += first[k], m3 += third[k], both += first[k] && third[k];
+  const double n = double(first.size());
+  REQUIRE(m1 >= 60);
+  REQUIRE(m1 < n);
+  const double expected = m1 * m3 / n, sd = std::sqrt(m1 * m3 * (n - m1) * (n - m3) / (n * n * (n - 1)));
+  INFO("lotteries of years 1 and 3 picked " << m1 << " and " << m3 << " of " << n << " schools, " << both
+       << " in both; by chance " << expected << " (SD " << sd << ")");
+  CHECK(std::abs(both - expected) < 4 * sd);
 }

@@ -548,3 +548,21 @@ TEST_CASE("the yearly classroom shuffle is drawn anew every year and keyed by th
   INFO("grades of a school whose order changed: " << changed << " of " << third.order.size());
   CHECK(changed == 0);
 }
+
+TEST_CASE("summer loss is drawn apart from the classroom shuffle of the same year", "[summer][randomness]") {
+  // One stream per decision: were summer to take the shuffle's words (same student, same year), a
+  // student's place in his class list would tell how far his summer strays from the norms'.
+  const Model m = plsim_test::model_of(k12_population());
+  const State state = build_population(m);
+  const int year = 2;
+  const auto places = shuffle_of(m, state, year).place;
+  const auto variation = summer_variation(m, state, year, 0);
+  plsim_test::ById size;  // how far each student's summer strays, whichever way
+  for (const auto& [id, v] : variation)
+    if (places.count(id)) size[id] = std::abs(v - 1.0);
+  REQUIRE(size.size() > 3000);
+  const double r = plsim_test::correlation(places, size), bound = plsim_test::independent_correlation_bound(size.size());
+  INFO("correlation of a student's place in the shuffle with the size of his summer variation: " << r << " (bound "
+       << bound << " over " << size.size() << " students)");
+  CHECK(std::abs(r) < bound);
+}
