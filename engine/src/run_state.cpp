@@ -1,6 +1,8 @@
 #include "plsim/run_state.hpp"
 
+#include <algorithm>
 #include <cstring>
+#include <string_view>
 #include <type_traits>
 
 #include "plsim/modules/costs.hpp"
@@ -38,6 +40,19 @@ class Writer {
   std::string out_;
 };
 
+// Bytes read from a file, for a message: printable ASCII as is, anything else as \xNN, at most 40 bytes
+// (a message is one line of UTF-8 whatever the file holds).
+std::string quoted(std::string_view bytes) {
+  static const char* const hex = "0123456789abcdef";
+  std::string out = "'";
+  for (std::size_t i = 0; i < std::min<std::size_t>(bytes.size(), 40); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') out += static_cast<char>(c);
+    else out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+  }
+  return out + (bytes.size() > 40 ? "'..." : "'");
+}
+
 class Reader {
  public:
   explicit Reader(std::string_view in) : in_(in) {}
@@ -56,7 +71,7 @@ class Reader {
   template <class T>
   void column(const std::string& name, std::vector<T>& values) {
     const std::string found = text("a column name");
-    if (found != name) throw RunStateError("run state: expected column " + name + ", found " + found);
+    if (found != name) throw RunStateError("run state: expected column " + name + ", found " + quoted(found));
     const auto n = pod<std::uint64_t>(name.c_str());
     if (n > in_.size() / sizeof(T)) fail(name.c_str());
     const char* data = take(n * sizeof(T), name.c_str());

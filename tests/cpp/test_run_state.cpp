@@ -93,6 +93,20 @@ TEST_CASE("bad run-state bytes are refused with the reason", "[run_state]") {
   CHECK_THROWS_WITH(restore_run_state(other_model, bytes), Catch::Contains("another model (seed 3"));
 }
 
+TEST_CASE("a column name edited into bytes that are not text is quoted in the refusal, escaped", "[run_state]") {
+  // Found by tests/fuzz/run_state_fuzzer.cpp: the refusal quoted the name as read, so a message could
+  // hold bytes that are not UTF-8 (and Python showed an empty reason).
+  const auto model = plsim_test::shared_model_of(district_on_rotation());
+  Simulation sim(model, 1);
+  std::string bytes = save_run_state(sim);
+  const auto at = bytes.find("students.grade");
+  REQUIRE(at != std::string::npos);
+  bytes.replace(at, 3, "\x80\x9f'");
+  Simulation other_run(model, 1);
+  CHECK_THROWS_WITH(restore_run_state(other_run, bytes),
+                    "run state: expected column students.grade, found '\\x80\\x9f\\x27dents.grade'");
+}
+
 TEST_CASE("run-state bytes whose indices or enumerations point outside the state are refused", "[run_state]") {
   // A checkpoint's checksum has no key: an edited state must be refused by its values, not read out of
   // bounds. Each case edits the first value of one column (its name, then 8 bytes of length, then the

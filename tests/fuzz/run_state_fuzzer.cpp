@@ -9,6 +9,7 @@
 // rollout), so the corpus starts from files the engine accepts (tests/fuzz/run.sh does this).
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -81,7 +82,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   try {
     plsim::restore_run_state(sim, bytes);
   } catch (const plsim::RunStateError& error) {
-    if (!readable(error.what())) __builtin_trap();  // a refusal says what is wrong, in one line
+    if (!readable(error.what())) {  // a refusal says what is wrong, in one line
+      std::fprintf(stderr, "unreadable RunStateError message: \"%s\"\n", error.what());
+      __builtin_trap();
+    }
     return 0;
   }
   // Accepted: the state is one the engine can run on. A week from it, and its bytes again.
