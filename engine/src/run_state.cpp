@@ -1,6 +1,7 @@
 #include "plsim/run_state.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <string_view>
 #include <type_traits>
@@ -193,6 +194,29 @@ void check_values(const Model& model, const State& state, const Results& results
     if (sc.feeder_next[k] < -1 || sc.feeder_next[k] >= static_cast<std::int64_t>(schools))
       out_of_range("schools.feeder_next", k, sc.feeder_next[k]);
   }
+  // Real-valued columns hold finite numbers (NaN only where it means "not yet": a student's first fall
+  // score, a school outside a Python rollout rule): the weekly loop turns some into integers, where a
+  // NaN or an infinity is undefined behaviour (found by tests/fuzz/run_state_fuzzer.cpp).
+  auto finite = [](const std::string& prefix) {
+    return [prefix](const std::string& name, const auto& column) {
+      using T = typename std::decay_t<decltype(column)>::value_type;
+      if constexpr (std::is_floating_point_v<T>) {
+        const bool nan_allowed = name.ends_with("baseline_z") || name == "rollout_priority";
+        for (std::size_t i = 0; i < column.size(); ++i)
+          if (std::isinf(column[i]) || (std::isnan(column[i]) && !nan_allowed))
+            out_of_range(prefix + name, i, static_cast<double>(column[i]));
+      }
+    };
+  };
+  auto& mutable_state = const_cast<State&>(state);  // only read
+  mutable_state.students.for_each_named_column(finite("students."));
+  mutable_state.classrooms.for_each_named_column(finite("classrooms."));
+  mutable_state.teachers.for_each_named_column(finite("teachers."));
+  mutable_state.schools.for_each_stored_column(finite("schools."));
+  for (int s = 0; s < n_subjects; ++s)
+    for (std::size_t c = 0; c < classrooms; ++c)
+      if (!(state.classrooms.pacing_unit[s][c] >= 0 && state.classrooms.pacing_unit[s][c] <= 65535))
+        out_of_range("classrooms.pacing_unit", c, state.classrooms.pacing_unit[s][c]);
   for (std::size_t y = 0; y < state.stage_log->size(); ++y) {
     const auto& stages = (*state.stage_log)[y];
     if (stages.size() != schools) out_of_range("the stage log's length", y, double(stages.size()));

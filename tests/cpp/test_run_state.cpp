@@ -2,6 +2,7 @@
 // continues exactly as the uninterrupted run; bad bytes are refused with a reason.
 #include <catch2/catch.hpp>
 
+#include <cmath>
 #include <cstring>
 
 #include "helpers.hpp"
@@ -137,4 +138,30 @@ TEST_CASE("run-state bytes whose indices or enumerations point outside the state
   Simulation fresh(model, 1);
   CHECK_NOTHROW(restore_run_state(fresh, bytes));  // the unedited bytes still restore
   CHECK(save_run_state(fresh).size() == bytes.size());
+}
+
+TEST_CASE("run-state bytes with a number that is not finite, or a pacing guide off the map, are refused", "[run_state]") {
+  // Found by tests/fuzz/run_state_fuzzer.cpp: a NaN pacing unit was accepted and the next week turned it
+  // into an integer (undefined behaviour). Each case writes the first value of one float column.
+  const auto model = plsim_test::shared_model_of(district_on_rotation());
+  Simulation sim(model, 1);
+  sim.step();
+  const std::string bytes = save_run_state(sim);
+  struct Edit {
+    const char* column;
+    float value;
+    const char* message;
+  };
+  for (const Edit& edit : {Edit{"classrooms.math_pacing_unit", std::nanf(""), "classrooms.math_pacing_unit of row 0"},
+                           Edit{"students.math_p_known", INFINITY, "students.math_p_known of row 0"},
+                           Edit{"teachers.buy_in", -INFINITY, "teachers.buy_in of row 0"},
+                           Edit{"classrooms.reading_pacing_unit", 1e9f, "classrooms.pacing_unit of row 0"}}) {
+    INFO(edit.column);
+    std::string edited = bytes;
+    const auto at = edited.find(edit.column);
+    REQUIRE(at != std::string::npos);
+    std::memcpy(edited.data() + at + std::strlen(edit.column) + 8, &edit.value, sizeof(float));
+    Simulation fresh(model, 1);
+    CHECK_THROWS_WITH(restore_run_state(fresh, edited), Catch::Contains(edit.message) && Catch::Contains("out of range"));
+  }
 }
