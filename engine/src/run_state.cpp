@@ -175,6 +175,9 @@ void check_values(const Model& model, const State& state, const Results& results
   if (!(state.responses_share >= 0 && state.responses_share <= 1)) out_of_range("responses_share", 0, state.responses_share);
   if (cursor > schedule().size()) out_of_range("the stage cursor", 0, double(cursor));
   check_below("students.grade", state.students.grade, n_grades);
+  // 0: none yet, 1-5: a quintile, which indexes a subgroup (found by the run_state fuzzer: read out of bounds).
+  for (int s = 0; s < n_subjects; ++s)
+    check_below("students." + std::string(subject_names[s]) + "_start_quintile", state.students.start_quintile[s], 6);
   check_below("classrooms.grade", state.classrooms.grade, n_grades);
   check_below("classrooms.instructional_model", state.classrooms.instructional_model, models);
   check_below("teachers.school", state.teachers.school, schools);

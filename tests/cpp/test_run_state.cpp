@@ -122,6 +122,7 @@ TEST_CASE("run-state bytes whose indices or enumerations point outside the state
     const char* message;
   };
   for (const Edit& edit : {Edit{"students.grade", 200, "students.grade of row 0 is out of range"},
+                           Edit{"students.reading_start_quintile", 6, "students.reading_start_quintile of row 0 is out"},
                            Edit{"schools.district", 9, "schools.district of row 0 is out of range"},
                            Edit{"schools.level", 7, "schools.level of row 0 is out of range"},
                            Edit{"schools.pl_stage", 3, "schools.pl_stage of row 0 is out of range"},
