@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test: the C++ suite (Catch2 through CTest) and the Python suite (pytest, against the
 # package installed in .venv), then both again under ASan and UBSan (scripts/test-sanitizers.sh) and a
-# 60-second fuzz of the scenario loader (tests/fuzz/run.sh). Rebuilds first, so the tests always see
-# the current sources. `--quick` skips the sanitizer suites and the fuzz (for the edit-test loop);
+# 30-second fuzz of each file reader, the scenario loader and checkpoint bytes (tests/fuzz/run.sh).
+# Rebuilds first, so the tests always see the current sources. `--quick` skips the sanitizer suites and the fuzz (for the edit-test loop);
 # other arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,5 +20,5 @@ PYDEVD_DISABLE_FILE_VALIDATION=1 .venv/bin/python -m pytest tests/python -q "$@"
 
 if [ "$quick" = 0 ]; then
   ./scripts/test-sanitizers.sh "$@"
-  tests/fuzz/run.sh 60
+  tests/fuzz/run.sh 30
 fi

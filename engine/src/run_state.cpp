@@ -1,6 +1,9 @@
 #include "plsim/run_state.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <string_view>
 #include <type_traits>
 
 #include "plsim/modules/costs.hpp"
@@ -38,6 +41,19 @@ class Writer {
   std::string out_;
 };
 
+// Bytes read from a file, for a message: printable ASCII as is, anything else as \xNN, at most 40 bytes
+// (a message is one line of UTF-8 whatever the file holds).
+std::string quoted(std::string_view bytes) {
+  static const char* const hex = "0123456789abcdef";
+  std::string out = "'";
+  for (std::size_t i = 0; i < std::min<std::size_t>(bytes.size(), 40); ++i) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x20 && c < 0x7f && c != '\\' && c != '\'') out += static_cast<char>(c);
+    else out += std::string("\\x") + hex[c >> 4] + hex[c & 15];
+  }
+  return out + (bytes.size() > 40 ? "'..." : "'");
+}
+
 class Reader {
  public:
   explicit Reader(std::string_view in) : in_(in) {}
@@ -56,7 +72,7 @@ class Reader {
   template <class T>
   void column(const std::string& name, std::vector<T>& values) {
     const std::string found = text("a column name");
-    if (found != name) throw RunStateError("run state: expected column " + name + ", found " + found);
+    if (found != name) throw RunStateError("run state: expected column " + name + ", found " + quoted(found));
     const auto n = pod<std::uint64_t>(name.c_str());
     if (n > in_.size() / sizeof(T)) fail(name.c_str());
     const char* data = take(n * sizeof(T), name.c_str());
@@ -152,6 +168,9 @@ void check_values(const Model& model, const State& state, const Results& results
   if (!(state.responses_share >= 0 && state.responses_share <= 1)) out_of_range("responses_share", 0, state.responses_share);
   if (cursor > schedule().size()) out_of_range("the stage cursor", 0, double(cursor));
   check_below("students.grade", state.students.grade, n_grades);
+  // 0: none yet, 1-5: a quintile, which indexes a subgroup (found by the run_state fuzzer: read out of bounds).
+  for (int s = 0; s < n_subjects; ++s)
+    check_below("students." + std::string(subject_names[s]) + "_start_quintile", state.students.start_quintile[s], 6);
   check_below("classrooms.grade", state.classrooms.grade, n_grades);
   check_below("classrooms.instructional_model", state.classrooms.instructional_model, models);
   check_below("teachers.school", state.teachers.school, schools);
@@ -179,6 +198,29 @@ void check_values(const Model& model, const State& state, const Results& results
     if (sc.feeder_next[k] < -1 || sc.feeder_next[k] >= static_cast<std::int64_t>(schools))
       out_of_range("schools.feeder_next", k, sc.feeder_next[k]);
   }
+  // Real-valued columns hold finite numbers (NaN only where it means "not yet": a student's first fall
+  // score, a school outside a Python rollout rule): the weekly loop turns some into integers, where a
+  // NaN or an infinity is undefined behaviour (found by tests/fuzz/run_state_fuzzer.cpp).
+  auto finite = [](const std::string& prefix) {
+    return [prefix](const std::string& name, const auto& column) {
+      using T = typename std::decay_t<decltype(column)>::value_type;
+      if constexpr (std::is_floating_point_v<T>) {
+        const bool nan_allowed = name.ends_with("baseline_z") || name == "rollout_priority";
+        for (std::size_t i = 0; i < column.size(); ++i)
+          if (std::isinf(column[i]) || (std::isnan(column[i]) && !nan_allowed))
+            out_of_range(prefix + name, i, static_cast<double>(column[i]));
+      }
+    };
+  };
+  auto& mutable_state = const_cast<State&>(state);  // only read
+  mutable_state.students.for_each_named_column(finite("students."));
+  mutable_state.classrooms.for_each_named_column(finite("classrooms."));
+  mutable_state.teachers.for_each_named_column(finite("teachers."));
+  mutable_state.schools.for_each_stored_column(finite("schools."));
+  for (int s = 0; s < n_subjects; ++s)
+    for (std::size_t c = 0; c < classrooms; ++c)
+      if (!(state.classrooms.pacing_unit[s][c] >= 0 && state.classrooms.pacing_unit[s][c] <= 65535))
+        out_of_range("classrooms.pacing_unit", c, state.classrooms.pacing_unit[s][c]);
   for (std::size_t y = 0; y < state.stage_log->size(); ++y) {
     const auto& stages = (*state.stage_log)[y];
     if (stages.size() != schools) out_of_range("the stage log's length", y, double(stages.size()));

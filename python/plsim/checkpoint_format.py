@@ -163,7 +163,8 @@ def _checked_manifest(m: Any, version: int, body_size: int, where: str) -> dict:
     if version == 1:  # hooks pickled: never unpickled
         raise CheckpointError(f"{where}: a checkpoint of an older plsim whose hooks are pickled; this plsim never "
                               f"unpickles (a pickle can run any code): re-run the scenario with this plsim")
-    if not isinstance(m.get("hooks"), dict) or set(m["hooks"]) - set(SLOTS):
+    if (not isinstance(m.get("hooks"), dict) or set(m["hooks"]) - set(SLOTS)
+            or not all(v is None or isinstance(v, list) for v in m["hooks"].values())):
         raise bad("/hooks", f"an object of the lists {', '.join(SLOTS)}")
     hook_counts = {slot: len(m["hooks"].get(slot) or []) for slot in SLOTS}
     done = m["hooks_done"]
@@ -180,8 +181,8 @@ def _checked_manifest(m: Any, version: int, body_size: int, where: str) -> dict:
                                                          and math.isfinite(x) and x >= 0 for x in t)
             for t in times.values()):
         raise bad("/hook_times", "[cpu seconds, wall seconds] by hook stage")
-    if not (isinstance(m["arms_done_this_week"], list) and set(m["arms_done_this_week"]) <= set(names)
-            and all(isinstance(a, str) for a in m["arms_done_this_week"])):
+    if not (isinstance(m["arms_done_this_week"], list) and all(isinstance(a, str) for a in m["arms_done_this_week"])
+            and set(m["arms_done_this_week"]) <= set(names)):  # names checked first: a list is not hashable
         raise bad("/arms_done_this_week", "a list of arm names")
     if not (m["interrupted_hook"] is None or (isinstance(m["interrupted_hook"], str) and len(m["interrupted_hook"]) < 1000)):
         raise bad("/interrupted_hook", "null or a hook's label")

@@ -70,7 +70,10 @@ def _row_label(row: pd.Series, k: int) -> str:
 def _grades(value: Any) -> Optional[list[int]]:
     """'K-5', '6-8', '0-12' or [lo, hi] as [lo, hi]; None when it cannot be read."""
     if isinstance(value, (list, tuple)) and len(value) == 2:
-        return [int(value[0]), int(value[1])]
+        try:
+            return [int(value[0]), int(value[1])]
+        except (TypeError, ValueError, OverflowError):
+            return None
     text = str(value).strip().upper().replace("–", "-")
     if "-" not in text:
         return None
@@ -84,7 +87,29 @@ def _grades(value: Any) -> Optional[list[int]]:
 def _group(row: pd.Series, k: int, errors: list[str], source: str) -> dict:
     label = f"{source}: {_row_label(row, k)}"
     group: dict = {}
-    present = {c for c in row.index if not (isinstance(row[c], float) and math.isnan(row[c]))}
+    # An empty cell is NaN (or None in a column of objects).
+    present = {c for c in row.index if not (row[c] is None or (isinstance(row[c], float) and math.isnan(row[c])))}
+
+    def whole(column: str) -> Optional[int]:
+        value = row[column]
+        if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+            return int(value)
+        if isinstance(value, (float, np.floating)) and float(value).is_integer():
+            return int(value)
+        errors.append(f"{label}: column {column}: expected a whole number (got {value!r})")
+        return None
+
+    def number(column: str) -> Optional[float]:
+        value = row[column]
+        try:
+            x = float(value)
+        except (TypeError, ValueError, OverflowError):
+            x = math.nan
+        if not math.isfinite(x):
+            errors.append(f"{label}: column {column}: expected a number (got {value!r})")
+            return None
+        return x
+
     if "grades" in present:
         grades = _grades(row["grades"])
         if grades is None:
@@ -92,7 +117,9 @@ def _group(row: pd.Series, k: int, errors: list[str], source: str) -> dict:
         else:
             group["grades"] = grades
     elif {"grade_lo", "grade_hi"} <= present:
-        group["grades"] = [int(row["grade_lo"]), int(row["grade_hi"])]
+        lo, hi = whole("grade_lo"), whole("grade_hi")
+        if lo is not None and hi is not None:
+            group["grades"] = [lo, hi]
     if "level" in present:
         group["level"] = str(row["level"])
     elif "grades" in group:
@@ -102,22 +129,18 @@ def _group(row: pd.Series, k: int, errors: list[str], source: str) -> dict:
         errors.append(f"{label}: columns level and grades are both missing: give a level (elementary, middle, high) "
                       f"or grades (e.g. K-5)")
     for column in ("enrollment", "class_size", "implementation_year"):
-        if column in present:
-            value = row[column]
-            if not (isinstance(value, (int, np.integer)) or (isinstance(value, float) and float(value).is_integer())):
-                errors.append(f"{label}: column {column}: expected a whole number (got {value!r})")
-            else:
-                group[column] = int(value)
+        if column in present and (value := whole(column)) is not None:
+            group[column] = value
     if "type" in present:
         group["type"] = str(row["type"])
-    if "frl_share" in present:
-        group["frl_share"] = {"mean": float(row["frl_share"]), "sd": 0.0}
+    if "frl_share" in present and (share := number("frl_share")) is not None:
+        group["frl_share"] = {"mean": share, "sd": 0.0}
     if "achievement_shift_sd" in present and "start_percentile" in present:
         errors.append(f"{label}: columns achievement_shift_sd and start_percentile: give one, not both")
     elif "achievement_shift_sd" in present:
-        group["achievement_shift_sd"] = float(row["achievement_shift_sd"])
-    elif "start_percentile" in present:
-        p = float(row["start_percentile"])
+        if (shift := number("achievement_shift_sd")) is not None:
+            group["achievement_shift_sd"] = shift
+    elif "start_percentile" in present and (p := number("start_percentile")) is not None:
         if not 0 < p < 100:
             errors.append(f"{label}: column start_percentile: must be between 0 and 100, exclusive (got {p!r})")
         else:

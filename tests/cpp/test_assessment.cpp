@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 
+#include "draws.hpp"
 #include "helpers.hpp"
 #include "plsim/measure/assessment.hpp"
 #include "plsim/modules/population.hpp"
@@ -221,4 +222,51 @@ TEST_CASE("test errors are drawn anew for every year, season and subject, keyed 
   std::size_t same = 0;
   for (const auto& [id, e] : fall_3_without) same += e == fall_3.at(id);
   CHECK(same == fall_3_without.size());
+}
+
+namespace {
+
+// Each cell's (school, grade, subject) mean reported test error in year `year`'s spring test, in
+// standard errors of its mean (mean error * sqrt(n) / measurement_error_rit), keyed by the cell.
+plsim_test::ById cell_errors(const Model& m, State state, int year, std::vector<float>* scores = nullptr) {
+  state.year = year;
+  std::vector<AssessmentRow> rows;
+  assess(m, state, Season::spring, rows);
+  plsim_test::ById out;
+  for (const auto& row : rows)
+    out[(std::uint64_t(row.school) * n_grades + row.grade) * n_subjects + int(row.subject)] =
+        (row.mean_rit - row.mean_true_rit) * std::sqrt(double(row.n)) / m.params.assessment.measurement_error_rit;
+  if (scores) *scores = state.students.score[0];
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the counterfactual twin reports test errors of its own, drawn anew each year, while its students' scores "
+          "share the policy arm's draws", "[assessment][randomness]") {
+  // A twin that reported the policy arm's errors would measure every effect without error; one whose
+  // own errors repeated every year would bias every year's comparison the same way.
+  json doc = k12();
+  doc["districts"][0]["count"] = 8;
+  const Model m = plsim_test::model_of(doc);
+  const auto twin = counterfactual_of(m);
+  const State state = build_population(m);  // all schools traditional: the twin's population too
+  std::vector<float> policy_scores, twin_scores;
+  const auto policy_third = cell_errors(m, state, 2, &policy_scores);
+  const auto twin_third = cell_errors(*twin, state, 2, &twin_scores);
+  const auto twin_first = cell_errors(*twin, state, 0);
+  const std::size_t n = twin_third.size();
+  REQUIRE(n > 400);
+  const double bound = plsim_test::independent_correlation_bound(n);
+  const double r_arms = plsim_test::correlation(policy_third, twin_third);
+  const double r_years = plsim_test::correlation(twin_first, twin_third);
+  INFO("correlation of cells' mean reported errors: policy arm and twin " << r_arms << ", the twin's years 1 and 3 "
+       << r_years << " (bound " << bound << " over " << n << " cells)");
+  CHECK(std::abs(r_arms) < bound);
+  CHECK(std::abs(r_years) < bound);
+  // Its errors have the configured spread: the cell means, in standard errors, have SD 1.
+  INFO("SD of the twin's cell mean errors in standard errors: " << plsim_test::sd(twin_third));
+  CHECK(plsim_test::sd(twin_third) == Approx(1.0).epsilon(plsim_test::sd_relative_bound(n)));
+  // The students' measured scores, which the twin's state carries on, are the policy arm's draws.
+  CHECK(plsim_test::same_bits(policy_scores, twin_scores));
 }

@@ -6,9 +6,13 @@
 #include <bit>
 #include <cmath>
 #include <functional>
+#include <map>
+#include <vector>
 
+#include "draws.hpp"
 #include "helpers.hpp"
 #include "plsim/modules/population.hpp"
+#include "plsim/modules/practice_log.hpp"
 
 using namespace plsim;
 using plsim_test::json;
@@ -425,4 +429,145 @@ TEST_CASE("seat time moves a student on once he is more than seat_time_slack uni
     if (behind < 1) CHECK(gaps == 0);
     else CHECK(gaps > long(1.9 * st.size()));
   }
+}
+
+namespace {
+
+// Eight schools on a model that draws every slot of the weekly stream: the software's estimates and
+// gap repair (slot 0), holds and on-demand tests (slot 1), small-group placement (slot 2).
+json weekly_draws_scenario(std::uint64_t seed) {
+  json doc = plsim_test::scenario(json::array({{{"level", "elementary"}, {"count", 8}, {"enrollment", 264},
+                                                 {"model", "algorithmic_schedule"}}}),
+                                  {{"seed", seed}});
+  return doc;
+}
+
+// Each student's gain of mastered position in subject s over week `week` of year `year` from `start`,
+// by stable id, with the weekly draws of `learning`'s seed.
+plsim_test::ById weekly_gains(const LearningProcess& learning, State state, int year, int week, int s) {
+  const std::vector<double> before = plsim_test::positions(state, s);
+  std::vector<std::uint32_t> ids = state.students.id;
+  plsim_test::run_serial(learning, state, year, week, 1);
+  const std::vector<double> after = plsim_test::positions(state, s);
+  plsim_test::ById out;
+  for (std::size_t i = 0; i < after.size(); ++i) out[ids[i]] = after[i] - before[i];
+  return out;
+}
+
+// Whether two correlations of n pairs are equal but for sampling: 4 SE of their difference (each has
+// SE (1 - r^2) / sqrt(n)).
+bool same_correlation(double a, double b, std::size_t n) {
+  const double r = 0.5 * (a + b);
+  return std::abs(a - b) < 4 * std::sqrt(2.0) * (1 - r * r) / std::sqrt(double(n));
+}
+
+}  // namespace
+
+TEST_CASE("a week's draws are new in every year, week and subject, as if from a new seed, and keyed by the "
+          "student's id", "[learning][randomness]") {
+  // The reference is the same week drawn with another seed: what a student's gains share then comes
+  // from his traits alone. A tick that ignored the year (or the week) would repeat the draws, and the
+  // gains, of that week in every year (or of every week of a year); subjects that shared words would
+  // correlate more than traits make them.
+  const Model m = plsim_test::model_of(weekly_draws_scenario(1));
+  Model other_seed = m;
+  other_seed.seed = 2;
+  State state = build_population(m);
+  const LearningProcess learning(m), reference(other_seed);
+  const int week = 9;
+  const auto y1 = weekly_gains(learning, state, 0, week, 0);
+  const auto y3 = weekly_gains(learning, state, 2, week, 0);
+  const auto y3_next = weekly_gains(learning, state, 2, week + 1, 0);
+  const auto y1_seed2 = weekly_gains(reference, state, 0, week, 0);
+  const std::size_t n = y1.size();
+  REQUIRE(n > 2000);
+  const double r_seed = plsim_test::correlation(y1, y1_seed2);
+  const double r_years = plsim_test::correlation(y1, y3);
+  const double r_weeks = plsim_test::correlation(y3, y3_next);
+  INFO("correlation of a student's weekly gains: another seed " << r_seed << ", years 1 and 3 " << r_years
+       << ", weeks " << week << " and " << week + 1 << " of year 3 " << r_weeks << " (" << n << " students)");
+  CHECK(r_seed < 0.9);  // the week's gains are mostly drawn, not given by the traits
+  CHECK(same_correlation(r_years, r_seed, n));
+  CHECK(same_correlation(r_weeks, r_seed, n));
+  // Subjects: math and reading gains share what traits give them, no more.
+  const auto y1_reading = weekly_gains(learning, state, 0, week, 1);
+  const auto y1_reading_seed2 = weekly_gains(reference, state, 0, week, 1);
+  const double r_subjects = plsim_test::correlation(y1, y1_reading);
+  const double r_subjects_seed = plsim_test::correlation(y1, y1_reading_seed2);
+  INFO("correlation of math and reading gains: same draws " << r_subjects << ", another seed " << r_subjects_seed);
+  CHECK(same_correlation(r_subjects, r_subjects_seed, n));
+
+  // Keyed by id: the students of each classroom in reverse order learn exactly what they learnt.
+  std::vector<std::uint32_t> order;
+  for (std::uint32_t c = 0; c < state.classrooms.size(); ++c)
+    for (std::uint32_t i = state.classrooms.end[c]; i-- > state.classrooms.begin[c];) order.push_back(i);
+  REQUIRE(order.size() == state.students.size());
+  permute_students(state.students, order);
+  const auto y3_reversed = weekly_gains(learning, state, 2, week, 0);
+  INFO("students whose gain changed with their order in the classroom: " << n - plsim_test::same_values(y3, y3_reversed));
+  CHECK(plsim_test::same_values(y3, y3_reversed) == n);
+}
+
+namespace {
+
+// Every logged response of week `week` of year `year` (1 correct, 0 not), keyed by (student id,
+// subject, opportunity), and the share of first responses expected correct from P(known).
+struct Responses {
+  plsim_test::ById correct;
+  double expected_first = 0, first = 0, n_first = 0;
+};
+
+Responses responses_of(const Model& m, State state, int year, int week) {
+  state.year = year, state.week = week, state.responses_share = 1.0;
+  Results results;
+  log_practice(m, state, results);
+  Responses out;
+  std::map<std::pair<std::uint32_t, int>, std::uint32_t> next;  // opportunity of each (student, subject)
+  std::map<std::uint32_t, std::size_t> row;
+  for (std::size_t i = 0; i < state.students.size(); ++i) row[state.students.id[i]] = i;
+  const auto& P = m.params.personalization;
+  for (const auto& r : results.responses) {
+    const std::uint32_t j = next[{r.student, r.subject}]++;
+    out.correct[(std::uint64_t(r.student) * n_subjects + r.subject) * 4096 + j] = r.correct;
+    if (j == 0) {
+      const double known = state.students.p_known[r.subject][row.at(r.student)];
+      out.expected_first += known * (1 - P.test_slip) + (1 - known) * P.test_guess;
+      out.first += r.correct, out.n_first += 1;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("logged practice responses are drawn anew every year and week, keyed by the student's id, correct as "
+          "often as P(known), slip and guess say", "[learning][randomness]") {
+  const Model m = plsim_test::model_of(weekly_draws_scenario(1));
+  Model other_seed = m;
+  other_seed.seed = 2;
+  State state = build_population(m);
+  const int week = 9;
+  const auto y1 = responses_of(m, state, 0, week), y3 = responses_of(m, state, 2, week),
+             y3_next = responses_of(m, state, 2, week + 1), y1_seed2 = responses_of(other_seed, state, 0, week);
+  const std::size_t n = y1.correct.size();
+  REQUIRE(n > 10000);
+  REQUIRE(y3.correct.size() == n);
+  const double r_seed = plsim_test::correlation(y1.correct, y1_seed2.correct);
+  const double r_years = plsim_test::correlation(y1.correct, y3.correct);
+  const double r_weeks = plsim_test::correlation(y3.correct, y3_next.correct);
+  INFO("correlation of responses: another seed " << r_seed << ", years 1 and 3 " << r_years << ", weeks " << week
+       << " and " << week + 1 << " " << r_weeks << " (" << n << " responses)");
+  CHECK(same_correlation(r_years, r_seed, n));
+  CHECK(same_correlation(r_weeks, r_seed, n));
+  // First responses: correct with P(known)(1 - slip) + (1 - P(known)) guess (binomial, 4 SE at most).
+  INFO("first responses correct: " << y3.first << " of " << y3.n_first << ", expected " << y3.expected_first);
+  CHECK(std::abs(y3.first - y3.expected_first) < 4 * std::sqrt(0.25 * y3.n_first));
+
+  // Keyed by id: with the students in reverse order, every response is the same.
+  std::vector<std::uint32_t> order(state.students.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(order.size() - 1 - i);
+  permute_students(state.students, order);
+  const auto y3_reversed = responses_of(m, state, 2, week);
+  CHECK(y3_reversed.correct.size() == n);
+  CHECK(plsim_test::same_values(y3.correct, y3_reversed.correct) == n);
 }

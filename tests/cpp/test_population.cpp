@@ -374,3 +374,27 @@ TEST_CASE("learning aptitude correlates with starting achievement as learning_ra
     CHECK(corr == Approx(expected).margin(0.06));
   }
 }
+
+TEST_CASE("a student's starting gaps are drawn apart for each subject: math and reading gaps overlap by chance only",
+          "[population][randomness]") {
+  // Gap masks drawn from words shared by both subjects would nest (the subject with the higher gap
+  // share would hold every gap of the other). Given how many gaps each subject has among the 64 most
+  // recent units, independent positions overlap by a * b / 64 on average (hypergeometric).
+  const Model m = plsim_test::model_of(many_schools(0.47));
+  const State state = build_population(m);
+  const auto& st = state.students;
+  double overlap = 0, expected = 0, variance = 0;
+  std::size_t students = 0;
+  for (std::size_t i = 0; i < st.size(); ++i) {
+    if (st.frontier[0][i] < 128 || st.frontier[1][i] < 128) continue;  // all 64 recent units drawn in both
+    const double a = std::popcount(st.recent_gaps[0][i]), b = std::popcount(st.recent_gaps[1][i]);
+    overlap += std::popcount(st.recent_gaps[0][i] & st.recent_gaps[1][i]);
+    expected += a * b / 64;
+    variance += a * b * (64 - a) * (64 - b) / (64.0 * 64.0 * 63.0);
+    ++students;
+  }
+  INFO(students << " students: math and reading gaps at the same unit " << overlap << " times, by chance "
+       << expected << " (SD " << std::sqrt(variance) << ")");
+  REQUIRE(expected > 300);
+  CHECK(std::abs(overlap - expected) < 4 * std::sqrt(variance));
+}

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <type_traits>
 #include <utility>
@@ -96,6 +97,20 @@ TEST_CASE("bad run-state bytes are refused with the reason", "[run_state]") {
   CHECK_THROWS_WITH(restore_run_state(other_model, bytes), Catch::Contains("another model (seed 3"));
 }
 
+TEST_CASE("a column name edited into bytes that are not text is quoted in the refusal, escaped", "[run_state]") {
+  // Found by tests/fuzz/run_state_fuzzer.cpp: the refusal quoted the name as read, so a message could
+  // hold bytes that are not UTF-8 (and Python showed an empty reason).
+  const auto model = plsim_test::shared_model_of(district_on_rotation());
+  Simulation sim(model, 1);
+  std::string bytes = save_run_state(sim);
+  const auto at = bytes.find("students.grade");
+  REQUIRE(at != std::string::npos);
+  bytes.replace(at, 3, "\x80\x9f'");
+  Simulation other_run(model, 1);
+  CHECK_THROWS_WITH(restore_run_state(other_run, bytes),
+                    "run state: expected column students.grade, found '\\x80\\x9f\\x27dents.grade'");
+}
+
 TEST_CASE("run-state bytes whose indices or enumerations point outside the state are refused", "[run_state]") {
   // A checkpoint's checksum has no key: an edited state must be refused by its values, not read out of
   // bounds. Each case edits the first value of one column (its name, then 8 bytes of length, then the
@@ -110,6 +125,7 @@ TEST_CASE("run-state bytes whose indices or enumerations point outside the state
     const char* message;
   };
   for (const Edit& edit : {Edit{"students.grade", 200, "students.grade of row 0 is out of range"},
+                           Edit{"students.reading_start_quintile", 6, "students.reading_start_quintile of row 0 is out"},
                            Edit{"schools.district", 9, "schools.district of row 0 is out of range"},
                            Edit{"schools.level", 7, "schools.level of row 0 is out of range"},
                            Edit{"schools.pl_stage", 3, "schools.pl_stage of row 0 is out of range"},
@@ -179,4 +195,30 @@ TEST_CASE("every result table is declared field by field, saved and compared who
   changed.teachers.back().mean_burnout += 1e-12;
   changed.rollout.front().proven = !changed.rollout.front().proven;
   CHECK(plsim_test::differing_result_tables(run.results(), changed) == std::vector<std::string>{"teachers", "rollout"});
+}
+
+TEST_CASE("run-state bytes with a number that is not finite, or a pacing guide off the map, are refused", "[run_state]") {
+  // Found by tests/fuzz/run_state_fuzzer.cpp: a NaN pacing unit was accepted and the next week turned it
+  // into an integer (undefined behaviour). Each case writes the first value of one float column.
+  const auto model = plsim_test::shared_model_of(district_on_rotation());
+  Simulation sim(model, 1);
+  sim.step();
+  const std::string bytes = save_run_state(sim);
+  struct Edit {
+    const char* column;
+    float value;
+    const char* message;
+  };
+  for (const Edit& edit : {Edit{"classrooms.math_pacing_unit", std::nanf(""), "classrooms.math_pacing_unit of row 0"},
+                           Edit{"students.math_p_known", INFINITY, "students.math_p_known of row 0"},
+                           Edit{"teachers.buy_in", -INFINITY, "teachers.buy_in of row 0"},
+                           Edit{"classrooms.reading_pacing_unit", 1e9f, "classrooms.pacing_unit of row 0"}}) {
+    INFO(edit.column);
+    std::string edited = bytes;
+    const auto at = edited.find(edit.column);
+    REQUIRE(at != std::string::npos);
+    std::memcpy(edited.data() + at + std::strlen(edit.column) + 8, &edit.value, sizeof(float));
+    Simulation fresh(model, 1);
+    CHECK_THROWS_WITH(restore_run_state(fresh, edited), Catch::Contains(edit.message) && Catch::Contains("out of range"));
+  }
 }

@@ -6,7 +6,10 @@
 #include <cmath>
 #include <map>
 
+#include "draws.hpp"
 #include "helpers.hpp"
+#include "plsim/modules/population.hpp"
+#include "plsim/modules/rollout.hpp"
 #include "plsim/modules/schools.hpp"
 #include "plsim/simulation.hpp"
 
@@ -504,4 +507,84 @@ TEST_CASE("a rollout plan never converts the schools of a group with model_years
     CHECK(sc.converted_year[k] == 1);
     CHECK(log[3][k] == schoolwide);
   }
+}
+
+namespace {
+
+// Each school's stage (0 none, 1 pilot, 2 school-wide) after the year-end events of year `year`, every
+// school having been converted as a pilot by the run, by school id.
+plsim_test::ById stages_after_events(const Model& m, State state, int year) {
+  state.year = year;
+  const auto rotation = static_cast<std::uint32_t>(m.instructional_model_index("station_rotation"));
+  for (std::uint32_t k = 0; k < state.schools.size(); ++k) {
+    state.schools.pl_stage[k] = std::uint8_t(PlStage::pilot);
+    state.schools.adopted_in_run[k] = 1;
+    state.schools.instructional_model[k] = rotation;
+    state.schools.delivered_fidelity[k] = 0.8f;
+  }
+  advance_schools(m, state);
+  plsim_test::ById out;
+  for (std::uint32_t k = 0; k < state.schools.size(); ++k) out[state.schools.id[k]] = state.schools.pl_stage[k];
+  return out;
+}
+
+// Whether two correlations of n pairs are equal but for sampling (4 SE of their difference).
+bool same_correlation(double a, double b, std::size_t n) {
+  const double r = 0.5 * (a + b);
+  return std::abs(a - b) < 4 * std::sqrt(2.0) * (1 - r * r) / std::sqrt(double(n));
+}
+
+}  // namespace
+
+TEST_CASE("whether a school drops its model or codifies its pilot is drawn anew every year, as if from a new seed",
+          "[scaleup][randomness]") {
+  // The reference is the same year drawn with another seed: what a school's outcomes share then comes
+  // from its conditions alone. A tick that ignored the year would repeat every school's events.
+  json doc = plsim_test::scenario(json::array({{{"level", "elementary"}, {"count", 400}, {"enrollment", 60}}}),
+                                  {{"years", 4}});
+  const Model m = plsim_test::model_of(doc);
+  Model other_seed = m;
+  other_seed.seed = m.seed + 1;
+  const State state = build_population(m);
+  const auto second = stages_after_events(m, state, 1), fourth = stages_after_events(m, state, 3);
+  const auto second_seed2 = stages_after_events(other_seed, state, 1);
+  const std::size_t n = second.size();
+  double dropped = 0, codified = 0;
+  for (const auto& [id, stage] : fourth) dropped += stage == 0, codified += stage == 2;
+  INFO("in year 4: " << dropped << " of " << n << " pilots dropped, " << codified << " codified");
+  REQUIRE(dropped >= 20);
+  REQUIRE(codified >= 20);
+  const double r_years = plsim_test::correlation(second, fourth), r_seed = plsim_test::correlation(second, second_seed2);
+  INFO("correlation of a school's outcome: years 2 and 4 " << r_years << ", another seed " << r_seed << " (" << n
+       << " schools)");
+  CHECK(same_correlation(r_years, r_seed, n));
+}
+
+TEST_CASE("a rollout lottery is drawn anew every year: the schools it picks in two years overlap by chance only",
+          "[scaleup][randomness]") {
+  // A lottery whose tick ignored the year would pick the same schools from the same candidates every
+  // year. From the same state, a lottery for 30% of 300 schools in year 1 and one in year 3 pick sets
+  // that overlap as two independent draws of m of N do (hypergeometric: mean m^2 / N).
+  json doc = converting(300, "station_rotation", 4);
+  doc["districts"][0]["rollout"]["targets"] = json::array({{{"year", 1}, {"share", 0.3}}});
+  const Model m = plsim_test::model_of(doc);
+  const State state = build_population(m);
+  auto picked = [&](int year) {
+    State s = state;
+    s.year = year;
+    run_rollout(m, s);
+    std::vector<std::uint8_t> out(s.schools.size());
+    for (std::size_t k = 0; k < out.size(); ++k) out[k] = s.schools.pl_stage[k] != std::uint8_t(PlStage::none);
+    return out;
+  };
+  const auto first = picked(0), third = picked(2);
+  double m1 = 0, m3 = 0, both = 0;
+  for (std::size_t k = 0; k < first.size(); ++k) m1 += first[k], m3 += third[k], both += first[k] && third[k];
+  const double n = double(first.size());
+  REQUIRE(m1 >= 60);
+  REQUIRE(m1 < n);
+  const double expected = m1 * m3 / n, sd = std::sqrt(m1 * m3 * (n - m1) * (n - m3) / (n * n * (n - 1)));
+  INFO("lotteries of years 1 and 3 picked " << m1 << " and " << m3 << " of " << n << " schools, " << both
+       << " in both; by chance " << expected << " (SD " << sd << ")");
+  CHECK(std::abs(both - expected) < 4 * sd);
 }

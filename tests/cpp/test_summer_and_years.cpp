@@ -9,10 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "draws.hpp"
 #include "helpers.hpp"
 #include "plsim/measure/assessment.hpp"
 #include "plsim/modules/population.hpp"
 #include "plsim/simulation.hpp"
+#include "plsim/modules/classrooms.hpp"
 #include "plsim/modules/summer.hpp"
 
 using namespace plsim;
@@ -422,4 +424,145 @@ TEST_CASE("feeders match schools by achievement rank: neighbourhoods feed the sc
   REQUIRE(middle != std::vector<std::uint32_t>{8, 9, 10, 11});  // rank order differs from index order
   for (std::size_t r = 0; r < elementary.size(); ++r)
     CHECK(sc.feeder_next[elementary[r]] == std::int32_t(middle[r * middle.size() / elementary.size()]));
+}
+
+namespace {
+
+// Each student's summer variation in subject s for a summer after year `year` (1 + loss_sd * normal,
+// from the loss over the expected one), by stable id; students whose grade shows no summer loss, or
+// whose loss reaches the bottom of their knowledge, are left out.
+plsim_test::ById summer_variation(const Model& m, const State& before, int year, int s) {
+  State after = before;
+  after.year = year;
+  summer(m, after);
+  const auto& a = before.students;
+  const auto& b = after.students;
+  const double national = 1.0 + m.params.summer.frl_extra_loss * m.params.population.national_frl_share;
+  plsim_test::ById out;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    const double expected = m.summer_loss[s][a.grade[i]] * m.params.summer.loss_scale *
+                            (a.frl[i] ? 1.0 + m.params.summer.frl_extra_loss : 1.0) / national;
+    if (expected <= 0 || b.frontier[s][i] == b.gaps[s][i]) continue;
+    out[a.id[i]] = (mastered_position(a, s, i) - mastered_position(b, s, i)) / expected;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("summer loss is drawn anew every year and subject, keyed by the student's id, with spread loss_sd",
+          "[summer][randomness]") {
+  // A summer stream keyed by subject alone, or whose tick ignored the year, would take the same from a
+  // student every summer; one keyed by row would move every student's draw when one leaves.
+  const Model m = plsim_test::model_of(k12_population());
+  State state = build_population(m);
+  const auto first = summer_variation(m, state, 0, 0);
+  const auto third = summer_variation(m, state, 2, 0);
+  const auto third_reading = summer_variation(m, state, 2, 1);
+  REQUIRE(first.size() > 5000);
+  const double bound = plsim_test::independent_correlation_bound(first.size());
+  CHECK(first.size() == third.size());
+  const double r_years = plsim_test::correlation(first, third);
+  const double r_subjects = plsim_test::correlation(third, third_reading);
+  INFO("correlation of a student's summer losses: years 1 and 3 " << r_years << ", math and reading "
+       << r_subjects << " (bound " << bound << " over " << first.size() << " students)");
+  CHECK(std::abs(r_years) < bound);
+  CHECK(std::abs(r_subjects) < bound);
+  // A later summer varies as much as loss_sd says (and is centred on the norms' loss).
+  const double loss_sd = m.params.summer.loss_sd;
+  REQUIRE(loss_sd > 0.1);
+  INFO("SD of the relative summer loss in year 3: " << plsim_test::sd(third) << ", mean " << plsim_test::mean(third));
+  CHECK(plsim_test::sd(third) == Approx(loss_sd).epsilon(plsim_test::sd_relative_bound(third.size())));
+  CHECK(plsim_test::mean(third) == Approx(1.0).margin(plsim_test::mean_bound(loss_sd, third.size())));
+
+  // Removing a student who loses in summer leaves every other student's summer the same, bit for bit.
+  std::size_t gone = 0;
+  while (third.count(state.students.id[gone]) == 0) ++gone;
+  const std::uint32_t removed = state.students.id[gone];
+  std::vector<std::uint32_t> order;
+  for (std::size_t i = 0; i < state.students.size(); ++i)
+    if (i != gone) order.push_back(static_cast<std::uint32_t>(i));
+  permute_students(state.students, order);
+  const auto third_without = summer_variation(m, state, 2, 0);
+  CHECK(third_without.count(removed) == 0);
+  CHECK(plsim_test::same_values(third_without, third) == third_without.size());
+}
+
+namespace {
+
+// Classrooms formed for year `year` from `state`: each untracked student's place in his school and
+// grade (0 first, 1 last) by stable id, and the ids of each (school, grade) in their order.
+struct ShuffleDraw {
+  plsim_test::ById place;
+  std::map<std::pair<std::uint32_t, int>, std::vector<std::uint32_t>> order;
+};
+
+ShuffleDraw shuffle_of(const Model& m, State state, int year) {
+  state.year = year;
+  form_classrooms(m, state);
+  ShuffleDraw out;
+  const auto& st = state.students;
+  for (std::size_t i = 0; i < st.size(); ++i)
+    if (st.grade[i] < m.params.population.tracking_from_grade) out.order[{st.school[i], st.grade[i]}].push_back(st.id[i]);
+  for (const auto& [key, ids] : out.order)
+    for (std::size_t j = 0; j < ids.size(); ++j) out.place[ids[j]] = double(j) / double(ids.size() - 1);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("the yearly classroom shuffle is drawn anew every year and keyed by the student's id",
+          "[years][randomness]") {
+  // A shuffle whose tick ignored the year would keep the same classmates together every year; one
+  // keyed by row would reorder a whole school when one student leaves it.
+  const Model m = plsim_test::model_of(k12_population());
+  State state = build_population(m);
+  const auto first = shuffle_of(m, state, 0);
+  const auto third = shuffle_of(m, state, 2);
+  const auto fourth = shuffle_of(m, state, 3);
+  REQUIRE(first.place.size() > 3000);
+  const double bound = plsim_test::independent_correlation_bound(first.place.size());
+  for (const auto* later : {&third, &fourth}) {
+    const double r = plsim_test::correlation(first.place, later->place);
+    INFO("correlation of a student's place in his grade, year 1 and a later year: " << r << " (bound " << bound << ")");
+    CHECK(std::abs(r) < bound);
+  }
+  const double r = plsim_test::correlation(third.place, fourth.place);
+  INFO("correlation of places, years 3 and 4: " << r);
+  CHECK(std::abs(r) < bound);
+
+  // Removing a student leaves the order of every other student of his school and grade as it was.
+  std::vector<std::uint32_t> order(state.students.size() - 1);
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<std::uint32_t>(i + 1);
+  const std::uint32_t removed = state.students.id[0];
+  const auto key = std::make_pair(state.students.school[0], int(state.students.grade[0]));
+  REQUIRE(key.second < m.params.population.tracking_from_grade);
+  permute_students(state.students, order);
+  const auto third_without = shuffle_of(m, state, 2);
+  std::size_t changed = 0;
+  for (const auto& [k, ids] : third.order) {
+    std::vector<std::uint32_t> expected = ids;
+    if (k == key) expected.erase(std::find(expected.begin(), expected.end(), removed));
+    changed += third_without.order.at(k) != expected;
+  }
+  INFO("grades of a school whose order changed: " << changed << " of " << third.order.size());
+  CHECK(changed == 0);
+}
+
+TEST_CASE("summer loss is drawn apart from the classroom shuffle of the same year", "[summer][randomness]") {
+  // One stream per decision: were summer to take the shuffle's words (same student, same year), a
+  // student's place in his class list would tell how far his summer strays from the norms'.
+  const Model m = plsim_test::model_of(k12_population());
+  const State state = build_population(m);
+  const int year = 2;
+  const auto places = shuffle_of(m, state, year).place;
+  const auto variation = summer_variation(m, state, year, 0);
+  plsim_test::ById size;  // how far each student's summer strays, whichever way
+  for (const auto& [id, v] : variation)
+    if (places.count(id)) size[id] = std::abs(v - 1.0);
+  REQUIRE(size.size() > 3000);
+  const double r = plsim_test::correlation(places, size), bound = plsim_test::independent_correlation_bound(size.size());
+  INFO("correlation of a student's place in the shuffle with the size of his summer variation: " << r << " (bound "
+       << bound << " over " << size.size() << " students)");
+  CHECK(std::abs(r) < bound);
 }

@@ -2,9 +2,14 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <map>
 #include <set>
+#include <vector>
 
+#include "draws.hpp"
 #include "helpers.hpp"
+#include "plsim/modules/population.hpp"
+#include "plsim/modules/teachers.hpp"
 #include "plsim/schedule.hpp"
 #include "plsim/simulation.hpp"
 
@@ -111,4 +116,108 @@ TEST_CASE("teachers who stay gain a year of experience at each year transition, 
   }
   CHECK(stayers > 100);
   CHECK(grew > 5);
+}
+
+namespace {
+
+// Whether each active teacher leaves at the end of year `year` (1 or 0), by teacher id, from `state`.
+plsim_test::ById leavers_of(const Model& m, State state, int year) {
+  state.year = year;
+  Results results;
+  std::vector<std::uint64_t> active;
+  for (std::size_t k = 0; k < state.teachers.size(); ++k)
+    if (state.teachers.active[k]) active.push_back(k);
+  turn_over_teachers(m, state, results);
+  plsim_test::ById out;
+  for (auto k : active) out[state.teachers.id[k]] = state.teachers.active[k] ? 0.0 : 1.0;
+  return out;
+}
+
+// The same draws of another entity: the teacher of school + ds with serial + dn (ids are school << 32 | serial).
+plsim_test::ById shifted(const plsim_test::ById& a, std::uint64_t ds, std::uint64_t dn) {
+  plsim_test::ById out;
+  for (const auto& [id, x] : a) out[id - (ds << 32) - dn] = x;  // the value of (school + ds, serial + dn) at id
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("who leaves is drawn anew every year, independently for each teacher of each school, at the turnover rate",
+          "[teachers][randomness]") {
+  // A turnover stream whose tick ignored the year would take the same teachers every year; one that
+  // dropped the school or the serial would make colleagues, or the n-th hires of all schools, leave together.
+  const Model m = plsim_test::model_of(mixed_poverty(4));
+  const State state = build_population(m);
+  const auto first = leavers_of(m, state, 0), third = leavers_of(m, state, 2);
+  const std::size_t n = first.size();
+  REQUIRE(n > 500);
+  const double bound = plsim_test::independent_correlation_bound(n);
+  const double r_years = plsim_test::correlation(first, third);
+  const double r_colleagues = plsim_test::correlation(third, shifted(third, 0, 1));
+  const double r_schools = plsim_test::correlation(third, shifted(third, 1, 0));
+  INFO("correlation of leaving: years 1 and 3 " << r_years << ", the next hire of the same school " << r_colleagues
+       << ", the same hire of the next school " << r_schools << " (bound " << bound << " over " << n << " teachers)");
+  CHECK(std::abs(r_years) < bound);
+  CHECK(std::abs(r_colleagues) < bound);
+  CHECK(std::abs(r_schools) < bound);
+  // The number who leave in a later year is what the rates give (binomial, 4 SE).
+  const TeacherParameters& p = m.params.teachers;
+  double expected = 0, variance = 0, left = 0;
+  for (std::size_t k = 0; k < state.teachers.size(); ++k) {
+    const bool high = state.schools.frl_share[state.teachers.school[k]] >= p.high_poverty_frl_share;
+    const double rate = p.turnover_rate * (high ? p.high_poverty_turnover_ratio : 1.0);
+    expected += rate, variance += rate * (1 - rate);
+  }
+  for (const auto& [id, x] : third) left += x;
+  INFO("leavers in year 3: " << left << ", expected " << expected);
+  CHECK(std::abs(left - expected) < 4 * std::sqrt(variance));
+}
+
+TEST_CASE("a later year's hires draw effectiveness, capacity and buy-in independently, keyed by school and "
+          "hiring serial", "[teachers][randomness]") {
+  // Hires of a later year, many per school. Traits drawn from one stream for two purposes would
+  // correlate; traits keyed by the teacher's row would change with the order schools hire in.
+  const Model m = plsim_test::model_of(mixed_poverty(4));
+  State forward = build_population(m);
+  State backward = forward;
+  forward.year = backward.year = 3;
+  const auto schools = static_cast<std::uint32_t>(forward.schools.size());
+  const std::size_t initial = forward.teachers.size();
+  for (int round = 0; round < 25; ++round)
+    for (std::uint32_t k = 0; k < schools; ++k) hire_teacher(m, forward, k), hire_teacher(m, backward, schools - 1 - k);
+  plsim_test::ById log_value, capacity, buy_in;
+  const auto& t = forward.teachers;
+  std::map<std::uint64_t, std::size_t> row_backward;
+  for (std::size_t k = 0; k < backward.teachers.size(); ++k) row_backward[backward.teachers.id[k]] = k;
+  std::size_t differ = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) {
+    const std::size_t b = row_backward.at(t.id[k]);
+    differ += t.value_added[k] != backward.teachers.value_added[b] || t.base_capacity[k] != backward.teachers.base_capacity[b] ||
+              t.buy_in[k] != backward.teachers.buy_in[b];
+    if (k < initial) continue;  // this year's hires only
+    log_value[t.id[k]] = std::log(t.value_added[k]);
+    capacity[t.id[k]] = t.base_capacity[k];
+    buy_in[t.id[k]] = t.buy_in[k];
+  }
+  INFO("teachers whose traits depend on the order of hiring: " << differ << " of " << t.size());
+  CHECK(differ == 0);
+  const std::size_t n = log_value.size();
+  REQUIRE(n >= 1000);
+  const double bound = plsim_test::independent_correlation_bound(n);
+  const double r1 = plsim_test::correlation(log_value, capacity), r2 = plsim_test::correlation(log_value, buy_in),
+               r3 = plsim_test::correlation(capacity, buy_in);
+  INFO("correlations: effectiveness-capacity " << r1 << ", effectiveness-buy-in " << r2 << ", capacity-buy-in " << r3
+       << " (bound " << bound << " over " << n << " hires)");
+  CHECK(std::abs(r1) < bound);
+  CHECK(std::abs(r2) < bound);
+  CHECK(std::abs(r3) < bound);
+  // Spreads: log effectiveness has SD teacher_effect_sd; capacity teacher_capacity_sd (clamps at 0 and
+  // 1.5 are 2.5 SD away at most); buy-in buy_in_sd (clamped to 0..1: 2 SD from the mean of 0.6).
+  const double effect_sd = m.params.learning.teacher_effect_sd, capacity_sd = m.params.personalization.teacher_capacity_sd;
+  INFO("SDs: log effectiveness " << plsim_test::sd(log_value) << ", capacity " << plsim_test::sd(capacity) << ", buy-in "
+       << plsim_test::sd(buy_in));
+  CHECK(plsim_test::sd(log_value) == Approx(effect_sd).epsilon(plsim_test::sd_relative_bound(n)));
+  CHECK(plsim_test::mean(log_value) == Approx(-0.5 * effect_sd * effect_sd).margin(plsim_test::mean_bound(effect_sd, n)));
+  CHECK(plsim_test::sd(capacity) == Approx(capacity_sd).epsilon(plsim_test::sd_relative_bound(n)));
+  CHECK(plsim_test::mean(buy_in) == Approx(m.params.teachers.buy_in_mean).margin(plsim_test::mean_bound(m.params.teachers.buy_in_sd, n)));
 }
