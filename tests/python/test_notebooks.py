@@ -21,7 +21,9 @@ def test_the_notebook_runs_from_top_to_bottom(path, tmp_path):
     # Plots display: each notebook shows at least one image inline.
     assert any("image/png" in o.get("data", {}) for o in outputs), f"{path.name} displays no plot"
     last = float(notebook.cells[-1].outputs[-1]["data"]["text/plain"])
-    low, high, what = EXPECTED_LAST[path.name]
+    real_logs = (Path(os.environ["PLSIM_ASSISTMENTS"]) / "builder_train.csv").is_file()
+    name = path.name if real_logs or path.name not in EXPECTED_LAST_SIMULATED_LOGS else None
+    low, high, what = EXPECTED_LAST[path.name] if name else EXPECTED_LAST_SIMULATED_LOGS[path.name]
     assert low < last < high, f"{what} (got {last})"
 
 
@@ -33,4 +35,10 @@ EXPECTED_LAST = {
     "analyst_scale_up.ipynb": (0.0, 0.5, "station rotation's expected year-4 effect is a small positive number"),
     "learner_model_fitting.ipynb": (0.65, 0.9, "standard BKT's held-out AUC is that of BKT on tutoring logs"),
     "grant_strategies.ipynb": (0.01, 5.0, "the best strategy's SD-student-years per $1,000 is of the order of the field's"),
+}
+# Without the real logs the learner-model notebook fits a log plsim simulates: its students forget
+# fragile knowledge and master several units in a fast week, which standard BKT does not model, so its
+# held-out AUC is lower than on tutoring logs (0.62 at the defaults of 2026-12-07).
+EXPECTED_LAST_SIMULATED_LOGS = {
+    "learner_model_fitting.ipynb": (0.55, 0.9, "standard BKT's held-out AUC on plsim's simulated log"),
 }
