@@ -2,25 +2,9 @@
 in another process (Dask pickles a Sim through the same bytes). The file's layout and checks are
 plsim.checkpoint_format's; the Sim writes and reads its own part (Sim._to_checkpoint, _from_checkpoint).
 
-A checkpoint holds the scenario as validated, each arm's engine state (agents, results so far, the
-stage it stands at; random streams need no position: every draw is keyed by seed, entity and tick),
-how far the Python hooks of an unfinished hook stage got, and the hooks themselves as data: each by
-the name of its class (a plsim Policy, Process or RolloutPlan subclass, checked on loading) and its
-state (plsim.hook_state). The layout::
-
-    b"PLSIM checkpoint\\n"      17 bytes: what the file is
-    format version             4 bytes, little-endian
-    manifest length            8 bytes
-    body length                8 bytes
-    manifest                   UTF-8 JSON: scenario, options, hooks, hook progress, the states' sizes
-    body                       each arm's engine state
-    SHA-256                    32 bytes, of everything before it
-
-Loading a checkpoint runs no code it chooses: nothing in it is unpickled; hook classes are found by
-name among plsim subclasses and given their saved attributes. Anyone can edit a checkpoint and
-recompute its checksum (it has no key), so the checksum only catches damage: every field is checked
-against its type and range (here, and the engine state by the engine), and a bad file is refused with
-a CheckpointError naming it.
+What a checkpoint holds, its layout, and why loading one runs no code it chooses (hooks are stored as
+class names and plain-data state, never pickled; every field is range-checked) are documented in
+plsim.checkpoint_format, which reads and checks the file.
 """
 from __future__ import annotations
 
