@@ -377,35 +377,23 @@ def print_profile(path: str, out=sys.stdout, limit: int = 25) -> None:
 
 # ----------------------------------------------------------------------------------------------------
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer (got {text})")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or a positive integer (got {text})")
-    return value
-
-
 def build_parser() -> argparse.ArgumentParser:
+    from plsim.commands.args import non_negative, positive  # the CLI's argument types
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--runs", type=_positive, default=TARGET_RUNS,
+    parser.add_argument("--runs", type=positive, default=TARGET_RUNS,
                         help="runs (seeds) in the ensemble (default 1000)")
-    parser.add_argument("--first-seed", type=_non_negative, default=1, help="first seed (default 1)")
+    parser.add_argument("--first-seed", type=non_negative, default=1, help="first seed (default 1)")
     parser.add_argument("--scenario", default="district_station_rotation",
                         help="scenario file or shipped name (default district_station_rotation)")
-    parser.add_argument("--years", type=_positive, default=1, help="school years a run (default 1)")
-    parser.add_argument("--workers", type=_non_negative, default=None,
+    parser.add_argument("--years", type=positive, default=1, help="school years a run (default 1)")
+    parser.add_argument("--workers", type=non_negative, default=None,
                         help=f"Dask workers (0: runs in sequence in this process; default {DEFAULT_WORKERS})")
     parser.add_argument("--processes", action=argparse.BooleanOptionalAction, default=DEFAULT_PROCESSES,
                         help="Dask workers are W processes of one thread (--processes), or W threads of one "
                              "in-process worker (--no-processes, the default: the layout of plsim ensemble "
                              "--workers W)")
-    parser.add_argument("--threads", type=_non_negative, default=None,
+    parser.add_argument("--threads", type=non_negative, default=None,
                         help="engine threads a run (0: every core; default 1 on Dask workers, 2 in sequence)")
     twin = parser.add_mutually_exclusive_group()
     twin.add_argument("--counterfactual", choices=("auto", "always", "never"), default="auto",
@@ -413,7 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
                            "when any school is personalized)")
     twin.add_argument("--no-counterfactual", dest="counterfactual", action="store_const", const="never",
                       help="no counterfactual twin (effects are then NaN)")
-    parser.add_argument("--chunk-size", type=_non_negative, default=0,
+    parser.add_argument("--chunk-size", type=non_negative, default=0,
                         help="runs a Dask task (default 0: as plsim.ensemble, about four tasks a worker)")
     parser.add_argument("--compare", action="store_true",
                         help="run every layout (in sequence x 2 threads, 2 processes x 1 thread, 1 in-process "

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -32,6 +33,16 @@ json district_on_rotation() {
 // Runs `sim` until `weeks` weeks are done.
 void run_weeks(Simulation& sim, std::uint64_t weeks) {
   sim.run([&](const Progress& p) { return p.weeks_done < weeks; });
+}
+
+// The run-state bytes with the first value of `column` overwritten: a column is its name, 8 bytes of
+// length, then its values.
+template <class T>
+std::string with_first_value(std::string bytes, const char* column, T value) {
+  const auto at = bytes.find(column);
+  REQUIRE(at != std::string::npos);
+  std::memcpy(bytes.data() + at + std::strlen(column) + 8, &value, sizeof(T));
+  return bytes;
 }
 
 }  // namespace
@@ -132,12 +143,9 @@ TEST_CASE("run-state bytes whose indices or enumerations point outside the state
                            Edit{"teachers.school", 250, "teachers.school of row 0 is out of range"},
                            Edit{"schools.feeder_next", 200, "schools.feeder_next of row 0 is out of range"}}) {
     INFO(edit.column);
-    std::string edited = bytes;
-    const auto at = edited.find(edit.column);
-    REQUIRE(at != std::string::npos);
-    edited[at + std::strlen(edit.column) + 8] = static_cast<char>(edit.value);
     Simulation fresh(model, 1);
-    CHECK_THROWS_WITH(restore_run_state(fresh, edited), Catch::Contains(edit.message));
+    CHECK_THROWS_WITH(restore_run_state(fresh, with_first_value(bytes, edit.column, edit.value)),
+                      Catch::Contains(edit.message));
   }
   Simulation fresh(model, 1);
   CHECK_NOTHROW(restore_run_state(fresh, bytes));  // the unedited bytes still restore
@@ -214,11 +222,8 @@ TEST_CASE("run-state bytes with a number that is not finite, or a pacing guide o
                            Edit{"teachers.buy_in", -INFINITY, "teachers.buy_in of row 0"},
                            Edit{"classrooms.reading_pacing_unit", 1e9f, "classrooms.pacing_unit of row 0"}}) {
     INFO(edit.column);
-    std::string edited = bytes;
-    const auto at = edited.find(edit.column);
-    REQUIRE(at != std::string::npos);
-    std::memcpy(edited.data() + at + std::strlen(edit.column) + 8, &edit.value, sizeof(float));
     Simulation fresh(model, 1);
-    CHECK_THROWS_WITH(restore_run_state(fresh, edited), Catch::Contains(edit.message) && Catch::Contains("out of range"));
+    CHECK_THROWS_WITH(restore_run_state(fresh, with_first_value(bytes, edit.column, edit.value)),
+                      Catch::Contains(edit.message) && Catch::Contains("out of range"));
   }
 }

@@ -11,6 +11,7 @@ import signal
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 
 import plsim
 
@@ -56,6 +57,32 @@ def elementary_district(*, name: str = "elementary", schools: int = 40, enrollme
                          "frl_share": {"mean": frl_mean, "sd": frl_sd}, "model": model}],
         }],
     }
+
+
+def edit_json(draw, doc, values) -> None:
+    """One to three hypothesis-drawn edits of a JSON-like document, in place, each at a path drawn by
+    walking into it: the value there replaced by one of `values`, deleted, or an unknown key (or item)
+    added beside it."""
+    for _ in range(draw(st.integers(1, 3))):
+        parent, key = None, None
+        node = doc
+        while isinstance(node, (dict, list)) and node and draw(st.booleans()):
+            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
+            parent, key = node, draw(st.sampled_from(keys))
+            node = node[key]
+        action = draw(st.sampled_from(["replace", "delete", "add"]))
+        if parent is None:
+            if action == "add":
+                doc[draw(st.text(min_size=1, max_size=8))] = draw(values)
+            continue
+        if action == "replace":
+            parent[key] = draw(values)
+        elif action == "delete":
+            del parent[key]
+        elif isinstance(parent, dict):
+            parent[draw(st.text(min_size=1, max_size=8))] = draw(values)
+        else:
+            parent.append(draw(values))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import plsim
 from plsim.checkpoint import FORMAT_VERSION, MAGIC, from_bytes, to_bytes
 
-from conftest import elementary_district
+from conftest import edit_json, elementary_district
 
 # Derandomized: the same examples every run, so the suite is reproducible (tests/fuzz explores).
 SETTINGS = settings(max_examples=150, deadline=None, derandomize=True,
@@ -115,25 +115,7 @@ def manifest_edits(draw, manifest: dict):
     """The manifest with one to three edits at paths drawn by walking into it: a value replaced by a
     hostile one, a key deleted, or an unknown key added."""
     doc = json.loads(json.dumps(manifest))
-    for _ in range(draw(st.integers(1, 3))):
-        parent, key, node = None, None, doc
-        while isinstance(node, (dict, list)) and node and draw(st.booleans()):
-            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
-            parent, key = node, draw(st.sampled_from(keys))
-            node = node[key]
-        action = draw(st.sampled_from(["replace", "delete", "add"]))
-        if parent is None:
-            if action == "add":
-                doc[draw(st.text(min_size=1, max_size=8))] = draw(values)
-            continue
-        if action == "replace":
-            parent[key] = draw(values)
-        elif action == "delete":
-            del parent[key]
-        elif isinstance(parent, dict):
-            parent[draw(st.text(min_size=1, max_size=8))] = draw(values)
-        else:
-            parent.append(draw(values))
+    edit_json(draw, doc, values)
     return doc
 
 

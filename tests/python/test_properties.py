@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 import plsim
 
-from conftest import tiny_document
+from conftest import edit_json, tiny_document
 
 # Derandomized: the same examples every run, so the suite is reproducible (tests/fuzz explores).
 SETTINGS = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
@@ -35,26 +35,7 @@ def mutated_scenarios(draw):
     """tiny.json with one to three mutations, each at a path drawn by walking into the document:
     replace the value there, delete it, or add an unknown key beside it."""
     doc = tiny_document()
-    for _ in range(draw(st.integers(1, 3))):
-        parent, key = None, None
-        node = doc
-        while isinstance(node, (dict, list)) and node and draw(st.booleans()):
-            keys = list(node) if isinstance(node, dict) else list(range(len(node)))
-            parent, key = node, draw(st.sampled_from(keys))
-            node = node[key]
-        action = draw(st.sampled_from(["replace", "delete", "add"]))
-        if parent is None:
-            if action == "add":
-                doc[draw(st.text(min_size=1, max_size=8))] = draw(values)
-            continue
-        if action == "replace":
-            parent[key] = draw(values)
-        elif action == "delete":
-            del parent[key]
-        elif isinstance(parent, dict):
-            parent[draw(st.text(min_size=1, max_size=8))] = draw(values)
-        else:
-            parent.append(draw(values))
+    edit_json(draw, doc, values)
     return doc
 
 
