@@ -22,6 +22,8 @@ json one_school(const std::string& model_name, int enrollment, const json& extra
   return scenario(json::array({{{"level", "elementary"}, {"enrollment", enrollment}, {"model", model_name}}}), extra);
 }
 
+json single_week_learning() { return {{"review_share", 0.0}, {"forgetting_rate", 0.0}, {"learn_rate", 0.02}}; }
+
 plsim::Model model_of(const json& doc) { return plsim::build_model(doc, "test"); }
 
 std::shared_ptr<const plsim::Model> shared_model_of(const json& doc) {

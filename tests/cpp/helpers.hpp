@@ -25,6 +25,10 @@ using nlohmann::json;
 json scenario(json schools, const json& extra = json::object());
 // One elementary school of `enrollment` students on instructional model `model_name`.
 json one_school(const std::string& model_name, int enrollment = 264, const json& extra = json::object());
+// Learning parameters for tests of one week's mechanisms: review and forgetting (the slow dynamics
+// between weeks, tests/python/test_dynamics.py) off, and a quarter of the default learn rate, below the
+// one-unit-a-week cap a week has without them (the grade pace is calibrated with forgetting on).
+json single_week_learning();
 
 plsim::Model model_of(const json& doc);
 std::shared_ptr<const plsim::Model> shared_model_of(const json& doc);

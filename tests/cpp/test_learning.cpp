@@ -31,14 +31,10 @@ json test_models() {
   };
 }
 
-// Each test states one mechanism of a week, so the slow dynamics between weeks (class review, and
-// forgetting of fragile knowledge, with their own tests in tests/python/test_dynamics.py) are off
-// unless a test sets them. Without them a student masters at most one unit a week, so the learn rate
-// is a quarter of the default (the grade pace is calibrated with forgetting on): weeks stay below
-// that cap, where a week's mechanisms show in what it teaches.
+// Each test states one mechanism of a week (plsim_test::single_week_learning) unless it sets more.
 json school_on(const std::string& model_name, const json& learning = json::object()) {
   json extra = {{"instructional_models", test_models()}};
-  json parameters = {{"review_share", 0.0}, {"forgetting_rate", 0.0}, {"learn_rate", 0.02}};
+  json parameters = plsim_test::single_week_learning();
   parameters.update(learning);
   extra["parameters"] = {{"learning", parameters}};
   return plsim_test::one_school(model_name, 264, extra);

@@ -59,12 +59,11 @@ json autonomy_as_plain(bool top) {
 
 // One elementary school (264 students) on `model_name`; `group` is merged into the school group
 // (fidelity, implementation_year) and `parameters` become the scenario's parameters. Each test states
-// one mechanism of the weeks, so review and forgetting (tests/python/test_dynamics.py) are off unless a
-// test sets them, and the learn rate is a quarter of the default, below the one-unit-a-week cap a week
-// has without them (the grade pace is calibrated with forgetting on). A mature school delivers what it
-// is capable of in full, without a first-year dip, so that a fidelity the test sets is the one delivered.
+// one mechanism of the weeks (plsim_test::single_week_learning) unless it sets more. A mature school
+// delivers what it is capable of in full, without a first-year dip, so that a fidelity the test sets is
+// the one delivered.
 json pl_school(const std::string& model_name, const json& group = json::object(), const json& given = json::object()) {
-  json parameters = {{"learning", {{"review_share", 0.0}, {"forgetting_rate", 0.0}, {"learn_rate", 0.02}}},
+  json parameters = {{"learning", plsim_test::single_week_learning()},
                      {"personalization", {{"implementation_year_fidelity", {1.0, 1.0, 1.0}},
                                           {"implementation_dip", {0.0, 0.0, 0.0}}}}};
   parameters.merge_patch(given);
