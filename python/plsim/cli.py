@@ -1,5 +1,5 @@
 """The `plsim` command: one subcommand per module of plsim.commands (run and resume; ensemble, compare,
-sweep and calibrate; validate, schema, params, init, list and report; bkt) plus plsim evidence, with
+sweep and calibrate; priors and sensitivity; validate, schema, params, init, list and report; bkt) plus plsim evidence, with
 one-line errors (exit code 2; --debug shows the traceback) and Ctrl-C as exit code 130."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import warnings
 
 from .version import __version__
 from ._core import CheckpointError, ScenarioError
-from .commands import bkt, experiments, run, scenario_tools
+from .commands import bkt, decisions, experiments, run, scenario_tools
 from .commands.args import load_scenario_with_sets  # noqa: F401  (plsim.cli.load_scenario_with_sets, as before)
 from .commands.run import suppress_small_cells  # noqa: F401  (plsim.cli.suppress_small_cells, as before)
 from .evidence import add_command as add_evidence_command
@@ -24,7 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error (errors are otherwise one line, exit code 2)")
     sub = parser.add_subparsers(dest="command", required=True)
-    for commands in (run, experiments, scenario_tools, bkt):
+    for commands in (run, experiments, decisions, scenario_tools, bkt):
         commands.add_parsers(sub)
     add_evidence_command(sub)  # plsim evidence: python/plsim/evidence.py
     return parser

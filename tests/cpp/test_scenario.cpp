@@ -52,7 +52,7 @@ TEST_CASE("an unknown key names source and path, suggests the close key and list
   REQUIRE(errors.size() == 1);
   CHECK(errors[0] ==
         "district.json: /yeers: unknown key (did you mean \"years\"?); valid keys are name, description, seed, "
-        "years, weeks_per_year, parameters, counterfactual, instructional_models, districts, grants, min_cell");
+        "years, weeks_per_year, parameters, counterfactual, instructional_models, districts, grants, priors, min_cell");
 
   json nested = valid_doc();
   nested["districts"][0]["schools"][0]["enrolment"] = 100;

@@ -16,7 +16,7 @@ from conftest import INVALID_PATH, NOT_JSON_PATH, REPO, TINY_PATH, tiny_document
 REPO_SCENARIOS = sorted(p for p in (REPO / "scenarios").glob("*.json") if not p.name.endswith(".schema.json"))
 
 TOP_LEVEL_KEYS = ("name, description, seed, years, weeks_per_year, parameters, counterfactual, instructional_models, "
-                  "districts, grants, min_cell")
+                  "districts, grants, priors, min_cell")
 SCHOOL_GROUP_KEYS = ("level, type, count, enrollment, grades, class_size, frl_share, achievement_shift_sd, model, models, "
                      "fidelity, implementation_year, model_years")
 #: The instructional models of engine/data/instructional_models.json, in the (sorted) order errors list them.

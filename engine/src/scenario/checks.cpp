@@ -205,6 +205,8 @@ std::vector<std::string> check_meaning(const json& doc) {
   if (!few_districts)
     errors.push_back("/districts: at most " + std::to_string(max_districts) + " districts per run, counting each "
                      "copy of a district with count > 1 (got " + std::to_string(static_cast<long long>(total_districts)) + ")");
+  const auto priors = check_priors(doc);
+  errors.insert(errors.end(), priors.begin(), priors.end());
   return errors;
 }
 

@@ -33,4 +33,9 @@ int default_class_size(Level level);
 // Checks that need more than one value at a time, on a document with its defaults filled in.
 std::vector<std::string> check_meaning(const json& filled);
 
+// "priors": prior distributions of parameters by path (priors.cpp), and their checks against the
+// parameter table and the scenario's parameter values (called by check_meaning).
+Spec priors_spec();
+std::vector<std::string> check_priors(const json& filled);
+
 }  // namespace plsim::loader

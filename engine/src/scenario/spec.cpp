@@ -78,10 +78,6 @@ std::string quoted_value(const json& value, std::size_t max_bytes) {
   return text.substr(0, cut) + "...";
 }
 
-namespace {
-
-std::string show(const json& value) { return quoted_value(value); }
-
 std::string format_number(double x) {
   std::ostringstream out;
   out.precision(16);
@@ -104,6 +100,20 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+std::string escape_pointer(const std::string& key) {
+  std::string out;
+  for (char c : key) {
+    if (c == '~') out += "~0";
+    else if (c == '/') out += "~1";
+    else out += c;
+  }
+  return out;
+}
+
+namespace {
+
+std::string show(const json& value) { return quoted_value(value); }
+
 std::string kind_name(Spec::Kind kind) {
   switch (kind) {
     case Spec::Kind::object:
@@ -115,16 +125,6 @@ std::string kind_name(Spec::Kind kind) {
     case Spec::Kind::boolean: return "true or false";
   }
   return "?";
-}
-
-std::string escape_pointer(const std::string& key) {
-  std::string out;
-  for (char c : key) {
-    if (c == '~') out += "~0";
-    else if (c == '/') out += "~1";
-    else out += c;
-  }
-  return out;
 }
 
 std::string where(const std::string& path) { return path.empty() ? "/" : path; }

@@ -164,6 +164,7 @@ Spec scenario_structure_spec() {
                           1, 10000, "districts")
                .as_required()},
           {"grants", Spec::array_of(grant_spec(), 0, 1000, "grants to districts").with_default(json::array())},
+          {"priors", priors_spec()},
           {"min_cell", Spec::integer(0, 1000000, 0, "exported tables suppress the values of rows with fewer "
                                                     "students than this (0: no suppression; plsim run --min-cell)")},
       });

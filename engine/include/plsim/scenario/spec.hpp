@@ -62,6 +62,11 @@ nlohmann::json without_invalid_numbers(const nlohmann::json& doc, const Spec& sp
 nlohmann::json fill_defaults(const nlohmann::json& doc, const Spec& spec);
 // `value` as JSON text for an error message: at most `max_bytes`, cut at a character boundary ("...").
 std::string quoted_value(const nlohmann::json& value, std::size_t max_bytes = 60);
+// Shared by the loader's messages: a number as its shortest exact text, the edit distance behind "did
+// you mean", and a key escaped for a JSON pointer (~ and /).
+std::string format_number(double x);
+std::size_t edit_distance(const std::string& a, const std::string& b);
+std::string escape_pointer(const std::string& key);
 // JSON Schema (draft 2020-12) for the spec.
 nlohmann::json to_json_schema(const Spec& spec);
 
