@@ -4,7 +4,10 @@ the default model to the national norms (``python -m plsim.calibrate ...``).
 ``plsim.calibrate(scenario, targets={name: value or (value, tolerance)}, parameters={path: (lo, hi)},
 n_trials=..., seeds=[...], client=None)`` searches the override paths (those of `plsim.parameters()`
 or any scenario path) with Optuna's TPE sampler, seeded, for the values whose runs come closest to the
-targets (sum of squared misses over tolerances), and returns `.best`, `.trials` and `.plot()`. Named
+targets (sum of squared misses over tolerances), and returns `.best`, `.achieved` (every target against
+what the best point achieved), `.warnings` (a best value at the edge of its range, a target missed
+beyond its tolerance; also raised as CalibrationWarning), `.trials` and `.plot()`. With
+``method="abc-smc"`` it returns a plsim.Posterior instead (plsim.abc_smc: weighted draws). Named
 outputs (OUTPUTS): effect_math_sd, effect_reading_sd (true effect on students of personalized schools,
 last year), growth_vs_norm_math, growth_vs_norm_reading (first year), spring_level_math_sd,
 spring_level_reading_sd, study_share_positive_math, study_share_negative_math (the emulated study's
@@ -25,10 +28,13 @@ import argparse
 import json
 import sys
 import types
+import warnings
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 
+from .outputs import OUTPUTS, evaluate as _evaluate, output_values as _output_values  # noqa: F401 (plsim.calibrate.OUTPUTS)
 from .results import SUBJECTS, growth_by_grade, school_growth_spread, school_spread
 from .scenarios import load_scenario
 from .sim import Sim
@@ -175,52 +181,34 @@ def model_effects(*, years: int = 5, seed: int = 7, fidelity: float = 0.8, threa
     return out
 
 
-def _output_values(sim, names, extra) -> dict:
-    out = {}
-    summary = sim.summary()
-    effects = summary.get("headline_effects") or {}
-    study = None
-    for name in names:
-        if name in extra:
-            out[name] = float(extra[name](sim))
-        elif name.startswith("effect_") and name.endswith("_sd"):
-            out[name] = float(effects.get(name[len("effect_"):-3], {}).get("mean_effect_sd", float("nan")))
-        elif name.startswith("growth_vs_norm_"):
-            out[name] = float(summary["headline"][name[len("growth_vs_norm_"):]].get("growth_vs_norm", float("nan")))
-        elif name.startswith("spring_level_") and name.endswith("_sd"):
-            out[name] = float(summary["headline"][name[len("spring_level_"):-3]].get("mean_sd", float("nan")))
-        elif name.startswith("study_share_"):
-            from .study import summarize
-
-            if study is None:
-                study = summarize(sim.study())
-            sign, subject = name[len("study_share_"):].split("_", 1)
-            out[name] = float(study[subject][f"share_significant_{sign}"])
-        else:
-            raise ValueError(f"targets: unknown output {name!r}; named outputs are {', '.join(OUTPUTS)} (or pass "
-                             f"outputs={{name: callable(sim)}})")
-    return out
-
-
-OUTPUTS = ("effect_math_sd", "effect_reading_sd", "growth_vs_norm_math", "growth_vs_norm_reading",
-           "spring_level_math_sd", "spring_level_reading_sd", "study_share_positive_math",
-           "study_share_negative_math", "study_share_positive_reading", "study_share_negative_reading")
-
-
-def _evaluate(document: dict, overrides: dict, seeds, names, extra) -> dict:
-    """Mean of each named output over the seeds, for one set of overrides (runs on a Dask worker too)."""
-    from .plan import RunPlan
-
-    values = [_output_values(RunPlan(document, seed=int(seed), overrides=overrides).run(), names, extra)
-              for seed in seeds]
-    return {name: float(np.mean([v[name] for v in values])) for name in names}
+class CalibrationWarning(UserWarning):
+    """A calibration's best point that is not to be trusted as it stands: at the edge of a range, or
+    missing a target by more than its tolerance."""
 
 
 class CalibrationResult:
-    def __init__(self, best: dict, trials, targets: dict):
+    """The point method's answer: `best` ({path: value}), `achieved` (per target: target, tolerance,
+    achieved, miss in tolerances, within), `warnings` (what makes the best point doubtful), `trials`
+    (every trial's values, outputs and loss) and `.plot()`; `.record()` is best.json."""
+
+    def __init__(self, best: dict, trials, targets: dict, parameters: Optional[dict] = None):
         self.best = best
         self.trials = trials
         self.targets = targets
+        self.parameters = dict(parameters or {})
+        row = trials.loc[trials["loss"].idxmin()]
+        self.achieved = {}
+        for name, (value, tol) in targets.items():
+            got = float(row[f"output_{name}"])
+            self.achieved[name] = {"target": value, "tolerance": tol, "achieved": got,
+                                   "miss_in_tolerances": (got - value) / tol, "within": bool(abs(got - value) <= tol)}
+        self.warnings = _doubts(self.best, self.parameters, self.achieved)
+
+    def record(self) -> dict:
+        """What best.json holds: the best values, each target against what the best point achieved,
+        and the warnings."""
+        return {"best": self.best, "achieved": self.achieved, "warnings": self.warnings,
+                "ranges": {p: list(b) for p, b in self.parameters.items()}, "trials": len(self.trials)}
 
     def plot(self, ax=None):
         """The loss of each trial, and the best so far."""
@@ -236,36 +224,99 @@ class CalibrationResult:
         return ax
 
     def __repr__(self) -> str:
-        return f"CalibrationResult(best={self.best!r}, trials={len(self.trials)})"
+        return f"CalibrationResult(best={self.best!r}, trials={len(self.trials)}, warnings={len(self.warnings)})"
 
 
-def calibrate(scenario, *, targets: dict, parameters: dict, n_trials: int = 40, seeds=(1,), client=None,
-              outputs: dict | None = None, sampler_seed: int = 0, batch: int | None = None,
-              prior_weight: float = 1.0) -> CalibrationResult:
+#: A best value closer than this share of its range to an end sits at the edge: the optimum may lie beyond.
+EDGE_SHARE = 0.05
+
+
+def _doubts(best: dict, ranges: dict, achieved: dict) -> list:
+    """Why the best point may be wrong: a value at the edge of its range, a target missed beyond its
+    tolerance."""
+    out = []
+    for path, value in best.items():
+        lo, hi = ranges[path]
+        for end, bound in (("bottom", lo), ("top", hi)):
+            if abs(value - bound) <= EDGE_SHARE * (hi - lo):
+                out.append(f"{path} = {value:.6g} sits at the {end} of its range ({lo:g} to {hi:g}): the best fit may "
+                           f"lie beyond it; widen the range")
+    for name, a in achieved.items():
+        if not a["within"]:
+            out.append(f"{name}: the best point achieves {a['achieved']:.4g} against the target {a['target']:.4g} "
+                       f"(tolerance {a['tolerance']:.3g}), a miss of {abs(a['miss_in_tolerances']):.1f} tolerances: "
+                       f"the target is out of reach of these ranges, or needs more trials")
+    return out
+
+
+def _goals(targets: dict) -> dict:
+    """{name: (value, tolerance)} of `targets` ({name: value or (value, tolerance)}; default tolerance
+    5% of the target, at least 0.001)."""
+    if not targets:
+        raise ValueError("targets: give at least one {name: value or (value, tolerance)}")
+    goal = {}
+    for name, t in targets.items():
+        value, tol = (t if isinstance(t, tuple) else (t, None))
+        goal[name] = (float(value), float(tol) if tol else max(abs(float(value)) * 0.05, 1e-3))
+    return goal
+
+
+def calibrate(scenario, *, targets: dict, parameters: dict, method: str = "optuna", n_trials: int = 40, seeds=(1,),
+              client=None, outputs: dict | None = None, sampler_seed: int = 0, batch: int | None = None,
+              prior_weight: float = 1.0, **abc_options):
+    """Fit override paths to `targets` ({name: value or (value, tolerance)}).
+
+    method="optuna" (the point method, `point_calibrate`): the best point of `n_trials` Optuna trials,
+    as a CalibrationResult that warns (CalibrationWarning, and `.warnings`) when the best value sits at
+    the edge of its range or misses a target beyond its tolerance.
+
+    method="abc-smc" (plsim.abc_smc.calibrate_abc): Bayesian calibration by approximate Bayesian
+    computation with sequential Monte Carlo; `parameters` maps each path to (lo, hi) (a uniform prior),
+    a scipy.stats distribution, or None (the shipped prior, plsim priors); returns a plsim.Posterior.
+    Options: particles, rounds, quantile, min_acceptance, seed, workers."""
+    if method in ("abc-smc", "abc_smc", "abc"):
+        if n_trials != 40 or batch is not None or prior_weight != 1.0:
+            raise ValueError("n_trials, batch and prior_weight belong to method='optuna'; abc-smc takes particles, "
+                             "rounds, quantile, min_acceptance, seed and workers")
+        from .abc_smc import calibrate_abc
+
+        return calibrate_abc(scenario, targets=targets, parameters=parameters, seeds=seeds, client=client,
+                             outputs=outputs, **abc_options)
+    if method != "optuna":
+        raise ValueError(f"method: expected 'optuna' (a best point) or 'abc-smc' (a posterior) (got {method!r})")
+    if abc_options:
+        raise TypeError(f"calibrate: {', '.join(sorted(abc_options))} belong to method='abc-smc'")
+    return point_calibrate(scenario, targets=targets, parameters=parameters, n_trials=n_trials, seeds=seeds,
+                           client=client, outputs=outputs, sampler_seed=sampler_seed, batch=batch,
+                           prior_weight=prior_weight)
+
+
+def point_calibrate(scenario, *, targets: dict, parameters: dict, n_trials: int = 40, seeds=(1,), client=None,
+                    outputs: dict | None = None, sampler_seed: int = 0, batch: int | None = None,
+                    prior_weight: float = 1.0) -> CalibrationResult:
     """Fit override paths (`parameters`: {path: (lo, hi)}) to `targets` ({name: value or (value,
     tolerance)}) with Optuna (TPE, seeded by `sampler_seed`): each trial runs every seed and averages the
     outputs. The loss is the sum of squared misses over tolerances (default tolerance: 5% of the
     target), plus `prior_weight` x ln(value / default)^2 for every parameter with a published default:
     outputs are often not monotone in a parameter (nglc_like's math effect is the same at 1.3 and 1.64
     times the default learn rate), and among values that fit alike the one nearest the default wins.
-    With a Dask `client`, trials run `batch` at a time (default: one per worker)."""
+    With a Dask `client`, trials run `batch` at a time (default: one per worker). The result reports
+    what the best point achieved against every target and warns (CalibrationWarning) when the best
+    value sits at the edge of its range or misses a target beyond its tolerance."""
     import optuna
     import pandas as pd
 
+    from .outputs import check_names
     from .plan import RunPlan
 
     extra = dict(outputs or {})
-    if not targets:
-        raise ValueError("targets: give at least one {name: value or (value, tolerance)}")
+    goal = _goals(targets)
     if not parameters:
         raise ValueError("parameters: give at least one {path: (lo, hi)}")
-    goal = {}
-    for name, t in targets.items():
-        value, tol = (t if isinstance(t, tuple) else (t, None))
-        goal[name] = (float(value), float(tol) if tol else max(abs(float(value)) * 0.05, 1e-3))
     for path, bounds in parameters.items():
         if not (isinstance(bounds, tuple) and len(bounds) == 2 and bounds[0] < bounds[1]):
             raise ValueError(f"parameters: {path}: expected (lo, hi) with lo < hi (got {bounds!r})")
+    check_names(list(goal), extra)
     document = RunPlan(scenario).document  # validated once
     seeds = [int(s) for s in seeds]
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -302,7 +353,10 @@ def calibrate(scenario, *, targets: dict, parameters: dict, n_trials: int = 40, 
             records.append({"number": trial.number, **o, **{f"output_{n}": v for n, v in values.items()}, "loss": value})
     trials = pd.DataFrame(records)
     best = trials.loc[trials["loss"].idxmin()]
-    return CalibrationResult({p: float(best[p]) for p in parameters}, trials, goal)
+    result = CalibrationResult({p: float(best[p]) for p in parameters}, trials, goal, parameters)
+    for message in result.warnings:
+        warnings.warn(f"calibrate: {message}", CalibrationWarning, stacklevel=3)
+    return result
 
 
 def main(argv=None) -> int:

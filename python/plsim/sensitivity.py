@@ -89,7 +89,7 @@ def model_function(scenario, paths: Sequence[str], output: str, *, seeds=(1,), c
                    outputs: Mapping | None = None) -> Callable[[np.ndarray], np.ndarray]:
     """`func(points)` for the estimators: each point (one value per path) is a run of the scenario
     (the output averaged over seeds), serially or on a Dask client."""
-    from .calibrate import _evaluate
+    from .outputs import evaluate as _evaluate
     from .plan import RunPlan
 
     document = RunPlan(scenario).document

@@ -36,7 +36,7 @@ def sweep(scenario, space: Mapping[str, object], *, method: str = "grid", n: int
           outputs: Sequence[str] = ("effect_math_sd", "effect_reading_sd"), seeds=(1,), client=None,
           seed: int = 0) -> pd.DataFrame:
     """One row per point and seed: the point's values and each named output (plsim.calibrate.OUTPUTS)."""
-    from .calibrate import _evaluate
+    from .outputs import evaluate as _evaluate
     from .plan import RunPlan
 
     points = design(space, method, n, seed)

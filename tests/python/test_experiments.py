@@ -88,8 +88,36 @@ def test_calibration_recovers_a_known_learn_rate():
     result = plsim.calibrate("nglc_like", targets={"growth_vs_norm_math": target},
                              parameters={"learning.learn_rate": (0.5 * default, 2.0 * default)}, n_trials=30, seeds=[1])
     assert abs(result.best["learning.learn_rate"] / default - 1.3) < 0.13
+    assert result.warnings == [] and result.achieved["growth_vs_norm_math"]["within"]
     assert len(result.trials) == 30 and result.trials["loss"].min() == pytest.approx(
         result.trials.set_index("learning.learn_rate").loc[result.best["learning.learn_rate"], "loss"])
+
+
+def test_point_calibration_warns_of_an_unreachable_target_and_of_a_best_value_at_a_range_edge():
+    from plsim.calibrate import CalibrationWarning
+
+    default = learn_rate()
+    with pytest.warns(CalibrationWarning, match=r"effect_math_sd: the best point achieves 0\.0\d+ against the target "
+                                                r"0\.9 \(tolerance 0\.045\)"):
+        result = plsim.calibrate("nglc_like", targets={"effect_math_sd": 0.9}, seeds=[1], n_trials=3,
+                                 parameters={"learning.learn_rate": (0.9 * default, 1.1 * default)})
+    a = result.achieved["effect_math_sd"]
+    assert not a["within"] and a["achieved"] == result.trials["output_effect_math_sd"][result.trials["loss"].idxmin()]
+    assert a["miss_in_tolerances"] < -15 and any("effect_math_sd" in w for w in result.warnings)
+    assert result.record()["warnings"] == result.warnings and result.record()["best"] == result.best
+
+
+def test_a_best_value_within_five_percent_of_a_range_end_is_flagged_and_one_inside_is_not():
+    from plsim.calibrate import CalibrationResult
+
+    trials = pd.DataFrame({"number": [0, 1], "learning.learn_rate": [0.0995, 0.07], "output_growth_vs_norm_math":
+                           [1.2, 0.9], "loss": [0.5, 3.0]})
+    goal = {"growth_vs_norm_math": (1.2, 0.02)}
+    at_edge = CalibrationResult({"learning.learn_rate": 0.0995}, trials, goal, {"learning.learn_rate": (0.04, 0.1)})
+    assert at_edge.warnings == ["learning.learn_rate = 0.0995 sits at the top of its range (0.04 to 0.1): the best fit "
+                                "may lie beyond it; widen the range"]
+    inside = CalibrationResult({"learning.learn_rate": 0.0995}, trials, goal, {"learning.learn_rate": (0.04, 0.12)})
+    assert inside.warnings == [] and inside.achieved["growth_vs_norm_math"]["within"]
 
 
 def test_calibration_refuses_unknown_outputs_and_bad_bounds():
@@ -112,7 +140,10 @@ def test_plsim_sweep_and_plsim_calibrate_on_the_command_line(tmp_path, capsys):
     assert plsim.cli.main(["calibrate", "nglc_like", "--target", "growth_vs_norm_math=1.0:0.02", "--range",
                            "learning.learn_rate=0.04:0.12", "--trials", "6", "--out", str(tmp_path / "c")]) == 0
     best = json.loads((tmp_path / "c" / "best.json").read_text())
-    assert 0.04 <= best["learning.learn_rate"] <= 0.12
+    assert 0.04 <= best["best"]["learning.learn_rate"] <= 0.12
+    assert set(best["achieved"]["growth_vs_norm_math"]) == {"target", "tolerance", "achieved", "miss_in_tolerances",
+                                                             "within"}
+    assert best["achieved"]["growth_vs_norm_math"]["target"] == 1.0 and isinstance(best["warnings"], list)
     assert plsim.cli.main(["sweep", "nglc_like", "--range", "learning.learn_rate=fast"]) == 2
 
 

@@ -95,14 +95,17 @@ def cmd_calibrate(args) -> int:
                            n_trials=args.trials, seeds=list(range(1, args.seeds + 1)), client=client)
     finally:
         close_client(client)
-    print(f"plsim {__version__}: best of {args.trials} trials")
+    print(f"plsim {__version__}: best of {args.trials} trials (seeds 1-{args.seeds})")
     for path, value in result.best.items():
         print(f"  {path} = {value:.6g}")
+    for name, a in result.achieved.items():
+        print(f"  {name}: achieved {a['achieved']:.4g}, target {a['target']:.4g} +- {a['tolerance']:.3g} "
+              f"({'within' if a['within'] else 'MISSED by ' + format(abs(a['miss_in_tolerances']), '.1f') + ' tolerances'})")
     if args.out:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         formula_safe_frame(result.trials).to_csv(out / "trials.csv", index=False, float_format="%.6g")
-        (out / "best.json").write_text(json.dumps(result.best, indent=2) + "\n")
+        (out / "best.json").write_text(json.dumps(result.record(), indent=2) + "\n")
         print(f"  wrote       {out / 'trials.csv'}, {out / 'best.json'}")
     return 0
 
