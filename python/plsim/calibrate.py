@@ -249,18 +249,6 @@ def _doubts(best: dict, ranges: dict, achieved: dict) -> list:
     return out
 
 
-def _goals(targets: dict) -> dict:
-    """{name: (value, tolerance)} of `targets` ({name: value or (value, tolerance)}; default tolerance
-    5% of the target, at least 0.001)."""
-    if not targets:
-        raise ValueError("targets: give at least one {name: value or (value, tolerance)}")
-    goal = {}
-    for name, t in targets.items():
-        value, tol = (t if isinstance(t, tuple) else (t, None))
-        goal[name] = (float(value), float(tol) if tol else max(abs(float(value)) * 0.05, 1e-3))
-    return goal
-
-
 def calibrate(scenario, *, targets: dict, parameters: dict, method: str = "optuna", n_trials: int = 40, seeds=(1,),
               client=None, outputs: dict | None = None, sampler_seed: int = 0, batch: int | None = None,
               prior_weight: float = 1.0, **abc_options):
@@ -306,11 +294,11 @@ def point_calibrate(scenario, *, targets: dict, parameters: dict, n_trials: int 
     import optuna
     import pandas as pd
 
-    from .outputs import check_names
+    from .outputs import check_names, target_goals
     from .plan import RunPlan
 
     extra = dict(outputs or {})
-    goal = _goals(targets)
+    goal = target_goals(targets)
     if not parameters:
         raise ValueError("parameters: give at least one {path: (lo, hi)}")
     for path, bounds in parameters.items():

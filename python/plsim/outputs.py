@@ -12,31 +12,56 @@ OUTPUTS = ("effect_math_sd", "effect_reading_sd", "growth_vs_norm_math", "growth
 
 
 def output_values(sim, names, extra) -> dict:
-    """{name: value} of a finished Sim: named outputs (OUTPUTS) or `extra` callables of the Sim."""
+    """{name: value} of a finished Sim: named outputs (OUTPUTS) or `extra` callables of the Sim. Only
+    the tables the names need are built (a run's whole summary costs three times the run of a small
+    scenario, and calibration runs thousands)."""
+    from .results import headline, headline_effects
+
     out = {}
-    summary = sim.summary()
-    effects = summary.get("headline_effects") or {}
-    study = None
+    cache: dict = {}
+
+    def effects() -> dict:
+        if "effects" not in cache:
+            cache["effects"] = headline_effects(sim.effects) if sim.has_counterfactual else {}
+        return cache["effects"]
+
+    def levels() -> dict:
+        if "headline" not in cache:
+            cache["headline"] = headline(sim.assessments)
+        return cache["headline"]
+
     for name in names:
         if name in extra:
             out[name] = float(extra[name](sim))
         elif name.startswith("effect_") and name.endswith("_sd"):
-            out[name] = float(effects.get(name[len("effect_"):-3], {}).get("mean_effect_sd", float("nan")))
+            out[name] = float(effects().get(name[len("effect_"):-3], {}).get("mean_effect_sd", float("nan")))
         elif name.startswith("growth_vs_norm_"):
-            out[name] = float(summary["headline"][name[len("growth_vs_norm_"):]].get("growth_vs_norm", float("nan")))
+            out[name] = float(levels()[name[len("growth_vs_norm_"):]].get("growth_vs_norm", float("nan")))
         elif name.startswith("spring_level_") and name.endswith("_sd"):
-            out[name] = float(summary["headline"][name[len("spring_level_"):-3]].get("mean_sd", float("nan")))
+            out[name] = float(levels()[name[len("spring_level_"):-3]].get("mean_sd", float("nan")))
         elif name.startswith("study_share_"):
             from .study import summarize
 
-            if study is None:
-                study = summarize(sim.study())
+            if "study" not in cache:
+                cache["study"] = summarize(sim.study())
             sign, subject = name[len("study_share_"):].split("_", 1)
-            out[name] = float(study[subject][f"share_significant_{sign}"])
+            out[name] = float(cache["study"][subject][f"share_significant_{sign}"])
         else:
             raise ValueError(f"targets: unknown output {name!r}; named outputs are {', '.join(OUTPUTS)} (or pass "
                              f"outputs={{name: callable(sim)}})")
     return out
+
+
+def target_goals(targets: dict) -> dict:
+    """{name: (value, tolerance)} of `targets` ({name: value or (value, tolerance)}; default tolerance
+    5% of the target, at least 0.001)."""
+    if not targets:
+        raise ValueError("targets: give at least one {name: value or (value, tolerance)}")
+    goal = {}
+    for name, t in targets.items():
+        value, tol = (t if isinstance(t, tuple) else (t, None))
+        goal[name] = (float(value), float(tol) if tol else max(abs(float(value)) * 0.05, 1e-3))
+    return goal
 
 
 def check_names(names, extra) -> None:

@@ -69,6 +69,9 @@ class Prior:
     def describe(self) -> str:
         """The distribution in words, e.g. ``lognormal(median 0.08, sd_log 0.25)``."""
         s = self.spec
+        if s["distribution"].startswith("scipy.stats."):
+            args = ", ".join([number_text(a) for a in s["args"]] + [f"{k}={number_text(v)}" for k, v in s["kwds"].items()])
+            return f"{s['distribution']}({args})"
         if s["distribution"] == "lognormal":
             return f"lognormal(median {number_text(self.dist.median())}, sd_log {number_text(s['sd_log'])})"
         if s["distribution"] == "uniform":
@@ -82,7 +85,9 @@ def spec_text(spec: Mapping[str, Any]) -> str:
     """An entry as written, the centre "default" where the parameter's value centres it:
     ``lognormal(median: default, sd_log 0.25)`` (docs/model.md's table, which no recalibration outdates)."""
     fields = {"normal": ("mean", "sd", "lower", "upper"), "lognormal": ("median", "sd_log"),
-              "beta": ("mean", "sd", "lower", "upper"), "uniform": ("lower", "upper")}[spec["distribution"]]
+              "beta": ("mean", "sd", "lower", "upper"), "uniform": ("lower", "upper")}.get(spec["distribution"])
+    if fields is None:  # a scipy.stats distribution given in Python
+        return str(spec["distribution"])
     parts = []
     for f in fields:
         if f in spec:
@@ -124,9 +129,10 @@ def _value_at(parameters: Mapping[str, Any], path: str) -> float:
 
 
 def _range_of(path: str) -> tuple:
+    """A parameter's range (or its list's), unbounded for any other path (a scenario path)."""
     table = _ranges()
     base = path if path in table else path.rsplit(".", 1)[0]
-    return table[base]
+    return table.get(base, (-math.inf, math.inf))
 
 
 @lru_cache(maxsize=1)
@@ -162,6 +168,35 @@ def make_prior(path: str, spec: Mapping[str, Any], parameters: Mapping[str, Any]
     else:
         dist = stats.uniform(loc=lower, scale=upper - lower)
     return Prior(path, dist, str(spec["source"]), str(spec.get("group", "other")), dict(spec), lower, upper)
+
+
+def from_distribution(path: str, dist, source: str = "given as a scipy.stats distribution") -> Prior:
+    """A Prior of any frozen scipy.stats distribution (`dist`), cut at the parameter's range."""
+    lo_range, hi_range = _range_of(path)
+    lower, upper = (float(x) for x in dist.support())
+    lower, upper = max(lower, lo_range), min(upper, hi_range)
+    if not dist.cdf(upper) - dist.cdf(lower) > 0:
+        raise ValueError(f"parameters: {path}: the distribution has no mass in the parameter's range "
+                         f"({lo_range:g} to {hi_range:g})")
+    name = getattr(getattr(dist, "dist", None), "name", type(dist).__name__)
+    return Prior(path, dist, source, "other", {"distribution": f"scipy.stats.{name}", "args": list(dist.args),
+                                               "kwds": dict(dist.kwds)}, lower, upper)
+
+
+def centred_spec(prior: Prior) -> Optional[dict]:
+    """The prior's entry with its centre written out (mean or median), so that it rebuilds without the
+    scenario's values; None for a scipy.stats distribution given in Python."""
+    spec = dict(prior.spec)
+    kind = spec["distribution"]
+    if kind == "lognormal":
+        spec.setdefault("median", float(prior.dist.median()))
+    elif kind == "normal":
+        spec.setdefault("mean", float(prior.dist.kwds["loc"]))
+    elif kind == "beta":
+        spec.setdefault("mean", float(prior.dist.mean()))
+    elif kind != "uniform":
+        return None
+    return spec
 
 
 def shipped() -> dict:

@@ -1,5 +1,6 @@
 """Commands that run a scenario many times: plsim ensemble (seeds), compare (scenarios side by side),
-sweep (a design of overrides) and calibrate (Optuna), on Dask when asked (commands.args)."""
+sweep (a design of overrides) and calibrate (Optuna, or ABC-SMC for a posterior), on Dask when asked
+(commands.args)."""
 from __future__ import annotations
 
 import json
@@ -89,6 +90,10 @@ def cmd_calibrate(args) -> int:
             targets[name] = (float(value), float(tol)) if tol else float(value)
         except ValueError:
             raise ValueError(f"--target: expected NAME=VALUE or NAME=VALUE:TOLERANCE (got {item!r})") from None
+    if args.method == "abc-smc":
+        return _calibrate_abc(args, targets)
+    if args.prior:
+        raise ValueError("--prior: the shipped priors are for --method abc-smc; the point method searches --range")
     client = dask_client(args)
     try:
         result = calibrate(args.scenario, targets=targets, parameters=ranges(args.range, "--range"),
@@ -108,6 +113,43 @@ def cmd_calibrate(args) -> int:
         (out / "best.json").write_text(json.dumps(result.record(), indent=2) + "\n")
         print(f"  wrote       {out / 'trials.csv'}, {out / 'best.json'}")
     return 0
+
+def _calibrate_abc(args, targets: dict) -> int:
+    """plsim calibrate --method abc-smc: a posterior (posterior.csv, posterior.json, report.md and
+    posterior.png in --out)."""
+    from ..calibrate import calibrate
+
+    parameters = dict(ranges(args.range, "--range")) if args.range else {}
+    parameters.update({path: None for path in args.prior or ()})
+    if not parameters:
+        raise ValueError("--range or --prior: give at least one parameter to calibrate")
+    client = dask_client(args)
+    try:
+        post = calibrate(args.scenario, targets=targets, parameters=parameters, method="abc-smc",
+                         seeds=list(range(1, args.seeds + 1)), client=client, particles=args.particles,
+                         rounds=args.rounds, seed=args.abc_seed, workers=args.processes, progress=args.progress)
+    finally:
+        close_client(client)
+    print(f"plsim {__version__}: ABC-SMC posterior, {len(post.draws)} weighted draws (ESS {post.ess:.1f}) after "
+          f"{len(post.rounds)} rounds, {int(post.rounds['simulations'].sum())} simulations of seeds 1-{args.seeds}")
+    for r in post.summary().itertuples():
+        print(f"  {r.parameter}: {r.q50:.6g}, 90% interval {r.q05:.6g} to {r.q95:.6g} (prior {r.prior_q05:.4g} to "
+              f"{r.prior_q95:.4g})")
+    for r in post.predictive().itertuples():
+        print(f"  {r.target}: target {r.value:.4g}, posterior predictive 5-95% {r.q05:.4g} to {r.q95:.4g}")
+    if args.out:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        out = post.save(args.out)
+        (out / "report.md").write_text(post.report())
+        fig = post.plot()
+        fig.savefig(out / "posterior.png", dpi=100)
+        plt.close(fig)
+        print(f"  wrote       {out / 'posterior.csv'}, posterior.json, report.md, posterior.png")
+    return 0
+
 
 def add_parsers(sub) -> None:
     """plsim ensemble, compare, sweep and calibrate."""
@@ -147,9 +189,24 @@ def add_parsers(sub) -> None:
     calibration.add_argument("scenario")
     calibration.add_argument("--target", action="append", metavar="NAME=VALUE[:TOL]", required=True,
                              help="a named output and its target (repeatable)")
-    calibration.add_argument("--range", action="append", metavar="PATH=LO:HI", help="a fitted path (repeatable)")
-    calibration.add_argument("--trials", type=positive, default=40)
-    calibration.add_argument("--seeds", type=positive, default=1, help="seeds 1..N in every trial")
+    calibration.add_argument("--range", action="append", metavar="PATH=LO:HI",
+                             help="a fitted path (repeatable); abc-smc: a uniform prior on the range")
+    calibration.add_argument("--method", choices=("optuna", "abc-smc"), default="optuna",
+                             help="optuna: the best point (trials.csv, best.json); abc-smc: a posterior, weighted "
+                                  "draws (posterior.csv, posterior.json, report.md, posterior.png)")
+    calibration.add_argument("--prior", action="append", metavar="PATH",
+                             help="abc-smc: calibrate PATH from its shipped prior (plsim priors) instead of a "
+                                  "uniform --range (repeatable)")
+    calibration.add_argument("--trials", type=positive, default=40, help="optuna: trials (default 40)")
+    calibration.add_argument("--particles", type=positive, default=64, help="abc-smc: particles (default 64)")
+    calibration.add_argument("--rounds", type=positive, default=6, help="abc-smc: rounds at most (default 6)")
+    calibration.add_argument("--abc-seed", type=non_negative, default=0,
+                             help="abc-smc: seed of its proposals (default 0)")
+    calibration.add_argument("--processes", type=positive, default=None,
+                             help="abc-smc: worker processes (default: every core; the posterior is the same)")
+    calibration.add_argument("--progress", action="store_true", help="abc-smc: a progress bar of the rounds")
+    calibration.add_argument("--seeds", type=positive, default=1, help="seeds 1..N in every trial or simulation")
     add_dask_arguments(calibration)
-    calibration.add_argument("--out", help="directory for trials.csv and best.json")
+    calibration.add_argument("--out", help="directory for trials.csv and best.json (abc-smc: posterior.csv, "
+                                           "posterior.json, report.md, posterior.png)")
     calibration.set_defaults(func=cmd_calibrate)
