@@ -4,6 +4,9 @@ not noise), with costs, reach, effects and cost-effectiveness, each with an inte
 
     plsim.compare(["scenarios/grants/coaching_heavy.json", ...], seeds=5)       # a DataFrame
     plsim compare scenarios/grants/*.json --seeds 5 --out runs/grants           # comparison.csv, .png
+
+With `uncertainty=` and `draws=` (`--uncertainty priors|FILE --draws N`), parameters vary too: a
+probabilistic sensitivity analysis (plsim.psa), with acceptability curves and values of information.
 """
 from __future__ import annotations
 
@@ -78,10 +81,16 @@ def summarize(per_seed: pd.DataFrame, order: Iterable[str]) -> pd.DataFrame:
 
 
 def compare(scenarios: Iterable[ScenarioLike], *, seeds=3, client=None, threads: int = 1,
-            per_seed: bool = False) -> pd.DataFrame:
+            per_seed: bool = False, uncertainty=None, draws: Optional[int] = None, workers: Optional[int] = None,
+            draw_seed: int = 0, progress: bool = False):
     """Runs every scenario over the same seeds (an int n: seeds 1..n; or a list) and returns one row
     per scenario, in the order given (see `summarize`). With a Dask `client`, the runs go to its
-    workers; results are the same as serial. `per_seed=True` returns the per-run rows instead."""
+    workers; results are the same as serial. `per_seed=True` returns the per-run rows instead.
+
+    With `uncertainty` ("priors", a priors .json file, a posterior or its posterior.csv, or a dict of
+    plsim Priors) and `draws`: a probabilistic sensitivity analysis (plsim.psa.PSA): each of `draws`
+    parameter vectors (keyed by `draw_seed`) runs every scenario on the same seeds, on `workers`
+    processes (default: every core) or the Dask `client`."""
     documents = [load_scenario(s).document for s in scenarios]
     if not documents:
         raise ValueError("scenarios: give at least one scenario to compare")
@@ -93,6 +102,14 @@ def compare(scenarios: Iterable[ScenarioLike], *, seeds=3, client=None, threads:
     seed_list = list(range(1, seeds + 1)) if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool) else list(seeds)
     if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seed_list):
         raise ValueError(f"seeds: expected a positive number of seeds or a list of integer seeds (got {seeds!r})")
+    if uncertainty is not None or draws is not None:
+        if uncertainty is None or draws is None:
+            raise ValueError("uncertainty and draws: a probabilistic sensitivity analysis needs both (e.g. "
+                             "uncertainty='priors', draws=40)")
+        from .psa import psa
+
+        return psa(documents, uncertainty=uncertainty, draws=draws, seeds=seed_list, workers=workers, client=client,
+                   seed=draw_seed, progress=progress)
     tasks = [(doc, int(seed)) for doc in documents for seed in seed_list]
     if client is None:
         rows = [run_metrics(doc, seed, threads) for doc, seed in tasks]

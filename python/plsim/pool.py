@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import sys
 from contextlib import contextmanager
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 
 def available_cores() -> int:
@@ -28,7 +28,7 @@ def available_cores() -> int:
 
 class Pool:
     """`Pool(workers=None, client=None)`: `map(fn, tasks)` returns [fn(*task) for task in tasks] in
-    order. workers=1 runs them here; more (default: every core) in worker processes started once and
+    order (`imap` yields them so). workers=1 runs them here; more (default: every core) in worker processes started once and
     kept until `close()` (or the end of a `with` block); a Dask `client` sends them to its workers."""
 
     def __init__(self, workers: Optional[int] = None, client=None):
@@ -39,18 +39,26 @@ class Pool:
         self._executor = None
 
     def map(self, fn: Callable, tasks: Iterable[tuple]) -> list:
+        return list(self.imap(fn, tasks))
+
+    def imap(self, fn: Callable, tasks: Iterable[tuple]) -> Iterator:
+        """fn(*task) for each task, yielded in the order of the tasks as they complete."""
         tasks = list(tasks)
         if self.client is not None:
             futures = [self.client.submit(fn, *task, pure=False) for task in tasks]
-            return self.client.gather(futures)
+            for future in futures:
+                yield future.result()
+            return
         if self.workers == 1 or len(tasks) <= 1:
-            return [fn(*task) for task in tasks]
+            for task in tasks:
+                yield fn(*task)
+            return
         if self._executor is None:
             context = multiprocessing.get_context("forkserver")
             context.set_forkserver_preload(["plsim"])
             with _main_script_hidden():  # multiprocessing.Pool starts every worker here
                 self._executor = context.Pool(processes=self.workers)
-        return self._executor.map(_call, [(fn, task) for task in tasks], chunksize=1)
+        yield from self._executor.imap(_call, [(fn, task) for task in tasks], chunksize=1)
 
     def close(self) -> None:
         if self._executor is not None:

@@ -99,6 +99,8 @@ def write_report(run_dir) -> Path:
 
     run = Path(run_dir)
     summary_path = run / "summary.json"
+    if not summary_path.is_file() and (run / "psa.json").is_file():
+        return write_psa_report(run)
     if not summary_path.is_file():
         raise FileNotFoundError(f"report: {run} has no summary.json (write one with plsim run --out {run})")
     summary = parse_json(read_bounded(summary_path, limit=SCENARIO_MAX_BYTES, what="summary.json"), str(summary_path),
@@ -160,6 +162,11 @@ def write_report(run_dir) -> Path:
         t = last.groupby(["subgroup", "subject"])[["growth_true_rit", "norm_growth_rit", "effect_true_sd"]].mean().round(3)
         tables.append(("Subgroups, last year (means over grades)", t))
     parts = [f"<h1>plsim report: {html.escape(str(summary.get('scenario', '')))}</h1>", summary_html(summary)]
+    return _write_page(run, parts, images, tables)
+
+
+def _write_page(run: Path, parts: list, images: list, tables: list) -> Path:
+    """run/report.html: the parts, then each (title, base64 PNG) image and (title, DataFrame) table."""
     for title, data in images:
         parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{data}'>")
     for title, frame in tables:
@@ -175,3 +182,44 @@ def write_report(run_dir) -> Path:
     out = run / "report.html"
     out.write_text(page)
     return out
+
+
+def write_psa_report(run: Path) -> Path:
+    """report.html of a plsim compare --uncertainty directory: what was drawn, each strategy's cost and
+    effect with their intervals, the incremental comparisons, the acceptability curves, EVPI and EVPPI,
+    and the cost-effectiveness plane (the PNGs the analysis wrote, embedded)."""
+    meta = parse_json(read_bounded(run / "psa.json", limit=SCENARIO_MAX_BYTES, what="psa.json"), str(run / "psa.json"),
+                      what="psa.json")
+    if not isinstance(meta, dict):
+        raise FileRefused(f"{run / 'psa.json'}: not the psa.json of plsim compare --uncertainty (not an object)")
+
+    def csv(name: str):
+        return pd.read_csv(run / name) if (run / name).is_file() else None
+
+    def png(name: str):
+        path = run / name
+        return base64.b64encode(path.read_bytes()).decode("ascii") if path.is_file() else None
+
+    strategies = ", ".join(str(s) for s in meta.get("strategies", []))
+    intro = (f"{len(meta.get('strategies', []))} strategies ({strategies}) under {meta.get('draws')} parameter draws "
+             f"from {meta.get('uncertainty')}, seeds {meta.get('seeds')} in every draw (common random numbers); "
+             f"intervals: {meta.get('interval')}; willingness to pay in US$ per SD-student gained.")
+    parts = ["<h1>plsim probabilistic sensitivity analysis</h1>", f"<p>{html.escape(intro)}</p>"]
+    images = [(title, data) for title, data in (("Cost-effectiveness plane", png("ce_plane.png")),
+                                                 ("Acceptability curves", png("ceac.png")),
+                                                 ("Value of information by parameter group", png("evppi.png")))
+              if data is not None]
+    wtps = [float(w) for w in meta.get("wtp", [])]
+    tables = []
+    for title, name in (("Strategies: means and 90% intervals over the draws", "psa_summary.csv"),
+                        ("Every incremental comparison", "incremental.csv")):
+        if (frame := csv(name)) is not None:
+            tables.append((title, frame.round(4)))
+    if (c := csv("ceac.csv")) is not None and wtps:
+        tables.append(("Probability best at the reference willingness to pay",
+                       c[c["wtp"].isin(wtps)].pivot(index="scenario", columns="wtp", values="probability_best")))
+    if (e := csv("evpi.csv")) is not None and wtps:
+        tables.append(("EVPI (US$ for the decision, and a year)", e[e["wtp"].isin(wtps)].round(0)))
+    if (v := csv("evppi.csv")) is not None:
+        tables.append(("EVPPI by parameter group (US$)", v.drop(columns="parameters").round(3)))
+    return _write_page(run, parts, images, tables)

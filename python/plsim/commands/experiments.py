@@ -44,6 +44,8 @@ def cmd_ensemble(args) -> int:
 def cmd_compare(args) -> int:
     from ..compare import compare, format_table, plot
 
+    if args.uncertainty is not None or args.draws is not None:
+        return _compare_under_uncertainty(args)
     client = dask_client(args)
     try:
         table = compare(args.scenarios, seeds=args.seeds, client=client, threads=args.threads)
@@ -58,6 +60,41 @@ def cmd_compare(args) -> int:
         formula_safe_frame(table).to_csv(out / "comparison.csv", index=False, float_format="%.6g")
         plot(table, out / "comparison.png")
         print(f"  wrote       {out / 'comparison.csv'}, {out / 'comparison.png'}")
+    return 0
+
+
+def _compare_under_uncertainty(args) -> int:
+    """plsim compare --uncertainty priors|FILE --draws N: a probabilistic sensitivity analysis."""
+    from ..compare import compare
+
+    if args.uncertainty is None or args.draws is None:
+        raise ValueError("--uncertainty and --draws: a probabilistic sensitivity analysis needs both (e.g. "
+                         "--uncertainty priors --draws 40)")
+    wtps = tuple(args.wtp) if args.wtp else None
+    client = dask_client(args)
+    try:
+        result = compare(args.scenarios, seeds=args.seeds, client=client, uncertainty=args.uncertainty,
+                         draws=args.draws, workers=args.processes, draw_seed=args.draw_seed, progress=args.progress)
+    finally:
+        close_client(client)
+    if wtps:
+        result.wtps = wtps
+    print(f"plsim {__version__}: {len(result.order)} strategies x {args.draws} parameter draws from "
+          f"{result.meta['uncertainty']}, seeds 1-{args.seeds} each (common random numbers); means [90% of the draws]")
+    print(result.format())
+    perfect = result.evpi(result.wtps)
+    for r in perfect.itertuples():
+        print(f"  at ${r.wtp:,.0f} per SD-student: choose {r.choice}; EVPI ${r.evpi:,.0f} "
+              f"(${r.evpi_per_year:,.0f} a year of the {result.years}-year run)")
+    if args.out:
+        import pandas as pd
+
+        files = result.write(args.out)
+        evppi = pd.read_csv(Path(args.out) / "evppi.csv")
+        for wtp in result.wtps:
+            top = evppi[evppi["wtp"] == wtp].sort_values("evppi", ascending=False).head(3)
+            print(f"  EVPPI at ${wtp:,.0f}: " + ", ".join(f"{r.group} ${r.evppi_per_year:,.0f}/yr" for r in top.itertuples()))
+        print(f"  wrote       {', '.join(f.name for f in files)} in {args.out}")
     return 0
 
 
@@ -151,6 +188,18 @@ def _calibrate_abc(args, targets: dict) -> int:
     return 0
 
 
+def _money(text: str) -> float:
+    import argparse
+
+    try:
+        value = float(text.replace(",", "").lstrip("$"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected US$ per SD-student, e.g. 20000 (got {text!r})") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more (got {text})")
+    return value
+
+
 def add_parsers(sub) -> None:
     """plsim ensemble, compare, sweep and calibrate."""
     ensemble = sub.add_parser("ensemble", help="run a scenario over many seeds; mean and spread of its effects")
@@ -170,8 +219,20 @@ def add_parsers(sub) -> None:
     comparison.add_argument("scenarios", nargs="+", help="scenario files or shipped names")
     comparison.add_argument("--seeds", type=positive, default=3, help="seeds 1..N for every scenario (default 3)")
     comparison.add_argument("--threads", type=non_negative, default=1, help="worker threads per run (default 1)")
+    comparison.add_argument("--uncertainty", metavar="priors|FILE",
+                            help="vary the uncertain parameters too: 'priors' (plsim priors, with each scenario's "
+                                 "priors section), a priors .json file, or a posterior (its directory or "
+                                 "posterior.csv); needs --draws")
+    comparison.add_argument("--draws", type=positive, help="parameter draws (every strategy runs each on --seeds)")
+    comparison.add_argument("--draw-seed", type=non_negative, default=0, help="seed of the parameter draws")
+    comparison.add_argument("--wtp", type=_money, nargs="+", metavar="DOLLARS",
+                            help="willingness to pay per SD-student gained at which to report (default 5000 20000)")
+    comparison.add_argument("--processes", type=positive, default=None,
+                            help="with --uncertainty: worker processes (default: every core; results are the same)")
+    comparison.add_argument("--progress", action="store_true", help="with --uncertainty: a progress bar")
     add_dask_arguments(comparison)
-    comparison.add_argument("--out", help="directory for comparison.csv and comparison.png")
+    comparison.add_argument("--out", help="directory for comparison.csv and comparison.png (with --uncertainty: "
+                                          "psa.csv, ceac.csv, evppi.csv, ... and their plots)")
     comparison.set_defaults(func=cmd_compare)
 
     sweeping = sub.add_parser("sweep", help="run a scenario over a grid, Latin hypercube or Sobol design of overrides")
