@@ -89,10 +89,33 @@ def run_draw(document: dict, parameters: dict, values: dict, seed: int) -> dict:
     (every payer, the whole run), students_reached, the true effect on the PL cohort in the last year
     (effect_math, effect_reading, effect: their mean) and by year (cost_year_Y, effect_year_Y and
     cohort_year_Y, the PL cohort's students enrolled that year)."""
+    return run_draw_timed(document, parameters, values, seed)[0]
+
+
+def run_draw_timed(document: dict, parameters: dict, values: dict, seed: int) -> tuple:
+    """run_draw's row and where its time went (seconds): plan (overrides, validation), setup (both
+    arms' populations), engine (the simulation loops of both arms), python (the rest of the run and the
+    row's tables)."""
+    import time
+
     from .plan import RunPlan
     from .priors import overrides
+    from .sim import Sim
 
-    sim = RunPlan(document, seed=int(seed), overrides=overrides(values, parameters), counterfactual=True).run()
+    t0 = time.perf_counter()
+    plan = RunPlan(document, seed=int(seed), overrides=overrides(values, parameters), counterfactual=True)
+    t1 = time.perf_counter()
+    sim = Sim(plan.scenario, threads=plan.threads, counterfactual=True)
+    t2 = time.perf_counter()
+    sim.run()
+    engine = sum(core.counts["seconds"] for _, core in sim._arms())
+    row = _figures(sim)
+    t3 = time.perf_counter()
+    return row, {"plan": t1 - t0, "setup": t2 - t1, "engine": engine, "python": t3 - t2 - engine}
+
+
+def _figures(sim) -> dict:
+    """The row of run_draw from a finished Sim."""
     costs = sim.costs
     sub = sim.subgroups
     cohort = sub[(sub["subgroup"] == "pl_cohort")].dropna(subset=["effect_true_sd"])

@@ -167,3 +167,28 @@ def test_the_scaling_benchmark_runs_plsim_bench_at_10k(tmp_path):
     assert rows[0]["speedup"] == 1.0
     assert ("| students | threads | M student-weeks/s (best) | speed-up | set-up s | bytes per student: resident "
             "| columns |") in proc.stdout
+
+
+# ----------------------------------------------------------------------------------------------------
+# bench/psa.py
+
+def test_the_psa_benchmark_times_the_runs_of_plsim_compare_under_uncertainty(tmp_path):
+    """Two draws of the four grant strategies: the figures say where the time went, the projection of
+    500 draws exceeds what was measured, and the table is the one plsim compare --uncertainty makes."""
+    out = tmp_path / "psa.json"
+    proc = _script("psa", "--draws", 2, "--processes", 2, "--json", out, "--out", tmp_path / "files", timeout=300)
+    f = json.loads(out.read_text())
+    assert f["draws"] == 2 and f["runs"] == 8 and f["years"] == 5 and f["workers"] == 2
+    assert f["strategies"] == ["coaching_heavy", "concentrated", "device_heavy", "spread"]
+    assert set(f["phases"]) == {"prepare", "pool_start", "runs", "tables", "summaries", "evppi"}
+    r = f["per_run_worker_seconds"]
+    assert r["engine"] > r["setup"] > 0 and r["python"] > 0 and 0 < f["worker_busy_share"] <= 1.05
+    assert f["projected_seconds_500"] > f["wall_seconds"]
+    assert set(f["table"]["probability_best"]) == {"5000", "20000"}
+    assert "500 draws:" in proc.stdout and "a run, in worker seconds" in proc.stdout
+    psa = pd.read_csv(tmp_path / "files" / "psa.csv")
+    expected = plsim.compare(sorted((REPO / "scenarios" / "grants").glob("*.json")), uncertainty="priors", draws=2,
+                             seeds=1).table
+    pd.testing.assert_frame_equal(psa[["draw", "scenario", "cost", "effect"]],
+                                  expected[["draw", "scenario", "cost", "effect"]].reset_index(drop=True),
+                                  check_exact=False, rtol=1e-5)

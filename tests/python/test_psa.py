@@ -164,3 +164,19 @@ def test_a_posterior_file_supplies_the_draws_resampled_by_weight(tmp_path):
     assert list(result.parameters.columns) == ["learning.learn_rate"] and result.groups == {"effects": ["learning.learn_rate"]}
     assert (result.parameters["learning.learn_rate"] == 0.09).sum() == 6  # systematic resampling: 3/4 of 8
     assert "the posterior" in result.meta["uncertainty"]
+
+
+def test_a_draws_figures_are_compares_figures_for_the_same_run(tmp_path):
+    """One number under one name: a PSA row without overrides has plsim compare's cost, reach and
+    effects on the PL cohort."""
+    from plsim.compare import run_metrics
+    from plsim.psa import run_draw
+
+    scenario = plsim.load_scenario(small_grants(tmp_path)[0])
+    row = run_draw(scenario.document, scenario.resolved["parameters"], {}, 1)
+    expected = run_metrics(scenario.document, 1)
+    assert row["cost"] == pytest.approx(expected["cost_total"])
+    assert row["students_reached"] == expected["students_reached"]
+    assert row["effect_math"] == pytest.approx(expected["effect_math_sd_pl_cohort"])
+    assert row["effect_reading"] == pytest.approx(expected["effect_reading_sd_pl_cohort"])
+    assert row["cost_year_1"] == pytest.approx(expected["cost_year_1"])
