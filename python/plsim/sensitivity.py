@@ -8,10 +8,15 @@ whose indices are known analytically (tests/python/test_sensitivity.py):
   mu (mean elementary effect), mu_star (mean absolute), sigma (their SD), per parameter.
 * Sobol indices from Saltelli's scheme (Saltelli et al. 2010): matrices A, B and A_B^i from a scrambled
   Sobol sequence (scipy.stats.qmc); first order S1 = mean(f(B) (f(A_B^i) - f(A))) / V (Saltelli 2010)
-  and total ST = mean((f(A) - f(A_B^i))^2) / (2 V) (Jansen 1999).
+  and total ST = mean((f(A) - f(A_B^i))^2) / (2 V) (Jansen 1999), each with a 95% bootstrap interval
+  over the base points, and a SobolWarning when an interval is too wide to rank the parameters.
+  (scipy.stats.sobol_indices arrived in SciPy 1.11; Debian 12 has 1.10.)
+
+`plsim sensitivity SCENARIO --method sobol|morris --range PATH=LO:HI ...` runs either on a scenario.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Callable, Mapping, Sequence
 
 import numpy as np
@@ -58,10 +63,31 @@ def morris(func: Callable[[np.ndarray], np.ndarray], bounds: Sequence[tuple], *,
                          "sigma": [v.std(ddof=1) if len(v) > 1 else 0.0 for v in e]})
 
 
+class SobolWarning(UserWarning):
+    """Sobol indices from a sample too small to tell them apart."""
+
+
+#: Indices whose 95% bootstrap interval is wider than this are too uncertain to rank: SobolWarning.
+SOBOL_MAX_WIDTH = 0.2
+
+
+def _sobol_estimates(fa: np.ndarray, fb: np.ndarray, fab: np.ndarray) -> tuple:
+    """S1 (Saltelli 2010) and ST (Jansen 1999) of each parameter from f(A), f(B) and f(A_B^i)."""
+    var = np.var(np.concatenate([fa, fb]), ddof=1)
+    s1 = (fb * (fab - fa)).mean(axis=1) / var
+    st = 0.5 * ((fa - fab) ** 2).mean(axis=1) / var
+    return s1, st
+
+
 def sobol_indices(func: Callable[[np.ndarray], np.ndarray], bounds: Sequence[tuple], *, n: int = 1024,
-                  seed: int = 0, names: Sequence[str] | None = None) -> pd.DataFrame:
+                  seed: int = 0, names: Sequence[str] | None = None, bootstrap: int = 500,
+                  max_width: float = SOBOL_MAX_WIDTH) -> pd.DataFrame:
     """First-order and total Sobol indices of `func` over the box `bounds`, from n (a power of 2) base
-    points: n (k + 2) evaluations. Returns one row per parameter: S1, ST."""
+    points: n (k + 2) evaluations. Returns one row per parameter: S1 and ST with their 95% bootstrap
+    intervals (S1_lo, S1_hi, ST_lo, ST_hi: the n base rows resampled `bootstrap` times from a seeded
+    generator, the estimators recomputed on the same evaluations; Archer, Saltelli & Sobol 1997). Warns
+    (SobolWarning) when an interval is wider than `max_width`: the sample is too small to rank the
+    parameters (a first-order index of -0.114 at n=16 is noise, not a finding)."""
     k = len(bounds)
     base = qmc.Sobol(d=2 * k, scramble=True, seed=seed).random(n)
     a, b = base[:, :k], base[:, k:]
@@ -74,10 +100,25 @@ def sobol_indices(func: Callable[[np.ndarray], np.ndarray], bounds: Sequence[tup
     values = np.asarray(func(_scale(all_points, bounds)), dtype=float)
     fa, fb = values[:n], values[n:2 * n]
     fab = values[2 * n:].reshape(k, n)
-    var = np.var(np.concatenate([fa, fb]), ddof=1)
-    s1 = [(fb * (fab[j] - fa)).mean() / var for j in range(k)]
-    st = [0.5 * ((fa - fab[j]) ** 2).mean() / var for j in range(k)]
-    return pd.DataFrame({"parameter": list(names) if names else [f"x{j}" for j in range(k)], "S1": s1, "ST": st})
+    s1, st = _sobol_estimates(fa, fb, fab)
+    rng = np.random.default_rng([int(seed), 0xB007])
+    boot_s1, boot_st = np.empty((bootstrap, k)), np.empty((bootstrap, k))
+    for r in range(bootstrap):
+        idx = rng.integers(0, n, size=n)
+        boot_s1[r], boot_st[r] = _sobol_estimates(fa[idx], fb[idx], fab[:, idx])
+    table = pd.DataFrame({"parameter": list(names) if names else [f"x{j}" for j in range(k)], "S1": s1,
+                          "S1_lo": np.quantile(boot_s1, 0.025, axis=0), "S1_hi": np.quantile(boot_s1, 0.975, axis=0),
+                          "ST": st, "ST_lo": np.quantile(boot_st, 0.025, axis=0),
+                          "ST_hi": np.quantile(boot_st, 0.975, axis=0)})
+    widths = pd.concat([table["S1_hi"] - table["S1_lo"], table["ST_hi"] - table["ST_lo"]], keys=["S1", "ST"])
+    (index, row), width = widths.idxmax(), float(widths.max())
+    if width > max_width:
+        name = table.loc[row, "parameter"]
+        warnings.warn(f"sobol: n={n} base points ({n * (k + 2)} evaluations) leave the indices uncertain: the 95% "
+                      f"bootstrap interval of {index} of {name} is {table.loc[row, index + '_lo']:+.3f} to "
+                      f"{table.loc[row, index + '_hi']:+.3f} (wider than {max_width}); increase n (intervals narrow "
+                      f"as 1/sqrt(n))", SobolWarning, stacklevel=2)
+    return table
 
 
 def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
@@ -86,34 +127,39 @@ def ishigami(x: np.ndarray, a: float = 7.0, b: float = 0.1) -> np.ndarray:
 
 
 def model_function(scenario, paths: Sequence[str], output: str, *, seeds=(1,), client=None,
-                   outputs: Mapping | None = None) -> Callable[[np.ndarray], np.ndarray]:
+                   outputs: Mapping | None = None, workers: int | None = 1) -> Callable[[np.ndarray], np.ndarray]:
     """`func(points)` for the estimators: each point (one value per path) is a run of the scenario
-    (the output averaged over seeds), serially or on a Dask client."""
+    (the output averaged over seeds), serially (workers=1), on worker processes (plsim.pool; None: every
+    core) or on a Dask client; the values are the same whichever runs them."""
     from .outputs import evaluate as _evaluate
     from .plan import RunPlan
+    from .pool import Pool
 
     document = RunPlan(scenario).document
     extra = dict(outputs or {})
+    if extra and (workers != 1 or client is not None):
+        raise ValueError("outputs: callables run only in this process; pass workers=1 and no client")
 
     def func(points: np.ndarray) -> np.ndarray:
         overrides = [{p: float(v) for p, v in zip(paths, row)} for row in points]
-        if client is None:
-            results = [_evaluate(document, o, seeds, [output], extra) for o in overrides]
-        else:
-            results = client.gather([client.submit(_evaluate, document, o, seeds, [output], extra, pure=False)
-                                     for o in overrides])
+        with Pool(workers=workers, client=client) as pool:
+            results = pool.map(_evaluate, [(document, o, list(seeds), [output], extra) for o in overrides])
         return np.array([r[output] for r in results])
 
     return func
 
 
 def sensitivity(scenario, *, parameters: Mapping[str, tuple], output: str = "effect_math_sd", method: str = "morris",
-                seeds=(1,), client=None, trajectories: int = 6, n: int = 64, seed: int = 0) -> pd.DataFrame:
+                seeds=(1,), client=None, trajectories: int = 6, n: int = 64, seed: int = 0,
+                workers: int | None = 1) -> pd.DataFrame:
     """Sensitivity of a named output of `scenario` to `parameters` ({path: (lo, hi)}): Morris (mu,
-    mu_star, sigma; (k + 1) x trajectories runs) or Sobol (S1, ST; n (k + 2) runs)."""
+    mu_star, sigma; (k + 1) x trajectories runs) or Sobol (S1, ST with 95% bootstrap intervals; n (k + 2)
+    runs; SobolWarning when n is too small). Runs on `workers` processes (None: every core) or `client`."""
+    if method not in ("morris", "sobol"):
+        raise ValueError(f"method: expected morris or sobol (got {method!r})")
     paths = sorted(parameters)
     bounds = [parameters[p] for p in paths]
-    func = model_function(scenario, paths, output, seeds=seeds, client=client)
+    func = model_function(scenario, paths, output, seeds=seeds, client=client, workers=workers)
     if method == "morris":
         table = morris(func, bounds, trajectories=trajectories, seed=seed, names=paths)
         return table.sort_values("mu_star", ascending=False).reset_index(drop=True)
@@ -124,14 +170,21 @@ def sensitivity(scenario, *, parameters: Mapping[str, tuple], output: str = "eff
 
 
 def tornado(table: pd.DataFrame, column: str | None = None, ax=None, title: str = ""):
-    """A horizontal bar chart of the table's measure (mu_star for Morris, ST for Sobol), largest on top."""
+    """A horizontal bar chart of the table's measure (mu_star for Morris, with sigma; ST for Sobol, with
+    its 95% bootstrap interval), largest on top."""
     import matplotlib.pyplot as plt
 
     column = column or ("mu_star" if "mu_star" in table else "ST")
     t = table.sort_values(column)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 0.35 * len(t) + 1))
-    ax.barh(t["parameter"], t[column], xerr=t["sigma"] if column == "mu_star" else None, color="tab:blue", alpha=0.8)
+    if column == "mu_star":
+        xerr = t["sigma"]
+    elif f"{column}_lo" in t:  # the bootstrap interval of a Sobol index
+        xerr = [np.maximum(t[column] - t[f"{column}_lo"], 0), np.maximum(t[f"{column}_hi"] - t[column], 0)]
+    else:
+        xerr = None
+    ax.barh(t["parameter"], t[column], xerr=xerr, color="tab:blue", alpha=0.8)
     ax.set(xlabel=column, title=title or f"sensitivity ({column})")
     ax.figure.tight_layout()
     return ax

@@ -52,3 +52,53 @@ def test_model_sensitivity_ranks_parameters_and_plots():
                     output="growth_vs_norm_math", trajectories=3)
     assert t.loc[0, "parameter"] == "learning.learn_rate"
     assert tornado(t).get_xlabel() == "mu_star"
+
+
+def test_sobol_indices_carry_bootstrap_intervals_that_hold_the_analytic_values():
+    t = sobol_indices(ishigami, ISHIGAMI_BOUNDS, n=2 ** 12, seed=2)
+    assert (t["S1_lo"] <= t["S1"]).all() and (t["S1"] <= t["S1_hi"]).all()
+    assert ((t["S1_lo"] - 0.01 <= ISHIGAMI_S1) & (np.array(ISHIGAMI_S1) <= t["S1_hi"] + 0.01)).all()
+    assert ((t["ST_lo"] - 0.01 <= ISHIGAMI_ST) & (np.array(ISHIGAMI_ST) <= t["ST_hi"] + 0.01)).all()
+    assert ((t["ST_hi"] - t["ST_lo"]) < 0.1).all()
+    again = sobol_indices(ishigami, ISHIGAMI_BOUNDS, n=2 ** 12, seed=2)
+    assert t.equals(again)  # the bootstrap is seeded
+
+
+def test_a_sobol_sample_too_small_to_rank_the_parameters_is_warned_of():
+    from plsim.sensitivity import SobolWarning
+
+    with pytest.warns(SobolWarning, match=r"sobol: n=16 base points \(80 evaluations\) leave the indices uncertain: "
+                                          r"the 95% bootstrap interval of S1 of x\d is"):
+        t = sobol_indices(ishigami, ISHIGAMI_BOUNDS, n=16, seed=1)
+    assert ((t["S1_hi"] - t["S1_lo"]) > 0.2).any()
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SobolWarning)
+        sobol_indices(ishigami, ISHIGAMI_BOUNDS, n=2 ** 13, seed=1)
+
+
+def test_plsim_sensitivity_runs_sobol_and_morris_on_a_scenario(tmp_path, capsys):
+    import json
+
+    import pandas as pd
+
+    import plsim.cli
+    from conftest import tiny_document
+    import warnings
+
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(tiny_document()))
+    args = ["sensitivity", str(path), "--range", "learning.learn_rate=0.06:0.1", "--range",
+            "assessment.measurement_error_rit=2:4", "--output", "growth_vs_norm_math", "--processes", "2"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # n=8 may be too few to rank them: not what this test checks
+        assert plsim.cli.main(args + ["--method", "sobol", "--n", "8", "--out", str(tmp_path / "s")]) == 0
+    out = capsys.readouterr().out
+    assert "Sobol indices (first order S1, total ST) with 95% bootstrap intervals of growth_vs_norm_math" in out
+    assert "32 runs" in out
+    t = pd.read_csv(tmp_path / "s" / "sensitivity.csv")
+    assert list(t.columns) == ["parameter", "S1", "S1_lo", "S1_hi", "ST", "ST_lo", "ST_hi"]
+    assert t.loc[0, "parameter"] == "learning.learn_rate" and (tmp_path / "s" / "sensitivity.png").is_file()
+    assert plsim.cli.main(args + ["--method", "morris", "--trajectories", "2"]) == 0
+    assert "Morris elementary effects" in capsys.readouterr().out

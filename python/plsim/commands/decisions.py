@@ -40,6 +40,38 @@ def cmd_priors(args) -> int:
     return 0
 
 
+def cmd_sensitivity(args) -> int:
+    from ..sensitivity import sensitivity, tornado
+
+    parameters = ranges(args.range, "--range")
+    client = dask_client(args)
+    try:
+        table = sensitivity(args.scenario, parameters=parameters, output=args.output, method=args.method,
+                            seeds=list(range(1, args.seeds + 1)), client=client, trajectories=args.trajectories,
+                            n=args.n, seed=args.seed, workers=args.processes)
+    finally:
+        close_client(client)
+    k = len(parameters)
+    runs = (k + 1) * args.trajectories if args.method == "morris" else args.n * (k + 2)
+    what = ("Morris elementary effects (mu, mu*, sigma: the output's change across each range)" if args.method == "morris"
+            else "Sobol indices (first order S1, total ST) with 95% bootstrap intervals")
+    print(f"{what} of {args.output} in {args.scenario}: {runs} runs, seeds 1-{args.seeds} each")
+    print(table.round(4).to_string(index=False))
+    if args.out:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        out = Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        formula_safe_frame(table).to_csv(out / "sensitivity.csv", index=False, float_format="%.6g")
+        ax = tornado(table, title=f"{args.output}: {args.method}")
+        ax.figure.savefig(out / "sensitivity.png", dpi=100)
+        plt.close(ax.figure)
+        print(f"  wrote       {out / 'sensitivity.csv'}, {out / 'sensitivity.png'}")
+    return 0
+
+
 def add_parsers(sub) -> None:
     """plsim priors and plsim sensitivity."""
     prior = sub.add_parser("priors", help="list the prior distributions of the uncertain parameters (path, "
@@ -48,3 +80,19 @@ def add_parsers(sub) -> None:
                                                    "and whose parameter values centre them")
     prior.add_argument("--markdown", action="store_true", help="print the table of docs/model.md, Priors")
     prior.set_defaults(func=cmd_priors)
+
+    sens = sub.add_parser("sensitivity", help="Sobol indices (with bootstrap intervals) or Morris elementary "
+                                              "effects of a scenario's output over parameter ranges")
+    sens.add_argument("scenario")
+    sens.add_argument("--method", choices=("sobol", "morris"), default="morris")
+    sens.add_argument("--range", action="append", metavar="PATH=LO:HI", help="a parameter and its range (repeatable)")
+    sens.add_argument("--output", default="effect_math_sd", help="a named output (plsim.outputs.OUTPUTS; default "
+                                                                 "effect_math_sd)")
+    sens.add_argument("--n", type=positive, default=64, help="sobol: base points, a power of 2 (n (k + 2) runs)")
+    sens.add_argument("--trajectories", type=positive, default=6, help="morris: trajectories ((k + 1) each)")
+    sens.add_argument("--seeds", type=positive, default=1, help="seeds 1..N in every run (averaged)")
+    sens.add_argument("--seed", type=int, default=0, help="seed of the design")
+    sens.add_argument("--processes", type=positive, default=None, help="worker processes (default: every core)")
+    add_dask_arguments(sens)
+    sens.add_argument("--out", help="directory for sensitivity.csv and sensitivity.png")
+    sens.set_defaults(func=cmd_sensitivity)
