@@ -16,6 +16,9 @@ try:
     from .ensemble import EnsembleResult, ensemble
     from .evidence import run_evidence
     from .plan import RunPlan
+    from . import priors  # the shipped priors, read and validated here (plsim.priors.shipped())
+    from .posterior import Posterior
+    from .psa import PSA
     from .sensitivity import sensitivity
     from .sweep import sweep
     from .district import SchoolTableError, from_schools
@@ -55,6 +58,8 @@ __all__ = [
     "FileRefused",
     "MemoryLimitError",
     "OutputDirError",
+    "PSA",
+    "Posterior",
     "HookContext",
     "HookWriteError",
     "MODES",
@@ -81,6 +86,7 @@ __all__ = [
     "parameter_reference",
     "parameters",
     "pooled_sd",
+    "priors",
     "run_evidence",
     "scenario_schema",
     "school_growth_spread",

@@ -14,6 +14,10 @@ draws (one row per parameter draw and strategy), as BCEA and dampack compute the
   parameters with a Gaussian process (scikit-learn; a GAM is their choice for one to four parameters,
   a GP beyond), and EVPPI = E[max fitted] - max E[fitted]. Effects and costs are fitted apart, so
   that one fit serves every willingness to pay (the fitted INB is wtp x fitted dSD - fitted dcost).
+  The fitted values are leave-one-out predictions (each draw's from the others, in closed form): with
+  few draws an in-sample fit interpolates them and its EVPPI equals the EVPI whatever the group; with
+  many, the two agree. A fit whose in-sample R^2 exceeds its leave-one-out R^2 by more than 0.3 is
+  reported (`overfit`) and warned of.
 
 The unit of effect is the SD-student: a strategy's true effect on its PL cohort in the last year (mean
 of math and reading, SD) times the students it reached (plsim.money). Willingness to pay is in US$ per
@@ -132,11 +136,11 @@ def evpi(table: pd.DataFrame, order: Sequence[str], wtps: Sequence[float], years
 
 
 def _fitted(x: np.ndarray, y: np.ndarray) -> tuple:
-    """In-sample fitted values of a Gaussian-process regression of y on x (columns standardized, ARD
-    squared-exponential kernel plus white noise, hyperparameters by maximum marginal likelihood from
-    fixed starting values: deterministic), the fit's R^2 and its leave-one-out R^2 (closed form,
-    Rasmussen & Williams 2006, eq. 5.12): a fit that explains much more in sample than out of it
-    interpolates the draws, and its EVPPI is biased up."""
+    """A Gaussian-process regression of y on x (columns standardized, ARD squared-exponential kernel
+    plus white noise, hyperparameters by maximum marginal likelihood from fixed starting values:
+    deterministic): its in-sample fitted values, R^2, leave-one-out R^2 and leave-one-out predictions
+    (closed form, Rasmussen & Williams 2006, eq. 5.12). A fit that explains much more in sample than out
+    of it interpolates the draws."""
     from scipy.linalg import cho_solve
     from sklearn.gaussian_process import GaussianProcessRegressor
     from sklearn.gaussian_process.kernels import ConstantKernel, RBF, WhiteKernel
@@ -144,7 +148,7 @@ def _fitted(x: np.ndarray, y: np.ndarray) -> tuple:
     sd = x.std(axis=0)
     keep = sd > 0
     if not keep.any() or np.std(y) == 0:
-        return np.full(len(y), y.mean()), 0.0, 0.0
+        return np.full(len(y), y.mean()), 0.0, 0.0, np.full(len(y), y.mean())
     z = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
     kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.ones(z.shape[1]), (0.1, 1e3))
               + WhiteKernel(0.5, (1e-4, 1e1)))
@@ -156,7 +160,7 @@ def _fitted(x: np.ndarray, y: np.ndarray) -> tuple:
     inverse_diagonal = np.diag(cho_solve((gp.L_, True), np.eye(len(y))))
     loo = y - gp.alpha_.ravel() / inverse_diagonal * float(np.ravel(gp._y_train_std)[0])
     var = np.var(y)
-    return fit, float(1 - np.var(y - fit) / var), float(1 - np.var(y - loo) / var)
+    return fit, float(1 - np.var(y - fit) / var), float(1 - np.var(y - loo) / var), loo
 
 
 #: A regression that explains this much more of its output in sample than out of it overfits the draws.
@@ -191,7 +195,9 @@ def evppi(table: pd.DataFrame, parameters: pd.DataFrame, groups: Mapping[str, Se
                           f"{what} in sample but {max(loo[worst], 0):.0%} out of sample ({len(draws)} draws for "
                           f"{len(paths)} parameters): its EVPPI is biased up; run more draws", stacklevel=2)
         for wtp in wtps:
-            inb = np.column_stack([np.zeros(len(draws))] + [wtp * fits[s][0][0] - fits[s][1][0] for s in order[1:]])
+            # Leave-one-out predictions: each draw's value predicted from the other draws, so a fit that
+            # interpolates cannot pass the draws' own variation off as information.
+            inb = np.column_stack([np.zeros(len(draws))] + [wtp * fits[s][0][3] - fits[s][1][3] for s in order[1:]])
             # Partial information is worth at most perfect information (a fit's noise can push it past).
             value = min(values[float(wtp)], max(0.0, float(inb.max(axis=1).mean() - inb.mean(axis=0).max())))
             rows.append({"wtp": float(wtp), "group": group, "parameters": " ".join(paths), "evppi": value,
