@@ -14,7 +14,7 @@ timed in parts inside its worker:
     python   the rest: Sim.run's Python, the cost and subgroup tables the row is read from
 
 and the wall time of the whole is split into the pool's start, the runs, and the summaries (CEAC, EVPI,
-the EVPPI's Gaussian-process fits). `--check-workers D` first runs D draws on 1 worker and on
+the EVPPI's spline regressions). `--check-workers D` first runs D draws on 1 worker and on
 `--processes` workers (and, with --dask, on a local Dask cluster) and asserts the tables are identical.
 With fewer draws than 500, the time of 500 is projected: the pool's start once, the runs and the
 summaries in proportion (the EVPPI fits grow faster than the draws: measured, not projected, at 500).
@@ -120,7 +120,8 @@ def check_workers(draws: int, processes, dask: bool) -> dict:
     if dask:
         from dask.distributed import Client, LocalCluster
 
-        with Client(LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)) as client:
+        with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+                Client(cluster) as client:
             on_dask = psa(paths, draws=draws, seeds=[1], client=client)
         pd.testing.assert_frame_equal(one.table, on_dask.table)
         out["identical_on_dask"] = True

@@ -9,7 +9,7 @@ packages=(
   python3-dev python3-venv python3-pip python3-setuptools python3-wheel
   python3-numpy python3-pandas python3-matplotlib python3-scipy python3-tqdm python3-jsonschema
   python3-pytest python3-nbformat python3-nbclient python3-ipykernel python3-dask python3-distributed
-  python3-optuna python3-ipywidgets python3-hypothesis python3-sklearn chromium clang libclang-rt-14-dev
+  python3-optuna python3-ipywidgets python3-hypothesis chromium clang libclang-rt-14-dev
 )
 
 missing=()

@@ -10,14 +10,14 @@ draws (one row per parameter draw and strategy), as BCEA and dampack compute the
   (sums to 1 at each), its expected net benefit, and whether it is the one to choose (the frontier);
 * `evpi`: the expected value of perfect information, E[max NB] - max E[NB];
 * `evppi`: of partial perfect information on a group of parameters, by regression (Strong, Oakley &
-  Brennan 2014): the net benefit's increments over a reference strategy are regressed on the group's
-  parameters with a Gaussian process (scikit-learn; a GAM is their choice for one to four parameters,
-  a GP beyond), and EVPPI = E[max fitted] - max E[fitted]. Effects and costs are fitted apart, so
-  that one fit serves every willingness to pay (the fitted INB is wtp x fitted dSD - fitted dcost).
-  The fitted values are leave-one-out predictions (each draw's from the others, in closed form): with
-  few draws an in-sample fit interpolates them and its EVPPI equals the EVPI whatever the group; with
-  many, the two agree. A fit whose in-sample R^2 exceeds its leave-one-out R^2 by more than 0.3 is
-  reported (`overfit`) and warned of.
+  Brennan 2014): the differences in SD-students and in cost between each strategy and the first are
+  regressed on the group's parameters, and EVPPI = E[max fitted INB] - max E[fitted INB], with fitted
+  INB = wtp x fitted dSD - fitted dcost (so one fit serves every willingness to pay). The regression is
+  a generalized additive model written as a penalized spline basis (cubic regression splines of each
+  parameter and products of pairs), its penalty chosen by exact leave-one-out error: a penalty chosen
+  in sample (or a Gaussian process's likelihood, which was tried first) can interpolate the draws, and
+  then every group's EVPPI is the EVPI. A fit whose in-sample R^2 still exceeds its leave-one-out R^2
+  by more than 0.3 is reported (`overfit`) and warned of.
 
 The unit of effect is the SD-student: a strategy's true effect on its PL cohort in the last year (mean
 of math and reading, SD) times the students it reached (plsim.money). Willingness to pay is in US$ per
@@ -135,33 +135,59 @@ def evpi(table: pd.DataFrame, order: Sequence[str], wtps: Sequence[float], years
     return pd.DataFrame(rows)
 
 
-def _fitted(x: np.ndarray, y: np.ndarray) -> tuple:
-    """A Gaussian-process regression of y on x (columns standardized, ARD squared-exponential kernel
-    plus white noise, hyperparameters by maximum marginal likelihood from fixed starting values:
-    deterministic): its in-sample fitted values, R^2, leave-one-out R^2 and leave-one-out predictions
-    (closed form, Rasmussen & Williams 2006, eq. 5.12). A fit that explains much more in sample than out
-    of it interpolates the draws."""
-    from scipy.linalg import cho_solve
-    from sklearn.gaussian_process import GaussianProcessRegressor
-    from sklearn.gaussian_process.kernels import ConstantKernel, RBF, WhiteKernel
+#: Knots of each parameter's spline, and the ridge penalties leave-one-out error chooses among.
+KNOTS = 5
+PENALTIES = tuple(10.0 ** np.arange(-2, 6.01, 0.25))
 
-    sd = x.std(axis=0)
-    keep = sd > 0
+def _basis(x: np.ndarray, knots: int = KNOTS) -> np.ndarray:
+    """A cubic regression-spline basis of each column (x, x^2, x^3 and (x - k)^3 beyond `knots` knots at
+    its quantiles) and the products of every pair of columns, each basis column standardized."""
+    z = (x - x.mean(axis=0)) / x.std(axis=0)
+    cols = []
+    for j in range(z.shape[1]):
+        v = z[:, j]
+        cols += [v, v ** 2, v ** 3] + [np.maximum(v - k, 0.0) ** 3 for k in np.quantile(v, np.linspace(0, 1, knots + 2)[1:-1])]
+    cols += [z[:, i] * z[:, j] for i in range(z.shape[1]) for j in range(i + 1, z.shape[1])]
+    b = np.column_stack(cols)
+    spread = b.std(axis=0)
+    return (b - b.mean(axis=0)) / np.where(spread > 0, spread, 1.0)
+
+
+def _fitted(x: np.ndarray, y: np.ndarray) -> tuple:
+    """A penalized regression of y on the spline basis of x (a generalized additive model with pairwise
+    interactions, as Strong, Oakley & Brennan 2014 fit; ridge penalty chosen by exact leave-one-out
+    error over a grid, from one SVD): its in-sample fitted values, R^2, leave-one-out R^2 and
+    leave-one-out predictions. Choosing the penalty out of sample keeps the fit from interpolating the
+    draws, which would pass their own variation off as information (every group's EVPPI the EVPI)."""
+    keep = x.std(axis=0) > 0
+    centred = y - y.mean()
     if not keep.any() or np.std(y) == 0:
         return np.full(len(y), y.mean()), 0.0, 0.0, np.full(len(y), y.mean())
-    z = (x[:, keep] - x[:, keep].mean(axis=0)) / sd[keep]
-    kernel = (ConstantKernel(1.0, (1e-3, 1e3)) * RBF(np.ones(z.shape[1]), (0.1, 1e3))
-              + WhiteKernel(0.5, (1e-4, 1e1)))
-    gp = GaussianProcessRegressor(kernel, normalize_y=True, n_restarts_optimizer=0, random_state=0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # convergence notes of the optimizer at a bound: the fit stands
-        gp.fit(z, y)
-    fit = gp.predict(z)
-    inverse_diagonal = np.diag(cho_solve((gp.L_, True), np.eye(len(y))))
-    loo = y - gp.alpha_.ravel() / inverse_diagonal * float(np.ravel(gp._y_train_std)[0])
+    u, sv, _ = np.linalg.svd(_basis(x[:, keep]), full_matrices=False)
+    rank = sv > 1e-9 * sv.max()  # the centred basis never spans the constant: drop null directions
+    u, sv = u[:, rank], sv[rank]
+    uy = u.T @ centred
+    u2 = u ** 2
+    # Each draw's weight outside the basis's span, less the intercept's 1/n (the mean is fitted too).
+    outside = np.maximum(1.0 - u2.sum(axis=1) - 1.0 / len(y), 0.0)
+    best = None
+    for penalty in PENALTIES:
+        shrink = sv ** 2 / (sv ** 2 + penalty)
+        fit = u @ (shrink * uy)
+        # 1 - leverage, summed without cancellation (with more basis columns than draws, leverages near 1)
+        free = outside + (u2 * (penalty / (sv ** 2 + penalty))).sum(axis=1)
+        loo_residual = (centred - fit) / free
+        error = float(np.mean(loo_residual ** 2))
+        if best is None or error < best[0]:
+            best = (error, fit, centred - loo_residual)
+    _, fit, loo = best
     var = np.var(y)
-    return fit, float(1 - np.var(y - fit) / var), float(1 - np.var(y - loo) / var), loo
+    return (y.mean() + fit, float(1 - np.var(centred - fit) / var), float(1 - np.var(centred - loo) / var),
+            y.mean() + loo)
 
+
+#: Fewer draws than this make an EVPPI a first ranking at best (warned).
+MIN_DRAWS = 100
 
 #: A regression that explains this much more of its output in sample than out of it overfits the draws.
 OVERFIT = 0.3
@@ -179,6 +205,9 @@ def evppi(table: pd.DataFrame, parameters: pd.DataFrame, groups: Mapping[str, Se
     ref = order[0]
     d_sd = {s: (sd[s] - sd[ref]).to_numpy() for s in order[1:]}
     d_cost = {s: (cost[s] - cost[ref]).to_numpy() for s in order[1:]}
+    if len(draws) < MIN_DRAWS:
+        warnings.warn(f"evppi: from {len(draws)} draws its regressions can tell little from noise; read it as a "
+                      f"first ranking and run {MIN_DRAWS} or more draws for figures", stacklevel=2)
     perfect = evpi(table, order, wtps, years)
     values = dict(zip(perfect["wtp"], perfect["evpi"]))
     rows = []
@@ -195,9 +224,7 @@ def evppi(table: pd.DataFrame, parameters: pd.DataFrame, groups: Mapping[str, Se
                           f"{what} in sample but {max(loo[worst], 0):.0%} out of sample ({len(draws)} draws for "
                           f"{len(paths)} parameters): its EVPPI is biased up; run more draws", stacklevel=2)
         for wtp in wtps:
-            # Leave-one-out predictions: each draw's value predicted from the other draws, so a fit that
-            # interpolates cannot pass the draws' own variation off as information.
-            inb = np.column_stack([np.zeros(len(draws))] + [wtp * fits[s][0][3] - fits[s][1][3] for s in order[1:]])
+            inb = np.column_stack([np.zeros(len(draws))] + [wtp * fits[s][0][0] - fits[s][1][0] for s in order[1:]])
             # Partial information is worth at most perfect information (a fit's noise can push it past).
             value = min(values[float(wtp)], max(0.0, float(inb.max(axis=1).mean() - inb.mean(axis=0).max())))
             rows.append({"wtp": float(wtp), "group": group, "parameters": " ".join(paths), "evppi": value,

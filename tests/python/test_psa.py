@@ -67,6 +67,16 @@ def test_evppi_of_the_parameter_that_decides_is_the_evpi_and_of_an_irrelevant_on
     e = e.set_index("group")
     assert e.loc["decisive", "evppi"] == pytest.approx(evpi, rel=0.05) and e.loc["decisive", "r2_loo_sd_students"] > 0.95
     assert e.loc["irrelevant", "evppi"] < 0.1 * evpi and not e["overfit"].any()
+    assert e.loc["irrelevant", "r2_loo_sd_students"] < 0.05  # the penalty chosen out of sample: no interpolation
+
+
+def test_the_evppi_regression_does_not_interpolate_few_draws_of_noise():
+    from plsim.voi import _fitted
+
+    rng = np.random.default_rng(3)
+    x, y = rng.normal(size=(30, 7)), rng.normal(size=30)
+    fit, r2, r2_loo, _ = _fitted(x, y)
+    assert r2 < 0.3 and r2_loo < 0.1 and np.std(fit) < 0.5 * np.std(y)
 
 
 def test_the_acceptability_curve_sums_to_one_and_follows_the_willingness_to_pay():
@@ -116,7 +126,7 @@ def test_a_psa_summarizes_every_strategy_and_comparison_and_values_information(s
     c = result.ceac()
     assert np.allclose(c.groupby("wtp")["probability_best"].sum(), 1) and {5000.0, 20000.0} <= set(c["wtp"])
     e = result.evpi([5000.0, 20000.0])
-    with pytest.warns(UserWarning, match="its EVPPI is biased up; run more draws"):
+    with pytest.warns(UserWarning, match="evppi: from 6 draws its regressions can tell little from noise"):
         v = result.evppi()
     assert set(v["group"]) == {"effects", "persistence", "dilution", "teachers", "schools", "costs"}
     for wtp, g in v.groupby("wtp"):
