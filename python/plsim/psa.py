@@ -95,13 +95,15 @@ def run_draw(document: dict, parameters: dict, values: dict, seed: int) -> dict:
 def run_draw_timed(document: dict, parameters: dict, values: dict, seed: int) -> tuple:
     """run_draw's row and where its time went (seconds): plan (overrides, validation), setup (both
     arms' populations), engine (the simulation loops of both arms), python (the rest of the run and the
-    row's tables)."""
+    row's tables), all wall time, and cpu (this process's CPU time for all of it: wall beyond it is time
+    spent waiting for a core)."""
     import time
 
     from .plan import RunPlan
     from .priors import overrides
     from .sim import Sim
 
+    c0 = time.process_time()
     t0 = time.perf_counter()
     plan = RunPlan(document, seed=int(seed), overrides=overrides(values, parameters), counterfactual=True)
     t1 = time.perf_counter()
@@ -111,7 +113,8 @@ def run_draw_timed(document: dict, parameters: dict, values: dict, seed: int) ->
     engine = sum(core.counts["seconds"] for _, core in sim._arms())
     row = _figures(sim)
     t3 = time.perf_counter()
-    return row, {"plan": t1 - t0, "setup": t2 - t1, "engine": engine, "python": t3 - t2 - engine}
+    return row, {"plan": t1 - t0, "setup": t2 - t1, "engine": engine, "python": t3 - t2 - engine,
+                 "cpu": time.process_time() - c0}
 
 
 def _figures(sim) -> dict:

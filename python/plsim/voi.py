@@ -227,6 +227,7 @@ def evppi(table: pd.DataFrame, parameters: pd.DataFrame, groups: Mapping[str, Se
             inb = np.column_stack([np.zeros(len(draws))] + [wtp * fits[s][0][0] - fits[s][1][0] for s in order[1:]])
             # Partial information is worth at most perfect information (a fit's noise can push it past).
             value = min(values[float(wtp)], max(0.0, float(inb.max(axis=1).mean() - inb.mean(axis=0).max())))
+            value = value if value > 1e-9 * max(1.0, values[float(wtp)]) else 0.0  # rounding, not information
             rows.append({"wtp": float(wtp), "group": group, "parameters": " ".join(paths), "evppi": value,
                          "evppi_per_year": value / years,
                          "share_of_evpi": value / values[float(wtp)] if values[float(wtp)] > 0 else np.nan,

@@ -183,7 +183,8 @@ def test_the_psa_benchmark_times_the_runs_of_plsim_compare_under_uncertainty(tmp
     assert set(f["phases"]) == {"prepare", "pool_start", "runs", "tables", "summaries", "evppi"}
     r = f["per_run_worker_seconds"]
     assert r["engine"] > r["setup"] > 0 and r["python"] > 0 and 0 < f["worker_busy_share"] <= 1.05
-    assert f["projected_seconds_500"] > f["wall_seconds"]
+    assert f["projected_seconds_500"] > f["wall_seconds"] and f["projected_seconds_500_idle"] > 0
+    assert 0 < f["cpu_seconds_per_run"] and 0 < f["cpu_share_of_wall"] <= 1.05
     assert set(f["table"]["probability_best"]) == {"5000", "20000"}
     assert "500 draws:" in proc.stdout and "a run, in worker seconds" in proc.stdout
     psa = pd.read_csv(tmp_path / "files" / "psa.csv")
