@@ -75,6 +75,7 @@ struct ClassroomWeek {
   float review;          // share of whole-class time that reviews earlier units
   float unit_hazard;     // hazard that takes a new unit from the prior to the mastery threshold
   float review_per_gap;  // repair hazard of each window gap per unit of review hazard
+  float old_gap_weight;  // review of a gap older than the window, per window gap's
   float keep_fragile;    // share of fragile knowledge neither forgotten nor consolidated in a week
   float forget_share;    // share of fragile knowledge forgotten in a week
   bool dynamics;         // review or forgetting is on (both off: no draws or passes for them)
@@ -179,6 +180,7 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   repair_share = plan.targeted ? static_cast<float>(L.gap_repair_share) : 0.0f;
   repair_per_hazard = k.repair_per_hazard;
   review = static_cast<float>(L.review_share);
+  old_gap_weight = static_cast<float>(L.review_old_gaps);
   unit_hazard = k.unit_hazard;
   review_per_gap = k.review_per_gap;
   keep_fragile = k.keep_fragile;
@@ -217,7 +219,8 @@ struct ClassroomLanes {
   // gap repair, hold and on-demand test (uniform). Unused draws keep values that never fire.
   std::array<Lanes, n_subjects> software_noise, repair_draw, hold_draw, test_draw, forget_draw;
   std::array<Lanes, n_subjects> prerequisite_gaps;  // gaps in the prerequisite window
-  std::array<Lanes, n_subjects> reviewed_gaps;      // those of them below the class's pacing unit
+  std::array<Lanes, n_subjects> reviewed_gaps;      // those of them below the class's pacing unit, plus old ones
+  std::array<Lanes, n_subjects> old_reviewed;       // the weighted gaps older than the window among them
   std::array<std::array<std::uint64_t, max_class_size>, n_subjects> reviewed;  // their bits
   std::array<Lanes, n_subjects> targeted_chance;     // chance that targeted time repairs a gap
   std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
@@ -365,12 +368,13 @@ void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::ui
                ClassroomLanes& x) {
   const std::uint64_t* recent = st.recent_gaps[s].data() + b;
   const std::uint16_t* frontier = st.frontier[s].data() + b;
+  const std::uint16_t* gaps = st.gaps[s].data() + b;
   const int pace = static_cast<int>(cw.pace[s]);
   for (std::uint32_t q = 0; q < n; ++q)
     x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(recent[q] & cw.window_mask));
   if (cw.review <= 0) {  // no review: nothing reads these unless forgetting is on
     if (cw.dynamics)
-      for (std::uint32_t q = 0; q < n; ++q) x.reviewed[s][q] = 0, x.reviewed_gaps[s][q] = 0;
+      for (std::uint32_t q = 0; q < n; ++q) x.reviewed[s][q] = 0, x.reviewed_gaps[s][q] = 0, x.old_reviewed[s][q] = 0;
     return;
   }
   for (std::uint32_t q = 0; q < n; ++q) {
@@ -378,7 +382,9 @@ void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::ui
     const int above = std::clamp(int(frontier[q]) - pace, 0, 64);
     const std::uint64_t below = above >= 64 ? 0 : ~std::uint64_t(0) << above;
     x.reviewed[s][q] = recent[q] & cw.window_mask & below;
-    x.reviewed_gaps[s][q] = static_cast<float>(std::popcount(x.reviewed[s][q]));
+    // Gaps older than the window lie far below the pace: review re-teaches them too, at their weight.
+    x.old_reviewed[s][q] = cw.old_gap_weight * (float(gaps[q]) - x.prerequisite_gaps[s][q]);
+    x.reviewed_gaps[s][q] = static_cast<float>(std::popcount(x.reviewed[s][q])) + x.old_reviewed[s][q];
   }
 }
 
@@ -511,11 +517,18 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
     const std::uint64_t reviewed = x.move[q] ? x.reviewed[s][q] << 1 : x.reviewed[s][q];
     const bool targeted =
         targeted_time && x.prerequisite_gaps[s][q] > 0 && recent[q] != 0 && draw < x.targeted_chance[s][q];
-    const bool review = !targeted && (recent[q] & reviewed) != 0 && draw < x.repair_chance[s][q];
-    const std::uint64_t pool = targeted ? recent[q] : recent[q] & reviewed;
+    // Review repairs a gap of the window or an older one in proportion to their shares of its time.
+    const std::uint64_t in_window = recent[q] & reviewed;
+    const float window_count = static_cast<float>(std::popcount(in_window));
+    const bool old_left = float(gaps[q]) > float(std::popcount(recent[q] & cw.window_mask));
+    const float total = window_count + x.old_reviewed[s][q];
+    const bool old_review = !targeted && old_left && x.old_reviewed[s][q] > 0 && draw < x.repair_chance[s][q] &&
+                            (in_window == 0 || draw >= x.repair_chance[s][q] * window_count / total);
+    const bool review = !targeted && !old_review && in_window != 0 && draw < x.repair_chance[s][q];
+    const std::uint64_t pool = targeted ? recent[q] : in_window;
     const bool repairs = targeted || review;
     recent[q] = repairs ? recent[q] & ~(pool & (~pool + 1)) : recent[q];
-    gaps[q] = static_cast<std::uint16_t>(gaps[q] - repairs);
+    gaps[q] = static_cast<std::uint16_t>(gaps[q] - (repairs || old_review));
   }
 }
 
