@@ -128,8 +128,8 @@ class Sim:
         started = time.perf_counter()
         self._twin = self._core.counterfactual() if counterfactual else None
         self.setup_seconds_counterfactual = time.perf_counter() - started if counterfactual else None
-        self._hooks = HookRunner(self.policies, self.processes, self.rollout_plans)
         self._identifiers = school_identifiers(scenario.document, self._core.counts["schools"])
+        self._hooks = HookRunner(self.policies, self.processes, self.rollout_plans, self._identifiers)
         self.tables = RunTables(self._core, self._twin, self._identifiers)
         self._check_policies()
         self._check_attributes()

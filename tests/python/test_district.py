@@ -99,6 +99,31 @@ def test_extra_columns_of_the_table_are_school_attributes_to_group_outputs_by():
     assert by_zone["north"] == a.loc[a["school_id"].isin([0, 2]), "n"].sum() and by_zone["south"] > 0
 
 
+class _SeesSchools(plsim.Process):
+    """Records what ctx.schools shows a hook, in each arm."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def on_year_end(self, ctx):
+        self.seen[ctx.arm] = ctx.schools.copy()
+
+
+def test_hooks_see_the_districts_own_ids_names_and_attributes_in_ctx_schools():
+    table = three_schools().assign(zone=["north", "south", "north"], model=["station_rotation", "traditional",
+                                                                            "traditional"])
+    hook = _SeesSchools()
+    sim = plsim.Sim(plsim.from_schools(table, years=1), threads=1, processes=[hook]).run()
+    assert set(hook.seen) == {"policy", "counterfactual"}
+    for arm, schools in hook.seen.items():
+        assert list(schools.columns[:2]) == ["school_ref", "school_name"], arm
+        assert list(schools["school_ref"]) == ["1", "2", "3"], arm
+        assert list(schools["school_name"]) == ["Adams ES", "Baker MS", "Cole HS"], arm
+        assert list(schools["zone"]) == ["north", "south", "north"], arm
+        pd.testing.assert_frame_equal(schools[["school_ref", "school_name", "zone"]],
+                                      sim.schools[["school_ref", "school_name", "zone"]])
+
+
 def test_a_misspelt_column_is_kept_with_a_warning_and_a_clashing_attribute_is_refused():
     with pytest.warns(UserWarning, match="'frl_shares' is kept as a school attribute, not read as 'frl_share'"):
         plsim.from_schools(three_schools().assign(frl_shares=0.5))
