@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .plan import RunPlan
+from .progress import progress_bar
 from .safe_io import plot_label
 from .scenarios import ScenarioLike, load_scenario
 
@@ -158,9 +159,7 @@ def ensemble(scenario_or_plans: Union[ScenarioLike, Sequence[RunPlan]], *, seeds
         plans = [RunPlan(scenario, seed=s, overrides=_draw(parameters or {}, s), threads=threads) for s in seeds]
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(plans), unit="run", desc=name)
+        bar = progress_bar(total=len(plans), unit="run", desc=name)
     try:
         if client is None:
             tables = []

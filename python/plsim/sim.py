@@ -16,6 +16,7 @@ from .identifiers import REF_COLUMNS, school_identifiers
 from .hook_runner import HOOK_STAGES, STAGE_NAMES, HookRunner
 from .interrupts import RunInterrupts
 from .money import cost_tables
+from .progress import progress_bar
 from .resources import MemoryLimitError, check_run_memory
 from .results import headline, headline_effects
 from .run_tables import RunTables, schools_frame
@@ -151,9 +152,7 @@ class Sim:
         until = self.scenario.years if until_year is None else int(until_year)
         total = self.scenario.years * self._core.weeks_per_year * len(self._arms())
         if progress is True:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, unit="week")
+            bar = progress_bar(total=total, unit="week")
 
             def report(done: int, _total: int) -> None:
                 bar.update(done - bar.n)

@@ -13,6 +13,7 @@ from ..checkpoint import CheckpointError, read
 from ..csvio import write_csv
 from ..levels import OUTPUT_LEVELS, aggregate
 from ..outdir import publish, staging_dir, write_manifest
+from ..progress import progress_bar
 from ..results import growth_by_grade
 from ..sim import Sim
 from ..study import plot as study_plot
@@ -164,9 +165,7 @@ def _run_and_write(sim: Sim, args, options: dict) -> int:
     stop = years if args.stop_after_year is None else min(args.stop_after_year, years)
     bar = None
     if args.progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=years * sim._core.weeks_per_year * len(sim._arms()), unit="week")
+        bar = progress_bar(total=years * sim._core.weeks_per_year * len(sim._arms()), unit="week")
     report = None if bar is None else (lambda done, _total: bar.update(done - bar.n))
     try:
         if args.checkpoint:
