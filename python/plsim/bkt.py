@@ -8,8 +8,9 @@
 A log has one row per response: a skill, a student and whether the response was correct (0/1 or
 False/True), in time order within each student, or with an `order` column (a time or an order id) the
 responses are sorted by. Each (skill, student) pair is one sequence of opportunities. A log that looks
-shuffled is warned about, and degenerate fits are flagged per skill (plsim.bkt_checks). Skills a prediction meets that the fit never saw are predicted with the median of the
-fitted skills' parameters (`BKTFit.fallback`).
+shuffled is warned about, and degenerate fits are flagged per skill (plsim.bkt_checks). Skills a
+prediction meets that the fit never saw are predicted with the median of the fitted skills' parameters
+(`BKTFit.fallback`).
 """
 from __future__ import annotations
 

@@ -17,8 +17,9 @@ def _explained(address: str, seconds: float, error: Exception) -> SchedulerUnrea
     if isinstance(error, ValueError):  # not an address: no scheme or port, an unknown scheme
         reason = f"not a scheduler address ({error}); give it as tcp://HOST:PORT"
     else:
-        reason = (f"no answer within {seconds:g} s; start one with `.venv/bin/python -m distributed.cli.dask_scheduler` "
-                  f"(or `dask scheduler`) and pass the address it prints, e.g. tcp://HOST:8786")
+        reason = (f"no answer within {seconds:g} s; start one with `.venv/bin/python -m "
+                  f"distributed.cli.dask_scheduler` (or `dask scheduler`) and pass the address it prints, e.g. "
+                  f"tcp://HOST:8786")
     return SchedulerUnreachable(f"cannot reach a Dask scheduler at {address}: {reason}")
 
 

@@ -218,7 +218,8 @@ def test_an_order_column_sorts_each_students_responses_and_a_shuffled_log_is_war
         by_time = plsim.bkt.fit(shuffled, order="timestamp")
     columns = plsim.bkt.PARAMETERS
     pd.testing.assert_frame_equal(by_time.params[columns], ordered.params[columns], atol=1e-9, rtol=0)
-    assert by_time.order_check["file_rows_out_of_order"] > 0 and "sorted them by 'timestamp'" in by_time.order_check["note"]
+    assert by_time.order_check["file_rows_out_of_order"] > 0
+    assert "sorted them by 'timestamp'" in by_time.order_check["note"]
     # Predictions of a shuffled log come back in its row order, each read in time order.
     original_rows = shuffled.merge(_with_times(log.reset_index(), seed=1), how="left")["index"]
     np.testing.assert_allclose(by_time.predict(shuffled), ordered.predict(log)[original_rows.to_numpy()], atol=1e-9)

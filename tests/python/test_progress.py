@@ -52,7 +52,8 @@ def test_in_a_kernel_widgets_are_used_only_with_a_protocol_frontends_read(monkey
 def _execute(code: str, tmp_path) -> list:
     notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)])
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
-    NotebookClient(notebook, timeout=300, kernel_name="plsim", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(notebook, timeout=300, kernel_name="plsim",
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
     return notebook.cells[0].outputs
 
 
@@ -95,7 +96,8 @@ def test_the_readme_notebook_server_lists_the_plsim_kernel(tmp_path):
         deadline = time.monotonic() + 60
         while True:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/kernelspecs?token=plsim-test", timeout=2) as r:
+                url = f"http://127.0.0.1:{port}/api/kernelspecs?token=plsim-test"
+                with urllib.request.urlopen(url, timeout=2) as r:
                     specs = json.load(r)["kernelspecs"]
                 break
             except OSError:
