@@ -31,6 +31,7 @@ import numpy as np
 
 from .results import SUBJECTS, growth_by_grade, school_growth_spread, school_spread
 from .scenarios import load_scenario
+from .seeds import seed_list
 from .sim import Sim
 
 
@@ -48,7 +49,8 @@ def simulated_growth(scenario, pace: dict, *, seeds=(1,), years: int = 1, thread
     from .plan import RunPlan
 
     overrides = {"learning.grade_pace": {s: list(map(float, pace[s])) for s in SUBJECTS}, "years": years}
-    plans = [RunPlan(scenario, seed=int(seed), overrides=overrides, threads=threads) for seed in seeds]
+    seeds = seed_list(seeds)
+    plans = [RunPlan(scenario, seed=seed, overrides=overrides, threads=threads) for seed in seeds]
     if client is None:
         runs = [_growth_ratios(p) for p in plans]
     else:
@@ -84,6 +86,7 @@ def calibrate_growth(scenario_name: str = "national_baseline", *, iterations: in
 def report(scenario_name: str = "national_baseline", *, seeds=(3, 4), threads: int = 0) -> dict:
     """The calibration targets measured on seeds other than those the calibration used."""
     growth, spread, growth_spread = [], [], []
+    seeds = seed_list(seeds)
     for seed in seeds:
         sim = Sim(scenario_name, threads=threads, seed=seed).run()
         a = sim.assessments
@@ -139,7 +142,7 @@ def fall_levels(scenario_name: str = "national_baseline", *, years: int = 5, see
     """Fall level of every year, subject and grade in national SD units, mean of `seeds`
     (targets.json norms_status_stability): a DataFrame indexed by (year, subject), one column a grade."""
     frames = [Sim(load_scenario(scenario_name, years=years), threads=threads, seed=seed).run().assessments
-              for seed in seeds]
+              for seed in seed_list(seeds)]
     return fall_level_table(frames)
 
 
@@ -267,7 +270,7 @@ def calibrate(scenario, *, targets: dict, parameters: dict, n_trials: int = 40, 
         if not (isinstance(bounds, tuple) and len(bounds) == 2 and bounds[0] < bounds[1]):
             raise ValueError(f"parameters: {path}: expected (lo, hi) with lo < hi (got {bounds!r})")
     document = RunPlan(scenario).document  # validated once
-    seeds = [int(s) for s in seeds]
+    seeds = seed_list(seeds)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=sampler_seed))
     names = list(goal)

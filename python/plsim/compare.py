@@ -16,6 +16,7 @@ from scipy import stats
 from .money import KRAFT_COST_CLASSES, KRAFT_EFFECT_CLASSES, _mean_finite, kraft_class
 from .safe_io import plot_label
 from .scenarios import ScenarioLike, load_scenario
+from .seeds import seed_list
 
 #: Per-seed figures of one run; those with an interval get _lo and _hi columns.
 #: effect_*_sd_pl_cohort: the effect on the PL cohort (plsim.results.WHOSE), also under its earlier
@@ -90,10 +91,7 @@ def compare(scenarios: Iterable[ScenarioLike], *, seeds=3, client=None, threads:
     if twice:
         raise ValueError(f"scenarios: each needs its own name to be told apart in the comparison; "
                          f"{', '.join(map(repr, twice))} appear more than once")
-    seed_list = list(range(1, seeds + 1)) if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool) else list(seeds)
-    if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seed_list):
-        raise ValueError(f"seeds: expected a positive number of seeds or a list of integer seeds (got {seeds!r})")
-    tasks = [(doc, int(seed)) for doc in documents for seed in seed_list]
+    tasks = [(doc, seed) for doc in documents for seed in seed_list(seeds)]
     if client is None:
         rows = [run_metrics(doc, seed, threads) for doc, seed in tasks]
     else:

@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from .plan import RunPlan
+from .progress import progress_bar
+from .seeds import seed_list
 from .safe_io import plot_label
 from .scenarios import ScenarioLike, load_scenario
 
@@ -140,27 +142,23 @@ class EnsembleResult:
         return f"EnsembleResult({self.name!r}, runs={len(self._tables)})"
 
 
-def ensemble(scenario_or_plans: Union[ScenarioLike, Sequence[RunPlan]], *, seeds: Iterable[int] = range(1, 6),
+def ensemble(scenario_or_plans: Union[ScenarioLike, Sequence[RunPlan]], *, seeds: Union[int, Iterable[int]] = 5,
              parameters: Optional[Mapping[str, Any]] = None, client=None, progress: bool = True,
              threads: int = 1) -> EnsembleResult:
     """Runs a scenario over `seeds` (each seed also draws `parameters`, distributions over override
     paths: parameter uncertainty beside seed uncertainty), or a list of RunPlans as they are, serially
-    or on a Dask `client`; `progress` shows a bar."""
+    or on a Dask `client`; `progress` shows a bar. `seeds`: N (seeds 1..N) or a list of seeds."""
     if isinstance(scenario_or_plans, (list, tuple)) and scenario_or_plans and isinstance(scenario_or_plans[0], RunPlan):
         plans = list(scenario_or_plans)
         name = plans[0].scenario.name
     else:
         scenario = load_scenario(scenario_or_plans)
         name = scenario.name
-        seeds = [int(s) for s in seeds]
-        if not seeds:
-            raise ValueError("seeds: expected at least one seed (got none)")
+        seeds = seed_list(seeds)
         plans = [RunPlan(scenario, seed=s, overrides=_draw(parameters or {}, s), threads=threads) for s in seeds]
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(plans), unit="run", desc=name)
+        bar = progress_bar(total=len(plans), unit="run", desc=name)
     try:
         if client is None:
             tables = []
@@ -187,7 +185,8 @@ def ensemble(scenario_or_plans: Union[ScenarioLike, Sequence[RunPlan]], *, seeds
 
 
 # The one-row-per-seed table of the first slice's CLI, from an ensemble's last year.
-def run_ensemble(scenario: ScenarioLike, seeds: Iterable[int], *, threads: int = 0, client=None) -> pd.DataFrame:
+def run_ensemble(scenario: ScenarioLike, seeds: Union[int, Iterable[int]], *, threads: int = 0,
+                 client=None) -> pd.DataFrame:
     """One row per seed and subject of the last year: effect_sd, spring_mean_sd, growth_vs_norm."""
     result = ensemble(scenario, seeds=seeds, client=client, progress=False, threads=threads)
     s = result.summary

@@ -52,12 +52,7 @@ class RunTables:
         scenario from a table of schools (plsim.from_schools), first the district's own id and name
         (school_ref, school_name) and last the table's extra columns, to group any per-school output by:
         ``sim.effects.join(sim.schools["zone"], on="school_id").groupby("zone")``."""
-        frame = schools_frame(self._core)
-        if self._identifiers is None:
-            return frame
-        refs = self._identifiers[list(REF_COLUMNS)]
-        attributes = self._identifiers.drop(columns=list(REF_COLUMNS))
-        return pd.concat([refs, frame, attributes], axis=1)
+        return schools_table(self._core, self._identifiers)
 
     @property
     def counterfactual_assessments(self) -> pd.DataFrame:
@@ -91,12 +86,14 @@ class RunTables:
 
     @property
     def teachers_by_year(self) -> pd.DataFrame:
-        """One row per simulated year (from 1): teachers on staff before the transition into it, turnover,
-        turnover_high_poverty, turnover_low_poverty, mean_experience of those who stayed; and the practice
-        of the year: practising and coached teachers, mean_pl_capacity and mean_pl_skill (of practising
-        teachers), mean_burnout and mean_buy_in (of teachers teaching), mean_prep_deficit (of practising
-        teachers). Year 1 follows no transition (the population is built for it): its teachers are those
-        teaching, and its turnover and mean_experience are NaN."""
+        """One row per simulated year (from 1): teachers on staff in the year, and the decisions they took
+        at its end: turnover (the share who leave), turnover_high_poverty, turnover_low_poverty,
+        mean_experience (next year's, of those who stay); and the practice of the year: practising and
+        coached teachers, mean_pl_capacity and mean_pl_skill (of practising teachers), mean_burnout and
+        mean_buy_in (of teachers teaching, at the year's start), mean_prep_deficit (of practising
+        teachers). Leavers go at the next year's transition; the last year's are reported, with no next
+        year to apply them to. A year not yet ended (a run stopped within it) has NaN turnover and
+        counts its teachers teaching."""
         r = {k: np.asarray(v, dtype=np.int64) if np.asarray(v).dtype.kind in "iu" else np.asarray(v)
              for k, v in years_from_1(self._core.table("teachers")).items()}
         teachers, high = r["teachers"], r["teachers_high_poverty"]
@@ -235,6 +232,18 @@ class RunTables:
         effect = self._core.true_rit(subject)[order_a] - twin.true_rit(subject)[order_b]
         return with_refs(pd.DataFrame({"id": a["id"][order_a], "school_id": a["school"][order_a],
                                        "grade": a["grade"][order_a], "effect_rit": effect}), self._identifiers)
+
+
+def schools_table(core, identifiers: Optional[pd.DataFrame]) -> pd.DataFrame:
+    """The schools of `core` as sim.schools and hooks' ctx.schools show them: schools_frame, with the
+    district's own school_ref and school_name first and its table's extra columns last when the
+    scenario came from a table of schools (`identifiers`, plsim.identifiers)."""
+    frame = schools_frame(core)
+    if identifiers is None:
+        return frame
+    refs = identifiers[list(REF_COLUMNS)]
+    attributes = identifiers.drop(columns=list(REF_COLUMNS))
+    return pd.concat([refs, frame, attributes], axis=1)
 
 
 def schools_frame(core) -> pd.DataFrame:

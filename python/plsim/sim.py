@@ -16,6 +16,7 @@ from .identifiers import REF_COLUMNS, school_identifiers
 from .hook_runner import HOOK_STAGES, STAGE_NAMES, HookRunner
 from .interrupts import RunInterrupts
 from .money import cost_tables
+from .progress import progress_bar
 from .resources import MemoryLimitError, check_run_memory
 from .results import headline, headline_effects
 from .run_tables import RunTables, schools_frame
@@ -128,8 +129,8 @@ class Sim:
         started = time.perf_counter()
         self._twin = self._core.counterfactual() if counterfactual else None
         self.setup_seconds_counterfactual = time.perf_counter() - started if counterfactual else None
-        self._hooks = HookRunner(self.policies, self.processes, self.rollout_plans)
         self._identifiers = school_identifiers(scenario.document, self._core.counts["schools"])
+        self._hooks = HookRunner(self.policies, self.processes, self.rollout_plans, self._identifiers)
         self.tables = RunTables(self._core, self._twin, self._identifiers)
         self._check_policies()
         self._check_attributes()
@@ -151,9 +152,7 @@ class Sim:
         until = self.scenario.years if until_year is None else int(until_year)
         total = self.scenario.years * self._core.weeks_per_year * len(self._arms())
         if progress is True:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, unit="week")
+            bar = progress_bar(total=total, unit="week")
 
             def report(done: int, _total: int) -> None:
                 bar.update(done - bar.n)

@@ -138,6 +138,9 @@ struct TeacherColumns {
   std::vector<float> coached;            // per teacher: coaching dose this year, 0..1
   std::vector<float> prep_deficit;       // per teacher: share of the preparation his model needs he lacks
   std::vector<std::uint8_t> years_on_model;  // per teacher: years he has practised his school's model
+  // per teacher: 1 if he decided at the end of this school year to leave; the year transition applies it
+  // (a checkpoint taken at a year end carries the decisions of the year just ended).
+  std::vector<std::uint8_t> leaving;
 
   std::size_t size() const { return school.size(); }
 
@@ -148,7 +151,7 @@ struct TeacherColumns {
     f("value_added", value_added), f("base_capacity", base_capacity), f("effectiveness", effectiveness);
     f("capacity", capacity), f("pl_skill", pl_skill), f("buy_in", buy_in), f("burnout", burnout);
     f("practising", practising), f("coached", coached), f("prep_deficit", prep_deficit);
-    f("years_on_model", years_on_model);
+    f("years_on_model", years_on_model), f("leaving", leaving);
   }
 };
 

@@ -76,6 +76,7 @@ std::uint32_t hire_teacher(const Model& model, State& state, std::uint32_t schoo
   t.prep_deficit.push_back(0);
   // An established practitioner has practised as long as his school has had its model.
   t.years_on_model.push_back(established ? static_cast<std::uint8_t>(std::max(0, state.schools.implementation_year[school] - 1)) : 0);
+  t.leaving.push_back(0);
   t.effectiveness.push_back(0);
   t.capacity.push_back(0);
   set_experienced_traits(p, t, index);
@@ -87,37 +88,60 @@ void refresh_teacher_traits(const Model& model, State& state) {
     if (state.teachers.active[k]) set_experienced_traits(model.params.teachers, state.teachers, k);
 }
 
-void turn_over_teachers(const Model& model, State& state, Results& results) {
+TeacherYearRow& teacher_row(Results& results, int year) {
+  if (results.teachers.empty() || results.teachers.back().year != year) {
+    TeacherYearRow row;
+    row.year = year;
+    row.mean_experience_stayers = std::nan("");  // until the year-end decisions
+    results.teachers.push_back(row);
+  }
+  return results.teachers.back();
+}
+
+void decide_leavers(const Model& model, State& state, Results& results) {
   const Rng rng(model.seed);
   const TeacherParameters& p = model.params.teachers;
   TeacherColumns& t = state.teachers;
-  TeacherYearRow row;
-  row.year = state.year;
+  TeacherYearRow& row = teacher_row(results, state.year);
+  row.teachers = row.leavers = row.teachers_high_poverty = row.leavers_high_poverty = 0;
   double experience = 0;
   for (std::uint32_t k = 0; k < t.size(); ++k) {
+    t.leaving[k] = 0;
     if (!t.active[k]) continue;
+    // The year's burnout: what was left of last year's, plus this year's preparation deficit.
+    t.burnout[k] = static_cast<float>(
+        std::clamp((1.0 - p.burnout_recovery) * t.burnout[k] + p.burnout_gain * t.prep_deficit[k], 0.0, 1.0));
     const std::uint32_t school = t.school[k];
     const bool high_poverty = state.schools.frl_share[school] >= p.high_poverty_frl_share;
     const auto serial = static_cast<std::uint32_t>(t.id[k] & 0xffffffffu);
-    const double u = uniform01(
-        rng.words(Stream::teacher_turnover, state.schools.id[school], static_cast<std::uint32_t>(state.year), serial)[0]);
+    // Keyed by the year he would not return for (the transition the decision takes effect at): the same
+    // teacher's decision in both arms of a comparison, whatever else either arm draws.
+    const auto next_year = static_cast<std::uint32_t>(state.year + 1);
+    const double u = uniform01(rng.words(Stream::teacher_turnover, state.schools.id[school], next_year, serial)[0]);
     const bool leaves = u < turnover_of(p, state.schools.frl_share[school], t.burnout[k]);
+    t.leaving[k] = leaves;
     row.teachers++;
     row.leavers += leaves;
     row.teachers_high_poverty += high_poverty;
     row.leavers_high_poverty += leaves && high_poverty;
-    if (leaves) {
-      t.active[k] = 0;
-      t.practising[k] = 0;
-      continue;
-    }
-    t.experience[k] = static_cast<std::uint8_t>(std::min(255, t.experience[k] + 1));
-    experience += t.experience[k];
-    set_experienced_traits(p, t, k);
+    if (!leaves) experience += std::min(255, t.experience[k] + 1);  // his experience next year
   }
   const std::uint32_t stayed = row.teachers - row.leavers;
   row.mean_experience_stayers = stayed ? experience / stayed : 0;
-  results.teachers.push_back(row);
+}
+
+void turn_over_teachers(const Model& model, State& state) {
+  const TeacherParameters& p = model.params.teachers;
+  TeacherColumns& t = state.teachers;
+  for (std::uint32_t k = 0; k < t.size(); ++k) {
+    if (!t.active[k]) continue;
+    if (t.leaving[k]) {
+      t.active[k] = 0, t.practising[k] = 0, t.leaving[k] = 0;
+      continue;
+    }
+    t.experience[k] = static_cast<std::uint8_t>(std::min(255, t.experience[k] + 1));
+    set_experienced_traits(p, t, k);
+  }
 }
 
 void develop_teachers(const Model& model, State& state) {
@@ -153,8 +177,7 @@ void develop_teachers(const Model& model, State& state) {
     const double unsupported = std::max(0.0, 1.0 - support / p.support_reference);
     if (s > p.hire_pl_skill) s -= p.skill_decay * unsupported * (s - p.hire_pl_skill);
     t.pl_skill[k] = static_cast<float>(std::clamp(s, 0.0, 1.0));
-    t.burnout[k] = static_cast<float>(
-        std::clamp((1.0 - p.burnout_recovery) * t.burnout[k] + p.burnout_gain * t.prep_deficit[k], 0.0, 1.0));
+    // Burnout (last year's, updated at its end by decide_leavers) costs buy-in.
     if (practised) {
       double b = t.buy_in[k];
       b += p.buy_in_support_gain * std::min(1.0, support / p.support_reference) * (1.0 - b) -
