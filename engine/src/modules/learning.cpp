@@ -201,12 +201,37 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
 
 // The week of a classroom is computed in passes over its students, each a loop over lanes (one per
 // student, at most max_class_size) of contiguous columns or of the scratch below, so that the compiler
-// vectorises them (docs/architecture.md, "Vectorised passes"); only the popcount of the gap window and
-// the Python policies' rows are scalar loops.
-using Lanes = std::array<float, max_class_size>;
+// vectorises them (docs/architecture.md, "Vectorised passes"); only the popcount of the gap window,
+// the bookkeeping of units and gaps and the Python policies' rows are scalar loops.
+//
+// The costly passes (draws, learning, progression, forgetting) run over the students rounded up to
+// whole vectors of eight floats, so that a vectorised loop has no scalar remainder: with 23 students a
+// classroom, the remainder's lanes, one at a time, took as long as the vectors. Those passes read
+// the scratch only: the columns they need are copied in first (stage_lanes), the padding lanes are
+// zeros (finite in every formula), and their results never leave the scratch.
+constexpr std::uint32_t lane_block = 8;  // floats in an AVX2 vector (two SSE vectors)
+static_assert(max_class_size % lane_block == 0);
+inline std::uint32_t padded_lanes(std::uint32_t n) { return (n + lane_block - 1) / lane_block * lane_block; }
+// A lane array has room for a whole block of padding after the last student, so that padding is one
+// fixed-size store (a loop up to the next multiple of eight becomes a call to memset).
+template <class T>
+using LaneArray = std::array<T, max_class_size + lane_block>;
+using Lanes = LaneArray<float>;
+
+// Zeros in the padding lanes [n, n + lane_block) of each array (those up to the padded count and more).
+template <class... Arrays>
+inline void pad_lanes(std::uint32_t n, Arrays&... lanes) {
+  (std::fill_n(lanes.data() + n, lane_block, typename Arrays::value_type(0)), ...);
+}
 
 struct ClassroomLanes {
   std::array<std::array<std::uint32_t, max_class_size>, 4> words;  // one Philox block per student
+  LaneArray<std::uint32_t> ids;                                    // the students' ids
+  // The student columns of each subject the padded passes read: frontier and gaps (as floats: exact),
+  // P(known) (after the week's learning, the value progression leaves), learning rate, small-group
+  // target, fragile knowledge (the value forgetting leaves).
+  std::array<Lanes, n_subjects> front, gap_count, known, learning_rate, group_target;
+  std::array<LaneArray<std::uint16_t>, n_subjects> fragile;
   // What each student is offered this week: the weight of whole-class and collaborative time (taught
   // at the pacing unit), tutoring, small group, the software time that counts, and all of it; the shares
   // of time that move engagement; his choice.
@@ -224,9 +249,34 @@ struct ClassroomLanes {
   std::array<Lanes, n_subjects> position;            // mastered position before the week (units)
   std::array<Lanes, n_subjects> carry;               // hazard left over after mastering the working unit
   Lanes match_sum;                                    // how well the week matched him, summed over subjects
-  std::array<std::int32_t, max_class_size> move;      // a subject's progression: 0 stays, 1 mastered, 2 gap
-  std::array<std::int32_t, max_class_size> again;     // 1: the hazard left over masters the next unit too
+  LaneArray<std::int32_t> move;   // a subject's progression: 0 stays, 1 mastered, 2 gap
+  LaneArray<std::int32_t> again;  // 1: the hazard left over masters the next unit too
 };
+
+// Copies the columns the padded passes read into the scratch (one loop: separate copies become calls
+// to memmove), zeros in the padding lanes.
+void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t n, ClassroomLanes& x) {
+  const std::uint32_t* id = st.id.data() + b;
+  std::array<const std::uint16_t*, n_subjects> frontier, gaps, fragile;
+  std::array<const float*, n_subjects> p_known, learning_rate, group_target;
+  for (int s = 0; s < n_subjects; ++s) {
+    frontier[s] = st.frontier[s].data() + b, gaps[s] = st.gaps[s].data() + b, fragile[s] = st.fragile[s].data() + b;
+    p_known[s] = st.p_known[s].data() + b, learning_rate[s] = st.learning_rate[s].data() + b;
+    group_target[s] = st.group_target[s].data() + b;
+  }
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < n; ++q) {
+    x.ids[q] = id[q];
+    for (int s = 0; s < n_subjects; ++s) {
+      x.front[s][q] = frontier[s][q], x.gap_count[s][q] = gaps[s][q], x.fragile[s][q] = fragile[s][q];
+      x.known[s][q] = p_known[s][q], x.learning_rate[s][q] = learning_rate[s][q];
+      x.group_target[s][q] = group_target[s][q];
+    }
+  }
+  pad_lanes(n, x.ids);
+  for (int s = 0; s < n_subjects; ++s)
+    pad_lanes(n, x.front[s], x.gap_count[s], x.fragile[s], x.known[s], x.learning_rate[s], x.group_target[s]);
+}
 
 void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
                  const WeekContext& week, ClassroomLanes& x);
@@ -344,7 +394,7 @@ void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t mode
 // counts only as far as the student works alone, and check-ins recover part of the shortfall; engaged
 // students who attend learn more of everything.
 void uptake_lanes(const ClassroomWeek& cw, const StudentColumns& st, std::uint32_t b, std::uint32_t n,
-                  ClassroomLanes& x) {
+                  std::uint32_t m, ClassroomLanes& x) {
   const std::uint8_t* frl = st.frl.data() + b;
   const float* engagement = st.engagement.data() + b;
   const float* attendance = st.attendance.data() + b;
@@ -359,12 +409,13 @@ void uptake_lanes(const ClassroomWeek& cw, const StudentColumns& st, std::uint32
     x.offered[q] = x.w_class[q] + x.w_tutoring[q] + x.w_small[q] + x.software_use[q];
     x.match_sum[q] = 0.0f;
   }
+  pad_lanes(n, x.student, x.software_use, x.w_small, x.w_tutoring, x.w_class, x.offered, x.match_sum);
 }
 
 // Gaps in each student's prerequisite window (a popcount: a scalar loop before x86-64-v4) and, with
 // review, those of them below the pacing unit, in one branch-free pass.
 void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-               ClassroomLanes& x) {
+               std::uint32_t m, ClassroomLanes& x) {
   const std::uint64_t* recent = st.recent_gaps[s].data() + b;
   const std::uint16_t* frontier = st.frontier[s].data() + b;
   const std::uint64_t window_mask = cw.window_mask;
@@ -373,6 +424,7 @@ void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::ui
       x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(recent[q] & window_mask));
     if (cw.dynamics)
       for (std::uint32_t q = 0; q < n; ++q) x.reviewed[s][q] = 0, x.reviewed_gaps[s][q] = 0;
+    pad_lanes(n, x.prerequisite_gaps[s], x.reviewed_gaps[s]);
     return;
   }
   const int pace = static_cast<int>(cw.pace[s]);
@@ -385,6 +437,7 @@ void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::ui
     x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(window));
     x.reviewed_gaps[s][q] = static_cast<float>(std::popcount(window & below));
   }
+  pad_lanes(n, x.prerequisite_gaps[s], x.reviewed_gaps[s]);
 }
 
 // One subject's learning for every student: BKT learning on his working unit with a hazard that
@@ -395,17 +448,16 @@ void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::ui
 // much it teaches (reading software teaches less). Targeted time spends its repair share on recent gaps.
 // `dynamics`: review or forgetting is on (their extra work is compiled out of the default path).
 template <bool targeted_time, bool dynamics>
-void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-                 ClassroomLanes& x) {
-  const std::uint16_t* frontier = st.frontier[s].data() + b;
-  const std::uint16_t* gaps = st.gaps[s].data() + b;
-  const float* p_known = st.p_known[s].data() + b;
-  const float* learning_rate = st.learning_rate[s].data() + b;
-  const float* group_target = st.group_target[s].data() + b;
+void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+  const float* frontier = x.front[s].data();
+  const float* gaps = x.gap_count[s].data();
+  const float* p_known = x.known[s].data();
+  const float* learning_rate = x.learning_rate[s].data();
+  const float* group_target = x.group_target[s].data();
   const float pace = cw.pace[s], rate = cw.rate[s], matched = cw.matched, software_subject = cw.software_subject[s];
   const float* noise = x.software_noise[s].data();
   PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
+  for (std::uint32_t q = 0; q < m; ++q) {
     const float f = frontier[q];
     const float at_class = cw.kernel(f - pace);
     float targeted = 0, fit = 0, repair = 0;
@@ -436,7 +488,7 @@ void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::
     if constexpr (targeted_time)
       x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * cw.repair_per_hazard);
     if constexpr (dynamics) {
-      x.position[s][q] = float(frontier[q]) - float(gaps[q]) + p_known[q];
+      x.position[s][q] = frontier[q] - gaps[q] + p_known[q];
       // Review re-teaches every gap of the window below the pacing unit (what the class has been
       // taught), each with its share of the time: the more gaps, the more it repairs, so those the
       // curriculum left behind catch up. Targeted time repairs the most recent gap.
@@ -453,8 +505,9 @@ void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::
 // shifted the window by one: the review's bits shift with it).
 template <bool targeted_time>
 inline void settle_unit(const ClassroomWeek& cw, int s, std::uint32_t q, std::uint16_t& frontier, std::uint16_t& gaps,
-                        std::uint64_t& recent_gaps, float& p_known, const ClassroomLanes& x) {
+                        std::uint64_t& recent_gaps, float& p_known, ClassroomLanes& x) {
   const std::uint32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
+  p_known = x.known[s][q];
   std::uint16_t f = static_cast<std::uint16_t>(frontier + moves);
   std::uint64_t recent = (recent_gaps << moves) | as_gap;
   if (x.again[q]) {
@@ -479,6 +532,7 @@ inline void settle_unit(const ClassroomWeek& cw, int s, std::uint32_t q, std::ui
   const std::uint64_t pool = targeted ? recent : recent & reviewed;
   recent_gaps = recent & ~(pool & (~pool + 1) & (std::uint64_t(0) - repairs));
   gaps = static_cast<std::uint16_t>(gaps + as_gap - repairs);
+  x.front[s][q] = frontier, x.gap_count[s][q] = gaps, x.known[s][q] = p_known;  // for forgetting
 }
 
 // Whether each student leaves his unit this week, and whether he leaves a gap behind; then gap repair.
@@ -488,21 +542,19 @@ inline void settle_unit(const ClassroomWeek& cw, int s, std::uint32_t q, std::ui
 // on); the bookkeeping of units and gaps a second pass.
 template <bool targeted_time, bool dynamics>
 void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-                    ClassroomLanes& x) {
-  std::uint16_t* frontier = st.frontier[s].data() + b;
-  std::uint16_t* gaps = st.gaps[s].data() + b;
-  std::uint64_t* recent = st.recent_gaps[s].data() + b;
-  float* p_known = st.p_known[s].data() + b;
+                    std::uint32_t m, ClassroomLanes& x) {
+  const float* front = x.front[s].data();
+  float* known_after = x.known[s].data();
   const float pace = cw.pace[s], threshold = cw.threshold, test_threshold = cw.test_threshold;
   const float f_progression = cw.f_progression, hold_chance = cw.hold, slip = cw.slip, guess = cw.guess;
   const std::int32_t test_out = cw.plan.test_out;
   const float* hold = x.hold_draw[s].data();
   const float* test = x.test_draw[s].data();
   PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
+  for (std::uint32_t q = 0; q < m; ++q) {
     // Every condition is evaluated, as a 32-bit 0 or 1 (a condition skipped is a branch, and bools
     // are bytes, which GCC 12 does not vectorise beside floats).
-    const float p = x.p[s][q], f = frontier[q], held = hold[q], draw = test[q];
+    const float p = x.p[s][q], f = front[q], held = hold[q], draw = test[q];
     const std::int32_t mastered = p >= threshold;
     // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
     // whether a test is available is the one that decides holds: the two ways exclude each other.
@@ -519,13 +571,18 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
     float next = cw.prior;
     if constexpr (dynamics) next = 1.0f - (1.0f - cw.prior) * fast::exp(-x.carry[s][q]);
     const float known = (moves & (1 - as_gap)) != 0 ? next : p;
-    p_known[q] = known;
+    known_after[q] = known;
     // Leftover hazard enough to master the next unit too (checked again there: a fast week may master more).
     if constexpr (dynamics) x.again[q] = moves & (1 - as_gap) & (known >= threshold) & (f + 1.0f < 65535.0f);
   }
+  std::uint16_t* frontier = st.frontier[s].data() + b;
+  std::uint16_t* gaps = st.gaps[s].data() + b;
+  std::uint64_t* recent = st.recent_gaps[s].data() + b;
+  float* p_known = st.p_known[s].data() + b;
   if constexpr (!dynamics) {
     for (std::uint32_t q = 0; q < n; ++q) {
       const std::uint32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
+      p_known[q] = known_after[q];
       frontier[q] = static_cast<std::uint16_t>(frontier[q] + moves);
       gaps[q] = static_cast<std::uint16_t>(gaps[q] + as_gap);
       recent[q] = moves ? (recent[q] << 1) | as_gap : recent[q];
@@ -547,22 +604,23 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
 // mastered one, with probability equal to the expected loss. The working unit's P(known) is left
 // alone: BKT approaches the mastery threshold slowly, and a loss taken from it stalls students below it.
 void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-                       ClassroomLanes& x) {
-  const std::uint16_t* frontier = st.frontier[s].data() + b;
-  const std::uint16_t* gaps = st.gaps[s].data() + b;
-  const float* p_known = st.p_known[s].data() + b;
-  std::uint16_t* fragile = st.fragile[s].data() + b;
+                       std::uint32_t m, ClassroomLanes& x) {
+  const float* frontier = x.front[s].data();
+  const float* gaps = x.gap_count[s].data();
+  const float* p_known = x.known[s].data();
+  std::uint16_t* fragile = x.fragile[s].data();
   const float* draw = x.forget_draw[s].data();
   PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
-    const float position = float(frontier[q]) - float(gaps[q]) + p_known[q];
+  for (std::uint32_t q = 0; q < m; ++q) {
+    const float position = frontier[q] - gaps[q] + p_known[q];
     const float gained = position - x.position[s][q];
     const float held = fragile_units(fragile[q]) + (gained > 0 ? gained : 0.0f);
     const float forgotten = held * cw.forget_share;
     fragile[q] = fragile_stored(held * cw.keep_fragile);
     // Only a student who knows some unit below his frontier can forget one.
-    x.move[q] = (draw[q] < forgotten) & (float(frontier[q]) > float(gaps[q]));
+    x.move[q] = (draw[q] < forgotten) & (frontier[q] > gaps[q]);
   }
+  std::uint16_t* fragile_column = st.fragile[s].data() + b;
   std::uint16_t* gap_count = st.gaps[s].data() + b;
   std::uint16_t* front = st.frontier[s].data() + b;
   std::uint64_t* recent = st.recent_gaps[s].data() + b;
@@ -570,6 +628,7 @@ void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::
     // The unit just below the frontier is known: forgetting it moves the frontier back (the unit is
     // to be learned again, keeping his partial knowledge); else the most recent known unit becomes a
     // gap (forget_latest_unit). Without branches: four in ten students forget a unit in a week.
+    fragile_column[q] = fragile[q];
     const std::uint64_t r = recent[q];
     const std::uint32_t forgets = x.move[q], back = forgets & std::uint32_t((r & 1) == 0), as_gap = forgets - back;
     const int in_window = front[q] < 64 ? front[q] : 64;
@@ -688,27 +747,28 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   if (cw.plan.uses_small_groups && week.week % cw.regroup_weeks == 0)
     regroup(state, model_, cw.plan.small_groups, cw.group_error, b, e, week);
 
-  const std::uint32_t n = e - b;
+  const std::uint32_t n = e - b, m = padded_lanes(n);
   ClassroomLanes lanes;
-  draw_lanes(cw, rng, st.id.data() + b, n, week, lanes);
+  stage_lanes(st, b, n, lanes);
+  draw_lanes(cw, rng, lanes.ids.data(), m, week, lanes);
   offer_lanes(cw, state, state.classrooms.instructional_model[c], b, n, L, lanes);
-  uptake_lanes(cw, st, b, n, lanes);
+  uptake_lanes(cw, st, b, n, m, lanes);
   for (int s = 0; s < n_subjects; ++s) {
-    gap_lanes(cw, st, s, b, n, lanes);
+    gap_lanes(cw, st, s, b, n, m, lanes);
     if (cw.plan.targeted && cw.dynamics) {
-      learn_lanes<true, true>(cw, st, s, b, n, lanes);
-      progress_lanes<true, true>(cw, st, s, b, n, lanes);
+      learn_lanes<true, true>(cw, s, m, lanes);
+      progress_lanes<true, true>(cw, st, s, b, n, m, lanes);
     } else if (cw.plan.targeted) {
-      learn_lanes<true, false>(cw, st, s, b, n, lanes);
-      progress_lanes<true, false>(cw, st, s, b, n, lanes);
+      learn_lanes<true, false>(cw, s, m, lanes);
+      progress_lanes<true, false>(cw, st, s, b, n, m, lanes);
     } else if (cw.dynamics) {  // traditional: no targeted time
-      learn_lanes<false, true>(cw, st, s, b, n, lanes);
-      progress_lanes<false, true>(cw, st, s, b, n, lanes);
+      learn_lanes<false, true>(cw, s, m, lanes);
+      progress_lanes<false, true>(cw, st, s, b, n, m, lanes);
     } else {
-      learn_lanes<false, false>(cw, st, s, b, n, lanes);
-      progress_lanes<false, false>(cw, st, s, b, n, lanes);
+      learn_lanes<false, false>(cw, s, m, lanes);
+      progress_lanes<false, false>(cw, st, s, b, n, m, lanes);
     }
-    if (cw.forget_share > 0) consolidate_lanes(cw, st, s, b, n, lanes);
+    if (cw.forget_share > 0) consolidate_lanes(cw, st, s, b, n, m, lanes);
   }
   engagement_lanes(cw, L, P, st, b, n, lanes);
   if (cw.level_review) review_autonomy(P, cw.top_level, st, b, n);
