@@ -227,10 +227,13 @@ inline void pad_lanes(std::uint32_t n, Arrays&... lanes) {
 struct ClassroomLanes {
   std::array<std::array<std::uint32_t, max_class_size>, 4> words;  // one Philox block per student
   LaneArray<std::uint32_t> ids;                                    // the students' ids
-  // The student columns of each subject the padded passes read: frontier and gaps (as floats: exact),
-  // P(known) (after the week's learning, the value progression leaves), learning rate, small-group
-  // target, fragile knowledge (the value forgetting leaves).
-  std::array<Lanes, n_subjects> front, gap_count, known, learning_rate, group_target;
+  // The student columns of each subject, copied in (stage_lanes) and written back at the end of the
+  // subject (write_back): frontier and gaps (32-bit, kept within 16 bits as the columns would),
+  // recent gaps, P(known) (after the week's learning, the value progression leaves), fragile knowledge;
+  // read only: learning rate, small-group target.
+  std::array<LaneArray<std::int32_t>, n_subjects> front, gap_count;
+  std::array<LaneArray<std::uint64_t>, n_subjects> recent;
+  std::array<Lanes, n_subjects> known, learning_rate, group_target;
   std::array<LaneArray<std::uint16_t>, n_subjects> fragile;
   // What each student is offered this week: the weight of whole-class and collaborative time (taught
   // at the pacing unit), tutoring, small group, the software time that counts, and all of it; the shares
@@ -243,7 +246,7 @@ struct ClassroomLanes {
   std::array<Lanes, n_subjects> software_noise, repair_draw, hold_draw, test_draw, forget_draw;
   std::array<Lanes, n_subjects> prerequisite_gaps;  // gaps in the prerequisite window
   std::array<Lanes, n_subjects> reviewed_gaps;      // those of them below the class's pacing unit
-  std::array<std::array<std::uint64_t, max_class_size>, n_subjects> reviewed;  // their bits
+  std::array<LaneArray<std::uint64_t>, n_subjects> reviewed;  // their bits
   std::array<Lanes, n_subjects> targeted_chance;     // chance that targeted time repairs a gap
   std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
   std::array<Lanes, n_subjects> position;            // mastered position before the week (units)
@@ -258,9 +261,11 @@ struct ClassroomLanes {
 void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t n, ClassroomLanes& x) {
   const std::uint32_t* id = st.id.data() + b;
   std::array<const std::uint16_t*, n_subjects> frontier, gaps, fragile;
+  std::array<const std::uint64_t*, n_subjects> recent;
   std::array<const float*, n_subjects> p_known, learning_rate, group_target;
   for (int s = 0; s < n_subjects; ++s) {
     frontier[s] = st.frontier[s].data() + b, gaps[s] = st.gaps[s].data() + b, fragile[s] = st.fragile[s].data() + b;
+    recent[s] = st.recent_gaps[s].data() + b;
     p_known[s] = st.p_known[s].data() + b, learning_rate[s] = st.learning_rate[s].data() + b;
     group_target[s] = st.group_target[s].data() + b;
   }
@@ -269,13 +274,29 @@ void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t n, Cla
     x.ids[q] = id[q];
     for (int s = 0; s < n_subjects; ++s) {
       x.front[s][q] = frontier[s][q], x.gap_count[s][q] = gaps[s][q], x.fragile[s][q] = fragile[s][q];
+      x.recent[s][q] = recent[s][q];
       x.known[s][q] = p_known[s][q], x.learning_rate[s][q] = learning_rate[s][q];
       x.group_target[s][q] = group_target[s][q];
     }
   }
   pad_lanes(n, x.ids);
   for (int s = 0; s < n_subjects; ++s)
-    pad_lanes(n, x.front[s], x.gap_count[s], x.fragile[s], x.known[s], x.learning_rate[s], x.group_target[s]);
+    pad_lanes(n, x.front[s], x.gap_count[s], x.recent[s], x.fragile[s], x.known[s], x.learning_rate[s],
+              x.group_target[s]);
+}
+
+// The subject's columns from the scratch, once its passes are done.
+void write_back(StudentColumns& st, int s, std::uint32_t b, std::uint32_t n, const ClassroomLanes& x) {
+  std::uint16_t* frontier = st.frontier[s].data() + b;
+  std::uint16_t* gaps = st.gaps[s].data() + b;
+  std::uint16_t* fragile = st.fragile[s].data() + b;
+  std::uint64_t* recent = st.recent_gaps[s].data() + b;
+  float* p_known = st.p_known[s].data() + b;
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < n; ++q) {
+    frontier[q] = static_cast<std::uint16_t>(x.front[s][q]), gaps[q] = static_cast<std::uint16_t>(x.gap_count[s][q]);
+    recent[q] = x.recent[s][q], p_known[q] = x.known[s][q], fragile[q] = x.fragile[s][q];
+  }
 }
 
 void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
@@ -394,7 +415,7 @@ void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t mode
 // counts only as far as the student works alone, and check-ins recover part of the shortfall; engaged
 // students who attend learn more of everything.
 void uptake_lanes(const ClassroomWeek& cw, const StudentColumns& st, std::uint32_t b, std::uint32_t n,
-                  std::uint32_t m, ClassroomLanes& x) {
+                  ClassroomLanes& x) {
   const std::uint8_t* frl = st.frl.data() + b;
   const float* engagement = st.engagement.data() + b;
   const float* attendance = st.attendance.data() + b;
@@ -412,32 +433,39 @@ void uptake_lanes(const ClassroomWeek& cw, const StudentColumns& st, std::uint32
   pad_lanes(n, x.student, x.software_use, x.w_small, x.w_tutoring, x.w_class, x.offered, x.match_sum);
 }
 
-// Gaps in each student's prerequisite window (a popcount: a scalar loop before x86-64-v4) and, with
-// review, those of them below the pacing unit, in one branch-free pass.
-void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-               std::uint32_t m, ClassroomLanes& x) {
-  const std::uint64_t* recent = st.recent_gaps[s].data() + b;
-  const std::uint16_t* frontier = st.frontier[s].data() + b;
+// Bits set in a word with the operations of a vector unit (AVX2 has no popcount): counts of pairs,
+// nibbles and bytes, then the bytes added by shifts.
+inline std::uint64_t bit_count(std::uint64_t v) {
+  v = v - ((v >> 1) & 0x5555555555555555u);
+  v = (v & 0x3333333333333333u) + ((v >> 2) & 0x3333333333333333u);
+  v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
+  v = v + (v >> 8);
+  v = v + (v >> 16);
+  v = v + (v >> 32);
+  return v & 0x7F;
+}
+
+// Gaps in each student's prerequisite window and, with review, those of them below the pacing unit.
+void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+  const std::uint64_t* recent = x.recent[s].data();
+  const std::int32_t* frontier = x.front[s].data();
   const std::uint64_t window_mask = cw.window_mask;
-  if (cw.review <= 0) {  // no review: nothing reads the reviewed gaps unless forgetting is on
-    for (std::uint32_t q = 0; q < n; ++q)
-      x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(recent[q] & window_mask));
-    if (cw.dynamics)
-      for (std::uint32_t q = 0; q < n; ++q) x.reviewed[s][q] = 0, x.reviewed_gaps[s][q] = 0;
-    pad_lanes(n, x.prerequisite_gaps[s], x.reviewed_gaps[s]);
-    return;
-  }
-  const int pace = static_cast<int>(cw.pace[s]);
-  for (std::uint32_t q = 0; q < n; ++q) {
+  const std::uint64_t review_mask = cw.review > 0 ? ~std::uint64_t(0) : 0;  // no review: nothing reviewed
+  const std::int32_t pace = static_cast<std::int32_t>(cw.pace[s]);
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < m; ++q) {
     const std::uint64_t window = recent[q] & window_mask;
-    // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews.
-    const int above = std::clamp(int(frontier[q]) - pace, 0, 64);
-    const std::uint64_t below = above >= 64 ? 0 : ~std::uint64_t(0) << above;
-    x.reviewed[s][q] = window & below;
-    x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(window));
-    x.reviewed_gaps[s][q] = static_cast<float>(std::popcount(window & below));
+    // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews,
+    // the `above` lowest bits (all of them from 64 up). The bits are cleared by shifting the window
+    // down and up: GCC 12 does not vectorise a constant shifted by a lane's count.
+    const std::int32_t ahead = frontier[q] - pace;
+    const std::int32_t above = ahead < 0 ? 0 : (ahead > 63 ? 63 : ahead);
+    const std::uint64_t keep = (std::uint64_t(0) - static_cast<std::uint64_t>(ahead < 64)) & review_mask;
+    const std::uint64_t reviewed = ((window >> above) << above) & keep;
+    x.reviewed[s][q] = reviewed;
+    x.prerequisite_gaps[s][q] = static_cast<float>(static_cast<std::int32_t>(bit_count(window)));
+    x.reviewed_gaps[s][q] = static_cast<float>(static_cast<std::int32_t>(bit_count(reviewed)));
   }
-  pad_lanes(n, x.prerequisite_gaps[s], x.reviewed_gaps[s]);
 }
 
 // One subject's learning for every student: BKT learning on his working unit with a hazard that
@@ -449,8 +477,8 @@ void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::ui
 // `dynamics`: review or forgetting is on (their extra work is compiled out of the default path).
 template <bool targeted_time, bool dynamics>
 void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
-  const float* frontier = x.front[s].data();
-  const float* gaps = x.gap_count[s].data();
+  const std::int32_t* frontier = x.front[s].data();
+  const std::int32_t* gaps = x.gap_count[s].data();
   const float* p_known = x.known[s].data();
   const float* learning_rate = x.learning_rate[s].data();
   const float* group_target = x.group_target[s].data();
@@ -488,7 +516,7 @@ void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes
     if constexpr (targeted_time)
       x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * cw.repair_per_hazard);
     if constexpr (dynamics) {
-      x.position[s][q] = frontier[q] - gaps[q] + p_known[q];
+      x.position[s][q] = float(frontier[q]) - float(gaps[q]) + p_known[q];
       // Review re-teaches every gap of the window below the pacing unit (what the class has been
       // taught), each with its share of the time: the more gaps, the more it repairs, so those the
       // curriculum left behind catch up. Targeted time repairs the most recent gap.
@@ -498,52 +526,12 @@ void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes
   }
 }
 
-// The bookkeeping of one student's week with review or forgetting on, without branches on what
-// differs from student to student (they mispredict half the time): he moves on (a unit or a gap), a
-// fast week's leftover hazard masters the next units (rare: a branch), then targeted time repairs the
-// most recent gap or review the most recent one below the pace (the week's progression may have
-// shifted the window by one: the review's bits shift with it).
-template <bool targeted_time>
-inline void settle_unit(const ClassroomWeek& cw, int s, std::uint32_t q, std::uint16_t& frontier, std::uint16_t& gaps,
-                        std::uint64_t& recent_gaps, float& p_known, ClassroomLanes& x) {
-  const std::uint32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
-  p_known = x.known[s][q];
-  std::uint16_t f = static_cast<std::uint16_t>(frontier + moves);
-  std::uint64_t recent = (recent_gaps << moves) | as_gap;
-  if (x.again[q]) {
-    float left = x.carry[s][q];
-    do {
-      f = static_cast<std::uint16_t>(f + 1);
-      recent <<= 1;
-      left -= cw.unit_hazard;
-      p_known = 1.0f - (1.0f - cw.prior) * fast::exp(-(left > 0.0f ? left : 0.0f));
-    } while (p_known >= cw.threshold && f < 65535);
-  }
-  frontier = f;
-  const float draw = x.repair_draw[s][q];
-  const std::uint64_t reviewed = x.reviewed[s][q] << moves;
-  std::uint32_t targeted = 0;
-  if constexpr (targeted_time)
-    targeted = std::uint32_t(x.prerequisite_gaps[s][q] > 0) & std::uint32_t(recent != 0) &
-               std::uint32_t(draw < x.targeted_chance[s][q]);
-  const std::uint32_t review =
-      (1 - targeted) & std::uint32_t((recent & reviewed) != 0) & std::uint32_t(draw < x.repair_chance[s][q]);
-  const std::uint32_t repairs = targeted | review;
-  const std::uint64_t pool = targeted ? recent : recent & reviewed;
-  recent_gaps = recent & ~(pool & (~pool + 1) & (std::uint64_t(0) - repairs));
-  gaps = static_cast<std::uint16_t>(gaps + as_gap - repairs);
-  x.front[s][q] = frontier, x.gap_count[s][q] = gaps, x.known[s][q] = p_known;  // for forgetting
-}
-
-// Whether each student leaves his unit this week, and whether he leaves a gap behind; then gap repair.
-// Mastery always moves a student on. Below it, an on-demand test or the pacing guide may: the test only
-// as far as competency progression is delivered, seat time only where the student is not held. The
-// decision is a vectorised pass of selects (a branch per student mispredicts whenever someone moves
-// on); the bookkeeping of units and gaps a second pass.
-template <bool targeted_time, bool dynamics>
-void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-                    std::uint32_t m, ClassroomLanes& x) {
-  const float* front = x.front[s].data();
+// Whether each student leaves his unit this week, and whether he leaves a gap behind. Mastery always
+// moves a student on. Below it, an on-demand test or the pacing guide may: the test only as far as
+// competency progression is delivered, seat time only where the student is not held.
+template <bool dynamics>
+void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+  const std::int32_t* front = x.front[s].data();
   float* known_after = x.known[s].data();
   const float pace = cw.pace[s], threshold = cw.threshold, test_threshold = cw.test_threshold;
   const float f_progression = cw.f_progression, hold_chance = cw.hold, slip = cw.slip, guess = cw.guess;
@@ -554,7 +542,7 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
   for (std::uint32_t q = 0; q < m; ++q) {
     // Every condition is evaluated, as a 32-bit 0 or 1 (a condition skipped is a branch, and bools
     // are bytes, which GCC 12 does not vectorise beside floats).
-    const float p = x.p[s][q], f = front[q], held = hold[q], draw = test[q];
+    const float p = x.p[s][q], f = static_cast<float>(front[q]), held = hold[q], draw = test[q];
     const std::int32_t mastered = p >= threshold;
     // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
     // whether a test is available is the one that decides holds: the two ways exclude each other.
@@ -572,72 +560,130 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
     if constexpr (dynamics) next = 1.0f - (1.0f - cw.prior) * fast::exp(-x.carry[s][q]);
     const float known = (moves & (1 - as_gap)) != 0 ? next : p;
     known_after[q] = known;
-    // Leftover hazard enough to master the next unit too (checked again there: a fast week may master more).
+    // Leftover hazard enough to master the next unit too (settle_again).
     if constexpr (dynamics) x.again[q] = moves & (1 - as_gap) & (known >= threshold) & (f + 1.0f < 65535.0f);
   }
-  std::uint16_t* frontier = st.frontier[s].data() + b;
-  std::uint16_t* gaps = st.gaps[s].data() + b;
-  std::uint64_t* recent = st.recent_gaps[s].data() + b;
-  float* p_known = st.p_known[s].data() + b;
-  if constexpr (!dynamics) {
-    for (std::uint32_t q = 0; q < n; ++q) {
-      const std::uint32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
-      p_known[q] = known_after[q];
-      frontier[q] = static_cast<std::uint16_t>(frontier[q] + moves);
-      gaps[q] = static_cast<std::uint16_t>(gaps[q] + as_gap);
-      recent[q] = moves ? (recent[q] << 1) | as_gap : recent[q];
-      // Relearn the most recent gap (lowest set bit of the window); relearning is easier than a new unit.
-      if constexpr (targeted_time) {
-        const bool repairs = x.prerequisite_gaps[s][q] > 0 && cw.repair_share > 0 && recent[q] != 0 &&
-                             x.repair_draw[s][q] < x.targeted_chance[s][q];
-        recent[q] = repairs ? recent[q] & (recent[q] - 1) : recent[q];
-        gaps[q] = static_cast<std::uint16_t>(gaps[q] - repairs);
-      }
+}
+
+// The bookkeeping of the decision: a student who moves on advances his frontier, and his window of
+// recent units shifts in a gap bit or a mastered one; then gap repair. Without review and forgetting,
+// targeted time relearns the most recent gap (lowest set bit of the window; relearning is easier than
+// a new unit). With them, targeted time repairs the most recent gap or review the most recent one
+// below the pace (the week's progression may have shifted the window by one: the review's bits shift
+// with it). A vectorised pass of selects: students who master more than one unit (settle_again) are
+// done again afterwards.
+template <bool targeted_time, bool dynamics>
+void settle_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+  std::int32_t* frontier = x.front[s].data();
+  std::int32_t* gaps = x.gap_count[s].data();
+  std::uint64_t* recent = x.recent[s].data();
+  const std::int32_t repair_on = cw.repair_share > 0;
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < m; ++q) {
+    const std::int32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
+    const std::uint64_t r = (recent[q] << moves) | static_cast<std::uint64_t>(as_gap);
+    const float draw = x.repair_draw[s][q];
+    std::int32_t repairs = 0;
+    std::uint64_t pool = r;
+    if constexpr (!dynamics && targeted_time)
+      repairs = (x.prerequisite_gaps[s][q] > 0) & repair_on & (r != 0) & (draw < x.targeted_chance[s][q]);
+    if constexpr (dynamics) {
+      const std::uint64_t reviewed = x.reviewed[s][q] << moves;
+      std::int32_t targeted = 0;
+      if constexpr (targeted_time)
+        targeted = (x.prerequisite_gaps[s][q] > 0) & (r != 0) & (draw < x.targeted_chance[s][q]);
+      const std::int32_t review = (1 - targeted) & ((r & reviewed) != 0) & (draw < x.repair_chance[s][q]);
+      repairs = targeted | review;
+      pool = targeted ? r : r & reviewed;
     }
-  } else {
-    for (std::uint32_t q = 0; q < n; ++q) settle_unit<targeted_time>(cw, s, q, frontier[q], gaps[q], recent[q], p_known[q], x);
+    recent[q] = r & ~(pool & (~pool + 1) & (std::uint64_t(0) - static_cast<std::uint64_t>(repairs)));
+    frontier[q] = (frontier[q] + moves) & 0xFFFF;
+    gaps[q] = (gaps[q] + as_gap - repairs) & 0xFFFF;
   }
+}
+
+// A student whose leftover hazard masters the next unit(s) too (one in twenty a week): his week's
+// bookkeeping again from the columns, one unit at a time, as settle_lanes does it otherwise.
+template <bool targeted_time>
+void settle_again(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t q,
+                  ClassroomLanes& x) {
+  const std::uint32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
+  std::uint16_t f = static_cast<std::uint16_t>(st.frontier[s][b + q] + moves);
+  std::uint64_t recent = (st.recent_gaps[s][b + q] << moves) | as_gap;
+  float p_known = x.known[s][q];
+  float left = x.carry[s][q];
+  do {
+    f = static_cast<std::uint16_t>(f + 1);
+    recent <<= 1;
+    left -= cw.unit_hazard;
+    p_known = 1.0f - (1.0f - cw.prior) * fast::exp(-(left > 0.0f ? left : 0.0f));
+  } while (p_known >= cw.threshold && f < 65535);
+  const float draw = x.repair_draw[s][q];
+  const std::uint64_t reviewed = x.reviewed[s][q] << moves;
+  const bool targeted =
+      targeted_time && x.prerequisite_gaps[s][q] > 0 && recent != 0 && draw < x.targeted_chance[s][q];
+  const bool review = !targeted && (recent & reviewed) != 0 && draw < x.repair_chance[s][q];
+  const std::uint64_t pool = targeted ? recent : recent & reviewed;
+  const bool repairs = targeted || review;
+  x.recent[s][q] = repairs ? recent & ~(pool & (~pool + 1)) : recent;
+  x.front[s][q] = f;
+  x.gap_count[s][q] = static_cast<std::uint16_t>(st.gaps[s][b + q] + as_gap - repairs);
+  x.known[s][q] = p_known;
+}
+
+// A subject's progression: the decision, its bookkeeping, and those who master more than one unit.
+template <bool targeted_time, bool dynamics>
+void progress_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
+                    std::uint32_t m, ClassroomLanes& x) {
+  decide_lanes<dynamics>(cw, s, m, x);
+  settle_lanes<targeted_time, dynamics>(cw, s, m, x);
+  if constexpr (dynamics)
+    for (std::uint32_t q = 0; q < n; ++q)
+      if (x.again[q]) settle_again<targeted_time>(cw, st, s, b, q, x);
 }
 
 // What the week added to a student's mastered position is fragile until later use consolidates it;
 // fragile knowledge is forgotten at forgetting_rate: a week forgets a whole unit, the most recently
 // mastered one, with probability equal to the expected loss. The working unit's P(known) is left
 // alone: BKT approaches the mastery threshold slowly, and a loss taken from it stalls students below it.
-void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-                       std::uint32_t m, ClassroomLanes& x) {
-  const float* frontier = x.front[s].data();
-  const float* gaps = x.gap_count[s].data();
+void consolidate_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+  const std::int32_t* frontier = x.front[s].data();
+  const std::int32_t* gaps = x.gap_count[s].data();
   const float* p_known = x.known[s].data();
   std::uint16_t* fragile = x.fragile[s].data();
   const float* draw = x.forget_draw[s].data();
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < m; ++q) {
-    const float position = frontier[q] - gaps[q] + p_known[q];
+    const float position = float(frontier[q]) - float(gaps[q]) + p_known[q];
     const float gained = position - x.position[s][q];
     const float held = fragile_units(fragile[q]) + (gained > 0 ? gained : 0.0f);
     const float forgotten = held * cw.forget_share;
     fragile[q] = fragile_stored(held * cw.keep_fragile);
     // Only a student who knows some unit below his frontier can forget one.
-    x.move[q] = (draw[q] < forgotten) & (frontier[q] > gaps[q]);
+    x.move[q] = (draw[q] < forgotten) & (float(frontier[q]) > float(gaps[q]));
   }
-  std::uint16_t* fragile_column = st.fragile[s].data() + b;
-  std::uint16_t* gap_count = st.gaps[s].data() + b;
-  std::uint16_t* front = st.frontier[s].data() + b;
-  std::uint64_t* recent = st.recent_gaps[s].data() + b;
-  for (std::uint32_t q = 0; q < n; ++q) {
-    // The unit just below the frontier is known: forgetting it moves the frontier back (the unit is
-    // to be learned again, keeping his partial knowledge); else the most recent known unit becomes a
-    // gap (forget_latest_unit). Without branches: four in ten students forget a unit in a week.
-    fragile_column[q] = fragile[q];
+}
+
+// A forgotten unit: the unit just below the frontier is known, so forgetting it moves the frontier
+// back (the unit is to be learned again, keeping his partial knowledge); else the most recent known
+// unit becomes a gap (forget_latest_unit, as a select: four in ten students forget a unit a week).
+void forget_lanes(int s, std::uint32_t m, ClassroomLanes& x) {
+  std::int32_t* frontier = x.front[s].data();
+  std::int32_t* gaps = x.gap_count[s].data();
+  std::uint64_t* recent = x.recent[s].data();
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < m; ++q) {
     const std::uint64_t r = recent[q];
-    const std::uint32_t forgets = x.move[q], back = forgets & std::uint32_t((r & 1) == 0), as_gap = forgets - back;
-    const int in_window = front[q] < 64 ? front[q] : 64;
-    const std::uint64_t window = in_window >= 64 ? ~std::uint64_t(0) : (std::uint64_t(1) << in_window) - 1;
-    const std::uint64_t mastered = ~r & window;
-    const std::uint64_t gap_bit = mastered & (~mastered + 1) & (std::uint64_t(0) - as_gap);
+    const std::int32_t forgets = x.move[q], back = forgets & ((r & 1) == 0), as_gap = forgets - back;
+    // Known units of the window: the frontier's lowest bits of ~r (all 64 from a frontier of 64 on),
+    // found by clearing the others with shifts (see gap_lanes).
+    const std::int32_t f = frontier[q], low = f < 63 ? f : 63;
+    const std::uint64_t known = ~r;
+    const std::uint64_t mastered = f >= 64 ? known : known ^ ((known >> low) << low);
+    const std::uint64_t gap_bit = mastered & (~mastered + 1) & (std::uint64_t(0) - static_cast<std::uint64_t>(as_gap));
     recent[q] = back ? r >> 1 : r | gap_bit;
-    front[q] = static_cast<std::uint16_t>(front[q] - back);
-    gap_count[q] = static_cast<std::uint16_t>(gap_count[q] + as_gap);
+    frontier[q] = (frontier[q] - back) & 0xFFFF;
+    gaps[q] = (gaps[q] + as_gap) & 0xFFFF;
   }
 }
 
@@ -752,9 +798,9 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   stage_lanes(st, b, n, lanes);
   draw_lanes(cw, rng, lanes.ids.data(), m, week, lanes);
   offer_lanes(cw, state, state.classrooms.instructional_model[c], b, n, L, lanes);
-  uptake_lanes(cw, st, b, n, m, lanes);
+  uptake_lanes(cw, st, b, n, lanes);
   for (int s = 0; s < n_subjects; ++s) {
-    gap_lanes(cw, st, s, b, n, m, lanes);
+    gap_lanes(cw, s, m, lanes);
     if (cw.plan.targeted && cw.dynamics) {
       learn_lanes<true, true>(cw, s, m, lanes);
       progress_lanes<true, true>(cw, st, s, b, n, m, lanes);
@@ -768,7 +814,11 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
       learn_lanes<false, false>(cw, s, m, lanes);
       progress_lanes<false, false>(cw, st, s, b, n, m, lanes);
     }
-    if (cw.forget_share > 0) consolidate_lanes(cw, st, s, b, n, m, lanes);
+    if (cw.forget_share > 0) {
+      consolidate_lanes(cw, s, m, lanes);
+      forget_lanes(s, m, lanes);
+    }
+    write_back(st, s, b, n, lanes);
   }
   engagement_lanes(cw, L, P, st, b, n, lanes);
   if (cw.level_review) review_autonomy(P, cw.top_level, st, b, n);
