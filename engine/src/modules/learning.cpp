@@ -224,6 +224,18 @@ inline void pad_lanes(std::uint32_t n, Arrays&... lanes) {
   (std::fill_n(lanes.data() + n, lane_block, typename Arrays::value_type(0)), ...);
 }
 
+// Runs copy(lo, hi), a vectorised loop over the lanes [lo, hi), over whole vectors of the n students:
+// [0, n rounded down to eight), then the last eight again, which overlap those before them when n is
+// not a multiple of eight (their lanes are done twice: for copies only). Copies in and out of the
+// scratch cannot run over padding lanes, which are other classrooms' students or past the columns;
+// this way they have no scalar remainder either (but with fewer than eight students).
+template <class F>
+inline void copy_lanes(std::uint32_t n, F&& copy) {
+  const std::uint32_t whole = n / lane_block * lane_block;
+  copy(0u, whole);
+  if (whole < n) copy(n < lane_block ? 0u : n - lane_block, n);
+}
+
 struct ClassroomLanes {
   std::array<std::array<std::uint32_t, max_class_size>, 4> words;  // one Philox block per student
   LaneArray<std::uint32_t> ids;                                    // the students' ids
@@ -235,6 +247,8 @@ struct ClassroomLanes {
   std::array<LaneArray<std::uint64_t>, n_subjects> recent;
   std::array<Lanes, n_subjects> known, learning_rate, group_target;
   std::array<LaneArray<std::uint16_t>, n_subjects> fragile;
+  LaneArray<std::int32_t> frl;  // and the students' FRL status, engagement (written back), attendance, self-regulation
+  Lanes engagement, attendance, self_regulation;
   // What each student is offered this week: the weight of whole-class and collaborative time (taught
   // at the pacing unit), tutoring, small group, the software time that counts, and all of it; the shares
   // of time that move engagement; his choice.
@@ -256,33 +270,40 @@ struct ClassroomLanes {
   LaneArray<std::int32_t> again;  // 1: the hazard left over masters the next unit too
 };
 
-// Copies the columns the padded passes read into the scratch (one loop: separate copies become calls
-// to memmove), zeros in the padding lanes.
+// Copies the columns the passes read into the scratch, zeros in the padding lanes.
 void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t n, ClassroomLanes& x) {
   const std::uint32_t* id = st.id.data() + b;
-  std::array<const std::uint16_t*, n_subjects> frontier, gaps, fragile;
-  std::array<const std::uint64_t*, n_subjects> recent;
-  std::array<const float*, n_subjects> p_known, learning_rate, group_target;
-  for (int s = 0; s < n_subjects; ++s) {
-    frontier[s] = st.frontier[s].data() + b, gaps[s] = st.gaps[s].data() + b, fragile[s] = st.fragile[s].data() + b;
-    recent[s] = st.recent_gaps[s].data() + b;
-    p_known[s] = st.p_known[s].data() + b, learning_rate[s] = st.learning_rate[s].data() + b;
-    group_target[s] = st.group_target[s].data() + b;
-  }
-  PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
-    x.ids[q] = id[q];
-    for (int s = 0; s < n_subjects; ++s) {
-      x.front[s][q] = frontier[s][q], x.gap_count[s][q] = gaps[s][q], x.fragile[s][q] = fragile[s][q];
-      x.recent[s][q] = recent[s][q];
-      x.known[s][q] = p_known[s][q], x.learning_rate[s][q] = learning_rate[s][q];
-      x.group_target[s][q] = group_target[s][q];
+  const std::uint8_t* frl = st.frl.data() + b;
+  const float* engagement = st.engagement.data() + b;
+  const float* attendance = st.attendance.data() + b;
+  const float* self_regulation = st.self_regulation.data() + b;
+  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = lo; q < hi; ++q) {
+      x.ids[q] = id[q], x.frl[q] = frl[q];
+      x.engagement[q] = engagement[q], x.attendance[q] = attendance[q], x.self_regulation[q] = self_regulation[q];
     }
-  }
-  pad_lanes(n, x.ids);
-  for (int s = 0; s < n_subjects; ++s)
+  });
+  pad_lanes(n, x.ids, x.frl, x.engagement, x.attendance, x.self_regulation);
+  for (int s = 0; s < n_subjects; ++s) {
+    const std::uint16_t* frontier = st.frontier[s].data() + b;
+    const std::uint16_t* gaps = st.gaps[s].data() + b;
+    const std::uint16_t* fragile = st.fragile[s].data() + b;
+    const std::uint64_t* recent = st.recent_gaps[s].data() + b;
+    const float* p_known = st.p_known[s].data() + b;
+    const float* learning_rate = st.learning_rate[s].data() + b;
+    const float* group_target = st.group_target[s].data() + b;
+    copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
+      PLSIM_VECTORIZE_LOOP
+      for (std::uint32_t q = lo; q < hi; ++q) {
+        x.front[s][q] = frontier[q], x.gap_count[s][q] = gaps[q], x.fragile[s][q] = fragile[q];
+        x.recent[s][q] = recent[q], x.known[s][q] = p_known[q], x.learning_rate[s][q] = learning_rate[q];
+        x.group_target[s][q] = group_target[q];
+      }
+    });
     pad_lanes(n, x.front[s], x.gap_count[s], x.recent[s], x.fragile[s], x.known[s], x.learning_rate[s],
               x.group_target[s]);
+  }
 }
 
 // The subject's columns from the scratch, once its passes are done.
@@ -292,11 +313,13 @@ void write_back(StudentColumns& st, int s, std::uint32_t b, std::uint32_t n, con
   std::uint16_t* fragile = st.fragile[s].data() + b;
   std::uint64_t* recent = st.recent_gaps[s].data() + b;
   float* p_known = st.p_known[s].data() + b;
-  PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
-    frontier[q] = static_cast<std::uint16_t>(x.front[s][q]), gaps[q] = static_cast<std::uint16_t>(x.gap_count[s][q]);
-    recent[q] = x.recent[s][q], p_known[q] = x.known[s][q], fragile[q] = x.fragile[s][q];
-  }
+  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = lo; q < hi; ++q) {
+      frontier[q] = static_cast<std::uint16_t>(x.front[s][q]), gaps[q] = static_cast<std::uint16_t>(x.gap_count[s][q]);
+      recent[q] = x.recent[s][q], p_known[q] = x.known[s][q], fragile[q] = x.fragile[s][q];
+    }
+  });
 }
 
 void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
@@ -409,28 +432,27 @@ void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t mode
   } else {
     for (std::uint32_t q = 0; q < n; ++q) set_offer(x, q, plan.weight, plan.shares, plan.choice * cw.matched);
   }
+  pad_lanes(n, x.w_class, x.w_tutoring, x.w_small, x.software_use, x.collaborative, x.contact, x.software_share,
+            x.choice);
 }
 
 // How much of what is offered reaches the student, the same in both subjects. Self-paced software
 // counts only as far as the student works alone, and check-ins recover part of the shortfall; engaged
 // students who attend learn more of everything.
-void uptake_lanes(const ClassroomWeek& cw, const StudentColumns& st, std::uint32_t b, std::uint32_t n,
-                  ClassroomLanes& x) {
-  const std::uint8_t* frl = st.frl.data() + b;
-  const float* engagement = st.engagement.data() + b;
-  const float* attendance = st.attendance.data() + b;
-  const float* self_regulation = st.self_regulation.data() + b;
+void uptake_lanes(const ClassroomWeek& cw, std::uint32_t m, ClassroomLanes& x) {
+  const float frl_mult = cw.frl_mult, inv_engagement = cw.inv_engagement, sr_floor = cw.sr_floor;
+  const float sr_slope = 1 - cw.sr_floor, check_in_lift = cw.check_in_lift, routine = cw.routine;
+  const float tutoring = cw.routine * cw.tutoring;
   PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
-    x.student[q] = (frl[q] ? cw.frl_mult : 1.0f) * engagement[q] * cw.inv_engagement * attendance[q];
-    const float sr = self_regulation[q];
-    x.software_use[q] *= (cw.sr_floor + (1 - cw.sr_floor) * sr + cw.check_in_lift * (1 - sr)) * cw.routine;
-    x.w_small[q] *= cw.routine;
-    x.w_tutoring[q] *= cw.routine * cw.tutoring;
+  for (std::uint32_t q = 0; q < m; ++q) {
+    x.student[q] = (x.frl[q] != 0 ? frl_mult : 1.0f) * x.engagement[q] * inv_engagement * x.attendance[q];
+    const float sr = x.self_regulation[q];
+    x.software_use[q] *= (sr_floor + sr_slope * sr + check_in_lift * (1 - sr)) * routine;
+    x.w_small[q] *= routine;
+    x.w_tutoring[q] *= tutoring;
     x.offered[q] = x.w_class[q] + x.w_tutoring[q] + x.w_small[q] + x.software_use[q];
     x.match_sum[q] = 0.0f;
   }
-  pad_lanes(n, x.student, x.software_use, x.w_small, x.w_tutoring, x.w_class, x.offered, x.match_sum);
 }
 
 // Bits set in a word with the operations of a vector unit (AVX2 has no popcount): counts of pairs,
@@ -484,44 +506,51 @@ void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes
   const float* group_target = x.group_target[s].data();
   const float pace = cw.pace[s], rate = cw.rate[s], matched = cw.matched, software_subject = cw.software_subject[s];
   const float* noise = x.software_noise[s].data();
+  // The classroom's constants in locals: read through cw, each would be loaded again in every
+  // iteration (a store to the float lanes might change them, as far as the compiler knows).
+  const MismatchKernel kernel = cw.kernel;
+  const float software_error = cw.software_error, repair_share = cw.repair_share, gap_penalty = cw.gap_penalty;
+  const float review = cw.review, not_review = 1 - cw.review, absorption = cw.absorption;
+  const float not_threshold = 1.0f - cw.threshold, repair_per_hazard = cw.repair_per_hazard;
+  const float review_per_gap = cw.review_per_gap;
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < m; ++q) {
     const float f = frontier[q];
-    const float at_class = cw.kernel(f - pace);
+    const float at_class = kernel(f - pace);
     float targeted = 0, fit = 0, repair = 0;
     if constexpr (targeted_time) {
-      const float small = matched * cw.kernel(f - group_target[q]) + (1 - matched) * at_class;
-      const float software = matched * cw.kernel(-cw.software_error * noise[q]) + (1 - matched) * at_class;
+      const float small = matched * kernel(f - group_target[q]) + (1 - matched) * at_class;
+      const float software = matched * kernel(-software_error * noise[q]) + (1 - matched) * at_class;
       targeted = x.w_tutoring[q] + x.w_small[q] * small + x.software_use[q] * software_subject * software;
       fit = x.w_tutoring[q] + x.w_small[q] * small + x.software_use[q] * software;
-      repair = x.prerequisite_gaps[s][q] > 0 ? cw.repair_share : 0.0f;
+      repair = x.prerequisite_gaps[s][q] > 0 ? repair_share : 0.0f;
     }
     const float whole_class = x.w_class[q] * at_class;
     x.match_sum[q] += x.offered[q] > 0 ? (whole_class + fit) / x.offered[q] : 0.0f;
     const float student_rate = rate * learning_rate[q] * x.student[q];
-    const float gap_factor = 1.0f - cw.gap_penalty * x.prerequisite_gaps[s][q];
+    const float gap_factor = 1.0f - gap_penalty * x.prerequisite_gaps[s][q];
     // Review time teaches no new unit: a student without gaps meets content he already knows.
-    const float taught = dynamics ? whole_class * (1 - cw.review) : whole_class;
+    const float taught = dynamics ? whole_class * not_review : whole_class;
     const float offered_hazard = (taught + targeted * (1 - repair)) * student_rate * gap_factor;
-    const float hazard = offered_hazard * cw.absorption / (cw.absorption + offered_hazard);
+    const float hazard = offered_hazard * absorption / (absorption + offered_hazard);
     x.p[s][q] = 1.0f - (1.0f - p_known[q]) * fast::exp(-hazard);
     if constexpr (dynamics) {
       // The week's hazard beyond what mastering the working unit took goes on to the next unit: with
       // forgetting, a year's norm growth needs more than one mastery a week in the early grades.
       const float unknown = 1.0f - p_known[q];
-      const float need = fast::log((unknown > 1e-6f ? unknown : 1e-6f) / (1.0f - cw.threshold));
+      const float need = fast::log((unknown > 1e-6f ? unknown : 1e-6f) / not_threshold);
       const float left = hazard - (need > 0.0f ? need : 0.0f);
       x.carry[s][q] = left > 0.0f ? left : 0.0f;
     }
     if constexpr (targeted_time)
-      x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * cw.repair_per_hazard);
+      x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * repair_per_hazard);
     if constexpr (dynamics) {
       x.position[s][q] = float(frontier[q]) - float(gaps[q]) + p_known[q];
       // Review re-teaches every gap of the window below the pacing unit (what the class has been
       // taught), each with its share of the time: the more gaps, the more it repairs, so those the
       // curriculum left behind catch up. Targeted time repairs the most recent gap.
-      const float review_hazard = x.w_class[q] * cw.review * cw.review_per_gap * x.reviewed_gaps[s][q];
-      x.repair_chance[s][q] = 1.0f - fast::exp(-(targeted * repair * cw.repair_per_hazard + review_hazard) * student_rate);
+      const float review_hazard = x.w_class[q] * review * review_per_gap * x.reviewed_gaps[s][q];
+      x.repair_chance[s][q] = 1.0f - fast::exp(-(targeted * repair * repair_per_hazard + review_hazard) * student_rate);
     }
   }
 }
@@ -536,6 +565,7 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
   const float pace = cw.pace[s], threshold = cw.threshold, test_threshold = cw.test_threshold;
   const float f_progression = cw.f_progression, hold_chance = cw.hold, slip = cw.slip, guess = cw.guess;
   const std::int32_t test_out = cw.plan.test_out;
+  const float slack = cw.slack, prior = cw.prior, not_prior = 1.0f - cw.prior;
   const float* hold = x.hold_draw[s].data();
   const float* test = x.test_draw[s].data();
   PLSIM_VECTORIZE_LOOP
@@ -550,14 +580,14 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
     const float pass_known = p * (1 - slip);
     const std::int32_t passes = draw < pass_known + (1 - p) * guess;
     // The class has moved on and the student is not held at his unit: passed without mastery.
-    const std::int32_t seat_time = (1 - mastered) * (1 - tested) * (f + cw.slack < pace) * (held >= hold_chance);
+    const std::int32_t seat_time = (1 - mastered) * (1 - tested) * (f + slack < pace) * (held >= hold_chance);
     const std::int32_t moves = (mastered | (tested & passes) | seat_time) & (f < 65535.0f);
     const std::int32_t as_gap = (tested & (draw >= pass_known)) | seat_time;
     x.move[q] = moves * (1 + as_gap);
     // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
     // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
-    float next = cw.prior;
-    if constexpr (dynamics) next = 1.0f - (1.0f - cw.prior) * fast::exp(-x.carry[s][q]);
+    float next = prior;
+    if constexpr (dynamics) next = 1.0f - not_prior * fast::exp(-x.carry[s][q]);
     const float known = (moves & (1 - as_gap)) != 0 ? next : p;
     known_after[q] = known;
     // Leftover hazard enough to master the next unit too (settle_again).
@@ -652,13 +682,14 @@ void consolidate_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, Classroo
   const float* p_known = x.known[s].data();
   std::uint16_t* fragile = x.fragile[s].data();
   const float* draw = x.forget_draw[s].data();
+  const float forget_share = cw.forget_share, keep_fragile = cw.keep_fragile;
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < m; ++q) {
     const float position = float(frontier[q]) - float(gaps[q]) + p_known[q];
     const float gained = position - x.position[s][q];
     const float held = fragile_units(fragile[q]) + (gained > 0 ? gained : 0.0f);
-    const float forgotten = held * cw.forget_share;
-    fragile[q] = fragile_stored(held * cw.keep_fragile);
+    const float forgotten = held * forget_share;
+    fragile[q] = fragile_stored(held * keep_fragile);
     // Only a student who knows some unit below his frontier can forget one.
     x.move[q] = (draw[q] < forgotten) & (float(frontier[q]) > float(gaps[q]));
   }
@@ -691,19 +722,25 @@ void forget_lanes(int s, std::uint32_t m, ClassroomLanes& x) {
 // taught matches the student, and noise; part of the way each week, so that it reflects the weeks
 // before as well as this one.
 void engagement_lanes(const ClassroomWeek& cw, const LearningParameters& L, const PersonalizationParameters& P,
-                      StudentColumns& st, std::uint32_t b, std::uint32_t n, const ClassroomLanes& x) {
-  float* engagement = st.engagement.data() + b;
+                      StudentColumns& st, std::uint32_t b, std::uint32_t n, std::uint32_t m, ClassroomLanes& x) {
+  float* engagement = x.engagement.data();
   const float collaborative_bonus = static_cast<float>(L.engagement_collaborative_bonus);
   const float choice = static_cast<float>(P.engagement_choice), contact = static_cast<float>(P.engagement_contact);
   const float mismatch = static_cast<float>(P.engagement_mismatch);
+  const float base = cw.engagement_base, check_in = cw.check_in, engagement_rate = cw.engagement_rate;
   PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
+  for (std::uint32_t q = 0; q < m; ++q) {
     const float match = x.match_sum[q] / n_subjects;
-    const float target = cw.engagement_base + collaborative_bonus * x.collaborative[q] + choice * x.choice[q] +
-                         contact * (x.contact[q] + cw.check_in * x.software_share[q]) - mismatch * (1.0f - match);
-    const float e = engagement[q] + cw.engagement_rate * (target - engagement[q]);
+    const float target = base + collaborative_bonus * x.collaborative[q] + choice * x.choice[q] +
+                         contact * (x.contact[q] + check_in * x.software_share[q]) - mismatch * (1.0f - match);
+    const float e = engagement[q] + engagement_rate * (target - engagement[q]);
     engagement[q] = e < 0.0f ? 0.0f : (e > 1.0f ? 1.0f : e);
   }
+  float* column = st.engagement.data() + b;
+  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = lo; q < hi; ++q) column[q] = engagement[q];
+  });
 }
 
 // Students earn autonomy with engagement and self-regulation, and lose it when disengaged; each level
@@ -798,7 +835,7 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   stage_lanes(st, b, n, lanes);
   draw_lanes(cw, rng, lanes.ids.data(), m, week, lanes);
   offer_lanes(cw, state, state.classrooms.instructional_model[c], b, n, L, lanes);
-  uptake_lanes(cw, st, b, n, lanes);
+  uptake_lanes(cw, m, lanes);
   for (int s = 0; s < n_subjects; ++s) {
     gap_lanes(cw, s, m, lanes);
     if (cw.plan.targeted && cw.dynamics) {
@@ -820,7 +857,7 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
     }
     write_back(st, s, b, n, lanes);
   }
-  engagement_lanes(cw, L, P, st, b, n, lanes);
+  engagement_lanes(cw, L, P, st, b, n, m, lanes);
   if (cw.level_review) review_autonomy(P, cw.top_level, st, b, n);
   advance_pacing(state.classrooms, c, cw.pace, model_.pacing_per_week);
 }
