@@ -555,16 +555,24 @@ void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes
   }
 }
 
-// Whether each student leaves his unit this week, and whether he leaves a gap behind. Mastery always
-// moves a student on. Below it, an on-demand test or the pacing guide may: the test only as far as
-// competency progression is delivered, seat time only where the student is not held.
-template <bool dynamics>
+// Whether each student leaves his unit this week, and whether he leaves a gap behind, then the
+// bookkeeping, in one vectorised pass of selects. Mastery always moves a student on. Below it, an
+// on-demand test or the pacing guide may: the test only as far as competency progression is delivered,
+// seat time only where the student is not held. A student who moves on advances his frontier, and his
+// window of recent units shifts in a gap bit or a mastered one; then gap repair. Without review and
+// forgetting, targeted time relearns the most recent gap (lowest set bit of the window; relearning is
+// easier than a new unit). With them, targeted time repairs the most recent gap or review the most
+// recent one below the pace (the week's progression may have shifted the window by one: the review's
+// bits shift with it). Students who master more than one unit are done again (settle_again).
+template <bool targeted_time, bool dynamics>
 void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
-  const std::int32_t* front = x.front[s].data();
+  std::int32_t* frontier = x.front[s].data();
+  std::int32_t* gaps = x.gap_count[s].data();
+  std::uint64_t* recent = x.recent[s].data();
   float* known_after = x.known[s].data();
   const float pace = cw.pace[s], threshold = cw.threshold, test_threshold = cw.test_threshold;
   const float f_progression = cw.f_progression, hold_chance = cw.hold, slip = cw.slip, guess = cw.guess;
-  const std::int32_t test_out = cw.plan.test_out;
+  const std::int32_t test_out = cw.plan.test_out, repair_on = cw.repair_share > 0;
   const float slack = cw.slack, prior = cw.prior, not_prior = 1.0f - cw.prior;
   const float* hold = x.hold_draw[s].data();
   const float* test = x.test_draw[s].data();
@@ -572,7 +580,7 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
   for (std::uint32_t q = 0; q < m; ++q) {
     // Every condition is evaluated, as a 32-bit 0 or 1 (a condition skipped is a branch, and bools
     // are bytes, which GCC 12 does not vectorise beside floats).
-    const float p = x.p[s][q], f = static_cast<float>(front[q]), held = hold[q], draw = test[q];
+    const float p = x.p[s][q], f = static_cast<float>(frontier[q]), held = hold[q], draw = test[q];
     const std::int32_t mastered = p >= threshold;
     // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
     // whether a test is available is the one that decides holds: the two ways exclude each other.
@@ -592,48 +600,31 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
     known_after[q] = known;
     // Leftover hazard enough to master the next unit too (settle_again).
     if constexpr (dynamics) x.again[q] = moves & (1 - as_gap) & (known >= threshold) & (f + 1.0f < 65535.0f);
-  }
-}
 
-// The bookkeeping of the decision: a student who moves on advances his frontier, and his window of
-// recent units shifts in a gap bit or a mastered one; then gap repair. Without review and forgetting,
-// targeted time relearns the most recent gap (lowest set bit of the window; relearning is easier than
-// a new unit). With them, targeted time repairs the most recent gap or review the most recent one
-// below the pace (the week's progression may have shifted the window by one: the review's bits shift
-// with it). A vectorised pass of selects: students who master more than one unit (settle_again) are
-// done again afterwards.
-template <bool targeted_time, bool dynamics>
-void settle_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
-  std::int32_t* frontier = x.front[s].data();
-  std::int32_t* gaps = x.gap_count[s].data();
-  std::uint64_t* recent = x.recent[s].data();
-  const std::int32_t repair_on = cw.repair_share > 0;
-  PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < m; ++q) {
-    const std::int32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
-    const std::uint64_t r = (recent[q] << moves) | static_cast<std::uint64_t>(as_gap);
-    const float draw = x.repair_draw[s][q];
+    const std::int32_t new_gap = moves & as_gap;  // as_gap alone may hold where the student stays
+    const std::uint64_t r = (recent[q] << moves) | static_cast<std::uint64_t>(new_gap);
+    const float repair_draw = x.repair_draw[s][q];
     std::int32_t repairs = 0;
     std::uint64_t pool = r;
     if constexpr (!dynamics && targeted_time)
-      repairs = (x.prerequisite_gaps[s][q] > 0) & repair_on & (r != 0) & (draw < x.targeted_chance[s][q]);
+      repairs = (x.prerequisite_gaps[s][q] > 0) & repair_on & (r != 0) & (repair_draw < x.targeted_chance[s][q]);
     if constexpr (dynamics) {
       const std::uint64_t reviewed = x.reviewed[s][q] << moves;
       std::int32_t targeted = 0;
       if constexpr (targeted_time)
-        targeted = (x.prerequisite_gaps[s][q] > 0) & (r != 0) & (draw < x.targeted_chance[s][q]);
-      const std::int32_t review = (1 - targeted) & ((r & reviewed) != 0) & (draw < x.repair_chance[s][q]);
+        targeted = (x.prerequisite_gaps[s][q] > 0) & (r != 0) & (repair_draw < x.targeted_chance[s][q]);
+      const std::int32_t review = (1 - targeted) & ((r & reviewed) != 0) & (repair_draw < x.repair_chance[s][q]);
       repairs = targeted | review;
       pool = targeted ? r : r & reviewed;
     }
     recent[q] = r & ~(pool & (~pool + 1) & (std::uint64_t(0) - static_cast<std::uint64_t>(repairs)));
     frontier[q] = (frontier[q] + moves) & 0xFFFF;
-    gaps[q] = (gaps[q] + as_gap - repairs) & 0xFFFF;
+    gaps[q] = (gaps[q] + new_gap - repairs) & 0xFFFF;
   }
 }
 
 // A student whose leftover hazard masters the next unit(s) too (one in twenty a week): his week's
-// bookkeeping again from the columns, one unit at a time, as settle_lanes does it otherwise.
+// bookkeeping again from the columns, one unit at a time, as decide_lanes does it otherwise.
 template <bool targeted_time>
 void settle_again(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t q,
                   ClassroomLanes& x) {
@@ -665,8 +656,7 @@ void settle_again(const ClassroomWeek& cw, const StudentColumns& st, int s, std:
 template <bool targeted_time, bool dynamics>
 void progress_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
                     std::uint32_t m, ClassroomLanes& x) {
-  decide_lanes<dynamics>(cw, s, m, x);
-  settle_lanes<targeted_time, dynamics>(cw, s, m, x);
+  decide_lanes<targeted_time, dynamics>(cw, s, m, x);
   if constexpr (dynamics)
     for (std::uint32_t q = 0; q < n; ++q)
       if (x.again[q]) settle_again<targeted_time>(cw, st, s, b, q, x);
