@@ -55,10 +55,11 @@ _AXES = {"share": {"tickformat": ".1%"}, "money": {"tickprefix": "$", "tickforma
 
 @dataclass
 class Chart:
-    """An interactive figure (plotly's JSON) and its static PNG (base64)."""
+    """An interactive figure (plotly's JSON), its static PNG (base64) and a caption (plain text)."""
     title: str
     figure: dict
     png: str
+    caption: str = ""
 
 
 @dataclass
@@ -136,7 +137,7 @@ def line_chart(table: pd.DataFrame, metric: str) -> Optional[Chart]:
     static, _ = plt.subplots(figsize=(6, 3.6))
     plot_static(table, metric, ax=static.axes[0])
     static.tight_layout()
-    return Chart(spec.question, fig.to_plotly_json(), png_of(static))
+    return Chart(spec.question, fig.to_plotly_json(), png_of(static), f"{metric}: {spec.doc}")
 
 
 def subgroup_chart(table: pd.DataFrame, subject: str) -> Optional[Chart]:
@@ -176,7 +177,9 @@ def subgroup_chart(table: pd.DataFrame, subject: str) -> Optional[Chart]:
     ax.set_ylabel(f"effect on {subject} (SD)")
     ax.legend(fontsize=7)
     static.tight_layout()
-    return Chart(question, fig.to_plotly_json(), png_of(static))
+    return Chart(question, fig.to_plotly_json(), png_of(static),
+                 f"effect_{subject}_sd_GROUP: true {subject} effect on every student of the group, in a PL school "
+                 f"or not, spring of year {year}, against the counterfactual twin")
 
 
 def sections(table: pd.DataFrame) -> list:
@@ -271,7 +274,7 @@ body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:1240px;
 h1{font-size:1.6em}h2{border-bottom:2px solid #ddd;padding-bottom:4px;margin-top:2em}
 .grid{display:grid;grid-template-columns:repeat(auto-fit,minmax(520px,1fr));gap:12px}
 figure{margin:0;border:1px solid #eee;padding:4px}figure img{max-width:100%}
-figure.drawn img.fallback{display:none}
+figure.drawn img.fallback{display:none}figcaption{font-size:12px;color:#555;padding:2px 6px}
 table{border-collapse:collapse;font-size:13px;margin:10px 0}caption{text-align:left;font-weight:600;padding:4px 0}
 td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child,th:first-child{text-align:left}
 .note{color:#555;font-size:13px}.none{color:#777}nav a{margin-right:12px}
@@ -290,7 +293,8 @@ def render(title: str, intro: Sequence[str], top: Sequence[str], parts: Sequence
             cid = f"chart-{len(charts) + 1}"
             charts[cid] = chart.figure
             body.append(f"<figure><div id='{cid}'></div><img class='fallback' alt='{escape(chart.title)}' "
-                        f"src='data:image/png;base64,{chart.png}'></figure>")
+                        f"src='data:image/png;base64,{chart.png}'><figcaption>{escape(chart.caption)}</figcaption>"
+                        f"</figure>")
         body.append("</div>" + "".join(section.html) + "</section>")
     return ("<!doctype html><html lang='en'><head><meta charset='utf-8'>"
             "<meta name='viewport' content='width=device-width,initial-scale=1'>"
