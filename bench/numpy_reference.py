@@ -172,7 +172,7 @@ _FIXED_DTYPES = {
     "schools.entrants": np.uint32, "schools.coached_last_year": np.uint8,
     **{f"schools.{n}_{k}": np.float32 for n in ("fidelity", "conditions") for k in range(len(ELEMENTS))},
 }
-_RUN_STATE_VERSION = 4  # the engine's run_state_version (plsim/run_state.hpp)
+_RUN_STATE_VERSION = 5  # the engine's run_state_version (plsim/run_state.hpp)
 _FIRST_COLUMN = 8 + 4 + 48  # magic, version, the model's fingerprint
 
 

@@ -39,8 +39,9 @@ from .safe_io import parse_json, regular_file_size
 
 CheckpointError = _core.CheckpointError
 MAGIC = b"PLSIM checkpoint\n"
-FORMAT_VERSION = 4  # 2: hooks as data (version 1 pickled them); 3: years counted from 1 in the results;
-# 4: teachers decide to leave at the end of a year (the engine's teachers.leaving, a stage for it)
+FORMAT_VERSION = 5  # 2: hooks as data (version 1 pickled them); 3: years counted from 1 in the results;
+# 4: teachers decide to leave at the end of a year (the engine's teachers.leaving, a stage for it);
+# 5: rollout rows with target_kind, held_back and students_reached (what a plan's target means)
 # Why a checkpoint of an older format is refused rather than continued (versions 1 to 3).
 _BEFORE_YEARS_FROM_1 = ("checkpoint format version {version}, written by a plsim that counted years from 0 in its "
                         "results and had no teachers row for the first year: a resumed run's tables would mix the "
@@ -49,7 +50,10 @@ _BEFORE_YEAR_END_TURNOVER = ("checkpoint format version {version}, written by a 
                              "the start of a year: its teachers carry no decisions to leave for the transition it "
                              "stands before, so a resumed run would skip a year's turnover; it is not continued; "
                              "re-run the scenario with this plsim")
-_REFUSED = {2: _BEFORE_YEARS_FROM_1, 3: _BEFORE_YEAR_END_TURNOVER}
+_BEFORE_TARGET_KINDS = ("checkpoint format version {version}, written by a plsim whose rollout rows had no "
+                        "target_kind, held_back or students_reached: a resumed run's rollout table would lack them "
+                        "for its first years, so it is not continued; re-run the scenario with this plsim")
+_REFUSED = {2: _BEFORE_YEARS_FROM_1, 3: _BEFORE_YEAR_END_TURNOVER, 4: _BEFORE_TARGET_KINDS}
 _HEADER = struct.Struct("<IQQ")
 _DIGEST = 32
 ARMS = ("policy", "counterfactual")

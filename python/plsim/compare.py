@@ -2,7 +2,7 @@
 students, teachers and schools in every scenario of one district, so differences are the strategies',
 not noise), with costs, reach, effects and cost-effectiveness, each with an interval over seeds.
 
-    plsim.compare(["scenarios/grants/coaching_heavy.json", ...], seeds=5)       # a DataFrame
+    plsim.compare(["scenarios/grants/coaching_heavy.json", ...], seeds=5)       # a DataFrame (.by_year, .plot)
     plsim compare scenarios/grants/*.json --seeds 5 --out runs/grants           # comparison.csv, .png
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .by_year import comparison, of_run  # every year of every run, with bands (plsim.by_year)
 from .money import KRAFT_COST_CLASSES, KRAFT_EFFECT_CLASSES, _mean_finite, kraft_class
 from .safe_io import plot_label
 from .scenarios import ScenarioLike, load_scenario
@@ -28,9 +29,10 @@ WITH_INTERVAL = ("cost_total", "cost_per_student_reached", "effect_math_sd_pl_co
                  "effect_math_sd", "effect_reading_sd", "cost_per_sd", "sd_per_100", "learning_per_1000")
 
 
-def run_metrics(document: dict, seed: int, threads: int = 1) -> dict:
+def run_metrics(document: dict, seed: int, threads: int = 1, *, by_year: bool = False):
     """The cost-effectiveness figures of one scenario and seed (a top-level function, so Dask can ship
-    it to workers with the scenario as a plain dict)."""
+    it to workers with the scenario as a plain dict); with `by_year`, also the run's every year
+    (plsim.by_year.of_run): (figures, by-year rows)."""
     from .sim import Sim
 
     sim = Sim(document, seed=seed, threads=threads, counterfactual=True).run()
@@ -44,7 +46,7 @@ def run_metrics(document: dict, seed: int, threads: int = 1) -> dict:
     costs = sim.costs
     for year, amount in costs.groupby("year")["amount"].sum().items():
         row[f"cost_year_{int(year)}"] = float(amount)
-    return row
+    return (row, of_run(sim).assign(scenario=row["scenario"], seed=seed)) if by_year else row
 
 
 def _interval(values: np.ndarray, level: float = 0.95) -> tuple:
@@ -82,7 +84,9 @@ def compare(scenarios: Iterable[ScenarioLike], *, seeds=3, client=None, threads:
             per_seed: bool = False) -> pd.DataFrame:
     """Runs every scenario over the same seeds (an int n: seeds 1..n; or a list) and returns one row
     per scenario, in the order given (see `summarize`). With a Dask `client`, the runs go to its
-    workers; results are the same as serial. `per_seed=True` returns the per-run rows instead."""
+    workers; results are the same as serial. `per_seed=True` returns the per-run rows instead. Either
+    is a plsim.by_year.Comparison: a DataFrame that also has every year of every run, with bands
+    (`.by_year(metric)`, `.plot(metric)`, `.bands_by_year()`)."""
     documents = [load_scenario(s).document for s in scenarios]
     if not documents:
         raise ValueError("scenarios: give at least one scenario to compare")
@@ -93,12 +97,14 @@ def compare(scenarios: Iterable[ScenarioLike], *, seeds=3, client=None, threads:
                          f"{', '.join(map(repr, twice))} appear more than once")
     tasks = [(doc, seed) for doc in documents for seed in seed_list(seeds)]
     if client is None:
-        rows = [run_metrics(doc, seed, threads) for doc, seed in tasks]
+        runs = [run_metrics(doc, seed, threads, by_year=True) for doc, seed in tasks]
     else:
-        futures = client.map(run_metrics, [d for d, _ in tasks], [s for _, s in tasks], [threads] * len(tasks), pure=False)
-        rows = client.gather(futures)
+        futures = client.map(run_metrics, [d for d, _ in tasks], [s for _, s in tasks], [threads] * len(tasks), pure=False,
+                             by_year=True)
+        runs = client.gather(futures)
+    rows, years = [row for row, _ in runs], [y for _, y in runs]  # by year: plsim.by_year
     frame = pd.DataFrame(rows).sort_values(["scenario", "seed"], kind="stable").reset_index(drop=True)
-    return frame if per_seed else summarize(frame, names)
+    return comparison(frame if per_seed else summarize(frame, names), years, len(seed_list(seeds)))
 
 
 def plot(table: pd.DataFrame, path) -> None:

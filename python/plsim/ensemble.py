@@ -10,6 +10,7 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from .by_year import ByYear, of_run
 from .plan import RunPlan
 from .progress import progress_bar
 from .seeds import seed_list
@@ -55,9 +56,10 @@ def _tables_of(plan: RunPlan, sim) -> dict:
     a merge and the schools table), so each is built once and shared with the summary."""
     assessments = sim.assessments
     effects = sim.effects if sim.has_counterfactual else None
+    known = {"assessments": assessments, **({"effects": effects} if effects is not None else {})}
     return {"seed": plan.seed, "overrides": plan.overrides, "summary": _summary_of(assessments, effects),
             "effects": effects if effects is not None else pd.DataFrame(), "assessments": assessments,
-            "seconds": sim.counts["seconds"]}
+            "by_year": of_run(sim, **known), "seconds": sim.counts["seconds"]}
 
 
 def _run_tables(plan: RunPlan) -> dict:
@@ -89,15 +91,16 @@ def _draw(parameters: Mapping[str, Any], seed: int) -> dict:
     return out
 
 
-class EnsembleResult:
-    """The runs of an ensemble: tidy DataFrames with a seed column, bands per year, a plot."""
+class EnsembleResult(ByYear):
+    """The runs of an ensemble: tidy DataFrames with a seed column, bands per year, a plot; every
+    by-year metric of plsim.by_year with its band over the runs (`by_year(metric)`, `plot(metric)`)."""
 
     def __init__(self, tables: Sequence[dict], name: str):
         self.name = name
         self._tables = list(tables)
 
         def stack(key):
-            frames = [t[key].assign(seed=t["seed"]) for t in self._tables if len(t[key])]
+            frames = [t[key].assign(seed=t["seed"]) for t in self._tables if len(t.get(key, ()))]
             if not frames:
                 return pd.DataFrame()
             df = pd.concat(frames, ignore_index=True)
@@ -108,10 +111,23 @@ class EnsembleResult:
         self.assessments = stack("assessments")
         self.overrides = pd.DataFrame([{"seed": t["seed"], **t["overrides"]} for t in self._tables])
         self.seconds = float(sum(t["seconds"] for t in self._tables))
+        by_year = stack("by_year")
+        self._runs_by_year = by_year.assign(scenario=name)[["scenario", "seed", "year", "metric", "value"]] \
+            if len(by_year) else pd.DataFrame(columns=["scenario", "seed", "year", "metric", "value"])
+        drawn = {k for t in self._tables for k in t["overrides"]}
+        self._band_context = {"runs": len(self._tables), "draws": len(drawn)}
 
     def bands(self, quantiles=(0.05, 0.5, 0.95), value: str = "effect_sd") -> pd.DataFrame:
-        """Per year and subject: mean and the given quantiles of `value` over the runs."""
-        g = self.summary.groupby(["year", "subject"])[value]
+        """Per year and subject: mean and the given quantiles of `value` over the runs. A `value` of
+        plsim.by_year (share_students_pl, teacher_turnover, ...) has them per year."""
+        if value not in self.summary:
+            self._check_metric(value)
+            runs = self._runs_by_year[self._runs_by_year["metric"] == value]
+            return self._quantiles(runs.groupby("year")["value"], quantiles)
+        return self._quantiles(self.summary.groupby(["year", "subject"])[value], quantiles)
+
+    @staticmethod
+    def _quantiles(g, quantiles) -> pd.DataFrame:
         out = g.mean().rename("mean").to_frame()
         for q in quantiles:
             out[f"q{round(100 * q):02d}"] = g.quantile(q)
@@ -119,16 +135,24 @@ class EnsembleResult:
         return out.reset_index()
 
     def plot(self, value: str = "effect_sd", quantiles=(0.05, 0.95), ax=None):
-        """`value` by year with its band over the runs, per subject."""
+        """`value` by year with its band over the runs: per subject for a column of `summary`
+        (effect_sd, spring_mean_sd, growth_vs_norm), or any metric of plsim.by_year (metrics_by_year())."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
+        if value not in self.summary:
+            return self._plot_by_year(value, ax=ax, low=100 * quantiles[0], high=100 * quantiles[1])
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         b = self.bands(quantiles=(quantiles[0], 0.5, quantiles[1]), value=value)
         lo, hi = f"q{round(100 * quantiles[0]):02d}", f"q{round(100 * quantiles[1]):02d}"
-        for subject, g in b.groupby("subject"):
-            ax.fill_between(g["year"], g[lo], g[hi], alpha=0.25)
-            ax.plot(g["year"], g["mean"], marker="o", label=subject)
+        for i, (subject, g) in enumerate(b.groupby("subject")):
+            if len(g) == 1:  # one year: the band as a bar (an area of one point does not show)
+                ax.errorbar(g["year"], g["mean"], yerr=[g["mean"] - g[lo], g[hi] - g["mean"]], fmt="none",
+                            ecolor=f"C{i}", alpha=0.5, capsize=6, lw=4)
+            ax.fill_between(g["year"], g[lo], g[hi], alpha=0.25, color=f"C{i}")
+            ax.plot(g["year"], g["mean"], marker="o", label=subject, color=f"C{i}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel="year", ylabel=value, title=f"{plot_label(self.name)}: {value} over {len(self._tables)} runs "
                                                    f"({round(100 * quantiles[0])}-{round(100 * quantiles[1])}%)")
         ax.legend()

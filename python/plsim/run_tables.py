@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .identifiers import REF_COLUMNS, with_refs
-from .levels import aggregate, check_level
+from .levels import aggregate, check_level, shared_target_kind
 from .money import cost_effectiveness, cost_frame
-from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, subgroup_table, years_from_1
+from .results import LEVELS, SCHOOL_TYPES, TARGET_KINDS, assessment_frame, effects, subgroup_table, years_from_1
 from .study import by_prior_quintile as study_by_prior
 from .study import emulate as study_emulate
 from .tables import TABLES
@@ -113,11 +113,16 @@ class RunTables:
 
     @property
     def rollout_by_district(self) -> pd.DataFrame:
-        """Each district's rollout at the start of each year: target_share, students, students_pl (taught
-        by a teacher practising a PL model), share_students_pl, students_in_pl_schools, schools by stage,
-        conversions, drops and codified pilots that year, the gate's measured pilot effect and state."""
+        """Each district's rollout at the start of each year: target_share and target_kind (what the target
+        means: at_least, a floor; at_most, a ceiling; closest, a goal; none without a plan), students,
+        students_pl (taught by a teacher practising a PL model), share_students_pl, students_in_pl_schools,
+        schools by stage, conversions, drops and codified pilots that year, held_back (practitioners a
+        ceiling kept traditional), students_reached (distinct students who joined the PL cohort in the
+        district so far), the gate's measured pilot effect and state."""
         df = pd.DataFrame(years_from_1(self._core.table("rollout")))
         df["district"] = np.asarray(self._core.schools["district_names"], dtype=object)[df["district"].to_numpy()]
+        kinds = np.asarray(TARGET_KINDS, dtype=object)[df["target_kind"].to_numpy()]
+        df["target_kind"] = np.where(df["has_plan"].to_numpy(bool), kinds, "none")
         if len(df):
             df["share_students_pl"] = df["students_pl"] / df["students"].where(df["students"] > 0)
         return df
@@ -125,8 +130,10 @@ class RunTables:
     @property
     def rollout_by_year(self) -> pd.DataFrame:
         """The rollout over every district, one row per year: share_students_pl against target_share
-        (over the districts with a plan, weighted by students), schools_pl, schools_pilot,
-        schools_schoolwide, converted, dropped, codified."""
+        (over the districts with a plan, weighted by students) and target_gap (share_students_pl minus
+        target_share: above 0 past the target), target_kind (shared by the plans, or mixed),
+        students_reached (so far), schools_pl, schools_pilot, schools_schoolwide, converted, dropped,
+        codified, held_back."""
         d = self.rollout_by_district
         if d.empty:
             return d
@@ -135,8 +142,10 @@ class RunTables:
             planned = g[g["has_plan"]]
             target = (planned["target_share"] * planned["students"]).sum() / planned["students"].sum() \
                 if len(planned) and planned["students"].sum() > 0 else np.nan
-            rows.append({"year": int(year), "share_students_pl": g["students_pl"].sum() / max(1, g["students"].sum()),
-                         "target_share": target, "students": int(g["students"].sum()),
+            share = g["students_pl"].sum() / max(1, g["students"].sum())
+            rows.append({"year": int(year), "share_students_pl": share, "target_share": target,
+                         "target_gap": share - target, "target_kind": shared_target_kind(g),
+                         "students": int(g["students"].sum()), "students_reached": int(g["students_reached"].sum()),
                          "students_pl": int(g["students_pl"].sum()),
                          "share_students_in_pl_schools": g["students_in_pl_schools"].sum() / max(1, g["students"].sum()),
                          "schools": int(g["schools"].sum()),
@@ -144,7 +153,7 @@ class RunTables:
                          "schools_pilot": int(g["schools_pilot"].sum()),
                          "schools_schoolwide": int(g["schools_schoolwide"].sum()),
                          "converted": int(g["converted"].sum()), "dropped": int(g["dropped"].sum()),
-                         "codified": int(g["codified"].sum()),
+                         "codified": int(g["codified"].sum()), "held_back": int(g["held_back"].sum()),
                          "gate_closed": bool(g["gate_closed"].any()), "proven": bool(g["proven"].any())})
         return pd.DataFrame(rows)
 

@@ -130,6 +130,9 @@ struct RolloutYearRow {
   std::uint32_t gate_students = 0;
   bool gate_closed = false, proven = false;
   bool system_change = false;
+  std::uint8_t target_kind = 0;          // TargetKind: what the target means (a floor, a ceiling, a goal)
+  std::uint32_t held_back = 0;           // practitioners a ceiling kept traditional this year
+  std::uint32_t students_reached = 0;    // distinct students who joined the PL cohort in the district so far
 
   template <class F>
   static void for_each_field(F&& f) {
@@ -141,7 +144,8 @@ struct RolloutYearRow {
     f("dropped", &RolloutYearRow::dropped), f("codified", &RolloutYearRow::codified);
     f("gate_estimate_sd", &RolloutYearRow::gate_estimate_sd), f("gate_students", &RolloutYearRow::gate_students);
     f("gate_closed", &RolloutYearRow::gate_closed), f("proven", &RolloutYearRow::proven);
-    f("system_change", &RolloutYearRow::system_change);
+    f("system_change", &RolloutYearRow::system_change), f("target_kind", &RolloutYearRow::target_kind);
+    f("held_back", &RolloutYearRow::held_back), f("students_reached", &RolloutYearRow::students_reached);
   }
 };
 

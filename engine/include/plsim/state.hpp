@@ -229,6 +229,8 @@ struct DistrictRollout {
   double gate_estimate = std::numeric_limits<double>::quiet_NaN();  // last measured pilot effect (SD)
   std::uint32_t gate_students = 0;
   std::uint32_t converted = 0, dropped = 0, codified = 0;  // this year
+  std::uint32_t held_back = 0;         // this year: practitioners a ceiling kept traditional (assign_practice)
+  std::uint32_t students_reached = 0;  // so far: students who first joined the PL cohort in the district
 };
 
 // Each year's school stages of the policy arm, shared with its counterfactual twin so the twin runs

@@ -39,6 +39,48 @@ void set_experienced_traits(const TeacherParameters& p, TeacherColumns& t, std::
                                      t.pl_skill[k] * buy_in * (1.0 - p.prep_fidelity_loss * t.prep_deficit[k]));
 }
 
+// A ceiling holds for classrooms too. A plan counts a pilot as pilot_share of its students before
+// classrooms form; once they have, a district whose practising teachers' classrooms would take it past
+// its ceiling keeps the practitioners of its newest adopters, least bought-in first, traditional this
+// year (state.rollout[d].held_back counts them). Schools on a model from the scenario are never held back.
+void hold_back_past_ceiling(const Model& model, State& state, std::vector<std::uint32_t>& n_practising) {
+  const std::size_t n_districts = state.districts.size();
+  std::vector<double> ceiling(n_districts, -1.0);  // -1: the district's plan sets no ceiling
+  bool any = false;
+  for (std::uint32_t d = 0; d < n_districts; ++d) {
+    state.rollout[d].held_back = 0;
+    const RolloutSpec& plan = model.district_spec(d).rollout;
+    if (plan.enabled && plan.target_kind == TargetKind::at_most) ceiling[d] = plan.target(state.year + 1), any = true;
+  }
+  if (!any) return;
+  const SchoolColumns& sc = state.schools;
+  const ClassroomColumns& cl = state.classrooms;
+  TeacherColumns& t = state.teachers;
+  std::vector<double> students(n_districts, 0.0), taught_pl(n_districts, 0.0);
+  for (std::uint32_t k = 0; k < sc.size(); ++k) students[sc.district[k]] += sc.end[k] - sc.begin[k];
+  std::vector<std::uint32_t> taught(t.size(), 0);
+  for (std::uint32_t c = 0; c < cl.size(); ++c) taught[cl.teacher[c]] += cl.end[c] - cl.begin[c];
+  std::vector<std::uint32_t> releasable;
+  for (std::uint32_t j = 0; j < t.size(); ++j) {
+    if (!t.practising[j]) continue;
+    const std::uint32_t d = sc.district[t.school[j]];
+    taught_pl[d] += taught[j];
+    if (ceiling[d] >= 0 && sc.adopted_in_run[t.school[j]] && taught[j] > 0) releasable.push_back(j);
+  }
+  std::stable_sort(releasable.begin(), releasable.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return std::pair(sc.implementation_year[t.school[a]], t.buy_in[a]) <
+           std::pair(sc.implementation_year[t.school[b]], t.buy_in[b]);
+  });
+  for (std::uint32_t j : releasable) {
+    const std::uint32_t d = sc.district[t.school[j]];
+    if (taught_pl[d] <= ceiling[d] * students[d]) continue;
+    t.practising[j] = 0, t.prep_deficit[j] = 0;
+    taught_pl[d] -= taught[j];
+    n_practising[t.school[j]]--;
+    state.rollout[d].held_back++;
+  }
+}
+
 }  // namespace
 
 std::uint32_t hire_teacher(const Model& model, State& state, std::uint32_t school) {
@@ -228,6 +270,7 @@ void assign_practice(const Model& model, State& state) {
     }
     n_practising[k] = static_cast<std::uint32_t>(std::min(n, teachers.size()));
   }
+  hold_back_past_ceiling(model, state, n_practising);
 
   // Coaching: each district's coaches serve its practising teachers, newest PL schools first; schools
   // in the same implementation year share what is left alike (no school is favoured by its index).
@@ -271,7 +314,10 @@ void assign_practice(const Model& model, State& state) {
   // The PL cohort: every student enrolled in a school at a PL stage (in both arms alike).
   StudentColumns& st = state.students;
   for (std::uint32_t i = 0; i < st.size(); ++i)
-    if (sc.pl_stage[st.school[i]] != std::uint8_t(PlStage::none) && !st.ever_pl[i]) st.ever_pl[i] = 1, state.students_reached++;
+    if (sc.pl_stage[st.school[i]] != std::uint8_t(PlStage::none) && !st.ever_pl[i]) {
+      st.ever_pl[i] = 1, state.students_reached++;
+      state.rollout[sc.district[st.school[i]]].students_reached++;
+    }
 }
 
 }  // namespace plsim

@@ -25,6 +25,9 @@ void report_rollout(const Model& model, const State& state, Results& results) {
     r.gate_students = status.gate_students;
     r.gate_closed = status.gate_closed, r.proven = status.proven;
     r.system_change = system_change(model, state, d);
+    r.target_kind = static_cast<std::uint8_t>(plan.target_kind);
+    r.held_back = status.held_back;
+    r.students_reached = status.students_reached;
   }
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
     RolloutYearRow& r = rows[sc.district[k]];
