@@ -56,8 +56,9 @@ namespace plsim {
     "relative to whole class", "learning per minute of each instruction mode, relative to well-matched whole-class teaching", \
     "calibrated with review, forgetting and the first-year dip on: nglc_like on RAND 2017 (math 0.09, reading " \
     "0.07 SD), trial-sized tutoring on Nickow et al. 2020, and the eight models' magnitudes on Kraft 2020 "     \
-    "(median trial effect 0.10 SD; scripts/calibration); small groups a little above whole-class teaching (Lou " \
-    "et al. 1996, within-class grouping +0.17 SD), collaborative work equal to it (an assumption)")             \
+    "(median trial effect 0.10 SD; scripts/calibration); small groups and collaborative work as much per minute " \
+    "as whole-class teaching (within-class grouping's +0.17 SD, Lou et al. 1996, comes from matching, which the " \
+    "kernel gives small groups), software 0.85")                                                              \
   X(double, small_group_estimate_error, 2.0, between(0, 24), "units",                                          \
     "error of the teacher's placement of a student in small groups", "assumption")                              \
   X(double, software_estimate_error, 1.0, between(0, 24), "units",                                             \
@@ -83,9 +84,9 @@ namespace plsim {
     "calibrated on evidence.json fadeout_mechanism: the comparison group catches up on what it missed")       \
   X(double, forgetting_rate, 0.0095, between(0, 1), "per week",                                                \
     "weekly hazard of forgetting knowledge not yet consolidated by later use (forgotten units become gaps)",  \
-    "calibrated with review_share and consolidation_rate: a one-year programme keeps about half its effect a " \
-    "year after it ends and about 0.4 two years after (evidence.json fadeout_after_end; docs/model.md, "     \
-    "Effects over years)")                  \
+    "calibrated with review_share, review_old_gaps and consolidation_rate: a one-year programme keeps about " \
+    "half its effect a year after it ends and 0.3 two years after, forgetting carrying about a fifth of the "   \
+    "fade (evidence.json fadeout_after_end, fadeout_mechanism; docs/model.md, Effects over years)")                  \
   X(double, consolidation_rate, 0.012, between(0, 1), "per week",                                             \
     "weekly hazard with which new knowledge is consolidated by later use (then it is no longer forgotten "    \
     "week by week)", "calibrated with forgetting_rate")                                                       \
