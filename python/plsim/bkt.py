@@ -15,7 +15,6 @@ prediction meets that the fit never saw are predicted with the median of the fit
 from __future__ import annotations
 
 import json
-import math
 import os
 import time
 import warnings
@@ -27,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from .safe_io import json_ready
 from .bkt_checks import FLAGS, check_order, degenerate_flags, learning_trend, order_keys
 
 PARAMETERS = ["prior", "learn", "forget", "guess", "slip"]
@@ -229,22 +229,11 @@ class BKTFit:
         rows = self.params.reset_index().to_dict("records")
         for r in rows:
             r["flags"] = [f for f in r["flags"].split(",") if f]
-        degenerate = {flag: {"skills": len(skills), "meaning": FLAGS[flag], "which": [_plain(s) for s in skills]}
+        degenerate = {flag: {"skills": len(skills), "meaning": FLAGS[flag], "which": [json_ready(s) for s in skills]}
                       for flag, skills in self.degenerate.items()}
         return {"options": self.options, "train_log_likelihood": self.log_likelihood,
-                "fit_seconds": self.fit_seconds, "n_skills": len(self.params), "order": _plain(self.order_check),
-                "degenerate": degenerate, "params": [{k: _plain(v) for k, v in r.items()} for r in rows]}
-
-
-def _plain(value):
-    """JSON-ready: numpy scalars as Python numbers, NaN as None, inside dicts and lists too."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    return None if isinstance(value, float) and math.isnan(value) else value
+                "fit_seconds": self.fit_seconds, "n_skills": len(self.params), "order": json_ready(self.order_check),
+                "degenerate": degenerate, "params": [{k: json_ready(v) for k, v in r.items()} for r in rows]}
 
 
 def fit(responses: Log, *, skill: str = "skill", student: str = "student", correct: str = "correct",

@@ -18,6 +18,7 @@ from .interrupts import RunInterrupts
 from .money import cost_tables
 from .progress import progress_bar
 from .resources import MemoryLimitError, check_run_memory
+from .safe_io import json_ready
 from .results import headline, headline_effects
 from .run_tables import RunTables, schools_frame
 from .scenarios import Scenario, ScenarioLike, _load, python_policy_uses
@@ -400,7 +401,7 @@ class Sim:
                         if any(d.get("rollout") for d in self.scenario.resolved["districts"]) else []},
             "fidelity": {"by_year": _records(self.fidelity_by_year)},
             "costs": cost_tables(self.costs),
-            "cost_effectiveness": _json_ready(self.cost_effectiveness()),
+            "cost_effectiveness": json_ready(self.cost_effectiveness()),
         }
 
     def plot(self):
@@ -419,19 +420,6 @@ class Sim:
         c = self.counts
         return (f"Sim({self.scenario.name!r}, seed={self.seed}, threads={self.threads}, "
                 f"students={c['students']}, weeks={c['weeks_simulated']})")
-
-
-def _json_ready(value):
-    """NaN and infinities as None, numpy scalars as Python ones, through dicts and lists."""
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def _records(frame: pd.DataFrame) -> list:

@@ -90,25 +90,24 @@ def test_a_report_of_a_run_written_before_years_counted_from_1_shows_them_from_1
     assert "spring of year 2" in page and "spring of year 1<" not in page
 
 
-def test_a_checkpoint_of_the_format_that_counted_years_from_0_is_refused_with_the_reason():
+def refusal_of_format(version: int) -> str:
+    """The error a checkpoint gets when its header says `version` (its checksum made valid again)."""
     doc = plsim.load_scenario("district_station_rotation", years=2).document
     data = bytearray(to_bytes(plsim.Sim(doc, threads=1).run(until_year=1)))
-    data[len(MAGIC):len(MAGIC) + 4] = (2).to_bytes(4, "little")
+    data[len(MAGIC):len(MAGIC) + 4] = version.to_bytes(4, "little")
     old = bytes(data[:-32]) + hashlib.sha256(bytes(data[:-32])).digest()
     with pytest.raises(plsim.CheckpointError) as info:
         from_bytes(old, "old.plsim")
-    message = str(info.value)
+    return str(info.value)
+
+
+def test_a_checkpoint_of_the_format_that_counted_years_from_0_is_refused_with_the_reason():
+    message = refusal_of_format(2)
     assert message.startswith("old.plsim: checkpoint format version 2")
     assert "counted years from 0" in message and "re-run the scenario" in message
 
 
 def test_a_checkpoint_that_drew_turnover_at_the_start_of_a_year_is_refused_with_the_reason():
-    doc = plsim.load_scenario("district_station_rotation", years=2).document
-    data = bytearray(to_bytes(plsim.Sim(doc, threads=1).run(until_year=1)))
-    data[len(MAGIC):len(MAGIC) + 4] = (3).to_bytes(4, "little")
-    old = bytes(data[:-32]) + hashlib.sha256(bytes(data[:-32])).digest()
-    with pytest.raises(plsim.CheckpointError) as info:
-        from_bytes(old, "old.plsim")
-    message = str(info.value)
+    message = refusal_of_format(3)
     assert message.startswith("old.plsim: checkpoint format version 3")
     assert "turnover at the start of a year" in message and "re-run the scenario" in message
