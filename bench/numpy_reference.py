@@ -172,7 +172,7 @@ _FIXED_DTYPES = {
     "schools.entrants": np.uint32, "schools.coached_last_year": np.uint8,
     **{f"schools.{n}_{k}": np.float32 for n in ("fidelity", "conditions") for k in range(len(ELEMENTS))},
 }
-_RUN_STATE_VERSION = 3
+_RUN_STATE_VERSION = 5  # the engine's run_state_version (plsim/run_state.hpp)
 _FIRST_COLUMN = 8 + 4 + 48  # magic, version, the model's fingerprint
 
 
@@ -185,7 +185,8 @@ def state_columns(sim) -> dict:
     dtypes.update({f"schools.{k}": v.dtype for k, v in core.school_columns.items()})
     raw = core.save_state()
     if raw[:8] != b"PLSIMRUN" or int(np.frombuffer(raw, "<u4", 1, 8)[0]) != _RUN_STATE_VERSION:
-        raise RuntimeError("run state: not version 3 of the engine's layout (update bench/numpy_reference.py)")
+        raise RuntimeError(f"run state: not version {_RUN_STATE_VERSION} of the engine's layout "
+                           f"(update bench/numpy_reference.py)")
     out, pos = {}, _FIRST_COLUMN
     while True:
         length = int(np.frombuffer(raw, "<u8", 1, pos)[0])

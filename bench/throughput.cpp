@@ -151,7 +151,7 @@ static_assert(sizeof(plsim::StudentColumns) == (10 + 10 * plsim::n_subjects) * c
               "StudentColumns changed: check that for_each_column lists every column");
 static_assert(sizeof(plsim::ClassroomColumns) == (8 + 3 * plsim::n_subjects) * column_size,
               "ClassroomColumns changed: update classroom_bytes()");
-static_assert(sizeof(plsim::TeacherColumns) == 15 * column_size, "TeacherColumns changed: update teacher_bytes()");
+static_assert(sizeof(plsim::TeacherColumns) == 16 * column_size, "TeacherColumns changed: update teacher_bytes()");
 static_assert(sizeof(plsim::SchoolColumns) == (35 + 2 * plsim::n_elements) * column_size,
               "SchoolColumns changed: update school_bytes()");
 static_assert(sizeof(plsim::DistrictColumns) == 3 * column_size, "DistrictColumns changed: update district_bytes()");
@@ -171,9 +171,8 @@ ColumnBytes classroom_bytes(const plsim::ClassroomColumns& c) {
 
 ColumnBytes teacher_bytes(const plsim::TeacherColumns& c) {
   ColumnBytes b;
-  b.add(c.id), b.add(c.school), b.add(c.active), b.add(c.experience), b.add(c.value_added), b.add(c.base_capacity);
-  b.add(c.effectiveness), b.add(c.capacity), b.add(c.pl_skill), b.add(c.buy_in), b.add(c.burnout);
-  b.add(c.practising), b.add(c.coached), b.add(c.prep_deficit);
+  // The one list of the columns (only read through it).
+  const_cast<plsim::TeacherColumns&>(c).for_each_named_column([&](const std::string&, const auto& column) { b.add(column); });
   return b;
 }
 

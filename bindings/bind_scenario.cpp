@@ -47,6 +47,7 @@ void bind_scenario(py::module_& m) {
   tables["progressions"] = names(plsim::progression_names);
   tables["subgroups"] = names(plsim::subgroup_names);
   tables["cost_categories"] = names(plsim::cost_category_names);
+  tables["target_kinds"] = names(plsim::target_kind_names);
   m.attr("names") = tables;
 
   m.def(

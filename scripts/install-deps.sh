@@ -3,6 +3,9 @@
 # are skipped by apt, and nothing is fetched when all are installed.
 set -euo pipefail
 
+# jupyter-notebook: the notebook server README starts with plsim's kernel (.venv/bin/python -m notebook).
+# python3-plotly: the interactive charts of plsim report, its plotly.js bundled into the page (offline);
+# chromium: the report's test loads the page in a real browser.
 packages=(
   cmake ninja-build g++ make git
   pybind11-dev libeigen3-dev libtbb-dev catch2 nlohmann-json3-dev librandom123-dev libcli11-dev
@@ -10,6 +13,7 @@ packages=(
   python3-numpy python3-pandas python3-matplotlib python3-scipy python3-tqdm python3-jsonschema
   python3-pytest python3-nbformat python3-nbclient python3-ipykernel python3-dask python3-distributed
   python3-optuna python3-ipywidgets python3-hypothesis chromium clang libclang-rt-14-dev
+  jupyter-notebook python3-plotly
 )
 
 missing=()

@@ -27,5 +27,5 @@ PYDEVD_DISABLE_FILE_VALIDATION=1 .venv-asan/bin/python -m ipykernel install --sy
 # module throws aborts). Python itself keeps memory until exit by design, so leaks are not reported
 # here (the C++ suite checks them).
 LD_PRELOAD="$(g++ -print-file-name=libasan.so) $(g++ -print-file-name=libstdc++.so)" ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 \
-  UBSAN_OPTIONS=print_stacktrace=1 PYDEVD_DISABLE_FILE_VALIDATION=1 \
+  UBSAN_OPTIONS=print_stacktrace=1 PYDEVD_DISABLE_FILE_VALIDATION=1 PLSIM_SANITIZERS=1 \
   .venv-asan/bin/python -m pytest tests/python -q -p no:cacheprovider "$@"

@@ -238,6 +238,8 @@ void check_values(const Model& model, const State& state, const Results& results
   check_rows("results.subgroups.grade", results.subgroups, [](const auto& r) { return r.grade; }, n_grades);
   check_rows("results.subgroups.subgroup", results.subgroups, [](const auto& r) { return int(r.subgroup); }, n_subgroups);
   check_rows("results.rollout.district", results.rollout, [](const auto& r) { return r.district; }, districts);
+  check_rows("results.rollout.target_kind", results.rollout, [](const auto& r) { return r.target_kind; },
+             target_kind_names.size());
   check_rows("results.costs.district", results.costs, [](const auto& r) { return r.district; }, districts);
   check_rows("results.costs.school", results.costs, [](const auto& r) { return r.school; }, schools);
   check_rows("results.costs.category", results.costs, [](const auto& r) { return r.category; }, n_cost_categories);

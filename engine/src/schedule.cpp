@@ -112,15 +112,14 @@ const Stage stages[] = {
      [](StageContext& c) { enrol_students(c.model, c.state); }},
     {"new_year", Phase::year_start, "", "year, week", "the school-year counter moves on", start_year},
     {"teacher_development", Phase::year_start,
-     "teachers (last year's practice, coaching, preparation deficit), schools, central offices",
-     "teachers.pl_skill, buy_in, burnout",
-     "PL skill grows with practice, coaching, PD and peers and fades without support; burnout follows the "
-     "preparation deficit",
+     "teachers (last year's practice, coaching, burnout), schools, central offices", "teachers.pl_skill, buy_in",
+     "PL skill grows with practice, coaching, PD and peers and fades without support; buy-in follows support and "
+     "burnout",
      [](StageContext& c) { develop_teachers(c.model, c.state); }},
-    {"teachers", Phase::year_start, "schools.frl_share, teachers (burnout); teacher parameters",
-     "teachers (who left, experience, effectiveness, capacity); results.teachers",
-     "teachers leave at their school's turnover rate, higher when burned out; the others gain experience",
-     [](StageContext& c) { turn_over_teachers(c.model, c.state, c.results); }},
+    {"teachers", Phase::year_start, "teachers.leaving (decided at the end of last year)",
+     "teachers (who left, experience, effectiveness, capacity)",
+     "the teachers who decided to leave at the end of last year leave; the others gain experience",
+     [](StageContext& c) { turn_over_teachers(c.model, c.state); }},
     {"schools", Phase::year_start,
      "schools (stage, leadership, obstacles, coaching), central offices, school groups' model_years",
      "schools.implementation_year, pl_stage, instructional_model, conditions; teachers.pl_skill where a model starts",
@@ -171,6 +170,11 @@ const Stage stages[] = {
     {"python_year_end", Phase::week, "every student column", "columns given by ctx.writable",
      "Python hook: plsim.Process.on_year_end(ctx), after the last week of a year, before the summer", nullptr,
      is_last_week},
+    {"teacher_leaving", Phase::week, "schools.frl_share, teachers (burnout, preparation deficit); teacher parameters",
+     "teachers.burnout, leaving; results.teachers (the year's turnover)",
+     "after the last week, burnout takes the year's preparation deficit and each teacher decides whether to leave "
+     "(at his school's turnover rate, higher when burned out); the next year's transition applies it",
+     [](StageContext& c) { decide_leavers(c.model, c.state, c.results); }, is_last_week},
     {"end_of_week", Phase::week, "", "week, years completed", "the week counter moves on", end_week},
 };
 

@@ -5,16 +5,19 @@
 >>> fitted.params                                            # one row per skill
 >>> fitted.auc(plsim.bkt.read_responses("builder_test.csv"))
 
-A log has one row per response, in time order within each student: a skill, a student and whether
-the response was correct (0/1 or False/True). Each (skill, student) pair is one sequence of
-opportunities. Skills a prediction meets that the fit never saw are predicted with the median of the
-fitted skills' parameters (`BKTFit.fallback`).
+A log has one row per response: a skill, a student and whether the response was correct (0/1 or
+False/True), in time order within each student, or with an `order` column (a time or an order id) the
+responses are sorted by. Each (skill, student) pair is one sequence of opportunities. A log that looks
+shuffled is warned about, and degenerate fits are flagged per skill (plsim.bkt_checks). Skills a
+prediction meets that the fit never saw are predicted with the median of the fitted skills' parameters
+(`BKTFit.fallback`).
 """
 from __future__ import annotations
 
 import json
 import os
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
@@ -23,6 +26,8 @@ import numpy as np
 import pandas as pd
 
 from . import _core
+from .safe_io import json_ready
+from .bkt_checks import FLAGS, check_order, degenerate_flags, learning_trend, order_keys
 
 PARAMETERS = ["prior", "learn", "forget", "guess", "slip"]
 Log = Union[pd.DataFrame, str, os.PathLike]
@@ -30,6 +35,10 @@ Log = Union[pd.DataFrame, str, os.PathLike]
 
 class ResponseLogError(ValueError):
     """A response log plsim cannot fit: the message names the file or column and what is wrong."""
+
+
+class ResponseOrderWarning(UserWarning):
+    """The responses of a log look out of time order (plsim.bkt_checks.check_order says why)."""
 
 
 def read_sequences(path: Union[str, os.PathLike]) -> pd.DataFrame:
@@ -93,6 +102,7 @@ class _Grouped:
     skills: list                  # skill ids, in order
     order: np.ndarray             # row of the log of each sorted response
     students_per_skill: np.ndarray
+    student_codes: np.ndarray     # per row of the log: its student, coded
 
 
 def _columns(log: pd.DataFrame, skill: str, student: str, correct: str, where: str) -> tuple:
@@ -121,9 +131,10 @@ def _columns(log: pd.DataFrame, skill: str, student: str, correct: str, where: s
 
 
 def _group(log: pd.DataFrame, skill: str, student: str, correct: str, where: str,
-           skills_order: Optional[list] = None) -> _Grouped:
+           skills_order: Optional[list] = None, keys: Optional[np.ndarray] = None) -> _Grouped:
     """Skill codes in `skills_order` (by default every skill of the log, sorted); with a given order, the
-    responses of skills not in it form one more group at the end."""
+    responses of skills not in it form one more group at the end. Within a sequence, responses are in
+    the order of `keys` (an order column's values), else in the log's row order."""
     skills, students, values = _columns(log, skill, student, correct, where)
     if skills_order is None:
         codes, uniques = pd.factorize(skills, sort=True)
@@ -132,8 +143,8 @@ def _group(log: pd.DataFrame, skill: str, student: str, correct: str, where: str
         codes = pd.Index(skills_order).get_indexer(skills)
         codes = np.where(codes < 0, len(skills_order), codes)
     student_codes, _ = pd.factorize(students)
-    # Stable: responses of one student in one skill keep their order in the log.
-    order = np.lexsort((student_codes, codes))
+    # Stable: responses of one student in one skill keep their order in the log (among equal keys).
+    order = np.lexsort((student_codes, codes) if keys is None else (keys, student_codes, codes))
     c, s = codes[order], student_codes[order]
     new_sequence = np.ones(len(order), dtype=bool)
     new_sequence[1:] = (c[1:] != c[:-1]) | (s[1:] != s[:-1])
@@ -141,7 +152,8 @@ def _group(log: pd.DataFrame, skill: str, student: str, correct: str, where: str
     groups = len(skills_order) + int(len(c) > 0 and c.max() == len(skills_order))
     counts = np.bincount(c[starts], minlength=groups) if len(starts) else np.zeros(groups, dtype=np.int64)
     return _Grouped(values[order], np.append(starts, len(order)).astype(np.uint64),
-                    np.concatenate([[0], np.cumsum(counts)]).astype(np.uint64), skills_order, order, counts)
+                    np.concatenate([[0], np.cumsum(counts)]).astype(np.uint64), skills_order, order, counts,
+                    student_codes)
 
 
 def auc(correct: np.ndarray, predicted: np.ndarray) -> float:
@@ -160,14 +172,27 @@ def auc(correct: np.ndarray, predicted: np.ndarray) -> float:
 @dataclass
 class BKTFit:
     """A BKT fit: `params` (one row per skill: prior, learn, forget, guess, slip, responses, students,
-    log_likelihood, iterations, converged), the total `log_likelihood` of the training log, the
-    `fit_seconds` it took (grouping the log and EM), the options and the column names it was fitted on."""
+    log_likelihood, iterations, converged, and `flags`: plsim.bkt_checks.FLAGS its fit raises,
+    comma-separated), the total `log_likelihood` of the training log, the `fit_seconds` it took (grouping
+    the log and EM), the options, the column names it was fitted on (`order`: None for the log's row
+    order) and `order_check`, what plsim.bkt_checks.check_order found of the responses' order."""
 
     params: pd.DataFrame
     log_likelihood: float
     fit_seconds: float
     options: dict
-    columns: dict = field(default_factory=lambda: {"skill": "skill", "student": "student", "correct": "correct"})
+    columns: dict = field(default_factory=lambda: {"skill": "skill", "student": "student", "correct": "correct",
+                                                   "order": None})
+    order_check: dict = field(default_factory=dict)
+
+    @property
+    def degenerate(self) -> dict:
+        """{flag: [skills]} of every flag some skill's fit raises, in the order of FLAGS."""
+        out = {flag: [] for flag in FLAGS}
+        for skill, flags in self.params["flags"].items():
+            for flag in filter(None, flags.split(",")):
+                out[flag].append(skill)
+        return {flag: skills for flag, skills in out.items() if skills}
 
     @property
     def fallback(self) -> pd.Series:
@@ -179,8 +204,10 @@ class BKTFit:
         earlier responses in that skill."""
         log = responses if isinstance(responses, pd.DataFrame) else read_responses(responses)
         where = "responses" if isinstance(responses, pd.DataFrame) else str(responses)
+        order = self.columns.get("order")
+        keys = order_keys(log, order, where, ResponseLogError) if order else None
         g = _group(log, self.columns["skill"], self.columns["student"], self.columns["correct"], where,
-                   list(self.params.index))
+                   list(self.params.index), keys)
         table = self.params[PARAMETERS].to_numpy(dtype=float)
         if len(g.skill_offsets) - 1 > len(table):
             table = np.vstack([table, self.fallback.to_numpy(dtype=float)])
@@ -197,32 +224,42 @@ class BKTFit:
         return auc(values, self.predict(log))
 
     def to_dict(self) -> dict:
-        """JSON-ready: options, log-likelihood, fit seconds and every skill's parameters."""
+        """JSON-ready: options, log-likelihood, fit seconds, the order read and its check, the degenerate
+        fits by flag, and every skill's parameters (its flags as a list)."""
         rows = self.params.reset_index().to_dict("records")
+        for r in rows:
+            r["flags"] = [f for f in r["flags"].split(",") if f]
+        degenerate = {flag: {"skills": len(skills), "meaning": FLAGS[flag], "which": [json_ready(s) for s in skills]}
+                      for flag, skills in self.degenerate.items()}
         return {"options": self.options, "train_log_likelihood": self.log_likelihood,
-                "fit_seconds": self.fit_seconds, "n_skills": len(self.params),
-                "params": [{k: (v.item() if isinstance(v, np.generic) else v) for k, v in r.items()} for r in rows]}
+                "fit_seconds": self.fit_seconds, "n_skills": len(self.params), "order": json_ready(self.order_check),
+                "degenerate": degenerate, "params": [{k: json_ready(v) for k, v in r.items()} for r in rows]}
 
 
 def fit(responses: Log, *, skill: str = "skill", student: str = "student", correct: str = "correct",
-        forgets: bool = False, restarts: int = 5, seed: int = 0, tolerance: float = 1e-6,
-        max_iterations: int = 200, threads: int = 0) -> BKTFit:
+        order: Optional[str] = None, forgets: bool = False, restarts: int = 5, seed: int = 0,
+        tolerance: float = 1e-6, max_iterations: int = 200, threads: int = 0, name: Optional[str] = None) -> BKTFit:
     """Fits BKT to every skill of a response log (a DataFrame, or a file for read_responses) by EM:
     prior, learn, guess and slip (and forget with `forgets=True`), from `restarts` seeded starting
     points per skill, until an iteration gains less than `tolerance` log-likelihood per response or
-    after `max_iterations`. Guess and slip stay below 0.5. Deterministic for a seed, on any `threads`."""
-    for name, value, low in (("restarts", restarts, 1), ("max_iterations", max_iterations, 1), ("threads", threads, 0),
-                             ("seed", seed, 0)):
+    after `max_iterations`. Guess and slip stay below 0.5. Deterministic for a seed, on any `threads`.
+    Each student's responses are read in the order of the column `order` (numbers or times; ties in
+    the log's order), else in the log's row order; a ResponseOrderWarning says when they look shuffled,
+    and `params["flags"]` marks degenerate fits (plsim.bkt_checks). `name` is what errors and warnings
+    call the log (default: its file, or "responses")."""
+    for argument, value, low in (("restarts", restarts, 1), ("max_iterations", max_iterations, 1),
+                                 ("threads", threads, 0), ("seed", seed, 0)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
-            raise ValueError(f"{name}: expected an integer of at least {low} (got {value!r})")
+            raise ValueError(f"{argument}: expected an integer of at least {low} (got {value!r})")
     if not isinstance(forgets, bool):
         raise ValueError(f"forgets: expected True or False (got {forgets!r})")
     if not isinstance(tolerance, (int, float)) or not np.isfinite(tolerance) or tolerance < 0:
         raise ValueError(f"tolerance: expected a number of at least 0 (got {tolerance!r})")
     log = responses if isinstance(responses, pd.DataFrame) else read_responses(responses)
-    where = "responses" if isinstance(responses, pd.DataFrame) else str(responses)
+    where = name or ("responses" if isinstance(responses, pd.DataFrame) else str(responses))
     start = time.perf_counter()
-    g = _group(log, skill, student, correct, where)
+    keys = order_keys(log, order, where, ResponseLogError) if order else None
+    g = _group(log, skill, student, correct, where, keys=keys)
     if len(g.skills) == 0:
         raise ResponseLogError(f"{where}: no responses to fit")
     raw = _core.bkt_fit(g.correct, g.sequence_offsets, g.skill_offsets, forgets, int(restarts), int(seed),
@@ -233,17 +270,23 @@ def fit(responses: Log, *, skill: str = "skill", student: str = "student", corre
                            "students": g.students_per_skill, "log_likelihood": raw["log_likelihood"],
                            "iterations": raw["iterations"], "converged": raw["converged"]},
                           index=pd.Index(g.skills, name="skill"))
+    params["flags"] = degenerate_flags(params)
+    checked = check_order(log, skill=skill, student=student, correct=correct, order=order,
+                          student_codes=g.student_codes, keys=keys,
+                          trend=learning_trend(g.correct, g.sequence_offsets))
+    for message in checked["warnings"]:
+        warnings.warn(f"{where}: {message}", ResponseOrderWarning, stacklevel=2)
     options = {"forgets": forgets, "restarts": int(restarts), "seed": int(seed), "tolerance": float(tolerance),
                "max_iterations": int(max_iterations), "threads": int(threads)}
     return BKTFit(params, float(params["log_likelihood"].sum()), seconds, options,
-                  {"skill": skill, "student": student, "correct": correct})
+                  {"skill": skill, "student": student, "correct": correct, "order": order}, checked)
 
 
 def fit_report(train: Log, test: Optional[Log] = None, **options) -> dict:
     """What `plsim bkt fit` writes: the fit (BKTFit.to_dict), its train AUC and, with a test log, the
     test AUC and log-likelihood."""
     train_log = train if isinstance(train, pd.DataFrame) else read_responses(train)
-    fitted = fit(train_log, **options)
+    fitted = fit(train_log, name=None if isinstance(train, pd.DataFrame) else str(train), **options)
     out = fitted.to_dict()
     out["train_responses"] = int(len(train_log))
     out["train_auc"] = fitted.auc(train_log)

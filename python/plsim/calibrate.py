@@ -37,6 +37,7 @@ import numpy as np
 from .outputs import OUTPUTS, evaluate as _evaluate, output_values as _output_values  # noqa: F401 (plsim.calibrate.OUTPUTS)
 from .results import SUBJECTS, growth_by_grade, school_growth_spread, school_spread
 from .scenarios import load_scenario
+from .seeds import seed_list
 from .sim import Sim
 
 
@@ -54,7 +55,8 @@ def simulated_growth(scenario, pace: dict, *, seeds=(1,), years: int = 1, thread
     from .plan import RunPlan
 
     overrides = {"learning.grade_pace": {s: list(map(float, pace[s])) for s in SUBJECTS}, "years": years}
-    plans = [RunPlan(scenario, seed=int(seed), overrides=overrides, threads=threads) for seed in seeds]
+    seeds = seed_list(seeds)
+    plans = [RunPlan(scenario, seed=seed, overrides=overrides, threads=threads) for seed in seeds]
     if client is None:
         runs = [_growth_ratios(p) for p in plans]
     else:
@@ -90,6 +92,7 @@ def calibrate_growth(scenario_name: str = "national_baseline", *, iterations: in
 def report(scenario_name: str = "national_baseline", *, seeds=(3, 4), threads: int = 0) -> dict:
     """The calibration targets measured on seeds other than those the calibration used."""
     growth, spread, growth_spread = [], [], []
+    seeds = seed_list(seeds)
     for seed in seeds:
         sim = Sim(scenario_name, threads=threads, seed=seed).run()
         a = sim.assessments
@@ -145,7 +148,7 @@ def fall_levels(scenario_name: str = "national_baseline", *, years: int = 5, see
     """Fall level of every year, subject and grade in national SD units, mean of `seeds`
     (targets.json norms_status_stability): a DataFrame indexed by (year, subject), one column a grade."""
     frames = [Sim(load_scenario(scenario_name, years=years), threads=threads, seed=seed).run().assessments
-              for seed in seeds]
+              for seed in seed_list(seeds)]
     return fall_level_table(frames)
 
 
@@ -306,7 +309,7 @@ def point_calibrate(scenario, *, targets: dict, parameters: dict, n_trials: int 
             raise ValueError(f"parameters: {path}: expected (lo, hi) with lo < hi (got {bounds!r})")
     check_names(list(goal), extra)
     document = RunPlan(scenario).document  # validated once
-    seeds = [int(s) for s in seeds]
+    seeds = seed_list(seeds)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.TPESampler(seed=sampler_seed))
     names = list(goal)

@@ -39,11 +39,21 @@ from .safe_io import parse_json, regular_file_size
 
 CheckpointError = _core.CheckpointError
 MAGIC = b"PLSIM checkpoint\n"
-FORMAT_VERSION = 3  # 2: hooks as data (version 1 pickled them); 3: years counted from 1 in the results
-# Why a checkpoint of an older format is refused rather than continued (versions 1 and 2).
+FORMAT_VERSION = 5  # 2: hooks as data (version 1 pickled them); 3: years counted from 1 in the results;
+# 4: teachers decide to leave at the end of a year (the engine's teachers.leaving, a stage for it);
+# 5: rollout rows with target_kind, held_back and students_reached (what a plan's target means)
+# Why a checkpoint of an older format is refused rather than continued (versions 1 to 3).
 _BEFORE_YEARS_FROM_1 = ("checkpoint format version {version}, written by a plsim that counted years from 0 in its "
                         "results and had no teachers row for the first year: a resumed run's tables would mix the "
                         "two counts, so it is not continued; re-run the scenario with this plsim")
+_BEFORE_YEAR_END_TURNOVER = ("checkpoint format version {version}, written by a plsim that drew teacher turnover at "
+                             "the start of a year: its teachers carry no decisions to leave for the transition it "
+                             "stands before, so a resumed run would skip a year's turnover; it is not continued; "
+                             "re-run the scenario with this plsim")
+_BEFORE_TARGET_KINDS = ("checkpoint format version {version}, written by a plsim whose rollout rows had no "
+                        "target_kind, held_back or students_reached: a resumed run's rollout table would lack them "
+                        "for its first years, so it is not continued; re-run the scenario with this plsim")
+_REFUSED = {2: _BEFORE_YEARS_FROM_1, 3: _BEFORE_YEAR_END_TURNOVER, 4: _BEFORE_TARGET_KINDS}
 _HEADER = struct.Struct("<IQQ")
 _DIGEST = 32
 ARMS = ("policy", "counterfactual")
@@ -94,7 +104,7 @@ def _sizes(header: bytes, where: str) -> Tuple[int, int, int]:
     if len(header) < len(MAGIC) + _HEADER.size:
         raise CheckpointError(f"{where}: truncated checkpoint ({len(header)} bytes, shorter than its header)")
     version, manifest_size, body_size = _HEADER.unpack_from(header, len(MAGIC))
-    if version not in (1, 2, FORMAT_VERSION):
+    if version not in (1, *_REFUSED, FORMAT_VERSION):
         raise CheckpointError(f"{where}: checkpoint format version {version}; this plsim reads version "
                               f"{FORMAT_VERSION}")
     return version, manifest_size, body_size
@@ -136,7 +146,7 @@ def _checked_manifest(m: Any, version: int, body_size: int, where: str) -> dict:
     if not isinstance(m, dict):
         raise bad("/", "an object")
     if version < FORMAT_VERSION and not (version == 1 and m.get("hooks_bytes")):  # (pickled hooks: said below)
-        raise CheckpointError(f"{where}: {_BEFORE_YEARS_FROM_1.format(version=version)}")
+        raise CheckpointError(f"{where}: {_REFUSED.get(version, _BEFORE_YEARS_FROM_1).format(version=version)}")
     required = {"plsim_version", "scenario", "threads", "counterfactual", "hooks_done", "hook_times",
                 "arms_done_this_week", "interrupted_hook", "arms", "extra"}
     missing = required - set(m)

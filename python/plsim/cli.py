@@ -1,5 +1,5 @@
 """The `plsim` command: one subcommand per module of plsim.commands (run and resume; ensemble, compare,
-sweep and calibrate; priors and sensitivity; validate, schema, params, init, list and report; bkt) plus plsim evidence, with
+sweep and calibrate; priors and sensitivity; validate, schema, params, init, list and report; bkt; worker) plus plsim evidence, with
 one-line errors (exit code 2; --debug shows the traceback) and Ctrl-C as exit code 130."""
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import warnings
 
 from .version import __version__
 from ._core import CheckpointError, ScenarioError
-from .commands import bkt, decisions, experiments, run, scenario_tools
+from .commands import bkt, decisions, experiments, run, scenario_tools, worker
 from .commands.args import load_scenario_with_sets  # noqa: F401  (plsim.cli.load_scenario_with_sets, as before)
 from .commands.run import suppress_small_cells  # noqa: F401  (plsim.cli.suppress_small_cells, as before)
 from .evidence import add_command as add_evidence_command
+from .dask_connect import SchedulerUnreachable
 from .district import SchoolTableError
 from .outdir import OutputDirError
 from .safe_io import FileRefused
@@ -24,7 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true",
                         help="show the full traceback of an error (errors are otherwise one line, exit code 2)")
     sub = parser.add_subparsers(dest="command", required=True)
-    for commands in (run, experiments, decisions, scenario_tools, bkt):
+    for commands in (run, experiments, decisions, scenario_tools, bkt, worker):
         commands.add_parsers(sub)
     add_evidence_command(sub)  # plsim evidence: python/plsim/evidence.py
     return parser
@@ -77,6 +78,8 @@ def _one_line(error: BaseException, command: str) -> str:
                 f"on a larger machine")
     if isinstance(error, RecursionError):
         return f"plsim {command}: an input nested too deep to read; check the files given"
+    if isinstance(error, SchedulerUnreachable):
+        return f"plsim {command}: {error}"
     if isinstance(error, OSError) and error.strerror and not str(error).startswith(("plsim", "checkpoint")):
         where = f"{error.filename}: " if error.filename else ""
         return f"plsim {command}: {where}{error.strerror}; check the path and its permissions"

@@ -2,7 +2,7 @@
 students, teachers and schools in every scenario of one district, so differences are the strategies',
 not noise), with costs, reach, effects and cost-effectiveness, each with an interval over seeds.
 
-    plsim.compare(["scenarios/grants/coaching_heavy.json", ...], seeds=5)       # a DataFrame
+    plsim.compare(["scenarios/grants/coaching_heavy.json", ...], seeds=5)       # a DataFrame (.by_year, .plot)
     plsim compare scenarios/grants/*.json --seeds 5 --out runs/grants           # comparison.csv, .png
 
 With `uncertainty=` and `draws=` (`--uncertainty priors|FILE --draws N`), parameters vary too: a
@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .by_year import comparison, of_run  # every year of every run, with bands (plsim.by_year)
 from .money import KRAFT_COST_CLASSES, KRAFT_EFFECT_CLASSES, _mean_finite, kraft_class
 from .safe_io import plot_label
 from .scenarios import ScenarioLike, load_scenario
+from .seeds import seed_list
 
 #: Per-seed figures of one run; those with an interval get _lo and _hi columns.
 #: effect_*_sd_pl_cohort: the effect on the PL cohort (plsim.results.WHOSE), also under its earlier
@@ -30,9 +32,10 @@ WITH_INTERVAL = ("cost_total", "cost_per_student_reached", "effect_math_sd_pl_co
                  "effect_math_sd", "effect_reading_sd", "cost_per_sd", "sd_per_100", "learning_per_1000")
 
 
-def run_metrics(document: dict, seed: int, threads: int = 1) -> dict:
+def run_metrics(document: dict, seed: int, threads: int = 1, *, by_year: bool = False):
     """The cost-effectiveness figures of one scenario and seed (a top-level function, so Dask can ship
-    it to workers with the scenario as a plain dict)."""
+    it to workers with the scenario as a plain dict); with `by_year`, also the run's every year
+    (plsim.by_year.of_run): (figures, by-year rows)."""
     from .sim import Sim
 
     sim = Sim(document, seed=seed, threads=threads, counterfactual=True).run()
@@ -46,7 +49,7 @@ def run_metrics(document: dict, seed: int, threads: int = 1) -> dict:
     costs = sim.costs
     for year, amount in costs.groupby("year")["amount"].sum().items():
         row[f"cost_year_{int(year)}"] = float(amount)
-    return row
+    return (row, of_run(sim).assign(scenario=row["scenario"], seed=seed)) if by_year else row
 
 
 def _interval(values: np.ndarray, level: float = 0.95) -> tuple:
@@ -85,7 +88,9 @@ def compare(scenarios: Iterable[ScenarioLike], *, seeds=3, client=None, threads:
             draw_seed: int = 0, progress: bool = False):
     """Runs every scenario over the same seeds (an int n: seeds 1..n; or a list) and returns one row
     per scenario, in the order given (see `summarize`). With a Dask `client`, the runs go to its
-    workers; results are the same as serial. `per_seed=True` returns the per-run rows instead.
+    workers; results are the same as serial. `per_seed=True` returns the per-run rows instead. Either
+    is a plsim.by_year.Comparison: a DataFrame that also has every year of every run, with bands
+    (`.by_year(metric)`, `.plot(metric)`, `.bands_by_year()`).
 
     With `uncertainty` ("priors", a priors .json file, a posterior or its posterior.csv, or a dict of
     plsim Priors) and `draws`: a probabilistic sensitivity analysis (plsim.psa.PSA): each of `draws`
@@ -99,25 +104,25 @@ def compare(scenarios: Iterable[ScenarioLike], *, seeds=3, client=None, threads:
     if twice:
         raise ValueError(f"scenarios: each needs its own name to be told apart in the comparison; "
                          f"{', '.join(map(repr, twice))} appear more than once")
-    seed_list = list(range(1, seeds + 1)) if isinstance(seeds, (int, np.integer)) and not isinstance(seeds, bool) else list(seeds)
-    if not seed_list or not all(isinstance(s, (int, np.integer)) and not isinstance(s, bool) for s in seed_list):
-        raise ValueError(f"seeds: expected a positive number of seeds or a list of integer seeds (got {seeds!r})")
+    seeds = seed_list(seeds)
     if uncertainty is not None or draws is not None:
         if uncertainty is None or draws is None:
             raise ValueError("uncertainty and draws: a probabilistic sensitivity analysis needs both (e.g. "
                              "uncertainty='priors', draws=40)")
         from .psa import psa
 
-        return psa(documents, uncertainty=uncertainty, draws=draws, seeds=seed_list, workers=workers, client=client,
+        return psa(documents, uncertainty=uncertainty, draws=draws, seeds=seeds, workers=workers, client=client,
                    seed=draw_seed, progress=progress)
-    tasks = [(doc, int(seed)) for doc in documents for seed in seed_list]
+    tasks = [(doc, seed) for doc in documents for seed in seeds]
     if client is None:
-        rows = [run_metrics(doc, seed, threads) for doc, seed in tasks]
+        runs = [run_metrics(doc, seed, threads, by_year=True) for doc, seed in tasks]
     else:
-        futures = client.map(run_metrics, [d for d, _ in tasks], [s for _, s in tasks], [threads] * len(tasks), pure=False)
-        rows = client.gather(futures)
+        futures = client.map(run_metrics, [d for d, _ in tasks], [s for _, s in tasks], [threads] * len(tasks), pure=False,
+                             by_year=True)
+        runs = client.gather(futures)
+    rows, years = [row for row, _ in runs], [y for _, y in runs]  # by year: plsim.by_year
     frame = pd.DataFrame(rows).sort_values(["scenario", "seed"], kind="stable").reset_index(drop=True)
-    return frame if per_seed else summarize(frame, names)
+    return comparison(frame if per_seed else summarize(frame, names), years, len(seeds))
 
 
 def plot(table: pd.DataFrame, path) -> None:

@@ -2,7 +2,9 @@
 
 ``plsim.from_schools(table)`` builds a validated scenario with one school group per row, so an analyst
 starts from his own list of schools; ``plsim init --schools FILE`` writes it as a scenario file to
-edit. Errors name the row (and the school's id and name) and the column. The row's id and name, and
+edit. Each problem is told once per column (the rows that have it, with the school's id and name, and
+an example of what was found); numbers may have thousands separators ("1,115"), and levels and types
+any case ("Elementary"); school ids must be unique. The row's id and name, and
 any column plsim does not read, travel with its school group (plsim.identifiers): every per-school
 output carries them as school_ref and school_name, and sim.schools has the other columns.
 """
@@ -13,6 +15,7 @@ import io
 import json
 import math
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any, Optional, Union
@@ -30,14 +33,79 @@ REQUIRED = ("enrollment",)
 OPTIONAL = ("id", "name", "level", "grades", "grade_lo", "grade_hi", "type", "frl_share", "class_size",
             "achievement_shift_sd", "start_percentile", "model", "implementation_year")
 LEVEL_OF_GRADES = (("elementary", 0, 5), ("middle", 6, 8), ("high", 9, 12))
+# Columns of numbers: a cell written "1,115" or " 610 " is read as the number.
+NUMERIC = ("enrollment", "class_size", "implementation_year", "grade_lo", "grade_hi", "frl_share",
+           "achievement_shift_sd", "start_percentile")
+# Columns whose words are read in any case ("Elementary", "CHARTER"): their values, in the engine's case.
+WORDS = {"level": tuple(name for name, _, _ in LEVEL_OF_GRADES), "type": ("district", "charter")}
+# A number with thousands separators: 1,115 or 12,345.5 (and not 1,5, a decimal comma).
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?")
+#: Rows listed in an error before "...".
+ROWS_SHOWN = 8
 
 
 class SchoolTableError(ValueError):
-    """Every problem of a table of schools, one per line, each naming its row and column."""
+    """Every problem of a table of schools, one per line: each names its column (or the table) and the
+    rows that have it, with an example of what was found."""
 
     def __init__(self, errors: list[str]):
         super().__init__("\n".join(errors))
         self.errors = errors
+
+
+class _Problems:
+    """Problems of a table's cells, told once per column and problem: the rows that have it (with the
+    school's id and name) and what the first of them holds."""
+
+    def __init__(self, frame: pd.DataFrame, source: str):
+        self.frame, self.source = frame, source
+        self.found: dict = {}  # (column, problem) -> [(row index, what was found or None)]
+
+    def add(self, k: int, column: Optional[str], problem: str, found: Optional[str] = None) -> None:
+        self.found.setdefault((column, problem), []).append((k, found))
+
+    def __bool__(self) -> bool:
+        return bool(self.found)
+
+    def lines(self) -> list[str]:
+        out = []
+        for (column, problem), hits in self.found.items():
+            what = f"column {column}: {problem}" if column else problem
+            k, found = hits[0]
+            first = _row_label(self.frame.iloc[k], k)
+            got = f"got {found}" if found is not None else ""
+            if len(hits) == 1:
+                out.append(f"{self.source}: {first}: {what}" + (f" ({got})" if got else ""))
+                continue
+            rows = ", ".join(str(j + 1) for j, _ in hits[:ROWS_SHOWN]) + (", ..." if len(hits) > ROWS_SHOWN else "")
+            example = f"; e.g. {first}: {got}" if got else f"; e.g. {first}"
+            out.append(f"{self.source}: rows {rows} ({len(hits)} of {len(self.frame)}): {what}{example}")
+        return out
+
+
+def _numbers(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table with the cells of NUMERIC columns that are numbers written as text ("1,115", " 310")
+    as numbers; other cells as they were (they are told as errors)."""
+    out = frame.copy()
+    for column in (c for c in NUMERIC if c in out.columns and out[c].dtype == object):
+        def read(cell):
+            if not isinstance(cell, str):
+                return cell
+            text = cell.strip()
+            if _THOUSANDS.fullmatch(text):
+                text = text.replace(",", "")
+            try:
+                return float(text) if text else math.nan
+            except ValueError:
+                return cell
+        out[column] = out[column].map(read)
+    return out
+
+
+def _word(value: Any, column: str) -> str:
+    """A level or type in the engine's case when it is one in any case; else as written (refused later)."""
+    text = str(value).strip()
+    return next((w for w in WORDS[column] if w == text.lower()), str(value))
 
 
 def _read(table: Union[str, os.PathLike, pd.DataFrame]) -> tuple[pd.DataFrame, str]:
@@ -84,8 +152,7 @@ def _grades(value: Any) -> Optional[list[int]]:
         return None
 
 
-def _group(row: pd.Series, k: int, errors: list[str], source: str) -> dict:
-    label = f"{source}: {_row_label(row, k)}"
+def _group(row: pd.Series, k: int, errors: _Problems) -> dict:
     group: dict = {}
     # An empty cell is NaN (or None in a column of objects).
     present = {c for c in row.index if not (row[c] is None or (isinstance(row[c], float) and math.isnan(row[c])))}
@@ -96,7 +163,7 @@ def _group(row: pd.Series, k: int, errors: list[str], source: str) -> dict:
             return int(value)
         if isinstance(value, (float, np.floating)) and float(value).is_integer():
             return int(value)
-        errors.append(f"{label}: column {column}: expected a whole number (got {value!r})")
+        errors.add(k, column, "expected a whole number", repr(value))
         return None
 
     def number(column: str) -> Optional[float]:
@@ -106,14 +173,14 @@ def _group(row: pd.Series, k: int, errors: list[str], source: str) -> dict:
         except (TypeError, ValueError, OverflowError):
             x = math.nan
         if not math.isfinite(x):
-            errors.append(f"{label}: column {column}: expected a number (got {value!r})")
+            errors.add(k, column, "expected a number", repr(value))
             return None
         return x
 
     if "grades" in present:
         grades = _grades(row["grades"])
         if grades is None:
-            errors.append(f"{label}: column grades: expected a range like K-5 or 6-8 (got {row['grades']!r})")
+            errors.add(k, "grades", "expected a range like K-5 or 6-8", repr(row["grades"]))
         else:
             group["grades"] = grades
     elif {"grade_lo", "grade_hi"} <= present:
@@ -121,28 +188,28 @@ def _group(row: pd.Series, k: int, errors: list[str], source: str) -> dict:
         if lo is not None and hi is not None:
             group["grades"] = [lo, hi]
     if "level" in present:
-        group["level"] = str(row["level"])
+        group["level"] = _word(row["level"], "level")
     elif "grades" in group:
         lo = group["grades"][0]
         group["level"] = next((name for name, a, b in LEVEL_OF_GRADES if a <= lo <= b), "elementary")
     else:
-        errors.append(f"{label}: columns level and grades are both missing: give a level (elementary, middle, high) "
-                      f"or grades (e.g. K-5)")
+        errors.add(k, None, "columns level and grades are both missing: give a level (elementary, middle, high) "
+                            "or grades (e.g. K-5)")
     for column in ("enrollment", "class_size", "implementation_year"):
         if column in present and (value := whole(column)) is not None:
             group[column] = value
     if "type" in present:
-        group["type"] = str(row["type"])
+        group["type"] = _word(row["type"], "type")
     if "frl_share" in present and (share := number("frl_share")) is not None:
         group["frl_share"] = {"mean": share, "sd": 0.0}
     if "achievement_shift_sd" in present and "start_percentile" in present:
-        errors.append(f"{label}: columns achievement_shift_sd and start_percentile: give one, not both")
+        errors.add(k, None, "columns achievement_shift_sd and start_percentile: give one, not both")
     elif "achievement_shift_sd" in present:
         if (shift := number("achievement_shift_sd")) is not None:
             group["achievement_shift_sd"] = shift
     elif "start_percentile" in present and (p := number("start_percentile")) is not None:
         if not 0 < p < 100:
-            errors.append(f"{label}: column start_percentile: must be between 0 and 100, exclusive (got {p!r})")
+            errors.add(k, "start_percentile", "must be between 0 and 100, exclusive", repr(p))
         else:
             # The school's mean student starts at this national percentile: a shift in student SDs.
             group["achievement_shift_sd"] = round(float(norm.ppf(p / 100.0)), 6)
@@ -179,8 +246,9 @@ def from_schools(table: Union[str, os.PathLike, pd.DataFrame], *, name: str = "d
     national percentile of the school's mean student). The id and name come back as school_ref and
     school_name in every per-school output; any other column is kept as a school attribute (in
     sim.schools, to group outputs by), with a warning when its name is close to a column plsim reads.
-    Raises SchoolTableError listing every problem, each naming the row (with the school's id and name)
-    and the column."""
+    Numbers may have thousands separators ("1,115"); levels and types may be in any case. Raises
+    SchoolTableError listing every problem once per column: the rows that have it (the first with the
+    school's id and name) and an example of what was found; school ids given twice are refused."""
     frame, source = _read(table)
     errors: list[str] = []
     for column in (c for c in frame.columns if c not in REQUIRED + OPTIONAL):
@@ -198,30 +266,54 @@ def from_schools(table: Union[str, os.PathLike, pd.DataFrame], *, name: str = "d
         errors.append(f"{source}: the table has no schools")
     if errors:
         raise SchoolTableError(errors)
-    groups = [_group(row, k, errors, source) for k, row in frame.iterrows()]
+    frame = _numbers(frame)
+    problems = _Problems(frame, source)
+    groups = [_group(row, k, problems) for k, row in frame.iterrows()]
+    errors = _duplicate_ids(frame, source) + problems.lines()
     if errors:
         raise SchoolTableError(errors)
     document = {"name": name, "description": f"{len(groups)} schools from {source}", "years": years, "seed": seed,
                 "districts": [{"name": district, "schools": groups}]}
-    problems = _core.check_scenario(json.dumps(document), source)
-    if problems:
-        raise SchoolTableError([_as_row_error(e, frame, source) for e in problems])
+    refused = _core.check_scenario(json.dumps(document), source)
+    if refused:
+        problems = _Problems(frame, source)
+        others = [e for e in refused if not _as_row_problem(e, frame, problems)]
+        raise SchoolTableError(others + problems.lines())
     return Scenario(document, source)
 
 
-def _as_row_error(error: str, frame: pd.DataFrame, source: str) -> str:
-    """A scenario error at /districts/0/schools/K/KEY... told as the row and column of the table."""
+def _duplicate_ids(frame: pd.DataFrame, source: str) -> list[str]:
+    """One error naming every school id given to more than one row, with its rows (ids are how outputs
+    join the district's records: two schools with one id could not be told apart)."""
+    if "id" not in frame.columns:
+        return []
+    ids = frame["id"].map(lambda v: None if v is None or (isinstance(v, float) and math.isnan(v)) else str(_plain(v)))
+    rows = ids.dropna().groupby(ids.dropna()).groups
+    twice = [(i, [int(k) + 1 for k in index]) for i, index in rows.items() if len(index) > 1]
+    if not twice:
+        return []
+    told = "; ".join(f"{i!r} in rows {', '.join(map(str, r[:ROWS_SHOWN]))}" for i, r in twice[:ROWS_SHOWN])
+    more = f"; and {len(twice) - ROWS_SHOWN} more" if len(twice) > ROWS_SHOWN else ""
+    return [f"{source}: column id: each school needs its own id ({len(twice)} given to more than one row): "
+            f"{told}{more}"]
+
+
+def _as_row_problem(error: str, frame: pd.DataFrame, problems: _Problems) -> bool:
+    """A scenario error at /districts/0/schools/K/KEY... added to `problems` as the row and column of the
+    table (the "(got ...)" part as what was found); False for an error about no row."""
     marker = "/districts/0/schools/"
     if marker not in error:
-        return error
-    rest = error.split(marker, 1)[1]
-    index, _, after = rest.partition("/")
-    if not index.isdigit():
-        return error
+        return False
+    index, _, after = error.split(marker, 1)[1].partition("/")
+    if not index.isdigit() or int(index) >= len(frame):
+        return False
     key, _, message = after.partition(": ")
     column = _COLUMN_OF_KEY.get(key.split("/")[0], key.split("/")[0])
     if not message:  # an error about the whole row
-        column, message = "", after.partition(": ")[2] or after
-    k = int(index)
-    where = f"{source}: {_row_label(frame.iloc[k], k)}" if k < len(frame) else f"{source}: row {k + 1}"
-    return f"{where}: column {column}: {message}" if column else f"{where}: {message}"
+        column, message = None, after.partition(": ")[2] or after
+    problem, got, found = message.rpartition(" (got ")
+    if got and found.endswith(")"):
+        problems.add(int(index), column, problem, found[:-1])
+    else:
+        problems.add(int(index), column, message)
+    return True

@@ -10,7 +10,10 @@ from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 import numpy as np
 import pandas as pd
 
+from .by_year import ByYear, of_run
 from .plan import RunPlan
+from .progress import progress_bar
+from .seeds import seed_list
 from .safe_io import plot_label
 from .scenarios import ScenarioLike, load_scenario
 
@@ -53,9 +56,10 @@ def _tables_of(plan: RunPlan, sim) -> dict:
     a merge and the schools table), so each is built once and shared with the summary."""
     assessments = sim.assessments
     effects = sim.effects if sim.has_counterfactual else None
+    known = {"assessments": assessments, **({"effects": effects} if effects is not None else {})}
     return {"seed": plan.seed, "overrides": plan.overrides, "summary": _summary_of(assessments, effects),
             "effects": effects if effects is not None else pd.DataFrame(), "assessments": assessments,
-            "seconds": sim.counts["seconds"]}
+            "by_year": of_run(sim, **known), "seconds": sim.counts["seconds"]}
 
 
 def _run_tables(plan: RunPlan) -> dict:
@@ -87,15 +91,16 @@ def _draw(parameters: Mapping[str, Any], seed: int) -> dict:
     return out
 
 
-class EnsembleResult:
-    """The runs of an ensemble: tidy DataFrames with a seed column, bands per year, a plot."""
+class EnsembleResult(ByYear):
+    """The runs of an ensemble: tidy DataFrames with a seed column, bands per year, a plot; every
+    by-year metric of plsim.by_year with its band over the runs (`by_year(metric)`, `plot(metric)`)."""
 
     def __init__(self, tables: Sequence[dict], name: str):
         self.name = name
         self._tables = list(tables)
 
         def stack(key):
-            frames = [t[key].assign(seed=t["seed"]) for t in self._tables if len(t[key])]
+            frames = [t[key].assign(seed=t["seed"]) for t in self._tables if len(t.get(key, ()))]
             if not frames:
                 return pd.DataFrame()
             df = pd.concat(frames, ignore_index=True)
@@ -106,10 +111,23 @@ class EnsembleResult:
         self.assessments = stack("assessments")
         self.overrides = pd.DataFrame([{"seed": t["seed"], **t["overrides"]} for t in self._tables])
         self.seconds = float(sum(t["seconds"] for t in self._tables))
+        by_year = stack("by_year")
+        self._runs_by_year = by_year.assign(scenario=name)[["scenario", "seed", "year", "metric", "value"]] \
+            if len(by_year) else pd.DataFrame(columns=["scenario", "seed", "year", "metric", "value"])
+        drawn = {k for t in self._tables for k in t["overrides"]}
+        self._band_context = {"runs": len(self._tables), "draws": len(drawn)}
 
     def bands(self, quantiles=(0.05, 0.5, 0.95), value: str = "effect_sd") -> pd.DataFrame:
-        """Per year and subject: mean and the given quantiles of `value` over the runs."""
-        g = self.summary.groupby(["year", "subject"])[value]
+        """Per year and subject: mean and the given quantiles of `value` over the runs. A `value` of
+        plsim.by_year (share_students_pl, teacher_turnover, ...) has them per year."""
+        if value not in self.summary:
+            self._check_metric(value)
+            runs = self._runs_by_year[self._runs_by_year["metric"] == value]
+            return self._quantiles(runs.groupby("year")["value"], quantiles)
+        return self._quantiles(self.summary.groupby(["year", "subject"])[value], quantiles)
+
+    @staticmethod
+    def _quantiles(g, quantiles) -> pd.DataFrame:
         out = g.mean().rename("mean").to_frame()
         for q in quantiles:
             out[f"q{round(100 * q):02d}"] = g.quantile(q)
@@ -117,16 +135,24 @@ class EnsembleResult:
         return out.reset_index()
 
     def plot(self, value: str = "effect_sd", quantiles=(0.05, 0.95), ax=None):
-        """`value` by year with its band over the runs, per subject."""
+        """`value` by year with its band over the runs: per subject for a column of `summary`
+        (effect_sd, spring_mean_sd, growth_vs_norm), or any metric of plsim.by_year (metrics_by_year())."""
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
+        if value not in self.summary:
+            return self._plot_by_year(value, ax=ax, low=100 * quantiles[0], high=100 * quantiles[1])
         if ax is None:
             _, ax = plt.subplots(figsize=(6, 3.5))
         b = self.bands(quantiles=(quantiles[0], 0.5, quantiles[1]), value=value)
         lo, hi = f"q{round(100 * quantiles[0]):02d}", f"q{round(100 * quantiles[1]):02d}"
-        for subject, g in b.groupby("subject"):
-            ax.fill_between(g["year"], g[lo], g[hi], alpha=0.25)
-            ax.plot(g["year"], g["mean"], marker="o", label=subject)
+        for i, (subject, g) in enumerate(b.groupby("subject")):
+            if len(g) == 1:  # one year: the band as a bar (an area of one point does not show)
+                ax.errorbar(g["year"], g["mean"], yerr=[g["mean"] - g[lo], g[hi] - g["mean"]], fmt="none",
+                            ecolor=f"C{i}", alpha=0.5, capsize=6, lw=4)
+            ax.fill_between(g["year"], g[lo], g[hi], alpha=0.25, color=f"C{i}")
+            ax.plot(g["year"], g["mean"], marker="o", label=subject, color=f"C{i}")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel="year", ylabel=value, title=f"{plot_label(self.name)}: {value} over {len(self._tables)} runs "
                                                    f"({round(100 * quantiles[0])}-{round(100 * quantiles[1])}%)")
         ax.legend()
@@ -140,27 +166,23 @@ class EnsembleResult:
         return f"EnsembleResult({self.name!r}, runs={len(self._tables)})"
 
 
-def ensemble(scenario_or_plans: Union[ScenarioLike, Sequence[RunPlan]], *, seeds: Iterable[int] = range(1, 6),
+def ensemble(scenario_or_plans: Union[ScenarioLike, Sequence[RunPlan]], *, seeds: Union[int, Iterable[int]] = 5,
              parameters: Optional[Mapping[str, Any]] = None, client=None, progress: bool = True,
              threads: int = 1) -> EnsembleResult:
     """Runs a scenario over `seeds` (each seed also draws `parameters`, distributions over override
     paths: parameter uncertainty beside seed uncertainty), or a list of RunPlans as they are, serially
-    or on a Dask `client`; `progress` shows a bar."""
+    or on a Dask `client`; `progress` shows a bar. `seeds`: N (seeds 1..N) or a list of seeds."""
     if isinstance(scenario_or_plans, (list, tuple)) and scenario_or_plans and isinstance(scenario_or_plans[0], RunPlan):
         plans = list(scenario_or_plans)
         name = plans[0].scenario.name
     else:
         scenario = load_scenario(scenario_or_plans)
         name = scenario.name
-        seeds = [int(s) for s in seeds]
-        if not seeds:
-            raise ValueError("seeds: expected at least one seed (got none)")
+        seeds = seed_list(seeds)
         plans = [RunPlan(scenario, seed=s, overrides=_draw(parameters or {}, s), threads=threads) for s in seeds]
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=len(plans), unit="run", desc=name)
+        bar = progress_bar(total=len(plans), unit="run", desc=name)
     try:
         if client is None:
             tables = []
@@ -187,7 +209,8 @@ def ensemble(scenario_or_plans: Union[ScenarioLike, Sequence[RunPlan]], *, seeds
 
 
 # The one-row-per-seed table of the first slice's CLI, from an ensemble's last year.
-def run_ensemble(scenario: ScenarioLike, seeds: Iterable[int], *, threads: int = 0, client=None) -> pd.DataFrame:
+def run_ensemble(scenario: ScenarioLike, seeds: Union[int, Iterable[int]], *, threads: int = 0,
+                 client=None) -> pd.DataFrame:
     """One row per seed and subject of the last year: effect_sd, spring_mean_sd, growth_vs_norm."""
     result = ensemble(scenario, seeds=seeds, client=client, progress=False, threads=threads)
     s = result.summary

@@ -411,9 +411,8 @@ def coaching_factor(runs, entry) -> Value:
 
 def turnover(runs, entry) -> Value:
     t = pd.concat([r["national_baseline"].teachers_by_year for r in runs])
-    # (year 1 follows no transition: its turnover is NaN, and the means skip it)
-    transitions = int(t["turnover"].notna().sum()) // len(runs)
-    return Value(float(t["turnover"].mean()), f"{transitions} year transitions a seed; high-poverty "
+    years = int(t["turnover"].notna().sum()) // len(runs)  # every year's end decides its leavers
+    return Value(float(t["turnover"].mean()), f"{years} years' decisions a seed; high-poverty "
                                               f"{t['turnover_high_poverty'].mean():.3f}, other "
                                               f"{t['turnover_low_poverty'].mean():.3f}")
 

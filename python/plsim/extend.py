@@ -115,7 +115,9 @@ class HookContext:
 
     @property
     def schools(self):
-        """Per-school DataFrame (index school_id): district, level, type, model, FRL share, fidelities."""
+        """Per-school DataFrame (index school_id), as sim.schools: district, level, type, model, FRL
+        share, fidelities; for a scenario from a table of schools, the district's own school_ref and
+        school_name first and the table's extra columns last."""
         return self._view.schools
 
     @property

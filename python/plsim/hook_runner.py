@@ -9,7 +9,7 @@ from typing import Optional
 from . import _core
 from .extend import HookContext, Policy, YearView, apply_policy_minutes, apply_rollout_order, hook_name
 from .interrupts import HeldInterrupt
-from .run_tables import schools_frame
+from .run_tables import schools_table
 
 STAGE_NAMES = [stage["stage"] for stage in _core.schedule()]
 # The hook stages of the schedule and the Process method each calls (policies: Policy.minutes).
@@ -21,10 +21,12 @@ class HookRunner:
     """The Python hooks of one run (policies, processes, rollout plans) and how far they got: `done`
     (arm -> (hook stage index, hooks of it done), while a stage is unfinished), `times` (hook stage ->
     [cpu seconds, wall seconds]), `interrupted` (a hook interrupted itself by a second Ctrl-C) and
-    `arms_done_this_week` (arms past the week in progress: a stopped run resumes the others)."""
+    `arms_done_this_week` (arms past the week in progress: a stopped run resumes the others). Hooks'
+    ctx.schools is the table sim.schools shows, the district's own ids (`identifiers`) included."""
 
-    def __init__(self, policies, processes, rollout_plans):
+    def __init__(self, policies, processes, rollout_plans, identifiers=None):
         self.policies, self.processes, self.rollout_plans = policies, processes, rollout_plans
+        self.identifiers = identifiers  # the district's own school ids, names and attributes (or None)
         self.done: dict = {}
         self.times: dict = {}
         self.interrupted: Optional[str] = None
@@ -87,7 +89,7 @@ class HookRunner:
     def _context(self, core, arm: str, hook) -> HookContext:
         view = self.year_views.get(arm)
         if view is None or view.year != core.year:
-            view = self.year_views[arm] = YearView(core, lambda: schools_frame(core))
+            view = self.year_views[arm] = YearView(core, lambda: schools_table(core, self.identifiers))
         return HookContext(core, view, arm=arm, hook_name=hook_name(hook),
                            policy=hook.name if isinstance(hook, Policy) else None)
 

@@ -194,7 +194,8 @@ def _study(table, level, schools):
 _FLAGS = {"has_plan": "districts_with_plan", "gate_closed": "districts_gate_closed", "proven": "districts_proven",
           "system_change": "districts_system_change"}
 _ROLLOUT_SUMS = ["students", "students_pl", "students_in_pl_schools", "schools", "schools_pilot",
-                 "schools_schoolwide", "converted", "dropped", "codified", "gate_students"]
+                 "schools_schoolwide", "converted", "dropped", "codified", "held_back", "students_reached",
+                 "gate_students"]
 
 
 def _rollout_national(table: pd.DataFrame) -> pd.DataFrame:
@@ -216,13 +217,15 @@ def _rollout_national(table: pd.DataFrame) -> pd.DataFrame:
     known = ~np.isnan(gate) & (t["gate_students"].to_numpy() > 0)
     t["_gate_w"] = np.where(known, t["gate_students"], 0)
     t["_gate"] = np.where(known, t["gate_students"] * np.nan_to_num(gate), 0.0)
+    # held_back and students_reached: absent from a rollout.csv written before plans had a target_kind.
+    sums = [c for c in _ROLLOUT_SUMS if c in t]
     g = t.groupby("year", sort=True)[["_rows", "_planned_students", "_target", "_gate_w", "_gate", *_FLAGS,
-                                      *_ROLLOUT_SUMS]].sum()
+                                      *sums]].sum()
     out = pd.DataFrame({"year": g.index.to_numpy(), "districts": g["_rows"].to_numpy(np.int64),
                         "districts_with_plan": g["has_plan"].to_numpy(np.int64)})
     planned = g["_planned_students"].to_numpy(float)
     out["target_share"] = np.where(planned > 0, g["_target"].to_numpy() / np.where(planned > 0, planned, 1), np.nan)
-    for column in _ROLLOUT_SUMS[:-1]:
+    for column in sums[:-1]:  # gate_students (last) follows the gate's estimate
         out[column] = g[column].to_numpy(np.int64)
     gate_w = g["_gate_w"].to_numpy(float)
     out["gate_estimate_sd"] = np.where(gate_w > 0, g["_gate"].to_numpy() / np.where(gate_w > 0, gate_w, 1), np.nan)
@@ -231,4 +234,13 @@ def _rollout_national(table: pd.DataFrame) -> pd.DataFrame:
         out[name] = g[flag].to_numpy(np.int64)
     students = out["students"].to_numpy(float)
     out["share_students_pl"] = out["students_pl"] / np.where(students > 0, students, np.nan)
+    if "target_kind" in t:
+        out["target_kind"] = [shared_target_kind(g) for _, g in t.groupby("year", sort=True)]
     return out
+
+
+def shared_target_kind(rows: pd.DataFrame) -> str:
+    """What the targets of the districts with a plan mean (plsim.run_tables: at_least, at_most or
+    closest), "mixed" when they differ, "none" without a plan."""
+    kinds = set(rows.loc[rows["has_plan"].astype(bool), "target_kind"].astype(str))
+    return kinds.pop() if len(kinds) == 1 else "mixed" if kinds else "none"

@@ -21,15 +21,19 @@ def _groups() -> set:
 
 
 def apply_overrides(document: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict:
-    """A copy of `document` with each override set at its path (validated when the scenario loads)."""
+    """A copy of `document` with each override set at its path (validated when the scenario loads): a
+    JSON pointer (districts/0/count), or the same with dots (districts.0.count); a path whose first part
+    is a parameter group (learning.learn_rate) is under /parameters."""
     doc = copy.deepcopy(dict(document))
     groups = _groups()
     for path, value in overrides.items():
         if not isinstance(path, str) or not path:
             raise ValueError(f"overrides: paths are strings like 'learning.learn_rate' or 'districts/0/count' "
                              f"(got {path!r})")
-        if "/" not in path and "." in path and path.split(".")[0] in groups:
-            keys = ["parameters", *path.split(".")]
+        if "/" not in path and "." in path:
+            # learning.learn_rate is a parameter's path; districts.0.count is districts/0/count.
+            keys = path.split(".")
+            keys = ["parameters", *keys] if keys[0] in groups else keys
         else:
             keys = [k for k in path.strip("/").split("/")]
         node = doc

@@ -1,19 +1,22 @@
 """Results people would rather look at: the plots of a run (`sim.plot()`), its HTML summary in Jupyter
-(`Sim._repr_html_`), and `plsim report RUN_DIR`, a self-contained HTML report of a run directory
-written by `plsim run --out` (summary, tables and plots, images embedded)."""
+(`Sim._repr_html_`), and `plsim report DIR`: one self-contained HTML page (plsim.report_page) of a run
+directory (`plsim run --out`), a comparison (`plsim compare --out`) or an ensemble (`plsim ensemble
+--out`), every year with its band, built from the same by-year figures (plsim.by_year)."""
 from __future__ import annotations
 
-import base64
 import html
-import io
-import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .results import norms_growth
-from .safe_io import SCENARIO_MAX_BYTES, FileRefused, parse_json, read_bounded, plot_label
+from . import formats
+from . import report_page as page
+from .by_year import KEY_METRICS, SOURCES, bands, of_frames
+from .report_psa import psa_page
+from .safe_io import (FORMULA_STARTS, SCENARIO_MAX_BYTES, FileRefused, parse_json, read_bounded,
+                      regular_file_size)
+from .version import __version__
 
 
 def plot_levels(assessments: pd.DataFrame, ax):
@@ -52,22 +55,16 @@ def plot_effects(effects: pd.DataFrame, ax):
 
 
 def plot_run(assessments: pd.DataFrame, effects: pd.DataFrame | None):
+    """Scores and effects side by side (a matplotlib Figure). Closed in pyplot: a notebook shows it
+    once, as the cell's value (an open figure would also be drawn by the inline backend: twice)."""
     import matplotlib.pyplot as plt
 
     fig, axes = plt.subplots(1, 2, figsize=(12, 4))
     plot_levels(assessments, axes[0])
     plot_effects(effects if effects is not None else pd.DataFrame(), axes[1])
     fig.tight_layout()
-    return fig
-
-
-def _png(fig) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=100)
-    import matplotlib.pyplot as plt
-
     plt.close(fig)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
+    return fig
 
 
 def summary_html(summary: dict) -> str:
@@ -90,24 +87,101 @@ def summary_html(summary: dict) -> str:
     return f"<table>{body}</table>"
 
 
-def write_report(run_dir) -> Path:
-    """Reads a run directory (summary.json and the CSVs `plsim run --out` writes) and writes
-    run_dir/report.html: the summary, the plots and the main tables, with every image embedded."""
+def write_report(directory) -> Path:
+    """Writes DIRECTORY/report.html (plsim.report_page): of a run directory (`plsim run --out`:
+    summary.json and its tables), a comparison (`plsim compare --out`: comparison_by_year.csv,
+    comparison.csv), a probabilistic sensitivity analysis (`plsim compare --uncertainty --out`: psa.json,
+    plsim.report_psa) or an ensemble (`plsim ensemble --out`: ensemble_by_year.csv). Returns its path."""
     import matplotlib
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
-    run = Path(run_dir)
+    d = Path(directory)
+    if (d / "summary.json").is_file():
+        page = _run_page(d)
+    elif (d / "psa.json").is_file():
+        page = psa_page(d)
+    elif (d / "comparison_by_year.csv").is_file():
+        page = _runs_page(d, "comparison")
+    elif (d / "ensemble_by_year.csv").is_file():
+        page = _runs_page(d, "ensemble")
+    else:
+        raise FileNotFoundError(f"report: {d} has no summary.json (write one with plsim run --out {d}), "
+                                f"comparison_by_year.csv (plsim compare --out), psa.json (plsim compare "
+                                f"--uncertainty --out) or ensemble_by_year.csv (plsim ensemble --out)")
+    out = d / "report.html"
+    out.write_text(page, encoding="utf-8")
+    return out
+
+
+def _unquoted(name) -> str:
+    """A name as the user wrote it: the CSV writers quote a name a spreadsheet would run ('=...)."""
+    text = str(name)
+    return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
+
+
+def _csv(path: Path) -> pd.DataFrame:
+    regular_file_size(path, path.name)
+    return pd.read_csv(path)
+
+
+def _runs_page(d: Path, kind: str) -> str:
+    """The page of a comparison or an ensemble: its bands by year, and its table of the whole run."""
+    table = _csv(d / f"{kind}_by_year.csv")
+    missing = {"scenario", "year", "metric", "mean", "low", "high"} - set(table.columns)
+    if missing:
+        raise FileRefused(f"{d / f'{kind}_by_year.csv'}: not a table of plsim {'compare' if kind == 'comparison' else kind}"
+                          f" (no column {sorted(missing)[0]})")
+    table["scenario"] = table["scenario"].map(_unquoted)
+    if "band" not in table:
+        table["band"] = "band over seeds"
+    names = list(pd.unique(table["scenario"]))
+    band = str(table["band"].iloc[0]) if len(table) else ""
+    seeds = int(table["n_seeds"].max()) if "n_seeds" in table and len(table) else 0
+    if kind == "comparison":
+        title = f"plsim comparison: {', '.join(names)}"
+        intro = [f"{len(names)} scenarios run over the same {seeds} seeds (common random numbers: a seed draws the "
+                 f"same students, teachers and schools in each, so differences are the strategies', not noise).",
+                 f"Lines are means over the seeds; shaded bands are the {band}."]
+        top = [page.glance(table, KEY_METRICS)]
+        if (d / "comparison.csv").is_file():
+            top.append(_comparison_table(_csv(d / "comparison.csv")))
+    else:
+        title = f"plsim ensemble: {', '.join(names)}"
+        intro = [f"{seeds} runs of one scenario. Lines are means over the runs; shaded bands are the {band}."]
+        top = [page.glance(table, KEY_METRICS)]
+    footer = f"Written by plsim {__version__} from {d}. Years are counted from 1. Bands: {band}."
+    return page.render(title, intro, top, page.sections(table), footer)
+
+
+def _comparison_table(c: pd.DataFrame) -> str:
+    """comparison.csv, formatted: costs in US$, effects in SD with their 95% interval over seeds."""
+    def effect(r, subject):
+        return formats.band(r.get(f"effect_{subject}_sd"), r.get(f"effect_{subject}_sd_lo"),
+                            r.get(f"effect_{subject}_sd_hi"), "sd")
+
+    rows = [[_unquoted(r["scenario"]), formats.money(r.get("cost_total")), formats.count(r.get("students_reached")),
+             formats.money(r.get("cost_per_student_reached")), effect(r, "math"), effect(r, "reading"),
+             formats.number(r.get("sd_per_100"), 4), formats.number(r.get("learning_per_1000"), 3),
+             str(r.get("kraft_effect_class", "n/a")), str(r.get("kraft_cost_class", "n/a"))]
+            for r in c.to_dict("records")]
+    return page.table_html(rows, ["scenario", "cost, whole run", "students reached", "cost per student reached",
+                                  "math effect, last year", "reading effect, last year", "SD per $100",
+                                  "SD-student-years per $1,000", "effect class (Kraft)", "cost class (Kraft)"],
+                           "The whole run (means over seeds; effects on the PL cohort with their 95% interval)")
+
+
+def _read_summary(run: Path) -> dict:
     summary_path = run / "summary.json"
-    if not summary_path.is_file() and (run / "psa.json").is_file():
-        return write_psa_report(run)
-    if not summary_path.is_file():
-        raise FileNotFoundError(f"report: {run} has no summary.json (write one with plsim run --out {run})")
     summary = parse_json(read_bounded(summary_path, limit=SCENARIO_MAX_BYTES, what="summary.json"), str(summary_path),
                          what="summary.json")
     if not isinstance(summary, dict):
         raise FileRefused(f"{summary_path}: not the summary.json of a plsim run (not an object)")
+    return summary
 
+
+def _run_page(run: Path) -> str:
+    """The page of one run: its summary, every year of it (no band: one seed), its tables."""
+    summary = _read_summary(run)
     # A run written before years were counted from 1 (no years_counted_from) is shown counting from 1 too.
     shift = 0 if summary.get("years_counted_from") == 1 else 1
     for key in ("headline", "headline_effects"):
@@ -119,107 +193,61 @@ def write_report(run_dir) -> Path:
         """RUN/name.csv, or name.csv.gz (plsim run --compress); None when the run wrote neither."""
         for path in (run / f"{name}.csv", run / f"{name}.csv.gz"):
             if path.is_file():
-                frame = pd.read_csv(path)
+                frame = _csv(path)
                 if shift and "year" in frame:
                     frame["year"] += shift
                 return frame
         return None
 
-    assessments = table("assessments")
-    if assessments is None:
+    frames = {name: table(name) for name in SOURCES}
+    if frames["assessments"] is None:
         raise FileNotFoundError(f"report: {run} has no assessments.csv")
-    effects = table("effects")
-    images = [("Scores and effects", _png(plot_run(assessments, effects)))]
-    tables = []
-    if (r := table("rollout")) is not None:
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        by = r.groupby("district") if "district" in r else [("national", r)]  # --level national: one row a year
-        for district, g in by:
-            ax.plot(g["year"], g["share_students_pl"], marker="o", label=plot_label(district))
-            ax.plot(g["year"], g["target_share"], "k--", lw=0.8)
-        ax.set(xlabel="year", ylabel="share of students in PL classrooms", title="rollout (dashed: target)")
-        ax.legend(fontsize=7)
-        images.append(("Rollout", _png(fig)))
-        tables.append(("Rollout by district and year" if "district" in r else "Rollout by year", r))
-    if (c := table("costs")) is not None:
-        pivot = c.pivot_table(index="year", columns="category", values="amount", aggfunc="sum").fillna(0)
-        fig, ax = plt.subplots(figsize=(6, 3.5))
-        (pivot / 1e6).plot.bar(stacked=True, ax=ax)
-        ax.set(xlabel="year", ylabel="US$ million", title="costs by category")
-        images.append(("Costs", _png(fig)))
-        tables.append(("Costs by year and payer (US$)", c.pivot_table(index="year", columns="payer", values="amount",
-                                                                      aggfunc="sum").fillna(0).round(0)))
-    if (s := table("study")) is not None:
+    if frames["costs"] is None:  # plsim run writes costs.csv when anything was spent
+        frames["costs"] = pd.DataFrame({"year": pd.Series(dtype=int), "amount": pd.Series(dtype=float)})
+    teachers = pd.DataFrame((summary.get("teachers") or {}).get("by_year") or [])
+    frames["teachers"] = teachers.assign(year=teachers["year"] + shift) if len(teachers) else None
+    name, seed = str(summary.get("scenario", "")), summary.get("seed")
+    band = f"one run (seed {seed}): no band; plsim compare --seeds N or plsim ensemble give bands over seeds"
+    rows = of_frames(frames).assign(scenario=name, seed=seed)
+    bands_table = bands(rows).assign(band=band)
+    parts = page.sections(bands_table)
+    extra = _run_blocks(frames, table("study"), summary)
+    for part in parts:
+        part.html.extend(extra.get(part.key, []))
+    intro = [f"One run of {name} (seed {seed}), {summary.get('years')} years. Years are counted from 1. A single "
+             f"run has no band: the spread between runs needs plsim compare --seeds N or plsim ensemble."]
+    top = [summary_html(summary), page.glance(bands_table, KEY_METRICS)]
+    return page.render(f"plsim report: {name}", intro, top, parts, f"Written by plsim {__version__} from {run}.")
+
+
+def _run_blocks(frames: dict, study, summary: dict) -> dict:
+    """Tables and images of a run beside its charts, by section: rollout by district, costs by category,
+    the emulated study."""
+    blocks: dict = {}
+    r = frames.get("rollout")
+    if r is not None and "district" in r and len(r):
+        last = r[r["year"] == r["year"].max()]
+        rows = [[str(x["district"]), str(x.get("target_kind", "n/a")) if x.get("has_plan") else "no plan",
+                 formats.share(x["target_share"]) if x.get("has_plan") else "n/a", formats.share(x["share_students_pl"]),
+                 formats.count(x["schools_pilot"] + x["schools_schoolwide"]), formats.count(x.get("students_reached"))]
+                for x in last.head(60).to_dict("records")]
+        blocks["reach"] = [page.table_html(rows, ["district", "target means", "target", "reach", "PL schools",
+                                                  "students reached so far"],
+                                           f"By district, year {int(last['year'].iloc[0])}"
+                                           + (" (the first 60)" if len(last) > 60 else ""))]
+    c = frames.get("costs")
+    if c is not None and len(c) and "category" in c:
+        pivot = c.pivot_table(index="category", columns="year", values="amount", aggfunc="sum").fillna(0.0)
+        rows = [[str(k)] + [formats.money(v) for v in row] for k, row in pivot.iterrows()]
+        rows.append(["total"] + [formats.money(v) for v in pivot.sum()])
+        blocks["costs"] = [page.table_html(rows, ["category"] + [f"year {int(y)}" for y in pivot.columns],
+                                           "Costs by category and year (every payer)")]
+    if study is not None and len(study):
         from .study import plot as study_plot
 
-        if len(s):
-            unit = {"school": "school", "district": "district"}.get(summary.get("level", "school"), "model")
-            ax = study_plot(s)
-            images.append(("Emulated study against the truth", _png(ax.figure)))
-            tables.append((f"Emulated study (one row per {unit}, subject and year)", s.round(4)))
-    if (g := table("subgroups")) is not None:
-        last = g[g["year"] == g["year"].max()]
-        t = last.groupby(["subgroup", "subject"])[["growth_true_rit", "norm_growth_rit", "effect_true_sd"]].mean().round(3)
-        tables.append(("Subgroups, last year (means over grades)", t))
-    parts = [f"<h1>plsim report: {html.escape(str(summary.get('scenario', '')))}</h1>", summary_html(summary)]
-    return _write_page(run, parts, images, tables)
-
-
-def _write_page(run: Path, parts: list, images: list, tables: list) -> Path:
-    """run/report.html: the parts, then each (title, base64 PNG) image and (title, DataFrame) table."""
-    for title, data in images:
-        parts.append(f"<h2>{html.escape(title)}</h2><img alt='{html.escape(title)}' src='data:image/png;base64,{data}'>")
-    for title, frame in tables:
-        parts.append(f"<h2>{html.escape(title)}</h2>" + frame.to_html(max_rows=60))
-    # A check a headless browser (and the tests) can read: every image decoded.
-    script = ("<script>window.addEventListener('load',()=>{const i=[...document.images];"
-              "const ok=i.filter(x=>x.complete&&x.naturalWidth>0).length;"
-              "document.getElementById('status').textContent=`rendered ${ok} of ${i.length} images`;});</script>")
-    page = ("<!doctype html><html><head><meta charset='utf-8'><title>plsim report</title>"
-            "<style>body{font-family:sans-serif;max-width:1200px;margin:auto}img{max-width:100%}"
-            "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px}</style>"
-            f"</head><body>{''.join(parts)}<p id='status'>not rendered</p>{script}</body></html>")
-    out = run / "report.html"
-    out.write_text(page)
-    return out
-
-
-def write_psa_report(run: Path) -> Path:
-    """report.html of a plsim compare --uncertainty directory: what was drawn, each strategy's cost and
-    effect with their intervals, the incremental comparisons, the acceptability curves, EVPI and EVPPI,
-    and the cost-effectiveness plane (the PNGs the analysis wrote, embedded)."""
-    meta = parse_json(read_bounded(run / "psa.json", limit=SCENARIO_MAX_BYTES, what="psa.json"), str(run / "psa.json"),
-                      what="psa.json")
-    if not isinstance(meta, dict):
-        raise FileRefused(f"{run / 'psa.json'}: not the psa.json of plsim compare --uncertainty (not an object)")
-
-    def csv(name: str):
-        return pd.read_csv(run / name) if (run / name).is_file() else None
-
-    def png(name: str):
-        path = run / name
-        return base64.b64encode(path.read_bytes()).decode("ascii") if path.is_file() else None
-
-    strategies = ", ".join(str(s) for s in meta.get("strategies", []))
-    intro = (f"{len(meta.get('strategies', []))} strategies ({strategies}) under {meta.get('draws')} parameter draws "
-             f"from {meta.get('uncertainty')}, seeds {meta.get('seeds')} in every draw (common random numbers); "
-             f"intervals: {meta.get('interval')}; willingness to pay in US$ per SD-student gained.")
-    parts = ["<h1>plsim probabilistic sensitivity analysis</h1>", f"<p>{html.escape(intro)}</p>"]
-    images = [(title, data) for title, data in (("Cost-effectiveness plane", png("ce_plane.png")),
-                                                 ("Acceptability curves", png("ceac.png")),
-                                                 ("Value of information by parameter group", png("evppi.png")))
-              if data is not None]
-    wtps = [float(w) for w in meta.get("wtp", [])]
-    tables = []
-    for title, name in (("Strategies: means and 90% intervals over the draws", "psa_summary.csv"),
-                        ("Every incremental comparison", "incremental.csv")):
-        if (frame := csv(name)) is not None:
-            tables.append((title, frame.round(4)))
-    if (c := csv("ceac.csv")) is not None and wtps:
-        tables.append(("Probability best at the reference willingness to pay",
-                       c[c["wtp"].isin(wtps)].pivot(index="scenario", columns="wtp", values="probability_best")))
-    if (e := csv("evpi.csv")) is not None and wtps:
-        tables.append(("EVPI (US$ for the decision, and a year)", e[e["wtp"].isin(wtps)].round(0)))
-    if (v := csv("evppi.csv")) is not None:
-        tables.append(("EVPPI by parameter group (US$)", v.drop(columns="parameters").round(3)))
-    return _write_page(run, parts, images, tables)
+        image = page.png_of(study_plot(study).figure)
+        blocks["effects"] = [f"<figure><img alt='What would an evaluation have reported?' "
+                             f"src='data:image/png;base64,{image}'><figcaption>What would an evaluation have "
+                             f"reported? The emulated matched study's school estimates against the truth."
+                             f"</figcaption></figure>"]
+    return blocks

@@ -15,6 +15,7 @@ SEASONS = tuple(_core.names["seasons"])
 LEVELS = tuple(_core.names["levels"])
 SCHOOL_TYPES = tuple(_core.names["school_types"])
 SUBGROUPS = tuple(_core.names["subgroups"])
+TARGET_KINDS = tuple(_core.names["target_kinds"])
 
 #: Whose effect a headline figure is, by the suffix its name carries (effect_sd_pl_schools,
 #: effect_math_sd_pl_cohort, ...), in the words every output uses for it. The same name is the same

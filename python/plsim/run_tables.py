@@ -12,9 +12,9 @@ import numpy as np
 import pandas as pd
 
 from .identifiers import REF_COLUMNS, with_refs
-from .levels import aggregate, check_level
+from .levels import aggregate, check_level, shared_target_kind
 from .money import cost_effectiveness, cost_frame
-from .results import LEVELS, SCHOOL_TYPES, assessment_frame, effects, subgroup_table, years_from_1
+from .results import LEVELS, SCHOOL_TYPES, TARGET_KINDS, assessment_frame, effects, subgroup_table, years_from_1
 from .study import by_prior_quintile as study_by_prior
 from .study import emulate as study_emulate
 from .tables import TABLES
@@ -52,12 +52,7 @@ class RunTables:
         scenario from a table of schools (plsim.from_schools), first the district's own id and name
         (school_ref, school_name) and last the table's extra columns, to group any per-school output by:
         ``sim.effects.join(sim.schools["zone"], on="school_id").groupby("zone")``."""
-        frame = schools_frame(self._core)
-        if self._identifiers is None:
-            return frame
-        refs = self._identifiers[list(REF_COLUMNS)]
-        attributes = self._identifiers.drop(columns=list(REF_COLUMNS))
-        return pd.concat([refs, frame, attributes], axis=1)
+        return schools_table(self._core, self._identifiers)
 
     @property
     def counterfactual_assessments(self) -> pd.DataFrame:
@@ -91,12 +86,14 @@ class RunTables:
 
     @property
     def teachers_by_year(self) -> pd.DataFrame:
-        """One row per simulated year (from 1): teachers on staff before the transition into it, turnover,
-        turnover_high_poverty, turnover_low_poverty, mean_experience of those who stayed; and the practice
-        of the year: practising and coached teachers, mean_pl_capacity and mean_pl_skill (of practising
-        teachers), mean_burnout and mean_buy_in (of teachers teaching), mean_prep_deficit (of practising
-        teachers). Year 1 follows no transition (the population is built for it): its teachers are those
-        teaching, and its turnover and mean_experience are NaN."""
+        """One row per simulated year (from 1): teachers on staff in the year, and the decisions they took
+        at its end: turnover (the share who leave), turnover_high_poverty, turnover_low_poverty,
+        mean_experience (next year's, of those who stay); and the practice of the year: practising and
+        coached teachers, mean_pl_capacity and mean_pl_skill (of practising teachers), mean_burnout and
+        mean_buy_in (of teachers teaching, at the year's start), mean_prep_deficit (of practising
+        teachers). Leavers go at the next year's transition; the last year's are reported, with no next
+        year to apply them to. A year not yet ended (a run stopped within it) has NaN turnover and
+        counts its teachers teaching."""
         r = {k: np.asarray(v, dtype=np.int64) if np.asarray(v).dtype.kind in "iu" else np.asarray(v)
              for k, v in years_from_1(self._core.table("teachers")).items()}
         teachers, high = r["teachers"], r["teachers_high_poverty"]
@@ -116,11 +113,16 @@ class RunTables:
 
     @property
     def rollout_by_district(self) -> pd.DataFrame:
-        """Each district's rollout at the start of each year: target_share, students, students_pl (taught
-        by a teacher practising a PL model), share_students_pl, students_in_pl_schools, schools by stage,
-        conversions, drops and codified pilots that year, the gate's measured pilot effect and state."""
+        """Each district's rollout at the start of each year: target_share and target_kind (what the target
+        means: at_least, a floor; at_most, a ceiling; closest, a goal; none without a plan), students,
+        students_pl (taught by a teacher practising a PL model), share_students_pl, students_in_pl_schools,
+        schools by stage, conversions, drops and codified pilots that year, held_back (practitioners a
+        ceiling kept traditional), students_reached (distinct students who joined the PL cohort in the
+        district so far), the gate's measured pilot effect and state."""
         df = pd.DataFrame(years_from_1(self._core.table("rollout")))
         df["district"] = np.asarray(self._core.schools["district_names"], dtype=object)[df["district"].to_numpy()]
+        kinds = np.asarray(TARGET_KINDS, dtype=object)[df["target_kind"].to_numpy()]
+        df["target_kind"] = np.where(df["has_plan"].to_numpy(bool), kinds, "none")
         if len(df):
             df["share_students_pl"] = df["students_pl"] / df["students"].where(df["students"] > 0)
         return df
@@ -128,8 +130,10 @@ class RunTables:
     @property
     def rollout_by_year(self) -> pd.DataFrame:
         """The rollout over every district, one row per year: share_students_pl against target_share
-        (over the districts with a plan, weighted by students), schools_pl, schools_pilot,
-        schools_schoolwide, converted, dropped, codified."""
+        (over the districts with a plan, weighted by students) and target_gap (share_students_pl minus
+        target_share: above 0 past the target), target_kind (shared by the plans, or mixed),
+        students_reached (so far), schools_pl, schools_pilot, schools_schoolwide, converted, dropped,
+        codified, held_back."""
         d = self.rollout_by_district
         if d.empty:
             return d
@@ -138,8 +142,10 @@ class RunTables:
             planned = g[g["has_plan"]]
             target = (planned["target_share"] * planned["students"]).sum() / planned["students"].sum() \
                 if len(planned) and planned["students"].sum() > 0 else np.nan
-            rows.append({"year": int(year), "share_students_pl": g["students_pl"].sum() / max(1, g["students"].sum()),
-                         "target_share": target, "students": int(g["students"].sum()),
+            share = g["students_pl"].sum() / max(1, g["students"].sum())
+            rows.append({"year": int(year), "share_students_pl": share, "target_share": target,
+                         "target_gap": share - target, "target_kind": shared_target_kind(g),
+                         "students": int(g["students"].sum()), "students_reached": int(g["students_reached"].sum()),
                          "students_pl": int(g["students_pl"].sum()),
                          "share_students_in_pl_schools": g["students_in_pl_schools"].sum() / max(1, g["students"].sum()),
                          "schools": int(g["schools"].sum()),
@@ -147,7 +153,7 @@ class RunTables:
                          "schools_pilot": int(g["schools_pilot"].sum()),
                          "schools_schoolwide": int(g["schools_schoolwide"].sum()),
                          "converted": int(g["converted"].sum()), "dropped": int(g["dropped"].sum()),
-                         "codified": int(g["codified"].sum()),
+                         "codified": int(g["codified"].sum()), "held_back": int(g["held_back"].sum()),
                          "gate_closed": bool(g["gate_closed"].any()), "proven": bool(g["proven"].any())})
         return pd.DataFrame(rows)
 
@@ -235,6 +241,18 @@ class RunTables:
         effect = self._core.true_rit(subject)[order_a] - twin.true_rit(subject)[order_b]
         return with_refs(pd.DataFrame({"id": a["id"][order_a], "school_id": a["school"][order_a],
                                        "grade": a["grade"][order_a], "effect_rit": effect}), self._identifiers)
+
+
+def schools_table(core, identifiers: Optional[pd.DataFrame]) -> pd.DataFrame:
+    """The schools of `core` as sim.schools and hooks' ctx.schools show them: schools_frame, with the
+    district's own school_ref and school_name first and its table's extra columns last when the
+    scenario came from a table of schools (`identifiers`, plsim.identifiers)."""
+    frame = schools_frame(core)
+    if identifiers is None:
+        return frame
+    refs = identifiers[list(REF_COLUMNS)]
+    attributes = identifiers.drop(columns=list(REF_COLUMNS))
+    return pd.concat([refs, frame, attributes], axis=1)
 
 
 def schools_frame(core) -> pd.DataFrame:

@@ -195,3 +195,16 @@ def plot_label(text: Any) -> str:
     """A user's name (a district, a scenario) as a matplotlib label shown as written: a `$` would start
     mathtext, and a name such as ``$\\frac{1}{$`` makes drawing fail."""
     return str(text).replace("$", r"\$")
+
+
+def json_ready(value: Any) -> Any:
+    """NaN and infinities as None, numpy scalars as Python ones, through dicts and lists."""
+    if isinstance(value, dict):
+        return {k: json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value

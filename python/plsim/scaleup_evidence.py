@@ -45,7 +45,7 @@ def run_one(doc: dict, seed: int, threads: int) -> dict:
            "turnover": float(t["turnover"].mean()), "turnover_high": float(t["turnover_high_poverty"].mean()),
            "turnover_low": float(t["turnover_low_poverty"].mean()), "skill": float(t["mean_pl_skill"].iloc[-1]),
            "burnout": float(t["mean_burnout"].mean()), "effect_cohort": _weighted_effect(sim, "pl_cohort", last),
-           "effect_first": _weighted_effect(sim, "pl_cohort", 0)}
+           "effect_first": _weighted_effect(sim, "pl_cohort", 1)}  # years count from 1
     for kind in ("charter", "district"):
         fk = f[f.school_type == kind]
         out[f"fidelity_{kind}"] = float(np.average(fk["mean"], weights=fk["classrooms"])) if len(fk) else np.nan

@@ -92,7 +92,21 @@ def _path_of(source: Union[str, os.PathLike]) -> Path:
     if str(source) in shipped:
         return shipped[str(source)]
     names = ", ".join(shipped) or "none found"
-    raise FileNotFoundError(f"scenario: no file {str(source)!r} and no shipped scenario of that name (shipped: {names})")
+    raise FileNotFoundError(f"scenario: no file {str(source)!r} and no shipped scenario of that name"
+                            f"{_did_you_mean(str(source), list(shipped))}; shipped: {names}")
+
+
+def _did_you_mean(name: str, shipped: list) -> str:
+    """' (did you mean "X"?)' for the shipped names closest to a misspelt one (also by the part after a
+    folder: "coaching_heavi" finds grants/coaching_heavy), as the engine suggests keys; or ""."""
+    import difflib
+
+    stem = name.removesuffix(".json")
+    close = difflib.get_close_matches(stem, shipped, n=3, cutoff=0.75)
+    if not close:
+        tails = {n.rsplit("/", 1)[-1]: n for n in shipped}
+        close = [tails[t] for t in difflib.get_close_matches(stem.rsplit("/", 1)[-1], list(tails), n=3, cutoff=0.6)]
+    return " (did you mean " + " or ".join(f'"{c}"' for c in close) + "?)" if close else ""
 
 
 def _check_scenario_file(path: Path) -> None:

@@ -23,6 +23,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from .seeds import seed_list
+
 
 def _scale(unit: np.ndarray, bounds: Sequence[tuple]) -> np.ndarray:
     lo = np.array([b[0] for b in bounds], dtype=float)
@@ -139,6 +141,7 @@ def model_function(scenario, paths: Sequence[str], output: str, *, seeds=(1,), c
     extra = dict(outputs or {})
     if extra and (workers != 1 or client is not None):
         raise ValueError("outputs: callables run only in this process; pass workers=1 and no client")
+    seeds = seed_list(seeds)
 
     def func(points: np.ndarray) -> np.ndarray:
         overrides = [{p: float(v) for p, v in zip(paths, row)} for row in points]

@@ -16,7 +16,9 @@ from .identifiers import REF_COLUMNS, school_identifiers
 from .hook_runner import HOOK_STAGES, STAGE_NAMES, HookRunner
 from .interrupts import RunInterrupts
 from .money import cost_tables
+from .progress import progress_bar
 from .resources import MemoryLimitError, check_run_memory
+from .safe_io import json_ready
 from .results import headline, headline_effects
 from .run_tables import RunTables, schools_frame
 from .scenarios import Scenario, ScenarioLike, _load, python_policy_uses
@@ -128,8 +130,8 @@ class Sim:
         started = time.perf_counter()
         self._twin = self._core.counterfactual() if counterfactual else None
         self.setup_seconds_counterfactual = time.perf_counter() - started if counterfactual else None
-        self._hooks = HookRunner(self.policies, self.processes, self.rollout_plans)
         self._identifiers = school_identifiers(scenario.document, self._core.counts["schools"])
+        self._hooks = HookRunner(self.policies, self.processes, self.rollout_plans, self._identifiers)
         self.tables = RunTables(self._core, self._twin, self._identifiers)
         self._check_policies()
         self._check_attributes()
@@ -151,9 +153,7 @@ class Sim:
         until = self.scenario.years if until_year is None else int(until_year)
         total = self.scenario.years * self._core.weeks_per_year * len(self._arms())
         if progress is True:
-            from tqdm.auto import tqdm
-
-            bar = tqdm(total=total, unit="week")
+            bar = progress_bar(total=total, unit="week")
 
             def report(done: int, _total: int) -> None:
                 bar.update(done - bar.n)
@@ -401,7 +401,7 @@ class Sim:
                         if any(d.get("rollout") for d in self.scenario.resolved["districts"]) else []},
             "fidelity": {"by_year": _records(self.fidelity_by_year)},
             "costs": cost_tables(self.costs),
-            "cost_effectiveness": _json_ready(self.cost_effectiveness()),
+            "cost_effectiveness": json_ready(self.cost_effectiveness()),
         }
 
     def plot(self):
@@ -420,19 +420,6 @@ class Sim:
         c = self.counts
         return (f"Sim({self.scenario.name!r}, seed={self.seed}, threads={self.threads}, "
                 f"students={c['students']}, weeks={c['weeks_simulated']})")
-
-
-def _json_ready(value):
-    """NaN and infinities as None, numpy scalars as Python ones, through dicts and lists."""
-    if isinstance(value, dict):
-        return {k: _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
 
 
 def _records(frame: pd.DataFrame) -> list:

@@ -9,6 +9,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import qmc
 
+from .seeds import seed_list
+
 
 def design(space: Mapping[str, object], method: str = "grid", n: int = 8, seed: int = 0) -> pd.DataFrame:
     """The points of a sweep: `space` maps each path to (lo, hi) or a list of values. A grid takes n
@@ -39,6 +41,7 @@ def sweep(scenario, space: Mapping[str, object], *, method: str = "grid", n: int
     from .outputs import evaluate as _evaluate
     from .plan import RunPlan
 
+    seeds = seed_list(seeds)
     points = design(space, method, n, seed)
     document = RunPlan(scenario).document
     tasks = [(i, {p: (float(v) if isinstance(v, (float, np.floating)) else v) for p, v in row.items()}, s)

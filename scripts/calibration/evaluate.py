@@ -63,7 +63,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("set"); ap.add_argument("--set", dest="overrides", action="append", default=[], metavar="PATH=JSON")
     ap.add_argument("--calibrate", metavar="OUT"); ap.add_argument("--models", default=",".join(MODELS))
-    ap.add_argument("--quintiles", action="store_true")
+    ap.add_argument("--quintiles", action="store_true"); ap.add_argument("--iterations", type=int, default=8)
     a = ap.parse_args()
     over = json.loads(pathlib.Path(a.set).read_text())
     for item in a.overrides:
@@ -71,7 +71,7 @@ def main():
         for k in keys[:-1]: node = node.setdefault(k, {})
         node[keys[-1]] = json.loads(value)
     if a.calibrate:
-        over = jointcal.joint(scenario("national_baseline", {}), over, iterations=8, verbose=False)
+        over = jointcal.joint(scenario("national_baseline", {}), over, iterations=a.iterations, verbose=False)
         pathlib.Path(a.calibrate).write_text(json.dumps(over))
     print("five-year fall level, worst:", levels(over))
     print("year-1 growth / norm, starting quintiles:", quintiles(over, a.quintiles))

@@ -8,7 +8,7 @@ def ratios(sc, seeds=(1, 2), years=5):
     for seed in seeds:
         sim = plsim.Sim(copy.deepcopy(sc), threads=2, seed=seed).run()
         for y in range(years):
-            g = plsim.growth_by_grade(sim.assessments, year=y)
+            g = plsim.growth_by_grade(sim.assessments, year=y + 1)  # years count from 1
             for s in SUBJECTS:
                 out[s][y] += g[g.subject == s].sort_values("grade").ratio.to_numpy() / len(seeds)
     return out

@@ -84,7 +84,7 @@ TEST_CASE("Rng::words_of gives Random123's Philox4x32-10 words for every lane", 
     std::vector<std::uint32_t> ids(64);
     for (std::uint32_t q = 0; q < 64; ++q) ids[q] = q * 2654435761u;
     std::array<std::array<std::uint32_t, 64>, 4> lanes;
-    for (std::uint32_t n : {1u, 7u, 64u}) {
+    for (std::uint32_t n : {1u, 7u, 8u, 9u, 23u, 64u}) {  // with AVX2: blocks of eight and a remainder
       rng.words_of(Stream::assessment, ids.data(), n, 1234, 3, lanes);
       for (std::uint32_t q = 0; q < n; ++q) {
         const auto w = rng.words(Stream::assessment, ids[q], 1234, 3);

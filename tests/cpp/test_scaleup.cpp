@@ -30,6 +30,17 @@ json converting(int count, const std::string& model, int years, const std::strin
   return doc;
 }
 
+// `converting`, its plan's one target (`share` of the students by year 1, held after) read as `kind`:
+// at_least, at_most or closest.
+json targeted(const std::string& kind, double share, const std::string& start, int years = 1, int count = 12) {
+  json doc = converting(count, "station_rotation", years, start);
+  doc["districts"][0]["rollout"]["targets"] = json::array({{{"year", 1}, {"share", share}}});
+  doc["districts"][0]["rollout"]["target_kind"] = kind;
+  return doc;
+}
+
+bool past(const RolloutYearRow& row) { return double(row.students_pl) > row.target_share * double(row.students); }
+
 struct Run {
   Simulation sim;
   explicit Run(const json& doc, int threads = 2) : sim(plsim_test::shared_model_of(doc), threads) { sim.run(); }
@@ -205,6 +216,81 @@ TEST_CASE("rollout plans are validated with the path of the mistake", "[scaleup]
   errors = check_scenario(doc, "test");
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].find("not traditional") != std::string::npos);
+  doc = converting(4, "station_rotation", 2);
+  doc["districts"][0]["rollout"]["target_kind"] = "at most";
+  errors = check_scenario(doc, "test");
+  REQUIRE(errors.size() == 1);
+  INFO(errors[0]);
+  CHECK(errors[0].find("/districts/0/rollout/target_kind") != std::string::npos);
+  CHECK(errors[0].find("at_most") != std::string::npos);
+  CHECK(errors[0].find("\"at most\"") != std::string::npos);
+}
+
+TEST_CASE("a ceiling is never exceeded: not by a conversion, a pilot going school-wide or a pilot's classrooms",
+          "[scaleup][targets]") {
+  bool floor_overshoots = false;
+  for (const std::string start : {"schoolwide", "pilot"})
+    for (int seed = 1; seed <= 3; ++seed) {
+      // Strong principals who never drop their model: pilots codify and go school-wide.
+      json ceiling = targeted("at_most", 0.3, start, 4);
+      ceiling["seed"] = seed;
+      ceiling["parameters"]["schools"] = {{"leadership_mean", 0.9}, {"leadership_sd", 0.0}, {"drop_rate", 0.0}};
+      json floor = ceiling;
+      floor["districts"][0]["rollout"]["target_kind"] = "at_least";
+      Run a(ceiling), b(floor);
+      for (const RolloutYearRow& row : a.sim.results().rollout) {
+        INFO(start << " seed " << seed << " year " << row.year << ": " << row.students_pl << " of " << row.students
+                   << " students, ceiling " << row.target_share);
+        CHECK_FALSE(past(row));
+        CHECK(row.target_kind == std::uint8_t(TargetKind::at_most));
+      }
+      for (const RolloutYearRow& row : b.sim.results().rollout) floor_overshoots = floor_overshoots || past(row);
+    }
+  CHECK(floor_overshoots);  // the same plans read as floors go past the target
+
+  // A pilot's classrooms hold more students than the plan counts (pilot_share of 0.1% rounds to none,
+  // yet a pilot has a practitioner): the practitioners past the ceiling stay traditional.
+  json small = targeted("at_most", 0.05, "pilot", 2);
+  small["parameters"]["schools"] = {{"pilot_share", 0.001}};
+  Run c(small);
+  for (const RolloutYearRow& row : c.sim.results().rollout) {
+    INFO("year " << row.year << ": " << row.students_pl << " of " << row.students << ", ceiling " << row.target_share);
+    CHECK_FALSE(past(row));
+    CHECK(row.held_back > 0);
+    CHECK(row.students_pl > 0);
+  }
+}
+
+TEST_CASE("a floor meets its target, a ceiling stays under it, a goal lands as close as whole schools allow",
+          "[scaleup][targets]") {
+  for (double share : {0.15, 0.27, 0.4, 0.52}) {
+    std::map<std::string, RolloutYearRow> first;
+    for (const std::string kind : {"at_least", "at_most", "closest"}) {
+      Run run(targeted(kind, share, "schoolwide"));
+      first[kind] = run.sim.results().rollout.front();
+    }
+    const auto gap = [&](const std::string& kind) {
+      return double(first[kind].students_pl) - share * double(first[kind].students);
+    };
+    INFO("share " << share << ": floor " << gap("at_least") << ", ceiling " << gap("at_most") << ", goal "
+                  << gap("closest") << " students from the target");
+    CHECK(gap("at_least") >= 0);
+    CHECK(gap("at_most") <= 0);
+    CHECK(std::abs(gap("closest")) <= std::min(std::abs(gap("at_least")), std::abs(gap("at_most"))));
+    CHECK((first["closest"].students_pl == first["at_least"].students_pl ||
+           first["closest"].students_pl == first["at_most"].students_pl));
+  }
+}
+
+TEST_CASE("a plan reports the students it reached so far, each counted once", "[scaleup][targets]") {
+  json doc = targeted("at_least", 0.3, "pilot", 3);
+  doc["districts"][0]["rollout"]["targets"] = json::array({{{"year", 1}, {"share", 0.1}}, {{"year", 3}, {"share", 0.5}}});
+  Run run(doc);
+  const auto& rows = run.sim.results().rollout;
+  REQUIRE(rows.size() == 3);
+  for (std::size_t y = 1; y < rows.size(); ++y) CHECK(rows[y].students_reached >= rows[y - 1].students_reached);
+  CHECK(rows[2].students_reached > rows[0].students_reached);
+  CHECK(rows.back().students_reached == run.sim.state().students_reached);
 }
 
 TEST_CASE("a coached teacher teaches better by coaching_effectiveness_gain times his dose", "[scaleup]") {

@@ -337,7 +337,7 @@ TEST_CASE("resolving a scenario fills every default", "[scenario]") {
   CHECK(r["description"] == "");
   CHECK(r["parameters"]["learning"]["learn_rate"] == 0.08);
   CHECK(r["parameters"]["learning"]["mode_efficiency"] ==
-        json({{"whole_class", 1.0}, {"small_group", 1.1}, {"adaptive_software", 0.9}, {"collaborative", 1.0},
+        json({{"whole_class", 1.0}, {"small_group", 1.0}, {"adaptive_software", 0.85}, {"collaborative", 1.0},
               {"tutoring", 1.7}}));
   CHECK(r["parameters"]["learning"]["gap_repair_share"] == 0.25);
   CHECK(r["parameters"]["learning"]["gap_repair_ease"] == 1.5);

@@ -31,9 +31,11 @@ TEST_CASE("teachers leave at the national rate, half as often again in high-pove
   Simulation sim(model, 2);
   sim.run();
   const auto& rows = sim.results().teachers;
-  REQUIRE(rows.size() == 4);  // the first year (no transition: no teachers or leavers counted) and three transitions
+  REQUIRE(rows.size() == 4);  // a row for every year, each with the decisions taken at its end
   double leavers = 0, teachers = 0, high_leavers = 0, high_teachers = 0;
   for (const auto& r : rows) {
+    REQUIRE(r.teachers > 0);
+    CHECK(r.leavers <= r.teachers);
     leavers += r.leavers, teachers += r.teachers;
     high_leavers += r.leavers_high_poverty, high_teachers += r.teachers_high_poverty;
   }
@@ -42,6 +44,58 @@ TEST_CASE("teachers leave at the national rate, half as often again in high-pove
   const auto& p = model->params.teachers;
   CHECK(low == Approx(p.turnover_rate).margin(0.02));
   CHECK(high == Approx(p.turnover_rate * p.high_poverty_turnover_ratio).margin(0.03));
+}
+
+TEST_CASE("teachers decide to leave at the end of a year, in its row, and go at the next transition", "[teachers]") {
+  const auto model = plsim_test::shared_model_of(mixed_poverty(2));
+  Simulation sim(model, 2);
+  while (sim.results().years_completed < 1) sim.step();
+  const TeacherColumns decided = sim.state().teachers;
+  REQUIRE(sim.results().teachers.size() == 1);
+  const TeacherYearRow first = sim.results().teachers[0];
+  std::uint32_t active = 0, leaving = 0;
+  for (std::size_t k = 0; k < decided.size(); ++k) active += decided.active[k], leaving += decided.active[k] && decided.leaving[k];
+  CHECK(first.year == 0);
+  CHECK(first.teachers == active);
+  CHECK(first.leavers == leaving);
+  CHECK(leaving > 0);
+  sim.step();  // the transition and the first week of year 2
+  const TeacherColumns& t = sim.state().teachers;
+  for (std::size_t k = 0; k < decided.size(); ++k) {
+    if (!decided.active[k]) continue;
+    INFO("teacher " << k);
+    CHECK(t.active[k] == !decided.leaving[k]);
+    CHECK(t.leaving[k] == 0);
+    if (t.active[k]) CHECK(t.experience[k] == std::min(255, decided.experience[k] + 1));
+  }
+  sim.run();
+  // The last year decides too (reported), with no next year to apply it to.
+  const auto& rows = sim.results().teachers;
+  REQUIRE(rows.size() == 2);
+  CHECK(rows[1].year == 1);
+  CHECK(rows[1].leavers > 0);
+  std::uint32_t pending = 0;
+  for (std::size_t k = 0; k < t.size(); ++k) pending += t.active[k] && t.leaving[k];
+  CHECK(pending == rows[1].leavers);
+}
+
+TEST_CASE("the year's own burnout, from its preparation deficit, raises the chance of leaving at its end",
+          "[teachers]") {
+  json doc = mixed_poverty(1);
+  doc["parameters"]["teachers"]["turnover_rate"] = 0.1;
+  doc["parameters"]["teachers"]["high_poverty_turnover_ratio"] = 1.0;
+  doc["parameters"]["teachers"]["burnout_gain"] = 1.0;
+  doc["parameters"]["teachers"]["burnout_turnover"] = 5.0;
+  const Model m = plsim_test::model_of(doc);
+  State state = build_population(m);
+  for (std::size_t k = 0; k < state.teachers.size(); ++k) state.teachers.burnout[k] = 0, state.teachers.prep_deficit[k] = 1;
+  Results results;
+  decide_leavers(m, state, results);
+  const TeacherYearRow& row = results.teachers.at(0);
+  const double n = row.teachers, rate = 0.1 * (1 + 5.0 * 1.0);  // burnout 1 after a year of full deficit
+  INFO(row.leavers << " of " << row.teachers << " leave; expected " << rate * n);
+  CHECK(std::abs(row.leavers - rate * n) < 4 * std::sqrt(n * rate * (1 - rate)));
+  for (std::size_t k = 0; k < state.teachers.size(); ++k) CHECK(state.teachers.burnout[k] == 1.0f);
 }
 
 TEST_CASE("leavers are replaced by novices, who teach less well and gain with experience", "[teachers]") {
@@ -124,12 +178,10 @@ namespace {
 plsim_test::ById leavers_of(const Model& m, State state, int year) {
   state.year = year;
   Results results;
-  std::vector<std::uint64_t> active;
-  for (std::size_t k = 0; k < state.teachers.size(); ++k)
-    if (state.teachers.active[k]) active.push_back(k);
-  turn_over_teachers(m, state, results);
+  decide_leavers(m, state, results);
   plsim_test::ById out;
-  for (auto k : active) out[state.teachers.id[k]] = state.teachers.active[k] ? 0.0 : 1.0;
+  for (std::size_t k = 0; k < state.teachers.size(); ++k)
+    if (state.teachers.active[k]) out[state.teachers.id[k]] = state.teachers.leaving[k];
   return out;
 }
 

@@ -5,6 +5,7 @@ held-out AUC above chance by the margin BKT is known for."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 
 import plsim
 import plsim.bkt
+import plsim.bkt_checks
 import plsim.cli
 
 from conftest import REPO
@@ -189,3 +191,105 @@ def test_plsim_run_responses_writes_a_log_plsim_bkt_fit_reads(tmp_path):
     assert len(log) > 1000
     assert plsim.cli.main(["bkt", "fit", str(out / "responses.csv"), "--json", str(tmp_path / "fit.json")]) == 0
     assert json.loads((tmp_path / "fit.json").read_text())["n_skills"] == log["skill"].nunique()
+
+
+# --- the order of responses, degenerate fits, the terminal summary (issue 23, item 5) -----------------
+
+def _with_times(log: pd.DataFrame, seed: int = 0) -> pd.DataFrame:
+    """The log with a column timestamp (in time order), its rows shuffled."""
+    timed = log.assign(timestamp=pd.date_range("2024-09-02", periods=len(log), freq="37s").astype(str))
+    return timed.sample(frac=1.0, random_state=seed).reset_index(drop=True)
+
+
+def test_an_order_column_sorts_each_students_responses_and_a_shuffled_log_is_warned_about():
+    log = synthetic_log(students=1500, seed=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a log in time order raises no warning
+        ordered = plsim.bkt.fit(log)
+    shuffled = _with_times(log)
+    with pytest.warns(plsim.bkt.ResponseOrderWarning) as caught:
+        naive = plsim.bkt.fit(shuffled)
+    messages = " ".join(str(w.message) for w in caught)
+    assert "column 'timestamp' decreases within students" in messages and "pass --order timestamp" in messages
+    assert "hardly more often correct than early ones" in messages
+    assert naive.params.loc["fractions", "learn"] < ordered.params.loc["fractions", "learn"] / 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        by_time = plsim.bkt.fit(shuffled, order="timestamp")
+    columns = plsim.bkt.PARAMETERS
+    pd.testing.assert_frame_equal(by_time.params[columns], ordered.params[columns], atol=1e-9, rtol=0)
+    assert by_time.order_check["file_rows_out_of_order"] > 0
+    assert "sorted them by 'timestamp'" in by_time.order_check["note"]
+    # Predictions of a shuffled log come back in its row order, each read in time order.
+    original_rows = shuffled.merge(_with_times(log.reset_index(), seed=1), how="left")["index"]
+    np.testing.assert_allclose(by_time.predict(shuffled), ordered.predict(log)[original_rows.to_numpy()], atol=1e-9)
+
+
+def test_a_bad_order_column_is_refused_naming_the_column_and_row():
+    log = synthetic_log(students=5, attempts=3).assign(t=[str(i) for i in range(15)])
+    log.loc[4, "t"] = "yesterday-ish"
+    with pytest.raises(plsim.bkt.ResponseLogError, match=r"column 't', row 4: expected a number or a time for the "
+                                                          r"order \(got 'yesterday-ish'\)"):
+        plsim.bkt.fit(log, order="t")
+    with pytest.raises(plsim.bkt.ResponseLogError, match="no column 'time' for the order"):
+        plsim.bkt.fit(log, order="time")
+
+
+def _worsening(students: int = 600, attempts: int = 10, seed: int = 3) -> pd.DataFrame:
+    """A skill whose students answer worse and worse: nothing BKT without forgets can call learning."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame([(f"s{s}", "worsening", int(rng.random() < 0.9 - 0.08 * t))
+                         for s in range(students) for t in range(attempts)], columns=["student", "skill", "correct"])
+
+
+def test_degenerate_fits_are_flagged_per_skill_and_sound_ones_are_not():
+    with pytest.warns(plsim.bkt.ResponseOrderWarning):  # later responses are less often correct
+        fitted = plsim.bkt.fit(pd.concat([synthetic_log(students=600, seed=4), _worsening()]))
+    flags = fitted.params["flags"]
+    assert flags["fractions"] == "" and flags["worsening"] != ""
+    report = fitted.to_dict()
+    for flag in flags["worsening"].split(","):
+        assert fitted.degenerate[flag] == ["worsening"]
+        assert report["degenerate"][flag]["which"] == ["worsening"] and report["degenerate"][flag]["meaning"]
+    assert {r["skill"]: r["flags"] for r in report["params"]}["fractions"] == []
+    json.dumps(report, allow_nan=False)
+    # Each flag at its threshold.
+    params = pd.DataFrame({"learn": [0.1, 5e-5, 0.99995, 0.1, 0.1, 0.1], "guess": [0.2, 0.2, 0.2, 0.4995, 0.45, 0.2],
+                           "slip": [0.1, 0.1, 0.1, 0.1, 0.46, 0.1], "converged": [True] * 5 + [False]},
+                          index=["sound", "never", "at_once", "capped", "alike", "stopped"])
+    assert plsim.bkt_checks.degenerate_flags(params).to_dict() == {
+        "sound": "", "never": "learn_at_bound", "at_once": "learn_at_bound", "capped": "guess_slip_at_cap",
+        "alike": "indistinct_states", "stopped": "not_converged"}
+
+
+def test_plsim_bkt_fit_prints_a_summary_and_writes_every_skill_to_the_json(tmp_path, capsys):
+    logs = [synthetic_log(students=40 + 10 * k, seed=k, skill=f"skill{k:02d}") for k in range(14)]
+    train = tmp_path / "train.csv"
+    pd.concat(logs + [_worsening(students=300)]).to_csv(train, index=False)
+    out = tmp_path / "fit.json"
+    assert plsim.cli.main(["bkt", "fit", str(train), "--json", str(out)]) == 0
+    captured = capsys.readouterr()
+    printed = captured.out
+    assert "order       the file's row order within each student" in printed
+    assert f"the 10 with most responses (all 15 in --json {out})" in printed
+    shown = [name for name in [f"skill{k:02d}" for k in range(14)] + ["worsening"] if name in printed]
+    assert len(shown) == 10 and "skill00" not in shown, "the most practised skills"
+    assert "parameters  median [10%, 90%] over skills: prior" in printed
+    assert "flagged     1 of 15 skills: " in printed and "(worsening)" in printed
+    assert "flagged" not in "".join(line for line in printed.splitlines() if "skill0" in line or "skill1" in line)
+    assert captured.err == "", "responses in time order: no warning"
+    report = json.loads(out.read_text())
+    assert report["n_skills"] == 15 and len(report["params"]) == 15
+    assert report["order"]["by"] == "the file's row order within each student"
+    assert plsim.cli.main(["bkt", "fit", str(train), "--all"]) == 0
+    printed = capsys.readouterr().out
+    assert all(f"skill{k:02d}" in printed for k in range(14))
+    # Shuffled, with a timestamp: a one-line warning, and --order reads it in time order again.
+    shuffled = tmp_path / "shuffled.csv"
+    _with_times(synthetic_log(students=1500, seed=3)).to_csv(shuffled, index=False)
+    assert plsim.cli.main(["bkt", "fit", str(shuffled)]) == 0
+    err = capsys.readouterr().err
+    assert err.startswith(f"plsim: warning: {shuffled}: column 'timestamp' decreases within students")
+    assert plsim.cli.main(["bkt", "fit", str(shuffled), "--order", "timestamp"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err == "" and "order       column 'timestamp' (ascending; ties in the file's order)" in captured.out

@@ -48,12 +48,50 @@ def test_the_shipped_example_table_reads_grades_percentiles_and_models():
     (lambda t: t.assign(level=["elementary", "junior", "high"]), "row 2 (2, Baker MS): column level: must be one of elementary, middle, high"),
     (lambda t: t.assign(_colour="red"), "column '_colour': an attribute's name must be text not starting with _"),
     (lambda t: t.drop(columns="enrollment"), "missing column(s) enrollment"),
-    (lambda t: t.drop(columns="level"), "row 1 (1, Adams ES): columns level and grades are both missing"),
+    (lambda t: t.drop(columns="level"), "rows 1, 2, 3 (3 of 3): columns level and grades are both missing"),
 ], ids=["frl above 1", "fractional enrollment", "unknown level", "underscored column", "no enrollment", "no level"])
 def test_a_bad_table_is_refused_naming_the_row_and_the_column(change, message):
     with pytest.raises(plsim.SchoolTableError) as info:
         plsim.from_schools(change(three_schools()))
     assert any(message in e for e in info.value.errors), info.value.errors
+
+
+def test_numbers_with_thousands_separators_and_words_in_any_case_are_read(tmp_path):
+    csv = tmp_path / "schools.csv"
+    csv.write_text('id,name,level,enrollment,frl_share,type\n1,Adams ES,Elementary,"1,115",0.8,District\n'
+                   '2,Baker MS,MIDDLE, 610 ,0.6,Charter\n3,Cole HS,high,"12,400.0",0.5,district\n')
+    groups = plsim.from_schools(csv).resolved["districts"][0]["schools"]
+    assert [g["enrollment"] for g in groups] == [1115, 610, 12400]
+    assert [g["level"] for g in groups] == ["elementary", "middle", "high"]
+    assert [g["type"] for g in groups] == ["district", "charter", "district"]
+    # A decimal comma is not a thousands separator: refused, not read as 15.
+    with pytest.raises(plsim.SchoolTableError, match=r"row 1 \(1, Adams ES\): column enrollment: expected a whole "
+                                                     r"number \(got '1,5'\)"):
+        plsim.from_schools(three_schools().assign(enrollment=["1,5", "610", "900"]))
+    with pytest.raises(plsim.SchoolTableError, match=r"column level: must be one of elementary, middle, high"):
+        plsim.from_schools(three_schools().assign(level=["Elementary", "Junior", "high"]))
+
+
+def test_a_bad_column_is_one_error_naming_its_rows_and_an_example():
+    table = pd.DataFrame({"id": range(1, 41), "name": [f"School {k}" for k in range(1, 41)], "level": "elementary",
+                          "enrollment": ["about 300"] * 25 + ["300"] * 15, "frl_share": [0.5] * 30 + [1.2] * 10})
+    with pytest.raises(plsim.SchoolTableError) as info:
+        plsim.from_schools(table)
+    assert info.value.errors == ["<table>: rows 1, 2, 3, 4, 5, 6, 7, 8, ... (25 of 40): column enrollment: expected a "
+                                 "whole number; e.g. row 1 (1, School 1): got 'about 300'"]
+    with pytest.raises(plsim.SchoolTableError) as info:
+        plsim.from_schools(table.assign(enrollment=300))
+    assert info.value.errors == ["<table>: rows 31, 32, 33, 34, 35, 36, 37, 38, ... (10 of 40): column frl_share: must "
+                                 "be between 0 and 1; e.g. row 31 (31, School 31): got 1.2"]
+
+
+def test_school_ids_given_twice_are_refused():
+    table = pd.concat([three_schools(), three_schools().iloc[[0, 1]]], ignore_index=True)
+    with pytest.raises(plsim.SchoolTableError) as info:
+        plsim.from_schools(table)
+    assert info.value.errors == ["<table>: column id: each school needs its own id (2 given to more than one row): "
+                                 "'1' in rows 1, 4; '2' in rows 2, 5"]
+    plsim.from_schools(three_schools().assign(id=[1, None, None]))  # schools without an id are not duplicates
 
 
 def test_plsim_init_writes_a_scenario_to_edit_and_refuses_to_overwrite(tmp_path, capsys):
@@ -97,6 +135,31 @@ def test_extra_columns_of_the_table_are_school_attributes_to_group_outputs_by():
     a = sim.assessments.join(sim.schools["zone"], on="school_id")
     by_zone = a.groupby("zone")["n"].sum()
     assert by_zone["north"] == a.loc[a["school_id"].isin([0, 2]), "n"].sum() and by_zone["south"] > 0
+
+
+class _SeesSchools(plsim.Process):
+    """Records what ctx.schools shows a hook, in each arm."""
+
+    def __init__(self):
+        self.seen = {}
+
+    def on_year_end(self, ctx):
+        self.seen[ctx.arm] = ctx.schools.copy()
+
+
+def test_hooks_see_the_districts_own_ids_names_and_attributes_in_ctx_schools():
+    table = three_schools().assign(zone=["north", "south", "north"], model=["station_rotation", "traditional",
+                                                                            "traditional"])
+    hook = _SeesSchools()
+    sim = plsim.Sim(plsim.from_schools(table, years=1), threads=1, processes=[hook]).run()
+    assert set(hook.seen) == {"policy", "counterfactual"}
+    for arm, schools in hook.seen.items():
+        assert list(schools.columns[:2]) == ["school_ref", "school_name"], arm
+        assert list(schools["school_ref"]) == ["1", "2", "3"], arm
+        assert list(schools["school_name"]) == ["Adams ES", "Baker MS", "Cole HS"], arm
+        assert list(schools["zone"]) == ["north", "south", "north"], arm
+        pd.testing.assert_frame_equal(schools[["school_ref", "school_name", "zone"]],
+                                      sim.schools[["school_ref", "school_name", "zone"]])
 
 
 def test_a_misspelt_column_is_kept_with_a_warning_and_a_clashing_attribute_is_refused():

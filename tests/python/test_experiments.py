@@ -155,3 +155,50 @@ def test_the_growth_calibration_runs_on_run_plans():
     ratios = simulated_growth(scenario, {s: np.array(pace[s]) for s in ("math", "reading")}, seeds=(1,), years=1)
     grades = [g for g in range(13) if ratios["math"][g] > 0]
     assert grades and all(0.5 < ratios["math"][g] < 2.0 for g in grades)
+
+
+def test_set_takes_a_json_pointer_with_dots_too():
+    dotted = plsim.RunPlan("nglc_like", overrides={"districts.0.count": 2, "learning.learn_rate": 0.1}).document
+    slashed = plsim.RunPlan("nglc_like", overrides={"districts/0/count": 2,
+                                                    "parameters/learning/learn_rate": 0.1}).document
+    assert dotted == slashed and dotted["districts"][0]["count"] == 2
+    from plsim.commands.args import load_scenario_with_sets
+
+    assert load_scenario_with_sets("nglc_like", ["districts.0.count=3"]).document["districts"][0]["count"] == 3
+
+
+@pytest.mark.parametrize("typed, meant", [("nglc_lik", '"nglc_like"'), ("coaching_heavi", '"grants/coaching_heavy"'),
+                                          ("grants/sprad", '"grants/spread"')])
+def test_a_misspelt_scenario_name_gets_a_did_you_mean(typed, meant, capsys):
+    import plsim.cli
+
+    with pytest.raises(FileNotFoundError, match=f"no shipped scenario of that name \\(did you mean {meant}\\?\\)"):
+        plsim.load_scenario(typed)
+    assert plsim.cli.main(["validate", typed]) != 0
+    assert f"(did you mean {meant}?)" in capsys.readouterr().err
+    with pytest.raises(FileNotFoundError) as info:
+        plsim.load_scenario("zzzz_nothing")
+    assert "did you mean" not in str(info.value)
+
+
+@pytest.mark.filterwarnings("ignore::plsim.calibrate.CalibrationWarning")  # its calibration only counts seeds
+def test_seeds_is_a_count_or_a_list_everywhere(tiny_doc):
+    from plsim.seeds import seed_list
+
+    assert seed_list(3) == [1, 2, 3] and seed_list(np.int64(2)) == [1, 2] and seed_list([7, 9]) == [7, 9]
+    assert seed_list(range(4, 6)) == [4, 5]
+    for bad in (0, True, [1.5], "3", [], [-1]):
+        with pytest.raises(ValueError, match="seeds: expected a number of seeds N"):
+            seed_list(bad)
+    doc = dict(tiny_doc, years=1)
+    e = plsim.ensemble(doc, seeds=2, progress=False)
+    assert sorted(e.effects["seed"].unique()) == [1, 2]
+    c = plsim.compare([doc], seeds=2)
+    assert int(c["seeds"].iloc[0]) == 2
+    s = plsim.sweep(doc, {"learning.learn_rate": [0.08]}, seeds=2, outputs=("effect_math_sd",))
+    assert sorted(s["seed"].unique()) == [1, 2]
+    r = plsim.calibrate(doc, targets={"effect_math_sd": 0.1}, parameters={"learning.learn_rate": (0.07, 0.09)},
+                        n_trials=1, seeds=2)
+    assert r is not None
+    with pytest.raises(ValueError, match="seeds: expected"):
+        plsim.ensemble(doc, seeds=0, progress=False)

@@ -151,6 +151,9 @@ def test_plsim_compare_under_uncertainty_writes_the_tables_plots_and_report(tmp_
     assert plsim.cli.main(["report", str(out)]) == 0
     page = (out / "report.html").read_text()
     assert "probabilistic sensitivity analysis" in page and page.count("data:image/png;base64") == 3
+    # Formatted as people read it (plsim.formats), in the page every other report uses.
+    assert "probability better at $3,000 per SD-student" in page
+    assert "Which strategy is best, and how sure can we be?" in page and ">nan<" not in page.lower()
 
 
 def test_scenarios_whose_priors_differ_cannot_share_a_draw(tmp_path):

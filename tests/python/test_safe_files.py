@@ -256,8 +256,23 @@ def test_a_report_never_fails_on_a_name_that_matplotlib_would_read_as_math(tmp_p
     assert plsim.cli.main(["run", str(path), "--out", str(tmp_path / "out")]) == 0
     assert plsim.cli.main(["report", str(tmp_path / "out")]) == 0
     page = (tmp_path / "out" / "report.html").read_text()
-    assert "rendered" in page and page.count("data:image/png") >= 2, "the rollout plot with the name was drawn"
+    assert "id='status'" in page and page.count("data:image/png") >= 2, "the charts were drawn"
+    assert "&lt;b&gt;district&lt;/b&gt;" in page.split("By district")[1][:400], "the name in the rollout table"
     assert "<b>district</b>" not in page and "&lt;b&gt;district&lt;/b&gt;" in page
+
+
+def test_a_report_of_a_comparison_escapes_scenario_names_in_charts_tables_and_titles(tmp_path):
+    from plsim.report import write_report
+
+    names = ["<script>alert(1)</script>", "=cmd|' /C calc'!A0 & $x$"]
+    rows = [{"scenario": name, "year": year, "metric": metric, "mean": 0.1 * year, "low": 0.05, "high": 0.3,
+             "n_seeds": 3, "band": "5th-95th percentile over 3 seeds; parameters fixed"}
+            for name in names for metric in ("share_students_pl", "effect_math_sd_frl") for year in (1, 2)]
+    safe_io.formula_safe_frame(pd.DataFrame(rows)).to_csv(tmp_path / "comparison_by_year.csv", index=False)
+    page = write_report(tmp_path).read_text()
+    assert "<script>alert" not in page and page.count("</script>") == 3, "only the page's own scripts"
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page, "the name in the glance table, escaped"
+    assert "=cmd|&#x27; /C calc&#x27;!A0 &amp; $x$" in page, "the spreadsheet quote is gone, the rest escaped"
 
 
 def test_string_cells_a_spreadsheet_would_run_are_quoted_and_numbers_are_not():

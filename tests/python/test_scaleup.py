@@ -43,8 +43,7 @@ def test_summary_reports_rollout_teachers_and_fidelity_for_every_year(scale_up):
     for row in s["rollout"]["by_year"]:
         assert row["target_share"] <= row["share_students_pl"] <= row["target_share"] + 0.03
     assert [r["year"] for r in s["teachers"]["by_year"]] == [1, 2, 3], "a row for every year"
-    assert s["teachers"]["by_year"][0]["turnover"] is None, "year 1 follows no transition"
-    for row in s["teachers"]["by_year"][1:]:
+    for row in s["teachers"]["by_year"]:  # each year decides its leavers at its end
         assert 0.10 < row["turnover"] < 0.25 and row["mean_pl_capacity"] > 0 and row["mean_burnout"] >= 0
     types = {r["school_type"] for r in s["fidelity"]["by_year"]}
     assert types == {"district"}
@@ -218,3 +217,55 @@ def test_model_years_over_the_whole_run_give_the_run_without_them_bit_for_bit():
         pd.testing.assert_frame_equal(getattr(without, name), getattr(spanning, name), check_exact=True, obj=name)
     for name, column in without.students.items():
         assert np.array_equal(spanning.students[name], column, equal_nan=True), name
+
+
+# --- what a target means: a floor, a ceiling or a goal -------------------------------------------------
+
+def _analyst_plan(kind: str, seed: int) -> dict:
+    """The issue's plan: scale_up_district spreading station rotation to 10% of its students by year 3
+    (from 2% in year 1), school-wide, for four years."""
+    doc = json.loads((REPO / "scenarios" / "scale_up_district.json").read_text())
+    doc.update(years=4, seed=seed, counterfactual="never")
+    doc["districts"][0]["rollout"].update(start="schoolwide", target_kind=kind,
+                                          targets=[{"year": 1, "share": 0.02}, {"year": 3, "share": 0.10}])
+    return doc
+
+
+def test_a_ceiling_is_never_passed_where_the_same_plan_as_a_floor_overshoots():
+    overshoot = 0.0
+    for seed in (1, 2):
+        ceiling = plsim.Sim(_analyst_plan("at_most", seed), threads=2).run()
+        r = ceiling.rollout_by_year
+        assert (r["share_students_pl"] <= r["target_share"] + 1e-12).all(), r[["year", "share_students_pl", "target_share"]]
+        assert (r["target_gap"] <= 1e-12).all() and set(r["target_kind"]) == {"at_most"}
+        floor = plsim.Sim(_analyst_plan("at_least", seed), threads=2).run().rollout_by_year
+        assert (floor["share_students_pl"] >= floor["target_share"] - 0.005).all(), "a floor is met"
+        overshoot = max(overshoot, float(floor["target_gap"].max()))
+    assert overshoot > 0.01, "school-wide schools as a floor overshoot the target"
+    summary = json.loads(json.dumps(ceiling.summary()))
+    assert {"target_kind", "target_gap", "students_reached", "held_back"} <= set(summary["rollout"]["by_year"][0])
+    assert summary["rollout"]["by_district"][0]["target_kind"] == "at_most"
+
+
+def test_the_default_target_is_a_floor_and_a_bad_kind_is_refused_with_its_path():
+    assert plsim.load_scenario("scale_up_district").resolved["districts"][0]["rollout"]["target_kind"] == "at_least"
+    doc = _analyst_plan("at_least", 1)
+    doc["districts"][0]["rollout"]["target_kind"] = "ceiling"
+    errors = plsim.check_scenario(doc)
+    assert len(errors) == 1 and "/districts/0/rollout/target_kind" in errors[0], errors
+    assert "at_least" in errors[0] and "at_most" in errors[0] and "closest" in errors[0] and "ceiling" in errors[0]
+    schema = plsim.scenario_schema()
+    kinds = schema["properties"]["districts"]["items"]["properties"]["rollout"]["properties"]["target_kind"]
+    assert kinds["enum"] == ["at_least", "at_most", "closest"] and kinds["default"] == "at_least"
+
+
+def test_a_checkpoint_from_before_target_kinds_is_refused_with_the_reason():
+    import hashlib
+
+    from plsim.checkpoint import MAGIC, from_bytes, to_bytes
+
+    data = bytearray(to_bytes(plsim.Sim(converting_district(years=2), threads=1).run(until_year=1)))
+    data[len(MAGIC):len(MAGIC) + 4] = (4).to_bytes(4, "little")
+    old = bytes(data[:-32]) + hashlib.sha256(bytes(data[:-32])).digest()
+    with pytest.raises(plsim.CheckpointError, match="old.plsim: checkpoint format version 4.*target_kind.*re-run"):
+        from_bytes(old, "old.plsim")

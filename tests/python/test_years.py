@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import plsim
+import plsim.cli
 from plsim.checkpoint import MAGIC, from_bytes, to_bytes
 from plsim.report import write_report
 
@@ -51,14 +52,28 @@ def test_the_cli_names_the_years_it_simulated(two_year_run, capsys):
     assert "spring of year 2" in text and "year 3" not in text and "year 0" not in text
 
 
-def test_teachers_by_year_has_a_row_for_the_first_year_without_a_transition():
+def test_every_teachers_row_has_the_turnover_decided_at_the_end_of_its_year():
     sim = plsim.Sim(plsim.load_scenario("national_baseline", years=2), threads=2, seed=1).run()
     t = sim.teachers_by_year
     assert list(t["year"]) == [1, 2]
-    first = t.iloc[0]
-    assert pd.isna(first["turnover"]) and pd.isna(first["mean_experience"]), "no transition before year 1"
-    assert first["teachers"] > 0, "year 1's teachers are those teaching"
-    assert first["mean_burnout"] >= 0 and 0.10 < t.iloc[1]["turnover"] < 0.25
+    assert t["teachers"].gt(0).all() and t["mean_experience"].gt(0).all()
+    assert t["turnover"].between(0.10, 0.25).all(), "year 1 decides too, and so does the last year"
+    # The last year's decisions are reported, with no next year to apply them to: they are pending.
+    teachers = sim._core.teachers
+    pending = int((teachers["active"].astype(bool) & teachers["leaving"].astype(bool)).sum())
+    assert pending == round(t["turnover"].iloc[-1] * t["teachers"].iloc[-1]) > 0
+
+
+def test_scale_up_district_has_five_years_of_turnover_at_the_national_rate_and_poverty_gap(tmp_path):
+    """As the acceptance check scaleup-rollout reads summary.json: turnover 0.12-0.20 over every
+    year's row, high-poverty schools 1.3-1.8 times the others."""
+    assert plsim.cli.main(["run", "scale_up_district", "--out", str(tmp_path / "run")]) == 0
+    rows = json.loads((tmp_path / "run" / "summary.json").read_text())["teachers"]["by_year"]
+    assert [r["year"] for r in rows] == [1, 2, 3, 4, 5]
+    assert all(r["turnover"] is not None and 0 <= r["turnover"] <= 1 for r in rows)
+    mean = sum(r["turnover"] for r in rows) / len(rows)
+    ratio = sum(r["turnover_high_poverty"] for r in rows) / sum(r["turnover_low_poverty"] for r in rows)
+    assert 0.12 <= mean <= 0.20 and 1.3 <= ratio <= 1.8, (mean, ratio)
 
 
 def test_a_report_of_a_run_written_before_years_counted_from_1_shows_them_from_1(two_year_run, tmp_path):
@@ -75,13 +90,24 @@ def test_a_report_of_a_run_written_before_years_counted_from_1_shows_them_from_1
     assert "spring of year 2" in page and "spring of year 1<" not in page
 
 
-def test_a_checkpoint_of_the_format_that_counted_years_from_0_is_refused_with_the_reason():
+def refusal_of_format(version: int) -> str:
+    """The error a checkpoint gets when its header says `version` (its checksum made valid again)."""
     doc = plsim.load_scenario("district_station_rotation", years=2).document
     data = bytearray(to_bytes(plsim.Sim(doc, threads=1).run(until_year=1)))
-    data[len(MAGIC):len(MAGIC) + 4] = (2).to_bytes(4, "little")
+    data[len(MAGIC):len(MAGIC) + 4] = version.to_bytes(4, "little")
     old = bytes(data[:-32]) + hashlib.sha256(bytes(data[:-32])).digest()
     with pytest.raises(plsim.CheckpointError) as info:
         from_bytes(old, "old.plsim")
-    message = str(info.value)
+    return str(info.value)
+
+
+def test_a_checkpoint_of_the_format_that_counted_years_from_0_is_refused_with_the_reason():
+    message = refusal_of_format(2)
     assert message.startswith("old.plsim: checkpoint format version 2")
     assert "counted years from 0" in message and "re-run the scenario" in message
+
+
+def test_a_checkpoint_that_drew_turnover_at_the_start_of_a_year_is_refused_with_the_reason():
+    message = refusal_of_format(3)
+    assert message.startswith("old.plsim: checkpoint format version 3")
+    assert "turnover at the start of a year" in message and "re-run the scenario" in message

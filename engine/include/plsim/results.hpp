@@ -86,15 +86,15 @@ struct StudyCellRow {
   }
 };
 
-// The teachers of a year transition: who taught, who left (in high-poverty schools too), and the
-// practice of the year that starts. The first year follows no transition: its counts of teachers and
-// leavers are 0 and mean_experience_stayers NaN.
+// The teachers of a school year: its practice (recorded at its start) and who decided to leave at its
+// end (in high-poverty schools too), gone at the next transition. Until the year's end (a run stopped
+// within it) the counts of teachers and leavers are 0 and mean_experience_stayers NaN.
 struct TeacherYearRow {
-  std::int32_t year = 0;  // the year that starts after the transition (0-based in the engine)
-  std::uint32_t teachers = 0, leavers = 0;
+  std::int32_t year = 0;  // the school year (0-based in the engine)
+  std::uint32_t teachers = 0, leavers = 0;  // on staff at the year's end, and of them those who leave
   std::uint32_t teachers_high_poverty = 0, leavers_high_poverty = 0;
-  double mean_experience_stayers = 0;
-  // Of the teachers teaching in the year that starts (after hiring), those practising a PL model:
+  double mean_experience_stayers = 0;  // the experience those who stay will have next year
+  // Of the teachers teaching in the year (after hiring), those practising a PL model:
   std::uint32_t teaching = 0, practising = 0, coached = 0;
   double mean_pl_capacity = 0;  // mean capacity of practising teachers
   double mean_pl_skill = 0;     // mean skill of practising teachers
@@ -130,6 +130,9 @@ struct RolloutYearRow {
   std::uint32_t gate_students = 0;
   bool gate_closed = false, proven = false;
   bool system_change = false;
+  std::uint8_t target_kind = 0;          // TargetKind: what the target means (a floor, a ceiling, a goal)
+  std::uint32_t held_back = 0;           // practitioners a ceiling kept traditional this year
+  std::uint32_t students_reached = 0;    // distinct students who joined the PL cohort in the district so far
 
   template <class F>
   static void for_each_field(F&& f) {
@@ -141,7 +144,8 @@ struct RolloutYearRow {
     f("dropped", &RolloutYearRow::dropped), f("codified", &RolloutYearRow::codified);
     f("gate_estimate_sd", &RolloutYearRow::gate_estimate_sd), f("gate_students", &RolloutYearRow::gate_students);
     f("gate_closed", &RolloutYearRow::gate_closed), f("proven", &RolloutYearRow::proven);
-    f("system_change", &RolloutYearRow::system_change);
+    f("system_change", &RolloutYearRow::system_change), f("target_kind", &RolloutYearRow::target_kind);
+    f("held_back", &RolloutYearRow::held_back), f("students_reached", &RolloutYearRow::students_reached);
   }
 };
 

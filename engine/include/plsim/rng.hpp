@@ -8,6 +8,9 @@
 #include <cstdint>
 
 #include <Random123/philox.h>
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 namespace plsim {
 
@@ -53,11 +56,18 @@ class Rng {
 
   // words() for n entities at once: out[j][q] is word j of entity[q]'s draw. The same function
   // (Random123's Philox4x32-10 rounds, tested against words()), written as one loop over the lanes so
-  // that the compiler vectorises it: the weekly loop draws a block per student and week.
+  // that the compiler vectorises it: the weekly loop draws a block per student and week. With AVX2,
+  // blocks of eight lanes are drawn by words_of_8 first.
   template <std::size_t Capacity>
   void words_of(Stream stream, const std::uint32_t* entity, std::uint32_t n, std::uint32_t tick, std::uint32_t slot,
                 std::array<std::array<std::uint32_t, Capacity>, 4>& out) const {
-    for (std::uint32_t q = 0; q < n; ++q) {
+    std::uint32_t q = 0;
+#if defined(__AVX2__)
+    for (; q + 8 <= n; q += 8)
+      words_of_8(static_cast<std::uint32_t>(stream), entity + q, tick, slot,
+                 {out[0].data() + q, out[1].data() + q, out[2].data() + q, out[3].data() + q});
+#endif
+    for (; q < n; ++q) {
       std::uint32_t c0 = static_cast<std::uint32_t>(stream), c1 = entity[q], c2 = tick, c3 = slot;
       std::uint32_t k0 = key_[0], k1 = key_[1];
       for (int round = 0; round < 10; ++round) {
@@ -73,6 +83,41 @@ class Rng {
   }
 
  private:
+#if defined(__AVX2__)
+  // The rounds of words_of for eight entities in AVX2 registers. The one exception to the engine's
+  // rule of leaving vectorisation to the compiler: GCC 12 vectorises the 32 x 32 -> 64-bit products of
+  // the loop above with two thirds of its instructions shuffling halves into place, where the even and
+  // odd lanes' products (vpmuludq) need only shifts and blends; this draws the same words 2-3 times
+  // faster. The high and low halves of a * m in each lane:
+  static void mul_hi_lo(__m256i a, __m256i m, __m256i& hi, __m256i& lo) {
+    const __m256i even = _mm256_mul_epu32(a, m), odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);
+    lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+    hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+  }
+  void words_of_8(std::uint32_t stream, const std::uint32_t* entity, std::uint32_t tick, std::uint32_t slot,
+                  const std::array<std::uint32_t*, 4>& out) const {
+    const __m256i m0 = _mm256_set1_epi32(static_cast<int>(0xD2511F53u));
+    const __m256i m1 = _mm256_set1_epi32(static_cast<int>(0xCD9E8D57u));
+    __m256i c0 = _mm256_set1_epi32(static_cast<int>(stream));
+    __m256i c1 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(entity));
+    __m256i c2 = _mm256_set1_epi32(static_cast<int>(tick)), c3 = _mm256_set1_epi32(static_cast<int>(slot));
+    std::uint32_t k0 = key_[0], k1 = key_[1];
+    for (int round = 0; round < 10; ++round) {
+      __m256i hi0, lo0, hi1, lo1;
+      mul_hi_lo(c0, m0, hi0, lo0);
+      mul_hi_lo(c2, m1, hi1, lo1);
+      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
+      c1 = lo1;
+      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
+      c3 = lo0;
+      k0 += 0x9E3779B9u, k1 += 0xBB67AE85u;
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[0]), c0);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[1]), c1);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[2]), c2);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out[3]), c3);
+  }
+#endif
   Philox philox_;
   Philox::key_type key_;
 };

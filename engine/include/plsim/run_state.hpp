@@ -20,7 +20,10 @@ struct RunStateError : std::runtime_error {
 };
 
 // Format version of the bytes; bump it when anything saved changes.
-inline constexpr std::uint32_t run_state_version = 3;  // 2: responses logged; 3: a teachers row for the first year
+// 2: responses logged; 3: a teachers row for the first year; 4: teachers decide to leave at a year's end
+// (teachers.leaving, and a stage for it); 5: rollout rows and district status with target_kind,
+// held_back and students_reached
+inline constexpr std::uint32_t run_state_version = 5;
 
 std::string save_run_state(const Simulation& sim);
 // Restores `bytes` into `sim`, which must be a run of the same model (checked): it continues exactly

@@ -138,6 +138,9 @@ struct TeacherColumns {
   std::vector<float> coached;            // per teacher: coaching dose this year, 0..1
   std::vector<float> prep_deficit;       // per teacher: share of the preparation his model needs he lacks
   std::vector<std::uint8_t> years_on_model;  // per teacher: years he has practised his school's model
+  // per teacher: 1 if he decided at the end of this school year to leave; the year transition applies it
+  // (a checkpoint taken at a year end carries the decisions of the year just ended).
+  std::vector<std::uint8_t> leaving;
 
   std::size_t size() const { return school.size(); }
 
@@ -148,7 +151,7 @@ struct TeacherColumns {
     f("value_added", value_added), f("base_capacity", base_capacity), f("effectiveness", effectiveness);
     f("capacity", capacity), f("pl_skill", pl_skill), f("buy_in", buy_in), f("burnout", burnout);
     f("practising", practising), f("coached", coached), f("prep_deficit", prep_deficit);
-    f("years_on_model", years_on_model);
+    f("years_on_model", years_on_model), f("leaving", leaving);
   }
 };
 
@@ -226,6 +229,8 @@ struct DistrictRollout {
   double gate_estimate = std::numeric_limits<double>::quiet_NaN();  // last measured pilot effect (SD)
   std::uint32_t gate_students = 0;
   std::uint32_t converted = 0, dropped = 0, codified = 0;  // this year
+  std::uint32_t held_back = 0;         // this year: practitioners a ceiling kept traditional (assign_practice)
+  std::uint32_t students_reached = 0;  // so far: students who first joined the PL cohort in the district
 };
 
 // Each year's school stages of the policy arm, shared with its counterfactual twin so the twin runs

@@ -12,11 +12,12 @@
 #include "plsim/rng.hpp"
 #include "plsim/simd.hpp"
 #include "plsim/state.hpp"
+#include "modules/classroom_lanes.hpp"
 
 namespace plsim {
 
 namespace {
-constexpr int max_class_size = 64;  // the scenario spec bounds class_size by this
+using namespace lanes;
 
 // Small-group target unit of each student of a classroom, per subject, re-formed at each regrouping:
 // students are ranked by the teacher's estimate of their frontier (true frontier plus placement
@@ -75,6 +76,7 @@ struct ClassroomWeek {
   float review;          // share of whole-class time that reviews earlier units
   float unit_hazard;     // hazard that takes a new unit from the prior to the mastery threshold
   float review_per_gap;  // repair hazard of each window gap per unit of review hazard
+  float old_gap_weight;  // review of a gap older than the window, per window gap's
   float keep_fragile;    // share of fragile knowledge neither forgotten nor consolidated in a week
   float forget_share;    // share of fragile knowledge forgotten in a week
   bool dynamics;         // review or forgetting is on (both off: no draws or passes for them)
@@ -179,6 +181,7 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   repair_share = plan.targeted ? static_cast<float>(L.gap_repair_share) : 0.0f;
   repair_per_hazard = k.repair_per_hazard;
   review = static_cast<float>(L.review_share);
+  old_gap_weight = static_cast<float>(L.review_old_gaps);
   unit_hazard = k.unit_hazard;
   review_per_gap = k.review_per_gap;
   keep_fragile = k.keep_fragile;
@@ -198,34 +201,6 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   top_level = std::max(1, plan.autonomy_levels - 1);
   level_review = plan.autonomy_levels >= 2 && week.week > 0 && week.week % regroup_weeks == 0;
 }
-
-// The week of a classroom is computed in passes over its students, each a loop over lanes (one per
-// student, at most max_class_size) of contiguous columns or of the scratch below, so that the compiler
-// vectorises them (docs/architecture.md, "Vectorised passes"); only the popcount of the gap window and
-// the Python policies' rows are scalar loops.
-using Lanes = std::array<float, max_class_size>;
-
-struct ClassroomLanes {
-  std::array<std::array<std::uint32_t, max_class_size>, 4> words;  // one Philox block per student
-  // What each student is offered this week: the weight of whole-class and collaborative time (taught
-  // at the pacing unit), tutoring, small group, the software time that counts, and all of it; the shares
-  // of time that move engagement; his choice.
-  Lanes w_class, w_tutoring, w_small, software_use, offered;
-  Lanes collaborative, contact, software_share, choice;
-  Lanes student;  // multiplier of the class's rate: FRL, engagement, attendance
-  // The student's draws of the week, per subject: the software's estimate error (standard normal),
-  // gap repair, hold and on-demand test (uniform). Unused draws keep values that never fire.
-  std::array<Lanes, n_subjects> software_noise, repair_draw, hold_draw, test_draw, forget_draw;
-  std::array<Lanes, n_subjects> prerequisite_gaps;  // gaps in the prerequisite window
-  std::array<Lanes, n_subjects> reviewed_gaps;      // those of them below the class's pacing unit
-  std::array<std::array<std::uint64_t, max_class_size>, n_subjects> reviewed;  // their bits
-  std::array<Lanes, n_subjects> targeted_chance;     // chance that targeted time repairs a gap
-  std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
-  std::array<Lanes, n_subjects> position;            // mastered position before the week (units)
-  std::array<Lanes, n_subjects> carry;               // hazard left over after mastering the working unit
-  Lanes match_sum;                                    // how well the week matched him, summed over subjects
-  std::array<std::int32_t, max_class_size> move;      // a subject's progression: 0 stays, 1 mastered, 2 gap
-};
 
 void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
                  const WeekContext& week, ClassroomLanes& x);
@@ -337,48 +312,53 @@ void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t mode
   } else {
     for (std::uint32_t q = 0; q < n; ++q) set_offer(x, q, plan.weight, plan.shares, plan.choice * cw.matched);
   }
+  pad_lanes(n, x.w_class, x.w_tutoring, x.w_small, x.software_use, x.collaborative, x.contact, x.software_share,
+            x.choice);
 }
 
 // How much of what is offered reaches the student, the same in both subjects. Self-paced software
 // counts only as far as the student works alone, and check-ins recover part of the shortfall; engaged
 // students who attend learn more of everything.
-void uptake_lanes(const ClassroomWeek& cw, const StudentColumns& st, std::uint32_t b, std::uint32_t n,
-                  ClassroomLanes& x) {
-  const std::uint8_t* frl = st.frl.data() + b;
-  const float* engagement = st.engagement.data() + b;
-  const float* attendance = st.attendance.data() + b;
-  const float* self_regulation = st.self_regulation.data() + b;
+void uptake_lanes(const ClassroomWeek& cw, std::uint32_t m, ClassroomLanes& x) {
+  const float frl_mult = cw.frl_mult, inv_engagement = cw.inv_engagement, sr_floor = cw.sr_floor;
+  const float sr_slope = 1 - cw.sr_floor, check_in_lift = cw.check_in_lift, routine = cw.routine;
+  const float tutoring = cw.routine * cw.tutoring;
   PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
-    x.student[q] = (frl[q] ? cw.frl_mult : 1.0f) * engagement[q] * cw.inv_engagement * attendance[q];
-    const float sr = self_regulation[q];
-    x.software_use[q] *= (cw.sr_floor + (1 - cw.sr_floor) * sr + cw.check_in_lift * (1 - sr)) * cw.routine;
-    x.w_small[q] *= cw.routine;
-    x.w_tutoring[q] *= cw.routine * cw.tutoring;
+  for (std::uint32_t q = 0; q < m; ++q) {
+    x.student[q] = (x.frl[q] != 0 ? frl_mult : 1.0f) * x.engagement[q] * inv_engagement * x.attendance[q];
+    const float sr = x.self_regulation[q];
+    x.software_use[q] *= (sr_floor + sr_slope * sr + check_in_lift * (1 - sr)) * routine;
+    x.w_small[q] *= routine;
+    x.w_tutoring[q] *= tutoring;
     x.offered[q] = x.w_class[q] + x.w_tutoring[q] + x.w_small[q] + x.software_use[q];
     x.match_sum[q] = 0.0f;
   }
 }
 
-// Gaps in each student's prerequisite window (a popcount: a scalar loop before x86-64-v4).
-void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-               ClassroomLanes& x) {
-  const std::uint64_t* recent = st.recent_gaps[s].data() + b;
-  const std::uint16_t* frontier = st.frontier[s].data() + b;
-  const int pace = static_cast<int>(cw.pace[s]);
-  for (std::uint32_t q = 0; q < n; ++q)
-    x.prerequisite_gaps[s][q] = static_cast<float>(std::popcount(recent[q] & cw.window_mask));
-  if (cw.review <= 0) {  // no review: nothing reads these unless forgetting is on
-    if (cw.dynamics)
-      for (std::uint32_t q = 0; q < n; ++q) x.reviewed[s][q] = 0, x.reviewed_gaps[s][q] = 0;
-    return;
-  }
-  for (std::uint32_t q = 0; q < n; ++q) {
-    // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews.
-    const int above = std::clamp(int(frontier[q]) - pace, 0, 64);
-    const std::uint64_t below = above >= 64 ? 0 : ~std::uint64_t(0) << above;
-    x.reviewed[s][q] = recent[q] & cw.window_mask & below;
-    x.reviewed_gaps[s][q] = static_cast<float>(std::popcount(x.reviewed[s][q]));
+// Gaps in each student's prerequisite window and, with review, those of them below the pacing unit.
+void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+  const std::uint64_t* recent = x.recent[s].data();
+  const std::int32_t* frontier = x.front[s].data();
+  const std::uint64_t window_mask = cw.window_mask;
+  const std::uint64_t review_mask = cw.review > 0 ? ~std::uint64_t(0) : 0;  // no review: nothing reviewed
+  const std::int32_t* gaps = x.gap_count[s].data();
+  const float old_weight = cw.review > 0 ? cw.old_gap_weight : 0.0f;
+  const std::int32_t pace = static_cast<std::int32_t>(cw.pace[s]);
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < m; ++q) {
+    const std::uint64_t window = recent[q] & window_mask;
+    // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews,
+    // the `above` lowest bits (all of them from 64 up). The bits are cleared by shifting the window
+    // down and up: GCC 12 does not vectorise a constant shifted by a lane's count.
+    const std::int32_t ahead = frontier[q] - pace;
+    const std::int32_t above = ahead < 0 ? 0 : (ahead > 63 ? 63 : ahead);
+    const std::uint64_t keep = (std::uint64_t(0) - static_cast<std::uint64_t>(ahead < 64)) & review_mask;
+    const std::uint64_t reviewed = ((window >> above) << above) & keep;
+    x.reviewed[s][q] = reviewed;
+    x.prerequisite_gaps[s][q] = static_cast<float>(static_cast<std::int32_t>(bit_count(window)));
+    // Gaps older than the window lie far below the pace: review re-teaches them too, at their weight.
+    x.old_reviewed[s][q] = old_weight * (static_cast<float>(gaps[q]) - x.prerequisite_gaps[s][q]);
+    x.reviewed_gaps[s][q] = static_cast<float>(static_cast<std::int32_t>(bit_count(reviewed))) + x.old_reviewed[s][q];
   }
 }
 
@@ -390,79 +370,89 @@ void gap_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::ui
 // much it teaches (reading software teaches less). Targeted time spends its repair share on recent gaps.
 // `dynamics`: review or forgetting is on (their extra work is compiled out of the default path).
 template <bool targeted_time, bool dynamics>
-void learn_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-                 ClassroomLanes& x) {
-  const std::uint16_t* frontier = st.frontier[s].data() + b;
-  const std::uint16_t* gaps = st.gaps[s].data() + b;
-  const float* p_known = st.p_known[s].data() + b;
-  const float* learning_rate = st.learning_rate[s].data() + b;
-  const float* group_target = st.group_target[s].data() + b;
+void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+  const std::int32_t* frontier = x.front[s].data();
+  const std::int32_t* gaps = x.gap_count[s].data();
+  const float* p_known = x.known[s].data();
+  const float* learning_rate = x.learning_rate[s].data();
+  const float* group_target = x.group_target[s].data();
   const float pace = cw.pace[s], rate = cw.rate[s], matched = cw.matched, software_subject = cw.software_subject[s];
   const float* noise = x.software_noise[s].data();
+  // The classroom's constants in locals: read through cw, each would be loaded again in every
+  // iteration (a store to the float lanes might change them, as far as the compiler knows).
+  const MismatchKernel kernel = cw.kernel;
+  const float software_error = cw.software_error, repair_share = cw.repair_share, gap_penalty = cw.gap_penalty;
+  const float review = cw.review, not_review = 1 - cw.review, absorption = cw.absorption;
+  const float not_threshold = 1.0f - cw.threshold, repair_per_hazard = cw.repair_per_hazard;
+  const float review_per_gap = cw.review_per_gap;
   PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
+  for (std::uint32_t q = 0; q < m; ++q) {
     const float f = frontier[q];
-    const float at_class = cw.kernel(f - pace);
+    const float at_class = kernel(f - pace);
     float targeted = 0, fit = 0, repair = 0;
     if constexpr (targeted_time) {
-      const float small = matched * cw.kernel(f - group_target[q]) + (1 - matched) * at_class;
-      const float software = matched * cw.kernel(-cw.software_error * noise[q]) + (1 - matched) * at_class;
+      const float small = matched * kernel(f - group_target[q]) + (1 - matched) * at_class;
+      const float software = matched * kernel(-software_error * noise[q]) + (1 - matched) * at_class;
       targeted = x.w_tutoring[q] + x.w_small[q] * small + x.software_use[q] * software_subject * software;
       fit = x.w_tutoring[q] + x.w_small[q] * small + x.software_use[q] * software;
-      repair = x.prerequisite_gaps[s][q] > 0 ? cw.repair_share : 0.0f;
+      repair = x.prerequisite_gaps[s][q] > 0 ? repair_share : 0.0f;
     }
     const float whole_class = x.w_class[q] * at_class;
     x.match_sum[q] += x.offered[q] > 0 ? (whole_class + fit) / x.offered[q] : 0.0f;
     const float student_rate = rate * learning_rate[q] * x.student[q];
-    const float gap_factor = 1.0f - cw.gap_penalty * x.prerequisite_gaps[s][q];
+    const float gap_factor = 1.0f - gap_penalty * x.prerequisite_gaps[s][q];
     // Review time teaches no new unit: a student without gaps meets content he already knows.
-    const float taught = dynamics ? whole_class * (1 - cw.review) : whole_class;
+    const float taught = dynamics ? whole_class * not_review : whole_class;
     const float offered_hazard = (taught + targeted * (1 - repair)) * student_rate * gap_factor;
-    const float hazard = offered_hazard * cw.absorption / (cw.absorption + offered_hazard);
+    const float hazard = offered_hazard * absorption / (absorption + offered_hazard);
     x.p[s][q] = 1.0f - (1.0f - p_known[q]) * fast::exp(-hazard);
     if constexpr (dynamics) {
       // The week's hazard beyond what mastering the working unit took goes on to the next unit: with
       // forgetting, a year's norm growth needs more than one mastery a week in the early grades.
       const float unknown = 1.0f - p_known[q];
-      const float need = fast::log((unknown > 1e-6f ? unknown : 1e-6f) / (1.0f - cw.threshold));
+      const float need = fast::log((unknown > 1e-6f ? unknown : 1e-6f) / not_threshold);
       const float left = hazard - (need > 0.0f ? need : 0.0f);
       x.carry[s][q] = left > 0.0f ? left : 0.0f;
     }
     if constexpr (targeted_time)
-      x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * cw.repair_per_hazard);
+      x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * repair_per_hazard);
     if constexpr (dynamics) {
       x.position[s][q] = float(frontier[q]) - float(gaps[q]) + p_known[q];
       // Review re-teaches every gap of the window below the pacing unit (what the class has been
       // taught), each with its share of the time: the more gaps, the more it repairs, so those the
       // curriculum left behind catch up. Targeted time repairs the most recent gap.
-      const float review_hazard = x.w_class[q] * cw.review * cw.review_per_gap * x.reviewed_gaps[s][q];
-      x.repair_chance[s][q] = 1.0f - fast::exp(-(targeted * repair * cw.repair_per_hazard + review_hazard) * student_rate);
+      const float review_hazard = x.w_class[q] * review * review_per_gap * x.reviewed_gaps[s][q];
+      x.repair_chance[s][q] = 1.0f - fast::exp(-(targeted * repair * repair_per_hazard + review_hazard) * student_rate);
     }
   }
 }
 
-// Whether each student leaves his unit this week, and whether he leaves a gap behind; then gap repair.
-// Mastery always moves a student on. Below it, an on-demand test or the pacing guide may: the test only
-// as far as competency progression is delivered, seat time only where the student is not held. The
-// decision is a vectorised pass of selects (a branch per student mispredicts whenever someone moves
-// on); the bookkeeping of units and gaps a second pass.
+// Whether each student leaves his unit this week, and whether he leaves a gap behind, then the
+// bookkeeping, in one vectorised pass of selects. Mastery always moves a student on. Below it, an
+// on-demand test or the pacing guide may: the test only as far as competency progression is delivered,
+// seat time only where the student is not held. A student who moves on advances his frontier, and his
+// window of recent units shifts in a gap bit or a mastered one; then gap repair. Without review and
+// forgetting, targeted time relearns the most recent gap (lowest set bit of the window; relearning is
+// easier than a new unit). With them, targeted time repairs the most recent gap or review the most
+// recent one below the pace (the week's progression may have shifted the window by one: the review's
+// bits shift with it). Students who master more than one unit are done again (settle_again).
 template <bool targeted_time, bool dynamics>
-void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-                    ClassroomLanes& x) {
-  std::uint16_t* frontier = st.frontier[s].data() + b;
-  std::uint16_t* gaps = st.gaps[s].data() + b;
-  std::uint64_t* recent = st.recent_gaps[s].data() + b;
-  float* p_known = st.p_known[s].data() + b;
+void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+  std::int32_t* frontier = x.front[s].data();
+  std::int32_t* gaps = x.gap_count[s].data();
+  std::uint64_t* recent = x.recent[s].data();
+  float* known_after = x.known[s].data();
   const float pace = cw.pace[s], threshold = cw.threshold, test_threshold = cw.test_threshold;
   const float f_progression = cw.f_progression, hold_chance = cw.hold, slip = cw.slip, guess = cw.guess;
-  const std::int32_t test_out = cw.plan.test_out;
+  const std::int32_t test_out = cw.plan.test_out, repair_on = cw.repair_share > 0;
+  const float slack = cw.slack, prior = cw.prior, not_prior = 1.0f - cw.prior;
   const float* hold = x.hold_draw[s].data();
   const float* test = x.test_draw[s].data();
   PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
+  for (std::uint32_t q = 0; q < m; ++q) {
     // Every condition is evaluated, as a 32-bit 0 or 1 (a condition skipped is a branch, and bools
     // are bytes, which GCC 12 does not vectorise beside floats).
-    const float p = x.p[s][q], f = frontier[q], held = hold[q], draw = test[q];
+    const float p = x.p[s][q], f = static_cast<float>(frontier[q]), held = hold[q], draw = test[q];
     const std::int32_t mastered = p >= threshold;
     // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
     // whether a test is available is the one that decides holds: the two ways exclude each other.
@@ -470,89 +460,137 @@ void progress_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uin
     const float pass_known = p * (1 - slip);
     const std::int32_t passes = draw < pass_known + (1 - p) * guess;
     // The class has moved on and the student is not held at his unit: passed without mastery.
-    const std::int32_t seat_time = (1 - mastered) * (1 - tested) * (f + cw.slack < pace) * (held >= hold_chance);
+    const std::int32_t seat_time = (1 - mastered) * (1 - tested) * (f + slack < pace) * (held >= hold_chance);
     const std::int32_t moves = (mastered | (tested & passes) | seat_time) & (f < 65535.0f);
     const std::int32_t as_gap = (tested & (draw >= pass_known)) | seat_time;
     x.move[q] = moves * (1 + as_gap);
     // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
     // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
-    float next = cw.prior;
-    if constexpr (dynamics) next = 1.0f - (1.0f - cw.prior) * fast::exp(-x.carry[s][q]);
-    p_known[q] = (moves & (1 - as_gap)) != 0 ? next : p;
-  }
-  for (std::uint32_t q = 0; q < n; ++q) {
-    const std::uint32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
-    frontier[q] = static_cast<std::uint16_t>(frontier[q] + moves);
-    gaps[q] = static_cast<std::uint16_t>(gaps[q] + as_gap);
-    recent[q] = moves ? (recent[q] << 1) | as_gap : recent[q];
+    float next = prior;
+    if constexpr (dynamics) next = 1.0f - not_prior * fast::exp(-x.carry[s][q]);
+    const float known = (moves & (1 - as_gap)) != 0 ? next : p;
+    known_after[q] = known;
+    // Leftover hazard enough to master the next unit too (settle_again).
+    if constexpr (dynamics) x.again[q] = moves & (1 - as_gap) & (known >= threshold) & (f + 1.0f < 65535.0f);
+
+    const std::int32_t new_gap = moves & as_gap;  // as_gap alone may hold where the student stays
+    const std::uint64_t r = (recent[q] << moves) | static_cast<std::uint64_t>(new_gap);
+    const float repair_draw = x.repair_draw[s][q];
+    std::int32_t repairs = 0, old_review = 0;
+    std::uint64_t pool = r;
+    if constexpr (!dynamics && targeted_time)
+      repairs = (x.prerequisite_gaps[s][q] > 0) & repair_on & (r != 0) & (repair_draw < x.targeted_chance[s][q]);
     if constexpr (dynamics) {
-      // Leftover hazard enough to master the next unit(s) too: a fast week masters more than one.
-      float left = x.carry[s][q];
-      while (moves && !as_gap && p_known[q] >= cw.threshold && frontier[q] < 65535) {
-        frontier[q] = static_cast<std::uint16_t>(frontier[q] + 1);
-        recent[q] <<= 1;
-        left -= cw.unit_hazard;
-        p_known[q] = 1.0f - (1.0f - cw.prior) * fast::exp(-(left > 0.0f ? left : 0.0f));
-      }
+      const std::uint64_t reviewed = x.reviewed[s][q] << moves;
+      std::int32_t targeted = 0;
+      if constexpr (targeted_time)
+        targeted = (x.prerequisite_gaps[s][q] > 0) & (r != 0) & (repair_draw < x.targeted_chance[s][q]);
+      // Review repairs a gap of the window or an older one in proportion to their shares of its time.
+      const std::uint64_t in_window = r & reviewed;
+      const float window_count = static_cast<float>(static_cast<std::int32_t>(bit_count(in_window)));
+      const float chance = x.repair_chance[s][q], old = x.old_reviewed[s][q], total = window_count + old;
+      const std::int32_t old_left = gaps[q] + new_gap > static_cast<std::int32_t>(bit_count(r & cw.window_mask));
+      const std::int32_t pick_old = (in_window == 0) | (repair_draw >= chance * window_count / (total > 0 ? total : 1.0f));
+      old_review = (1 - targeted) & old_left & (old > 0) & (repair_draw < chance) & pick_old;
+      const std::int32_t review = (1 - targeted) & (1 - old_review) & (in_window != 0) & (repair_draw < chance);
+      repairs = targeted | review;
+      pool = targeted ? r : in_window;
     }
-    // Relearn the most recent gap (lowest set bit of the window); relearning is easier than a new unit.
-    if constexpr (!dynamics) {
-      if constexpr (targeted_time) {
-        const bool repairs = x.prerequisite_gaps[s][q] > 0 && cw.repair_share > 0 && recent[q] != 0 &&
-                             x.repair_draw[s][q] < x.targeted_chance[s][q];
-        recent[q] = repairs ? recent[q] & (recent[q] - 1) : recent[q];
-        gaps[q] = static_cast<std::uint16_t>(gaps[q] - repairs);
-      }
-      continue;
-    }
-    // Targeted time repairs the most recent gap, review the most recent one below the pace (the
-    // week's progression may have shifted the window by one: the review's bits shift with it).
-    const float draw = x.repair_draw[s][q];
-    const std::uint64_t reviewed = x.move[q] ? x.reviewed[s][q] << 1 : x.reviewed[s][q];
-    const bool targeted =
-        targeted_time && x.prerequisite_gaps[s][q] > 0 && recent[q] != 0 && draw < x.targeted_chance[s][q];
-    const bool review = !targeted && (recent[q] & reviewed) != 0 && draw < x.repair_chance[s][q];
-    const std::uint64_t pool = targeted ? recent[q] : recent[q] & reviewed;
-    const bool repairs = targeted || review;
-    recent[q] = repairs ? recent[q] & ~(pool & (~pool + 1)) : recent[q];
-    gaps[q] = static_cast<std::uint16_t>(gaps[q] - repairs);
+    recent[q] = r & ~(pool & (~pool + 1) & (std::uint64_t(0) - static_cast<std::uint64_t>(repairs)));
+    frontier[q] = (frontier[q] + moves) & 0xFFFF;
+    gaps[q] = (gaps[q] + new_gap - (repairs | old_review)) & 0xFFFF;
   }
+}
+
+// A student whose leftover hazard masters the next unit(s) too (one in twenty a week): his week's
+// bookkeeping again from the columns, one unit at a time, as decide_lanes does it otherwise.
+template <bool targeted_time>
+void settle_again(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t q,
+                  ClassroomLanes& x) {
+  const std::uint32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
+  std::uint16_t f = static_cast<std::uint16_t>(st.frontier[s][b + q] + moves);
+  std::uint64_t recent = (st.recent_gaps[s][b + q] << moves) | as_gap;
+  float p_known = x.known[s][q];
+  float left = x.carry[s][q];
+  do {
+    f = static_cast<std::uint16_t>(f + 1);
+    recent <<= 1;
+    left -= cw.unit_hazard;
+    p_known = 1.0f - (1.0f - cw.prior) * fast::exp(-(left > 0.0f ? left : 0.0f));
+  } while (p_known >= cw.threshold && f < 65535);
+  const float draw = x.repair_draw[s][q];
+  const std::uint64_t reviewed = x.reviewed[s][q] << moves;
+  const bool targeted =
+      targeted_time && x.prerequisite_gaps[s][q] > 0 && recent != 0 && draw < x.targeted_chance[s][q];
+  const std::uint64_t in_window = recent & reviewed;
+  const float window_count = static_cast<float>(std::popcount(in_window));
+  const float chance = x.repair_chance[s][q], old = x.old_reviewed[s][q], total = window_count + old;
+  const int gaps_now = st.gaps[s][b + q] + int(as_gap);
+  const bool old_left = gaps_now > std::popcount(recent & cw.window_mask);
+  const bool old_review = !targeted && old_left && old > 0 && draw < chance &&
+                          (in_window == 0 || draw >= chance * window_count / total);
+  const bool review = !targeted && !old_review && in_window != 0 && draw < chance;
+  const std::uint64_t pool = targeted ? recent : in_window;
+  const bool repairs = targeted || review;
+  x.recent[s][q] = repairs ? recent & ~(pool & (~pool + 1)) : recent;
+  x.front[s][q] = f;
+  x.gap_count[s][q] = static_cast<std::uint16_t>(gaps_now - int(repairs || old_review));
+  x.known[s][q] = p_known;
+}
+
+// A subject's progression: the decision, its bookkeeping, and those who master more than one unit.
+template <bool targeted_time, bool dynamics>
+void progress_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
+                    std::uint32_t m, ClassroomLanes& x) {
+  decide_lanes<targeted_time, dynamics>(cw, s, m, x);
+  if constexpr (dynamics)
+    for (std::uint32_t q = 0; q < n; ++q)
+      if (x.again[q]) settle_again<targeted_time>(cw, st, s, b, q, x);
 }
 
 // What the week added to a student's mastered position is fragile until later use consolidates it;
 // fragile knowledge is forgotten at forgetting_rate: a week forgets a whole unit, the most recently
 // mastered one, with probability equal to the expected loss. The working unit's P(known) is left
 // alone: BKT approaches the mastery threshold slowly, and a loss taken from it stalls students below it.
-void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-                       ClassroomLanes& x) {
-  const std::uint16_t* frontier = st.frontier[s].data() + b;
-  const std::uint16_t* gaps = st.gaps[s].data() + b;
-  const float* p_known = st.p_known[s].data() + b;
-  std::uint16_t* fragile = st.fragile[s].data() + b;
+void consolidate_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+  const std::int32_t* frontier = x.front[s].data();
+  const std::int32_t* gaps = x.gap_count[s].data();
+  const float* p_known = x.known[s].data();
+  std::uint16_t* fragile = x.fragile[s].data();
   const float* draw = x.forget_draw[s].data();
+  const float forget_share = cw.forget_share, keep_fragile = cw.keep_fragile;
   PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
+  for (std::uint32_t q = 0; q < m; ++q) {
     const float position = float(frontier[q]) - float(gaps[q]) + p_known[q];
     const float gained = position - x.position[s][q];
     const float held = fragile_units(fragile[q]) + (gained > 0 ? gained : 0.0f);
-    const float forgotten = held * cw.forget_share;
-    fragile[q] = fragile_stored(held * cw.keep_fragile);
+    const float forgotten = held * forget_share;
+    fragile[q] = fragile_stored(held * keep_fragile);
     // Only a student who knows some unit below his frontier can forget one.
     x.move[q] = (draw[q] < forgotten) & (float(frontier[q]) > float(gaps[q]));
   }
-  std::uint16_t* gap_count = st.gaps[s].data() + b;
-  std::uint16_t* front = st.frontier[s].data() + b;
-  std::uint64_t* recent = st.recent_gaps[s].data() + b;
-  for (std::uint32_t q = 0; q < n; ++q) {
-    if (!x.move[q]) continue;
-    // The unit just below the frontier is known: forgetting it moves the frontier back (the unit is
-    // to be learned again, keeping his partial knowledge); else the most recent known unit becomes a gap.
-    if ((recent[q] & 1) == 0) {
-      front[q]--;
-      recent[q] >>= 1;
-      continue;
-    }
-    forget_latest_unit(recent[q], gap_count[q], frontier[q]);
+}
+
+// A forgotten unit: the unit just below the frontier is known, so forgetting it moves the frontier
+// back (the unit is to be learned again, keeping his partial knowledge); else the most recent known
+// unit becomes a gap (forget_latest_unit, as a select: four in ten students forget a unit a week).
+void forget_lanes(int s, std::uint32_t m, ClassroomLanes& x) {
+  std::int32_t* frontier = x.front[s].data();
+  std::int32_t* gaps = x.gap_count[s].data();
+  std::uint64_t* recent = x.recent[s].data();
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < m; ++q) {
+    const std::uint64_t r = recent[q];
+    const std::int32_t forgets = x.move[q], back = forgets & ((r & 1) == 0), as_gap = forgets - back;
+    // Known units of the window: the frontier's lowest bits of ~r (all 64 from a frontier of 64 on),
+    // found by clearing the others with shifts (see gap_lanes).
+    const std::int32_t f = frontier[q], low = f < 63 ? f : 63;
+    const std::uint64_t known = ~r;
+    const std::uint64_t mastered = f >= 64 ? known : known ^ ((known >> low) << low);
+    const std::uint64_t gap_bit = mastered & (~mastered + 1) & (std::uint64_t(0) - static_cast<std::uint64_t>(as_gap));
+    recent[q] = back ? r >> 1 : r | gap_bit;
+    frontier[q] = (frontier[q] - back) & 0xFFFF;
+    gaps[q] = (gaps[q] + as_gap) & 0xFFFF;
   }
 }
 
@@ -560,19 +598,25 @@ void consolidate_lanes(const ClassroomWeek& cw, StudentColumns& st, int s, std::
 // taught matches the student, and noise; part of the way each week, so that it reflects the weeks
 // before as well as this one.
 void engagement_lanes(const ClassroomWeek& cw, const LearningParameters& L, const PersonalizationParameters& P,
-                      StudentColumns& st, std::uint32_t b, std::uint32_t n, const ClassroomLanes& x) {
-  float* engagement = st.engagement.data() + b;
+                      StudentColumns& st, std::uint32_t b, std::uint32_t n, std::uint32_t m, ClassroomLanes& x) {
+  float* engagement = x.engagement.data();
   const float collaborative_bonus = static_cast<float>(L.engagement_collaborative_bonus);
   const float choice = static_cast<float>(P.engagement_choice), contact = static_cast<float>(P.engagement_contact);
   const float mismatch = static_cast<float>(P.engagement_mismatch);
+  const float base = cw.engagement_base, check_in = cw.check_in, engagement_rate = cw.engagement_rate;
   PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < n; ++q) {
+  for (std::uint32_t q = 0; q < m; ++q) {
     const float match = x.match_sum[q] / n_subjects;
-    const float target = cw.engagement_base + collaborative_bonus * x.collaborative[q] + choice * x.choice[q] +
-                         contact * (x.contact[q] + cw.check_in * x.software_share[q]) - mismatch * (1.0f - match);
-    const float e = engagement[q] + cw.engagement_rate * (target - engagement[q]);
+    const float target = base + collaborative_bonus * x.collaborative[q] + choice * x.choice[q] +
+                         contact * (x.contact[q] + check_in * x.software_share[q]) - mismatch * (1.0f - match);
+    const float e = engagement[q] + engagement_rate * (target - engagement[q]);
     engagement[q] = e < 0.0f ? 0.0f : (e > 1.0f ? 1.0f : e);
   }
+  float* column = st.engagement.data() + b;
+  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = lo; q < hi; ++q) column[q] = engagement[q];
+  });
 }
 
 // Students earn autonomy with engagement and self-regulation, and lose it when disengaged; each level
@@ -662,29 +706,34 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   if (cw.plan.uses_small_groups && week.week % cw.regroup_weeks == 0)
     regroup(state, model_, cw.plan.small_groups, cw.group_error, b, e, week);
 
-  const std::uint32_t n = e - b;
+  const std::uint32_t n = e - b, m = padded_lanes(n);
   ClassroomLanes lanes;
-  draw_lanes(cw, rng, st.id.data() + b, n, week, lanes);
+  stage_lanes(st, b, n, lanes);
+  draw_lanes(cw, rng, lanes.ids.data(), m, week, lanes);
   offer_lanes(cw, state, state.classrooms.instructional_model[c], b, n, L, lanes);
-  uptake_lanes(cw, st, b, n, lanes);
+  uptake_lanes(cw, m, lanes);
   for (int s = 0; s < n_subjects; ++s) {
-    gap_lanes(cw, st, s, b, n, lanes);
+    gap_lanes(cw, s, m, lanes);
     if (cw.plan.targeted && cw.dynamics) {
-      learn_lanes<true, true>(cw, st, s, b, n, lanes);
-      progress_lanes<true, true>(cw, st, s, b, n, lanes);
+      learn_lanes<true, true>(cw, s, m, lanes);
+      progress_lanes<true, true>(cw, st, s, b, n, m, lanes);
     } else if (cw.plan.targeted) {
-      learn_lanes<true, false>(cw, st, s, b, n, lanes);
-      progress_lanes<true, false>(cw, st, s, b, n, lanes);
+      learn_lanes<true, false>(cw, s, m, lanes);
+      progress_lanes<true, false>(cw, st, s, b, n, m, lanes);
     } else if (cw.dynamics) {  // traditional: no targeted time
-      learn_lanes<false, true>(cw, st, s, b, n, lanes);
-      progress_lanes<false, true>(cw, st, s, b, n, lanes);
+      learn_lanes<false, true>(cw, s, m, lanes);
+      progress_lanes<false, true>(cw, st, s, b, n, m, lanes);
     } else {
-      learn_lanes<false, false>(cw, st, s, b, n, lanes);
-      progress_lanes<false, false>(cw, st, s, b, n, lanes);
+      learn_lanes<false, false>(cw, s, m, lanes);
+      progress_lanes<false, false>(cw, st, s, b, n, m, lanes);
     }
-    if (cw.forget_share > 0) consolidate_lanes(cw, st, s, b, n, lanes);
+    if (cw.forget_share > 0) {
+      consolidate_lanes(cw, s, m, lanes);
+      forget_lanes(s, m, lanes);
+    }
+    write_back(st, s, b, n, lanes);
   }
-  engagement_lanes(cw, L, P, st, b, n, lanes);
+  engagement_lanes(cw, L, P, st, b, n, m, lanes);
   if (cw.level_review) review_autonomy(P, cw.top_level, st, b, n);
   advance_pacing(state.classrooms, c, cw.pace, model_.pacing_per_week);
 }

@@ -22,6 +22,15 @@ double RolloutSpec::target(int year) const {
   return targets.back().second;
 }
 
+bool RolloutSpec::admits(double reached, double added, double target) const {
+  switch (target_kind) {
+    case TargetKind::at_least: return true;
+    case TargetKind::at_most: return reached + added <= target;
+    case TargetKind::closest: return std::abs(reached + added - target) < std::abs(reached - target);
+  }
+  return true;
+}
+
 SelectionRule RolloutSpec::rule(int year) const {
   SelectionRule rule = waves.empty() ? SelectionRule::volunteers : waves.front().rule;
   for (const RolloutWave& w : waves)
@@ -29,16 +38,26 @@ SelectionRule RolloutSpec::rule(int year) const {
   return rule;
 }
 
+std::uint32_t planned_pl_students(PlStage stage, std::uint32_t enrolled, double pilot_share) {
+  switch (stage) {
+    case PlStage::none: return 0;
+    case PlStage::pilot: return static_cast<std::uint32_t>(std::lround(enrolled * pilot_share));
+    case PlStage::schoolwide: return enrolled;
+  }
+  return 0;
+}
+
+std::vector<std::uint32_t> enrolled_by_school(const State& state) {
+  std::vector<std::uint32_t> enrolled(state.schools.size(), 0);
+  for (std::uint32_t school : state.students.school) enrolled[school]++;
+  return enrolled;
+}
+
 namespace {
 
 // Students a school at its stage teaches in PL classrooms, as the plan counts them.
 std::uint32_t students_pl(const State& state, std::uint32_t k, std::uint32_t n, const SchoolParameters& p) {
-  switch (static_cast<PlStage>(state.schools.pl_stage[k])) {
-    case PlStage::none: return 0;
-    case PlStage::pilot: return static_cast<std::uint32_t>(std::lround(n * p.pilot_share));
-    case PlStage::schoolwide: return n;
-  }
-  return 0;
+  return planned_pl_students(static_cast<PlStage>(state.schools.pl_stage[k]), n, p.pilot_share);
 }
 
 // Candidates of a district in the order of `rule`; lower key first.
@@ -136,8 +155,7 @@ void run_rollout(const Model& model, State& state) {
       sc.pl_stage[k] = stages[k];
     }
   } else {
-    std::vector<std::uint32_t> enrolled(sc.size(), 0);
-    for (std::uint32_t school : state.students.school) enrolled[school]++;
+    const std::vector<std::uint32_t> enrolled = enrolled_by_school(state);
     // Schools whose group names the years of its model follow those years only: no plan converts them
     // before, between or after.
     std::vector<std::uint8_t> scheduled(sc.size(), 0);
@@ -168,13 +186,17 @@ void run_rollout(const Model& model, State& state) {
       const double team = state.funding[d].funded[int(CostCategory::central_team)];
       const auto max_new = static_cast<std::uint32_t>(std::floor(plan.max_new_schools_per_year * team + 1e-9));
       double launch_funds = state.funding[d].launch_funds;
+      const PlStage start = plan.start_schoolwide ? PlStage::schoolwide : PlStage::pilot;
       for (std::uint32_t k : ordered_candidates(model, state, d, plan, rule, scheduled)) {
         if (double(reached) >= target || status.converted >= max_new) break;
+        // A ceiling or a goal passes over a school too large for it and tries the next in the order.
+        const std::uint32_t adds = planned_pl_students(start, enrolled[k], p.pilot_share);
+        if (!plan.admits(double(reached), double(adds), target)) continue;
         const double launch = model.params.costs.launch_cost_per_school *
                               (plan.start_schoolwide ? 1.0 : model.params.costs.pilot_launch_share);
         if (launch_funds < launch) break;
         launch_funds -= launch;
-        sc.pl_stage[k] = std::uint8_t(plan.start_schoolwide ? PlStage::schoolwide : PlStage::pilot);
+        sc.pl_stage[k] = std::uint8_t(start);
         sc.instructional_model[k] = static_cast<std::uint32_t>(plan.model);
         sc.implementation_year[k] = 1;
         sc.adopted_in_run[k] = 1;
@@ -184,7 +206,7 @@ void run_rollout(const Model& model, State& state) {
         const bool menu = status.proven && model.district_spec(d).central_office.knowledge_management;
         sc.invented[k] = plan.design == DesignMode::invent && !menu;
         status.converted++;
-        reached += students_pl(state, k, enrolled[k], p);
+        reached += adds;
       }
     }
   }

@@ -110,11 +110,45 @@ double prep_minutes_provided(const Model& model, const State& state, std::uint32
                                                                           : p.prep_minutes_waivers);
 }
 
+namespace {
+
+void codify(State& state, std::uint32_t k) {
+  state.schools.pl_stage[k] = std::uint8_t(PlStage::schoolwide);
+  state.schools.codified_year[k] = static_cast<std::uint8_t>(state.year + 1);
+  state.rollout[state.schools.district[k]].codified++;
+}
+
+// Pilots whose principal codifies practice in a district whose plan sets a ceiling or a goal go
+// school-wide, in school order, only while the plan admits the students they add (counted as the plan
+// counts them, before classrooms form): a plan at its ceiling keeps its pilots pilots.
+void codify_within_targets(const Model& model, State& state, const std::vector<std::uint32_t>& codifying) {
+  if (codifying.empty()) return;
+  const SchoolColumns& sc = state.schools;
+  const double pilot_share = model.params.schools.pilot_share;
+  const std::vector<std::uint32_t> enrolled = enrolled_by_school(state);
+  std::vector<double> reached(state.districts.size(), 0.0), students(state.districts.size(), 0.0);
+  for (std::uint32_t k = 0; k < sc.size(); ++k) {
+    students[sc.district[k]] += enrolled[k];
+    reached[sc.district[k]] += planned_pl_students(static_cast<PlStage>(sc.pl_stage[k]), enrolled[k], pilot_share);
+  }
+  for (std::uint32_t k : codifying) {
+    const std::uint32_t d = sc.district[k];
+    const RolloutSpec& plan = model.district_spec(d).rollout;
+    const double added = double(enrolled[k]) - planned_pl_students(PlStage::pilot, enrolled[k], pilot_share);
+    if (!plan.admits(reached[d], added, plan.target(state.year + 1) * students[d])) continue;
+    codify(state, k);
+    reached[d] += added;
+  }
+}
+
+}  // namespace
+
 void advance_schools(const Model& model, State& state) {
   SchoolColumns& sc = state.schools;
   const Rng rng(model.seed);
   const int traditional = model.instructional_model_index("traditional");
   for (auto& r : state.rollout) r.dropped = r.codified = 0;
+  std::vector<std::uint32_t> codifying;  // pilots going school-wide where a ceiling or a goal bounds them
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
     sc.implementation_year[k] = static_cast<std::uint8_t>(std::min(255, sc.implementation_year[k] + 1));
     // The twin takes its stages from the policy arm's log (run_rollout); schools on a scenario's model
@@ -126,11 +160,11 @@ void advance_schools(const Model& model, State& state) {
       sc.instructional_model[k] = static_cast<std::uint32_t>(traditional);
       state.rollout[sc.district[k]].dropped++;
     } else if (sc.pl_stage[k] == std::uint8_t(PlStage::pilot) && uniform01(w[1]) < codify_chance(model, state, k)) {
-      sc.pl_stage[k] = std::uint8_t(PlStage::schoolwide);
-      sc.codified_year[k] = static_cast<std::uint8_t>(state.year + 1);
-      state.rollout[sc.district[k]].codified++;
+      if (model.district_spec(sc.district[k]).rollout.target_kind == TargetKind::at_least) codify(state, k);
+      else codifying.push_back(k);
     }
   }
+  codify_within_targets(model, state, codifying);
   apply_model_years(model, state);
   for (std::uint32_t k = 0; k < sc.size(); ++k) sc.coached_last_year[k] = sc.coached_share[k] > 0;
   refresh_school_conditions(model, state);

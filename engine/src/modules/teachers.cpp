@@ -39,6 +39,48 @@ void set_experienced_traits(const TeacherParameters& p, TeacherColumns& t, std::
                                      t.pl_skill[k] * buy_in * (1.0 - p.prep_fidelity_loss * t.prep_deficit[k]));
 }
 
+// A ceiling holds for classrooms too. A plan counts a pilot as pilot_share of its students before
+// classrooms form; once they have, a district whose practising teachers' classrooms would take it past
+// its ceiling keeps the practitioners of its newest adopters, least bought-in first, traditional this
+// year (state.rollout[d].held_back counts them). Schools on a model from the scenario are never held back.
+void hold_back_past_ceiling(const Model& model, State& state, std::vector<std::uint32_t>& n_practising) {
+  const std::size_t n_districts = state.districts.size();
+  std::vector<double> ceiling(n_districts, -1.0);  // -1: the district's plan sets no ceiling
+  bool any = false;
+  for (std::uint32_t d = 0; d < n_districts; ++d) {
+    state.rollout[d].held_back = 0;
+    const RolloutSpec& plan = model.district_spec(d).rollout;
+    if (plan.enabled && plan.target_kind == TargetKind::at_most) ceiling[d] = plan.target(state.year + 1), any = true;
+  }
+  if (!any) return;
+  const SchoolColumns& sc = state.schools;
+  const ClassroomColumns& cl = state.classrooms;
+  TeacherColumns& t = state.teachers;
+  std::vector<double> students(n_districts, 0.0), taught_pl(n_districts, 0.0);
+  for (std::uint32_t k = 0; k < sc.size(); ++k) students[sc.district[k]] += sc.end[k] - sc.begin[k];
+  std::vector<std::uint32_t> taught(t.size(), 0);
+  for (std::uint32_t c = 0; c < cl.size(); ++c) taught[cl.teacher[c]] += cl.end[c] - cl.begin[c];
+  std::vector<std::uint32_t> releasable;
+  for (std::uint32_t j = 0; j < t.size(); ++j) {
+    if (!t.practising[j]) continue;
+    const std::uint32_t d = sc.district[t.school[j]];
+    taught_pl[d] += taught[j];
+    if (ceiling[d] >= 0 && sc.adopted_in_run[t.school[j]] && taught[j] > 0) releasable.push_back(j);
+  }
+  std::stable_sort(releasable.begin(), releasable.end(), [&](std::uint32_t a, std::uint32_t b) {
+    return std::pair(sc.implementation_year[t.school[a]], t.buy_in[a]) <
+           std::pair(sc.implementation_year[t.school[b]], t.buy_in[b]);
+  });
+  for (std::uint32_t j : releasable) {
+    const std::uint32_t d = sc.district[t.school[j]];
+    if (taught_pl[d] <= ceiling[d] * students[d]) continue;
+    t.practising[j] = 0, t.prep_deficit[j] = 0;
+    taught_pl[d] -= taught[j];
+    n_practising[t.school[j]]--;
+    state.rollout[d].held_back++;
+  }
+}
+
 }  // namespace
 
 std::uint32_t hire_teacher(const Model& model, State& state, std::uint32_t school) {
@@ -76,6 +118,7 @@ std::uint32_t hire_teacher(const Model& model, State& state, std::uint32_t schoo
   t.prep_deficit.push_back(0);
   // An established practitioner has practised as long as his school has had its model.
   t.years_on_model.push_back(established ? static_cast<std::uint8_t>(std::max(0, state.schools.implementation_year[school] - 1)) : 0);
+  t.leaving.push_back(0);
   t.effectiveness.push_back(0);
   t.capacity.push_back(0);
   set_experienced_traits(p, t, index);
@@ -87,37 +130,60 @@ void refresh_teacher_traits(const Model& model, State& state) {
     if (state.teachers.active[k]) set_experienced_traits(model.params.teachers, state.teachers, k);
 }
 
-void turn_over_teachers(const Model& model, State& state, Results& results) {
+TeacherYearRow& teacher_row(Results& results, int year) {
+  if (results.teachers.empty() || results.teachers.back().year != year) {
+    TeacherYearRow row;
+    row.year = year;
+    row.mean_experience_stayers = std::nan("");  // until the year-end decisions
+    results.teachers.push_back(row);
+  }
+  return results.teachers.back();
+}
+
+void decide_leavers(const Model& model, State& state, Results& results) {
   const Rng rng(model.seed);
   const TeacherParameters& p = model.params.teachers;
   TeacherColumns& t = state.teachers;
-  TeacherYearRow row;
-  row.year = state.year;
+  TeacherYearRow& row = teacher_row(results, state.year);
+  row.teachers = row.leavers = row.teachers_high_poverty = row.leavers_high_poverty = 0;
   double experience = 0;
   for (std::uint32_t k = 0; k < t.size(); ++k) {
+    t.leaving[k] = 0;
     if (!t.active[k]) continue;
+    // The year's burnout: what was left of last year's, plus this year's preparation deficit.
+    t.burnout[k] = static_cast<float>(
+        std::clamp((1.0 - p.burnout_recovery) * t.burnout[k] + p.burnout_gain * t.prep_deficit[k], 0.0, 1.0));
     const std::uint32_t school = t.school[k];
     const bool high_poverty = state.schools.frl_share[school] >= p.high_poverty_frl_share;
     const auto serial = static_cast<std::uint32_t>(t.id[k] & 0xffffffffu);
-    const double u = uniform01(
-        rng.words(Stream::teacher_turnover, state.schools.id[school], static_cast<std::uint32_t>(state.year), serial)[0]);
+    // Keyed by the year he would not return for (the transition the decision takes effect at): the same
+    // teacher's decision in both arms of a comparison, whatever else either arm draws.
+    const auto next_year = static_cast<std::uint32_t>(state.year + 1);
+    const double u = uniform01(rng.words(Stream::teacher_turnover, state.schools.id[school], next_year, serial)[0]);
     const bool leaves = u < turnover_of(p, state.schools.frl_share[school], t.burnout[k]);
+    t.leaving[k] = leaves;
     row.teachers++;
     row.leavers += leaves;
     row.teachers_high_poverty += high_poverty;
     row.leavers_high_poverty += leaves && high_poverty;
-    if (leaves) {
-      t.active[k] = 0;
-      t.practising[k] = 0;
-      continue;
-    }
-    t.experience[k] = static_cast<std::uint8_t>(std::min(255, t.experience[k] + 1));
-    experience += t.experience[k];
-    set_experienced_traits(p, t, k);
+    if (!leaves) experience += std::min(255, t.experience[k] + 1);  // his experience next year
   }
   const std::uint32_t stayed = row.teachers - row.leavers;
   row.mean_experience_stayers = stayed ? experience / stayed : 0;
-  results.teachers.push_back(row);
+}
+
+void turn_over_teachers(const Model& model, State& state) {
+  const TeacherParameters& p = model.params.teachers;
+  TeacherColumns& t = state.teachers;
+  for (std::uint32_t k = 0; k < t.size(); ++k) {
+    if (!t.active[k]) continue;
+    if (t.leaving[k]) {
+      t.active[k] = 0, t.practising[k] = 0, t.leaving[k] = 0;
+      continue;
+    }
+    t.experience[k] = static_cast<std::uint8_t>(std::min(255, t.experience[k] + 1));
+    set_experienced_traits(p, t, k);
+  }
 }
 
 void develop_teachers(const Model& model, State& state) {
@@ -153,8 +219,7 @@ void develop_teachers(const Model& model, State& state) {
     const double unsupported = std::max(0.0, 1.0 - support / p.support_reference);
     if (s > p.hire_pl_skill) s -= p.skill_decay * unsupported * (s - p.hire_pl_skill);
     t.pl_skill[k] = static_cast<float>(std::clamp(s, 0.0, 1.0));
-    t.burnout[k] = static_cast<float>(
-        std::clamp((1.0 - p.burnout_recovery) * t.burnout[k] + p.burnout_gain * t.prep_deficit[k], 0.0, 1.0));
+    // Burnout (last year's, updated at its end by decide_leavers) costs buy-in.
     if (practised) {
       double b = t.buy_in[k];
       b += p.buy_in_support_gain * std::min(1.0, support / p.support_reference) * (1.0 - b) -
@@ -205,6 +270,7 @@ void assign_practice(const Model& model, State& state) {
     }
     n_practising[k] = static_cast<std::uint32_t>(std::min(n, teachers.size()));
   }
+  hold_back_past_ceiling(model, state, n_practising);
 
   // Coaching: each district's coaches serve its practising teachers, newest PL schools first; schools
   // in the same implementation year share what is left alike (no school is favoured by its index).
@@ -248,7 +314,10 @@ void assign_practice(const Model& model, State& state) {
   // The PL cohort: every student enrolled in a school at a PL stage (in both arms alike).
   StudentColumns& st = state.students;
   for (std::uint32_t i = 0; i < st.size(); ++i)
-    if (sc.pl_stage[st.school[i]] != std::uint8_t(PlStage::none) && !st.ever_pl[i]) st.ever_pl[i] = 1, state.students_reached++;
+    if (sc.pl_stage[st.school[i]] != std::uint8_t(PlStage::none) && !st.ever_pl[i]) {
+      st.ever_pl[i] = 1, state.students_reached++;
+      state.rollout[sc.district[st.school[i]]].students_reached++;
+    }
 }
 
 }  // namespace plsim

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "plsim/modules/learning.hpp"
+#include "plsim/modules/teachers.hpp"
 
 namespace plsim {
 
@@ -24,6 +25,9 @@ void report_rollout(const Model& model, const State& state, Results& results) {
     r.gate_students = status.gate_students;
     r.gate_closed = status.gate_closed, r.proven = status.proven;
     r.system_change = system_change(model, state, d);
+    r.target_kind = static_cast<std::uint8_t>(plan.target_kind);
+    r.held_back = status.held_back;
+    r.students_reached = status.students_reached;
   }
   for (std::uint32_t k = 0; k < sc.size(); ++k) {
     RolloutYearRow& r = rows[sc.district[k]];
@@ -60,15 +64,8 @@ void report_fidelity(const Model& model, const State& state, Results& results) {
 }
 
 void report_teachers(const State& state, Results& results) {
-  // The first year follows no transition (the population is built for it), so its row starts here,
-  // with no teachers or leavers counted: every year then has its row of practice.
-  if (results.teachers.empty() || results.teachers.back().year != state.year) {
-    TeacherYearRow first;
-    first.year = state.year;
-    first.mean_experience_stayers = std::nan("");
-    results.teachers.push_back(first);
-  }
-  TeacherYearRow& row = results.teachers.back();
+  // The year's row: its practice now, its turnover at the year's end (decide_leavers).
+  TeacherYearRow& row = teacher_row(results, state.year);
   const TeacherColumns& t = state.teachers;
   std::vector<std::uint8_t> teaching(t.size(), 0);
   for (std::uint32_t c = 0; c < state.classrooms.size(); ++c) teaching[state.classrooms.teacher[c]] = 1;

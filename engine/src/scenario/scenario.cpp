@@ -171,6 +171,7 @@ Model model_from_resolved(const json& s) {
       plan.model = model.instructional_model_index(r["model"]);
       plan.start_schoolwide = r["start"] == "schoolwide";
       for (const auto& t : r["targets"]) plan.targets.emplace_back(t["year"].get<int>(), t["share"].get<double>());
+      plan.target_kind = static_cast<TargetKind>(index_of(target_kind_names, r["target_kind"].get<std::string>()));
       for (const auto& w : r["waves"])
         plan.waves.push_back({w["from_year"].get<int>(),
                               static_cast<SelectionRule>(index_of(selection_rule_names, w["rule"].get<std::string>()))});

@@ -86,6 +86,13 @@ Spec rollout_spec() {
                                              {"share", Spec::number(0, 1, nullptr, "share of students").as_required()}}),
                           1, 50, "targets in increasing years; linear in between, from 0 before the first")
                .as_required()},
+          {"target_kind",
+           Spec::text("at_least", "what the targets mean, as whole schools convert: at_least, a floor (schools convert "
+                                  "until the target is met; the last may overshoot it, and pilots that go school-wide "
+                                  "add more); at_most, a ceiling (no conversion, school-wide pilot or PL classroom "
+                                  "takes the district past it); closest, a goal (a school converts, or a pilot goes "
+                                  "school-wide, only when that brings the share closer to the target)",
+                      {target_kind_names.begin(), target_kind_names.end()})},
           {"waves", Spec::array_of(
                         Spec::object("a selection rule from a year on",
                                      Props{{"from_year", Spec::integer(1, max_years, 1, "1-based first year")},

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 from typing import Optional
 
+from ..dask_connect import connect_client
 from ..levels import OUTPUT_LEVELS
 from ..outdir import OutputDirError, check_out
 from ..scenarios import load_scenario
@@ -114,9 +115,7 @@ def dask_client(args):
     worker with N threads, since the engine releases the GIL; on this 2-core VM that keeps Dask's share
     of the time at 6%, against 11% for N one-thread worker processes)."""
     if getattr(args, "scheduler", None):
-        from dask.distributed import Client
-
-        client = Client(args.scheduler)
+        client = connect_client(args.scheduler)  # a wrong address: one line within a few seconds
         client._plsim_started = False  # an existing cluster: not ours to close
         return client
     if getattr(args, "workers", None):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..by_year import write as write_by_year
 from ..version import __version__
 from ..safe_io import formula_safe_frame
 from .args import (add_dask_arguments, close_client, dask_client, load_scenario_with_sets, non_negative, positive,
@@ -37,7 +38,8 @@ def cmd_ensemble(args) -> int:
         out = Path(args.out)
         out.mkdir(parents=True, exist_ok=True)
         formula_safe_frame(result.summary).to_csv(out / "ensemble.csv", index=False, float_format="%.6f")
-        print(f"  wrote       {out / 'ensemble.csv'}")
+        written = write_by_year(result.bands_by_year(), out, "ensemble")  # every year, with bands
+        print(f"  wrote       {out / 'ensemble.csv'}, {', '.join(map(str, written))}")
     return 0
 
 
@@ -60,6 +62,9 @@ def cmd_compare(args) -> int:
         formula_safe_frame(table).to_csv(out / "comparison.csv", index=False, float_format="%.6g")
         plot(table, out / "comparison.png")
         print(f"  wrote       {out / 'comparison.csv'}, {out / 'comparison.png'}")
+        by_year = table.bands_by_year()  # every year, with bands over seeds (plsim.by_year)
+        written = write_by_year(by_year, out, "comparison")
+        print(f"  wrote       {', '.join(map(str, written))} ({by_year['band'].iloc[0] if len(by_year) else 'no years'})")
     return 0
 
 
@@ -207,7 +212,8 @@ def add_parsers(sub) -> None:
     ensemble.add_argument("--seeds", type=positive, default=10, help="number of seeds (default 10)")
     ensemble.add_argument("--first-seed", type=seed_number, default=1, help="first seed (default 1)")
     ensemble.add_argument("--threads", type=non_negative, default=0, help="worker threads per run (0: all cores)")
-    ensemble.add_argument("--out", help="directory for ensemble.csv")
+    ensemble.add_argument("--out", help="directory for ensemble.csv, and every year with bands over seeds: "
+                                        "ensemble_by_year.csv and ensemble_by_year.png")
     ensemble.add_argument("--set", action="append", metavar="PATH=VALUE",
                           help="override a parameter or scenario path (repeatable)")
     add_dask_arguments(ensemble)
@@ -231,8 +237,9 @@ def add_parsers(sub) -> None:
                             help="with --uncertainty: worker processes (default: every core; results are the same)")
     comparison.add_argument("--progress", action="store_true", help="with --uncertainty: a progress bar")
     add_dask_arguments(comparison)
-    comparison.add_argument("--out", help="directory for comparison.csv and comparison.png (with --uncertainty: "
-                                          "psa.csv, ceac.csv, evppi.csv, ... and their plots)")
+    comparison.add_argument("--out", help="directory for comparison.csv and comparison.png, and every year with bands "
+                                          "over seeds: comparison_by_year.csv and comparison_by_year.png (with "
+                                          "--uncertainty: psa.csv, ceac.csv, evppi.csv, ... and their plots)")
     comparison.set_defaults(func=cmd_compare)
 
     sweeping = sub.add_parser("sweep", help="run a scenario over a grid, Latin hypercube or Sobol design of overrides")

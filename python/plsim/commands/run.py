@@ -12,7 +12,9 @@ from typing import Optional
 from ..checkpoint import CheckpointError, read
 from ..csvio import write_csv
 from ..levels import OUTPUT_LEVELS, aggregate
+from ..notes import explain
 from ..outdir import publish, staging_dir, write_manifest
+from ..progress import progress_bar
 from ..results import growth_by_grade
 from ..sim import Sim
 from ..study import plot as study_plot
@@ -64,6 +66,8 @@ def _print_summary(summary: dict, sim: Sim) -> None:
         sd = ce.get("sd_per_100")
         print(f"  money       ${ce['cost_total']:,.0f} over the run for {ce['students_reached']:,} students reached"
               + (f" (${per:,.0f} each)" if per else "") + (f"; {sd:.4f} SD per $100 per student" if sd else ""))
+    for note in summary.get("notes") or ():
+        print(f"  note        {note}")
     g = growth_by_grade(sim.assessments)
     if not g.empty:
         table = g.pivot(index="grade", columns="subject", values="growth").round(1)
@@ -164,9 +168,7 @@ def _run_and_write(sim: Sim, args, options: dict) -> int:
     stop = years if args.stop_after_year is None else min(args.stop_after_year, years)
     bar = None
     if args.progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=years * sim._core.weeks_per_year * len(sim._arms()), unit="week")
+        bar = progress_bar(total=years * sim._core.weeks_per_year * len(sim._arms()), unit="week")
     report = None if bar is None else (lambda done, _total: bar.update(done - bar.n))
     try:
         if args.checkpoint:
@@ -190,6 +192,9 @@ def _run_and_write(sim: Sim, args, options: dict) -> int:
         quintiles = sim.study_by_prior_quintile(pool=options["study_pool"])
         summary["study"] = {"pool": options["study_pool"], **study_summary(study),
                             "by_prior_quintile": quintiles.to_dict("records")}
+    notes = explain(sim, study)
+    if notes:
+        summary["notes"] = notes
     _print_summary(summary, sim)
     if args.checkpoint:
         print(f"  checkpoint  {args.checkpoint} (after year {sim.years_completed}"

@@ -1,5 +1,6 @@
 """Commands about scenarios and run directories: plsim validate, schema, params, init (a scenario from
-a table of schools), list (the shipped scenarios) and report (report.html of a run directory)."""
+a table of schools), list (the shipped scenarios) and report (report.html of a run, comparison or
+ensemble directory)."""
 from __future__ import annotations
 
 import json
@@ -100,8 +101,9 @@ def cmd_list(args) -> int:
 
 def add_parsers(sub) -> None:
     """plsim report, validate, schema, params, init and list."""
-    report = sub.add_parser("report", help="write RUN_DIR/report.html from a plsim run --out directory")
-    report.add_argument("run_dir")
+    report = sub.add_parser("report", help="write DIR/report.html, one self-contained page, from the --out directory "
+                                           "of plsim run, plsim compare or plsim ensemble")
+    report.add_argument("run_dir", metavar="DIR")
     report.set_defaults(func=cmd_report)
 
     validate = sub.add_parser("validate", help="check a scenario file and list every error")

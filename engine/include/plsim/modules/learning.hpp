@@ -52,12 +52,13 @@ namespace plsim {
   X(double, pacing_grade_level_weight, 0.3, between(0, 1), "share",                                            \
     "where each class's pacing guide starts: 1 = national grade level, 0 = class median",                       \
     "assumption: teachers start where their class is, pulled toward the standards")                             \
-  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.1, 0.9, 1.0, 1.7}), between(0, 10),                 \
+  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.0, 0.85, 1.0, 1.7}), between(0, 10),                 \
     "relative to whole class", "learning per minute of each instruction mode, relative to well-matched whole-class teaching", \
     "calibrated with review, forgetting and the first-year dip on: nglc_like on RAND 2017 (math 0.09, reading " \
     "0.07 SD), trial-sized tutoring on Nickow et al. 2020, and the eight models' magnitudes on Kraft 2020 "     \
-    "(median trial effect 0.10 SD; scripts/calibration); small groups a little above whole-class teaching (Lou " \
-    "et al. 1996, within-class grouping +0.17 SD), collaborative work equal to it (an assumption)")             \
+    "(median trial effect 0.10 SD; scripts/calibration); small groups and collaborative work as much per minute " \
+    "as whole-class teaching (within-class grouping's +0.17 SD, Lou et al. 1996, comes from matching, which the " \
+    "kernel gives small groups), software 0.85")                                                              \
   X(double, small_group_estimate_error, 2.0, between(0, 24), "units",                                          \
     "error of the teacher's placement of a student in small groups", "assumption")                              \
   X(double, software_estimate_error, 1.0, between(0, 24), "units",                                             \
@@ -78,11 +79,14 @@ namespace plsim {
     "TIMSS 1999 Video Study (Hiebert et al. 2003): US eighth-grade mathematics lessons spend about half their " \
     "time on review; 0.35 of whole-class and collaborative time, calibrated with forgetting_rate on "            \
     "evidence.json fadeout_after_end (docs/model.md, Effects over years)")                                                                      \
-  X(double, forgetting_rate, 0.018, between(0, 1), "per week",                                                \
+  X(double, review_old_gaps, 1.0, between(0, 1), "share",                                                    \
+    "how much class review re-teaches a gap older than the prerequisite window, per gap in the window",        \
+    "calibrated on evidence.json fadeout_mechanism: the comparison group catches up on what it missed")       \
+  X(double, forgetting_rate, 0.0095, between(0, 1), "per week",                                                \
     "weekly hazard of forgetting knowledge not yet consolidated by later use (forgotten units become gaps)",  \
-    "calibrated with review_share and consolidation_rate: a one-year programme keeps about half its effect a " \
-    "year after it ends and about 0.4 two years after (evidence.json fadeout_after_end; docs/model.md, "     \
-    "Effects over years)")                  \
+    "calibrated with review_share, review_old_gaps and consolidation_rate: a one-year programme keeps about " \
+    "half its effect a year after it ends and 0.3 two years after, forgetting carrying about a fifth of the "   \
+    "fade (evidence.json fadeout_after_end, fadeout_mechanism; docs/model.md, Effects over years)")                  \
   X(double, consolidation_rate, 0.012, between(0, 1), "per week",                                             \
     "weekly hazard with which new knowledge is consolidated by later use (then it is no longer forgotten "    \
     "week by week)", "calibrated with forgetting_rate")                                                       \
@@ -145,7 +149,7 @@ using PerImplementationYear = std::array<double, 3>;  // years 1, 2 and 3+
   X(PerImplementationYear, implementation_year_fidelity, (PerImplementationYear{0.8, 0.9, 0.9}), between(0, 1), \
     "multiplier", "capacity multiplier in implementation years 1, 2 and 3+",                                    \
     "calibrated with implementation_dip: nglc_like (first- and second-year schools) on RAND 2017")                                      \
-  X(PerImplementationYear, implementation_dip, (PerImplementationYear{0.45, 0.1, 0.0}), between(0, 1),    \
+  X(PerImplementationYear, implementation_dip, (PerImplementationYear{0.37, 0.07, 0.0}), between(0, 1),    \
     "share of change", "in a classroom's first, second and third+ year on its model (the lesser of its school's " \
     "implementation year and its teacher's years practising it, plus one), its targeted time (small group, " \
     "software, tutoring) teaches this much less, times how much the model changes the classroom (the mean " \

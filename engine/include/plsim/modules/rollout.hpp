@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "plsim/modules/schools.hpp"
 #include "plsim/types.hpp"
 
 namespace plsim {
@@ -25,6 +26,15 @@ enum class SelectionRule : std::uint8_t {
 };
 inline constexpr std::array<const char*, 6> selection_rule_names{"volunteers", "readiness", "need",
                                                                   "lottery",    "charter",   "python"};
+
+// What a plan's targets mean (scenario key "districts/N/rollout/target_kind"). A school converts whole,
+// so a plan cannot hit a share exactly: it says which way it may miss.
+enum class TargetKind : std::uint8_t {
+  at_least = 0,  // a floor: convert schools until the target is met; the last one may overshoot it
+  at_most = 1,   // a ceiling: no conversion, codified pilot or PL classroom takes the district past it
+  closest = 2,   // a goal: a school converts (a pilot codifies) only when it brings reach closer to the target
+};
+inline constexpr std::array<const char*, 3> target_kind_names{"at_least", "at_most", "closest"};
 
 // Whether converted schools design their own model or adopt a proven one.
 enum class DesignMode : std::uint8_t {
@@ -61,6 +71,7 @@ struct RolloutSpec {
   int model = -1;                                 // index into Model::instructional_models
   bool start_schoolwide = false;                  // converted schools start school-wide, not as pilots
   std::vector<std::pair<int, double>> targets;    // (1-based year, share of the district's students)
+  TargetKind target_kind = TargetKind::at_least;  // what the targets mean: a floor, a ceiling or a goal
   std::vector<RolloutWave> waves;                 // by from_year, increasing
   int gate_year = 0;                              // 1-based year from which widening needs the gate (0: none)
   double gate_min_effect_sd = 0.0;                // measured pilot effect (student SD) the gate asks for
@@ -73,10 +84,15 @@ struct RolloutSpec {
   // Target share in 1-based `year`: linear between targets, from 0 before the first, flat after the last.
   double target(int year) const;
   SelectionRule rule(int year) const;
+  // Whether `added` more students in PL classrooms are within what the targets mean, the district
+  // having `reached` of a target of `target` students: always for a floor (its loop stops at the target),
+  // up to the target for a ceiling, and strictly closer to it for a goal.
+  bool admits(double reached, double added, double target) const;
 };
 
 // Year stage: evaluates each plan's gate on last year's measured scores, then converts schools to the
-// plan's model until the district's target share is reached. Reads: schools, classroom score
+// plan's model until the district's target share is reached, as its target_kind reads the target
+// (candidates a ceiling or a goal does not admit are passed over for the next in the order). Reads: schools, classroom score
 // accumulators, students (scores). Writes: schools.pl_stage, instructional_model, implementation_year,
 // design, adopted_in_run; state.rollout.
 void run_rollout(const Model& model, State& state);
@@ -85,5 +101,12 @@ void run_rollout(const Model& model, State& state);
 // fall-to-spring gain (national SD units) of students in personalized classrooms minus that of the
 // district's other students, with its number of personalized students. NaN without data.
 std::pair<double, std::uint32_t> measured_pilot_effect(const Model& model, const State& state, std::uint32_t district);
+
+// Students a school at `stage` teaches in PL classrooms, as a plan counts them before classrooms form:
+// every enrolled student of a school-wide school, pilot_share of a pilot's.
+std::uint32_t planned_pl_students(PlStage stage, std::uint32_t enrolled, double pilot_share);
+
+// The students enrolled in each school now (by students.school: before classrooms form).
+std::vector<std::uint32_t> enrolled_by_school(const State& state);
 
 }  // namespace plsim

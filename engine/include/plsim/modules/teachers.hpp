@@ -1,7 +1,7 @@
 // Teachers: hiring, each teacher's traits (value added, personalized-learning capacity, buy-in),
 // experience, PL skill that grows with coaching, PD, iteration and peers and decays without support,
-// preparation time against what the model needs, burnout, and who leaves between two years; novices
-// replace leavers. docs/model.md, "Teachers".
+// preparation time against what the model needs, burnout, and who leaves at the end of a year (gone
+// at the transition); novices replace leavers. docs/model.md, "Teachers".
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,7 @@
 namespace plsim {
 
 struct Results;
+struct TeacherYearRow;
 
 // Scenario key "parameters/teachers"; docs/model.md. One line a parameter: type, name, default, range,
 // unit, doc, source.
@@ -89,16 +90,25 @@ struct TeacherParameters {
 // of the first year have the experience a steady turnover gives; later hires are novices.
 std::uint32_t hire_teacher(const Model& model, State& state, std::uint32_t school);
 
-// Year stage: each active teacher leaves with his school's turnover rate (a draw keyed by his stable id
-// and the year), the others gain a year of experience; effectiveness and capacity follow experience.
-// Reads: schools.frl_share, teachers. Writes: teachers.active, experience, effectiveness, capacity; a
-// row of results.teachers.
-void turn_over_teachers(const Model& model, State& state, Results& results);
+// End of a school year (its last week): each active teacher's burnout takes the year's preparation
+// deficit, then he decides whether to leave, with his school's turnover rate raised by that burnout (a
+// draw keyed by his school, his hiring serial and the year he would not return for, so both arms of a
+// comparison draw alike). Reads: schools.frl_share, teachers. Writes: teachers.burnout, leaving; the
+// turnover of the year's row of results.teachers. The last year's decisions are reported, never applied.
+void decide_leavers(const Model& model, State& state, Results& results);
+
+// Year stage: the teachers who decided to leave at the end of last year leave, the others gain a year
+// of experience; effectiveness and capacity follow experience. Reads: teachers.leaving. Writes:
+// teachers.active, experience, leaving, practising, effectiveness, capacity.
+void turn_over_teachers(const Model& model, State& state);
+
+// The row of results.teachers for `year` (0-based), added at the end when the last row is another year's.
+TeacherYearRow& teacher_row(Results& results, int year);
 
 // Year stage, before turnover: each teacher's PL skill grows with last year's practice, coaching, PD
-// and peers and decays without support; buy-in follows support and burnout; burnout follows last
-// year's preparation deficit. Reads: teachers (practising, coached, prep_deficit), schools, districts.
-// Writes: teachers.pl_skill, buy_in, burnout.
+// and peers and decays without support; buy-in follows support and last year's burnout (decide_leavers
+// updated it at the year's end). Reads: teachers (practising, coached, burnout), schools, districts.
+// Writes: teachers.pl_skill, buy_in.
 void develop_teachers(const Model& model, State& state);
 
 // After classrooms are formed: who practises the school's model (every teacher school-wide, those

@@ -1,0 +1,149 @@
+// The scratch of a classroom's week in the learning stage (modules/learning.cpp) and the helpers of its
+// lanes. The week is computed in passes over the classroom's students, each a loop over lanes (one per
+// student) of this scratch, so that the compiler vectorises them (docs/architecture.md, "Vectorised
+// passes"). The passes run over the students rounded up to whole vectors of eight floats, so that a
+// loop has no scalar remainder: with 23 students a classroom, the remainder's lanes, one at a time,
+// took as long as the vectors. They read the scratch only: the columns are copied in first
+// (stage_lanes) and written back after (write_back); the padding lanes are zeros (finite in every
+// formula), and their results never leave the scratch.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include "plsim/simd.hpp"
+#include "plsim/state.hpp"
+#include "plsim/types.hpp"
+
+namespace plsim::lanes {
+
+constexpr int max_class_size = 64;  // the scenario spec bounds class_size by this
+constexpr std::uint32_t lane_block = 8;  // floats in an AVX2 vector (two SSE vectors)
+static_assert(max_class_size % lane_block == 0);
+inline std::uint32_t padded_lanes(std::uint32_t n) { return (n + lane_block - 1) / lane_block * lane_block; }
+
+// A lane array has room for a whole block of padding after the last student, so that padding is one
+// fixed-size store (a loop up to the next multiple of eight becomes a call to memset).
+template <class T>
+using LaneArray = std::array<T, max_class_size + lane_block>;
+using Lanes = LaneArray<float>;
+
+// Zeros in the padding lanes [n, n + lane_block) of each array (those up to the padded count and more).
+template <class... Arrays>
+inline void pad_lanes(std::uint32_t n, Arrays&... arrays) {
+  (std::fill_n(arrays.data() + n, lane_block, typename Arrays::value_type(0)), ...);
+}
+
+// Runs copy(lo, hi), a vectorised loop over the lanes [lo, hi), over whole vectors of the n students:
+// [0, n rounded down to eight), then the last eight again, which overlap those before them when n is
+// not a multiple of eight (their lanes are done twice: for copies only). Copies in and out of the
+// scratch cannot run over padding lanes, which are other classrooms' students or past the columns;
+// this way they have no scalar remainder either (but with fewer than eight students).
+template <class F>
+inline void copy_lanes(std::uint32_t n, F&& copy) {
+  const std::uint32_t whole = n / lane_block * lane_block;
+  copy(0u, whole);
+  if (whole < n) copy(n < lane_block ? 0u : n - lane_block, n);
+}
+
+struct ClassroomLanes {
+  std::array<std::array<std::uint32_t, max_class_size>, 4> words;  // one Philox block per student
+  LaneArray<std::uint32_t> ids;                                    // the students' ids
+  // The student columns of each subject, copied in (stage_lanes) and written back at the end of the
+  // subject (write_back): frontier and gaps (32-bit, kept within 16 bits as the columns would),
+  // recent gaps, P(known) (after the week's learning, the value progression leaves), fragile knowledge;
+  // read only: learning rate, small-group target.
+  std::array<LaneArray<std::int32_t>, n_subjects> front, gap_count;
+  std::array<LaneArray<std::uint64_t>, n_subjects> recent;
+  std::array<Lanes, n_subjects> known, learning_rate, group_target;
+  std::array<LaneArray<std::uint16_t>, n_subjects> fragile;
+  LaneArray<std::int32_t> frl;  // and the students' FRL status, engagement (written back), attendance, self-regulation
+  Lanes engagement, attendance, self_regulation;
+  // What each student is offered this week: the weight of whole-class and collaborative time (taught
+  // at the pacing unit), tutoring, small group, the software time that counts, and all of it; the shares
+  // of time that move engagement; his choice.
+  Lanes w_class, w_tutoring, w_small, software_use, offered;
+  Lanes collaborative, contact, software_share, choice;
+  Lanes student;  // multiplier of the class's rate: FRL, engagement, attendance
+  // The student's draws of the week, per subject: the software's estimate error (standard normal),
+  // gap repair, hold and on-demand test (uniform). Unused draws keep values that never fire.
+  std::array<Lanes, n_subjects> software_noise, repair_draw, hold_draw, test_draw, forget_draw;
+  std::array<Lanes, n_subjects> prerequisite_gaps;  // gaps in the prerequisite window
+  std::array<Lanes, n_subjects> reviewed_gaps;      // those of them below the class's pacing unit, plus old ones
+  std::array<Lanes, n_subjects> old_reviewed;       // the weighted gaps older than the window among them
+  std::array<LaneArray<std::uint64_t>, n_subjects> reviewed;  // their bits
+  std::array<Lanes, n_subjects> targeted_chance;     // chance that targeted time repairs a gap
+  std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
+  std::array<Lanes, n_subjects> position;            // mastered position before the week (units)
+  std::array<Lanes, n_subjects> carry;               // hazard left over after mastering the working unit
+  Lanes match_sum;                                    // how well the week matched him, summed over subjects
+  LaneArray<std::int32_t> move;   // a subject's progression: 0 stays, 1 mastered, 2 gap
+  LaneArray<std::int32_t> again;  // 1: the hazard left over masters the next unit too
+};
+
+// Copies the columns the passes read into the scratch, zeros in the padding lanes.
+inline void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t n, ClassroomLanes& x) {
+  const std::uint32_t* id = st.id.data() + b;
+  const std::uint8_t* frl = st.frl.data() + b;
+  const float* engagement = st.engagement.data() + b;
+  const float* attendance = st.attendance.data() + b;
+  const float* self_regulation = st.self_regulation.data() + b;
+  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = lo; q < hi; ++q) {
+      x.ids[q] = id[q], x.frl[q] = frl[q];
+      x.engagement[q] = engagement[q], x.attendance[q] = attendance[q], x.self_regulation[q] = self_regulation[q];
+    }
+  });
+  pad_lanes(n, x.ids, x.frl, x.engagement, x.attendance, x.self_regulation);
+  for (int s = 0; s < n_subjects; ++s) {
+    const std::uint16_t* frontier = st.frontier[s].data() + b;
+    const std::uint16_t* gaps = st.gaps[s].data() + b;
+    const std::uint16_t* fragile = st.fragile[s].data() + b;
+    const std::uint64_t* recent = st.recent_gaps[s].data() + b;
+    const float* p_known = st.p_known[s].data() + b;
+    const float* learning_rate = st.learning_rate[s].data() + b;
+    const float* group_target = st.group_target[s].data() + b;
+    copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
+      PLSIM_VECTORIZE_LOOP
+      for (std::uint32_t q = lo; q < hi; ++q) {
+        x.front[s][q] = frontier[q], x.gap_count[s][q] = gaps[q], x.fragile[s][q] = fragile[q];
+        x.recent[s][q] = recent[q], x.known[s][q] = p_known[q], x.learning_rate[s][q] = learning_rate[q];
+        x.group_target[s][q] = group_target[q];
+      }
+    });
+    pad_lanes(n, x.front[s], x.gap_count[s], x.recent[s], x.fragile[s], x.known[s], x.learning_rate[s],
+              x.group_target[s]);
+  }
+}
+
+// The subject's columns from the scratch, once its passes are done.
+inline void write_back(StudentColumns& st, int s, std::uint32_t b, std::uint32_t n, const ClassroomLanes& x) {
+  std::uint16_t* frontier = st.frontier[s].data() + b;
+  std::uint16_t* gaps = st.gaps[s].data() + b;
+  std::uint16_t* fragile = st.fragile[s].data() + b;
+  std::uint64_t* recent = st.recent_gaps[s].data() + b;
+  float* p_known = st.p_known[s].data() + b;
+  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = lo; q < hi; ++q) {
+      frontier[q] = static_cast<std::uint16_t>(x.front[s][q]), gaps[q] = static_cast<std::uint16_t>(x.gap_count[s][q]);
+      recent[q] = x.recent[s][q], p_known[q] = x.known[s][q], fragile[q] = x.fragile[s][q];
+    }
+  });
+}
+
+// Bits set in a word with the operations of a vector unit (AVX2 has no popcount): counts of pairs,
+// nibbles and bytes, then the bytes added by shifts.
+inline std::uint64_t bit_count(std::uint64_t v) {
+  v = v - ((v >> 1) & 0x5555555555555555u);
+  v = (v & 0x3333333333333333u) + ((v >> 2) & 0x3333333333333333u);
+  v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
+  v = v + (v >> 8);
+  v = v + (v >> 16);
+  v = v + (v >> 32);
+  return v & 0x7F;
+}
+
+}  // namespace plsim::lanes
