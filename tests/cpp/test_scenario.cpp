@@ -337,9 +337,9 @@ TEST_CASE("resolving a scenario fills every default", "[scenario]") {
   CHECK(r["description"] == "");
   CHECK(r["parameters"]["learning"]["learn_rate"] == 0.08);
   CHECK(r["parameters"]["learning"]["mode_efficiency"] ==
-        json({{"whole_class", 1.0}, {"small_group", 1.0}, {"adaptive_software", 0.85}, {"collaborative", 1.0},
+        json({{"whole_class", 1.0}, {"small_group", 0.9}, {"adaptive_software", 0.85}, {"collaborative", 1.0},
               {"tutoring", 1.7}}));
-  CHECK(r["parameters"]["learning"]["gap_repair_share"] == 0.25);
+  CHECK(r["parameters"]["learning"]["gap_repair_share"] == 0.6);
   CHECK(r["parameters"]["learning"]["gap_repair_ease"] == 1.5);
   CHECK(r["parameters"]["learning"]["engagement_collaborative_bonus"] == 0.1);
   CHECK(r["parameters"]["learning"]["school_growth_sd"] == 0.17);

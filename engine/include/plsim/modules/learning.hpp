@@ -52,13 +52,14 @@ namespace plsim {
   X(double, pacing_grade_level_weight, 0.3, between(0, 1), "share",                                            \
     "where each class's pacing guide starts: 1 = national grade level, 0 = class median",                       \
     "assumption: teachers start where their class is, pulled toward the standards")                             \
-  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 1.0, 0.85, 1.0, 1.7}), between(0, 10),                 \
+  X(ByMode<double>, mode_efficiency, (ByMode<double>{1.0, 0.9, 0.85, 1.0, 1.7}), between(0, 10),                 \
     "relative to whole class", "learning per minute of each instruction mode, relative to well-matched whole-class teaching", \
     "calibrated with review, forgetting and the first-year dip on: nglc_like on RAND 2017 (math 0.09, reading " \
     "0.07 SD), trial-sized tutoring on Nickow et al. 2020, and the eight models' magnitudes on Kraft 2020 "     \
-    "(median trial effect 0.10 SD; scripts/calibration); small groups and collaborative work as much per minute " \
-    "as whole-class teaching (within-class grouping's +0.17 SD, Lou et al. 1996, comes from matching, which the " \
-    "kernel gives small groups), software 0.85")                                                              \
+    "(median trial effect 0.10 SD; scripts/calibration); collaborative work as much per minute as whole-class " \
+    "teaching, small groups 0.9 and software 0.85 (within-class grouping's +0.17 SD, Lou et al. 1996, comes "  \
+    "from matching, which the kernel gives small groups), tutoring 1.7 (small groups 0.9 since session 4 "        \
+    "of 2026-12-07, with gap_repair_share 0.6)")                                                                                 \
   X(double, small_group_estimate_error, 2.0, between(0, 24), "units",                                          \
     "error of the teacher's placement of a student in small groups", "assumption")                              \
   X(double, software_estimate_error, 1.0, between(0, 24), "units",                                             \
@@ -68,9 +69,11 @@ namespace plsim {
     "Escueta, Quan, Nickow & Oreopoulos 2017: computer-assisted learning shows larger effects in math")         \
   X(double, self_regulation_floor, 0.3, between(0, 1), "share",                                                \
     "share of software minutes that count at zero self-regulation", "assumption")                               \
-  X(double, gap_repair_share, 0.25, between(0, 1), "share",                                                    \
+  X(double, gap_repair_share, 0.6, between(0, 1), "share",                                                     \
     "share of targeted time (small group, software, tutoring) spent on recent gaps when there are any",         \
-    "calibrated with mode_efficiency (docs/model.md)")                                                          \
+    "calibrated with mode_efficiency on RAND 2015's larger gains of students who started behind (the bottom "  \
+    "three fifths of nglc_like gain more than the top two; 0.25 until session 4 of 2026-12-07 gave the "       \
+    "opposite) and RAND 2017's NGLC effects (docs/model.md)")                                                  \
   X(double, gap_repair_ease, 1.5, above(0), "multiplier", "relearning a gap is this many times faster than a new unit", \
     "assumption")                                                                                                \
   X(double, review_share, 0.35, between(0, 1), "share",                                                       \
