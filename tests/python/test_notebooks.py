@@ -9,10 +9,12 @@ from nbclient import NotebookClient
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[2] / "notebooks").glob("*.ipynb"))
 
 
-# Notebooks whose cells run ensembles of several seeds: in the Debug build with ASan and UBSan
-# (scripts/test-sanitizers.sh sets PLSIM_SANITIZERS=1) one of their cells takes more than the five
-# minutes a cell may take. The compare and ensemble code they call runs under the sanitizers in test_by_year and test_experiments.
-TOO_SLOW_UNDER_SANITIZERS = {"analyst_scale_up.ipynb", "grant_strategies.ipynb"}
+# Notebooks whose cells run ensembles of several seeds, a PSA or an ABC-SMC calibration: in the Debug
+# build with ASan and UBSan (scripts/test-sanitizers.sh sets PLSIM_SANITIZERS=1) one of their cells takes
+# more than the five minutes a cell may take (analyst_scale_up and grant_strategies did in CI). The code
+# they call runs under the sanitizers in test_by_year, test_experiments, test_psa and test_abc_smc.
+TOO_SLOW_UNDER_SANITIZERS = {"analyst_scale_up.ipynb", "grant_strategies.ipynb", "decisions_under_uncertainty.ipynb",
+                             "calibration_and_sensitivity.ipynb"}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
