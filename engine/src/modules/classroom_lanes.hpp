@@ -73,6 +73,8 @@ struct ClassroomLanes {
   std::array<Lanes, n_subjects> reviewed_gaps;      // those of them below the class's pacing unit, plus old ones
   std::array<Lanes, n_subjects> old_reviewed;       // the weighted gaps older than the window among them
   std::array<LaneArray<std::uint64_t>, n_subjects> reviewed;  // their bits
+  // The window's gaps and the reviewed ones as integers, and whether the oldest unit of each is a gap.
+  std::array<LaneArray<std::int32_t>, n_subjects> window_gaps, window_oldest, reviewed_count, reviewed_oldest;
   std::array<Lanes, n_subjects> targeted_chance;     // chance that targeted time repairs a gap
   std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
   std::array<Lanes, n_subjects> position;            // mastered position before the week (units)

@@ -336,10 +336,15 @@ void uptake_lanes(const ClassroomWeek& cw, std::uint32_t m, ClassroomLanes& x) {
 }
 
 // Gaps in each student's prerequisite window and, with review, those of them below the pacing unit.
+// With review or forgetting (`dynamics`) also what decide_lanes needs of the counts once the week's
+// progression has shifted the window by one: the count of each and whether its top bit was a gap (a
+// count after the shift is the count before less that bit), so that it needs no popcount of its own.
+template <bool dynamics>
 void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
   const std::uint64_t* recent = x.recent[s].data();
   const std::int32_t* frontier = x.front[s].data();
   const std::uint64_t window_mask = cw.window_mask;
+  const int window_top = std::bit_width(window_mask) - 1;  // the oldest unit of the window
   const std::uint64_t review_mask = cw.review > 0 ? ~std::uint64_t(0) : 0;  // no review: nothing reviewed
   const std::int32_t* gaps = x.gap_count[s].data();
   const float old_weight = cw.review > 0 ? cw.old_gap_weight : 0.0f;
@@ -347,18 +352,26 @@ void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& 
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < m; ++q) {
     const std::uint64_t window = recent[q] & window_mask;
-    // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews,
-    // the `above` lowest bits (all of them from 64 up). The bits are cleared by shifting the window
-    // down and up: GCC 12 does not vectorise a constant shifted by a lane's count.
-    const std::int32_t ahead = frontier[q] - pace;
-    const std::int32_t above = ahead < 0 ? 0 : (ahead > 63 ? 63 : ahead);
-    const std::uint64_t keep = (std::uint64_t(0) - static_cast<std::uint64_t>(ahead < 64)) & review_mask;
-    const std::uint64_t reviewed = ((window >> above) << above) & keep;
-    x.reviewed[s][q] = reviewed;
-    x.prerequisite_gaps[s][q] = static_cast<float>(static_cast<std::int32_t>(bit_count(window)));
-    // Gaps older than the window lie far below the pace: review re-teaches them too, at their weight.
-    x.old_reviewed[s][q] = old_weight * (static_cast<float>(gaps[q]) - x.prerequisite_gaps[s][q]);
-    x.reviewed_gaps[s][q] = static_cast<float>(static_cast<std::int32_t>(bit_count(reviewed))) + x.old_reviewed[s][q];
+    const std::int32_t window_gaps = static_cast<std::int32_t>(bit_count(window));
+    x.prerequisite_gaps[s][q] = static_cast<float>(window_gaps);
+    if constexpr (dynamics) {
+      // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews,
+      // the `above` lowest bits (all of them from 64 up). The bits are cleared by shifting the window
+      // down and up: GCC 12 does not vectorise a constant shifted by a lane's count.
+      const std::int32_t ahead = frontier[q] - pace;
+      const std::int32_t above = ahead < 0 ? 0 : (ahead > 63 ? 63 : ahead);
+      const std::uint64_t keep = (std::uint64_t(0) - static_cast<std::uint64_t>(ahead < 64)) & review_mask;
+      const std::uint64_t reviewed = ((window >> above) << above) & keep;
+      const std::int32_t reviewed_count = static_cast<std::int32_t>(bit_count(reviewed));
+      x.reviewed[s][q] = reviewed;
+      x.window_gaps[s][q] = window_gaps;
+      x.window_oldest[s][q] = static_cast<std::int32_t>(window >> window_top);
+      x.reviewed_count[s][q] = reviewed_count;
+      x.reviewed_oldest[s][q] = static_cast<std::int32_t>(reviewed >> 63);
+      // Gaps older than the window lie far below the pace: review re-teaches them too, at their weight.
+      x.old_reviewed[s][q] = old_weight * (static_cast<float>(gaps[q]) - x.prerequisite_gaps[s][q]);
+      x.reviewed_gaps[s][q] = static_cast<float>(reviewed_count) + x.old_reviewed[s][q];
+    }
   }
 }
 
@@ -481,18 +494,21 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
     if constexpr (!dynamics && targeted_time)
       repairs = (x.prerequisite_gaps[s][q] > 0) & repair_on & (r != 0) & (repair_draw < x.targeted_chance[s][q]);
     if constexpr (dynamics) {
-      const std::uint64_t reviewed = x.reviewed[s][q] << moves;
       std::int32_t targeted = 0;
       if constexpr (targeted_time)
         targeted = (x.prerequisite_gaps[s][q] > 0) & (r != 0) & (repair_draw < x.targeted_chance[s][q]);
       // Review repairs a gap of the window or an older one in proportion to their shares of its time.
-      const std::uint64_t in_window = r & reviewed;
-      const float window_count = static_cast<float>(static_cast<std::int32_t>(bit_count(in_window)));
+      // The reviewed gaps are gaps of r, shifted with the window (the oldest falls out when it moves):
+      // their count is gap_lanes' less that bit, and the gaps of r's window are its count less the
+      // window's oldest plus the new gap (gaps + new_gap > that is gaps > the count less the oldest).
+      const std::uint64_t in_window = x.reviewed[s][q] << moves;
+      const std::int32_t in_window_count = x.reviewed_count[s][q] - (moves & x.reviewed_oldest[s][q]);
+      const float window_count = static_cast<float>(in_window_count);
       const float chance = x.repair_chance[s][q], old = x.old_reviewed[s][q], total = window_count + old;
-      const std::int32_t old_left = gaps[q] + new_gap > static_cast<std::int32_t>(bit_count(r & cw.window_mask));
-      const std::int32_t pick_old = (in_window == 0) | (repair_draw >= chance * window_count / (total > 0 ? total : 1.0f));
+      const std::int32_t old_left = gaps[q] > x.window_gaps[s][q] - (moves & x.window_oldest[s][q]);
+      const std::int32_t pick_old = (in_window_count == 0) | (repair_draw >= chance * window_count / (total > 0 ? total : 1.0f));
       old_review = (1 - targeted) & old_left & (old > 0) & (repair_draw < chance) & pick_old;
-      const std::int32_t review = (1 - targeted) & (1 - old_review) & (in_window != 0) & (repair_draw < chance);
+      const std::int32_t review = (1 - targeted) & (1 - old_review) & (in_window_count != 0) & (repair_draw < chance);
       repairs = targeted | review;
       pool = targeted ? r : in_window;
     }
@@ -713,7 +729,10 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   offer_lanes(cw, state, state.classrooms.instructional_model[c], b, n, L, lanes);
   uptake_lanes(cw, m, lanes);
   for (int s = 0; s < n_subjects; ++s) {
-    gap_lanes(cw, s, m, lanes);
+    if (cw.dynamics)
+      gap_lanes<true>(cw, s, m, lanes);
+    else
+      gap_lanes<false>(cw, s, m, lanes);
     if (cw.plan.targeted && cw.dynamics) {
       learn_lanes<true, true>(cw, s, m, lanes);
       progress_lanes<true, true>(cw, st, s, b, n, m, lanes);
