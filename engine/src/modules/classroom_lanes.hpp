@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
 
 #include "plsim/simd.hpp"
 #include "plsim/state.hpp"
@@ -35,16 +36,36 @@ inline void pad_lanes(std::uint32_t n, Arrays&... arrays) {
   (std::fill_n(arrays.data() + n, lane_block, typename Arrays::value_type(0)), ...);
 }
 
-// Runs copy(lo, hi), a vectorised loop over the lanes [lo, hi), over whole vectors of the n students:
-// [0, n rounded down to eight), then the last eight again, which overlap those before them when n is
-// not a multiple of eight (their lanes are done twice: for copies only). Copies in and out of the
-// scratch cannot run over padding lanes, which are other classrooms' students or past the columns;
-// this way they have no scalar remainder either (but with fewer than eight students).
-template <class F>
-inline void copy_lanes(std::uint32_t n, F&& copy) {
-  const std::uint32_t whole = n / lane_block * lane_block;
-  copy(0u, whole);
-  if (whole < n) copy(n < lane_block ? 0u : n - lane_block, n);
+// Copies the lanes [0, n) of one column into another, converting each element, eight lanes at a time
+// as one vector (GCC's vector extensions): blocks of eight from 0, then the last eight, which overlap
+// those before them when n is not a multiple of eight (their lanes are copied twice). Copies in and out
+// of the scratch cannot run over padding lanes, which are other classrooms' students or past the
+// columns. A loop over the lanes to a run-time bound was vectorised sixteen lanes at a time for the
+// byte and 16-bit columns, which left every block of eight to its scalar remainder. Fewer than eight
+// students: one at a time.
+template <class To, class From>
+inline void copy_column(std::uint32_t n, To* to, const From* from) {
+  if (n < lane_block) {
+    for (std::uint32_t q = 0; q < n; ++q) to[q] = static_cast<To>(from[q]);
+    return;
+  }
+  typedef From FromVector __attribute__((vector_size(lane_block * sizeof(From))));
+  typedef To ToVector __attribute__((vector_size(lane_block * sizeof(To))));
+  const auto block = [&](std::uint32_t lo) {
+    FromVector v;
+    std::memcpy(&v, from + lo, sizeof v);
+    ToVector w;
+    if constexpr (sizeof(From) == 1 && sizeof(To) > 2) {  // GCC 12 widens bytes to 32 bits one at a time
+      typedef std::uint16_t HalfVector __attribute__((vector_size(lane_block * 2)));
+      w = __builtin_convertvector(__builtin_convertvector(v, HalfVector), ToVector);
+    } else {
+      w = __builtin_convertvector(v, ToVector);
+    }
+    std::memcpy(to + lo, &w, sizeof w);
+  };
+  std::uint32_t lo = 0;
+  for (; lo + lane_block <= n; lo += lane_block) block(lo);
+  if (lo < n) block(n - lane_block);
 }
 
 struct ClassroomLanes {
@@ -86,54 +107,33 @@ struct ClassroomLanes {
 
 // Copies the columns the passes read into the scratch, zeros in the padding lanes.
 inline void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t n, ClassroomLanes& x) {
-  const std::uint32_t* id = st.id.data() + b;
-  const std::uint8_t* frl = st.frl.data() + b;
-  const float* engagement = st.engagement.data() + b;
-  const float* attendance = st.attendance.data() + b;
-  const float* self_regulation = st.self_regulation.data() + b;
-  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
-    PLSIM_VECTORIZE_LOOP
-    for (std::uint32_t q = lo; q < hi; ++q) {
-      x.ids[q] = id[q], x.frl[q] = frl[q];
-      x.engagement[q] = engagement[q], x.attendance[q] = attendance[q], x.self_regulation[q] = self_regulation[q];
-    }
-  });
+  copy_column(n, x.ids.data(), st.id.data() + b);
+  copy_column(n, x.frl.data(), st.frl.data() + b);
+  copy_column(n, x.engagement.data(), st.engagement.data() + b);
+  copy_column(n, x.attendance.data(), st.attendance.data() + b);
+  copy_column(n, x.self_regulation.data(), st.self_regulation.data() + b);
   pad_lanes(n, x.ids, x.frl, x.engagement, x.attendance, x.self_regulation);
   for (int s = 0; s < n_subjects; ++s) {
-    const std::uint16_t* frontier = st.frontier[s].data() + b;
-    const std::uint16_t* gaps = st.gaps[s].data() + b;
-    const std::uint16_t* fragile = st.fragile[s].data() + b;
-    const std::uint64_t* recent = st.recent_gaps[s].data() + b;
-    const float* p_known = st.p_known[s].data() + b;
-    const float* learning_rate = st.learning_rate[s].data() + b;
-    const float* group_target = st.group_target[s].data() + b;
-    copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
-      PLSIM_VECTORIZE_LOOP
-      for (std::uint32_t q = lo; q < hi; ++q) {
-        x.front[s][q] = frontier[q], x.gap_count[s][q] = gaps[q], x.fragile[s][q] = fragile[q];
-        x.recent[s][q] = recent[q], x.known[s][q] = p_known[q], x.learning_rate[s][q] = learning_rate[q];
-        x.group_target[s][q] = group_target[q];
-      }
-    });
+    copy_column(n, x.front[s].data(), st.frontier[s].data() + b);
+    copy_column(n, x.gap_count[s].data(), st.gaps[s].data() + b);
+    copy_column(n, x.fragile[s].data(), st.fragile[s].data() + b);
+    copy_column(n, x.recent[s].data(), st.recent_gaps[s].data() + b);
+    copy_column(n, x.known[s].data(), st.p_known[s].data() + b);
+    copy_column(n, x.learning_rate[s].data(), st.learning_rate[s].data() + b);
+    copy_column(n, x.group_target[s].data(), st.group_target[s].data() + b);
     pad_lanes(n, x.front[s], x.gap_count[s], x.recent[s], x.fragile[s], x.known[s], x.learning_rate[s],
               x.group_target[s]);
   }
 }
 
-// The subject's columns from the scratch, once its passes are done.
+// The subject's columns from the scratch, once its passes are done (frontier and gaps kept within 16
+// bits by the passes: the conversion keeps their low bits, as a cast would).
 inline void write_back(StudentColumns& st, int s, std::uint32_t b, std::uint32_t n, const ClassroomLanes& x) {
-  std::uint16_t* frontier = st.frontier[s].data() + b;
-  std::uint16_t* gaps = st.gaps[s].data() + b;
-  std::uint16_t* fragile = st.fragile[s].data() + b;
-  std::uint64_t* recent = st.recent_gaps[s].data() + b;
-  float* p_known = st.p_known[s].data() + b;
-  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
-    PLSIM_VECTORIZE_LOOP
-    for (std::uint32_t q = lo; q < hi; ++q) {
-      frontier[q] = static_cast<std::uint16_t>(x.front[s][q]), gaps[q] = static_cast<std::uint16_t>(x.gap_count[s][q]);
-      recent[q] = x.recent[s][q], p_known[q] = x.known[s][q], fragile[q] = x.fragile[s][q];
-    }
-  });
+  copy_column(n, st.frontier[s].data() + b, x.front[s].data());
+  copy_column(n, st.gaps[s].data() + b, x.gap_count[s].data());
+  copy_column(n, st.recent_gaps[s].data() + b, x.recent[s].data());
+  copy_column(n, st.p_known[s].data() + b, x.known[s].data());
+  copy_column(n, st.fragile[s].data() + b, x.fragile[s].data());
 }
 
 // Bits set in a word with the operations of a vector unit (AVX2 has no popcount): counts of pairs,

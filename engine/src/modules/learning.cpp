@@ -628,11 +628,7 @@ void engagement_lanes(const ClassroomWeek& cw, const LearningParameters& L, cons
     const float e = engagement[q] + engagement_rate * (target - engagement[q]);
     engagement[q] = e < 0.0f ? 0.0f : (e > 1.0f ? 1.0f : e);
   }
-  float* column = st.engagement.data() + b;
-  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
-    PLSIM_VECTORIZE_LOOP
-    for (std::uint32_t q = lo; q < hi; ++q) column[q] = engagement[q];
-  });
+  copy_column(n, st.engagement.data() + b, engagement);
 }
 
 // Students earn autonomy with engagement and self-regulation, and lose it when disengaged; each level
