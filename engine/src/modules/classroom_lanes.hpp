@@ -12,6 +12,7 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 
 #include "plsim/simd.hpp"
 #include "plsim/state.hpp"
@@ -36,36 +37,45 @@ inline void pad_lanes(std::uint32_t n, Arrays&... arrays) {
   (std::fill_n(arrays.data() + n, lane_block, typename Arrays::value_type(0)), ...);
 }
 
-// Copies the lanes [0, n) of one column into another, converting each element, eight lanes at a time
-// as one vector (GCC's vector extensions): blocks of eight from 0, then the last eight, which overlap
-// those before them when n is not a multiple of eight (their lanes are copied twice). Copies in and out
-// of the scratch cannot run over padding lanes, which are other classrooms' students or past the
-// columns. A loop over the lanes to a run-time bound was vectorised sixteen lanes at a time for the
-// byte and 16-bit columns, which left every block of eight to its scalar remainder. Fewer than eight
-// students: one at a time.
+// Eight lanes of one column into another, converting each element, as one vector (GCC's vector
+// extensions).
 template <class To, class From>
-inline void copy_column(std::uint32_t n, To* to, const From* from) {
-  if (n < lane_block) {
-    for (std::uint32_t q = 0; q < n; ++q) to[q] = static_cast<To>(from[q]);
-    return;
-  }
+inline void copy_block(To* to, const From* from) {
   typedef From FromVector __attribute__((vector_size(lane_block * sizeof(From))));
   typedef To ToVector __attribute__((vector_size(lane_block * sizeof(To))));
-  const auto block = [&](std::uint32_t lo) {
-    FromVector v;
-    std::memcpy(&v, from + lo, sizeof v);
-    ToVector w;
-    if constexpr (sizeof(From) == 1 && sizeof(To) > 2) {  // GCC 12 widens bytes to 32 bits one at a time
-      typedef std::uint16_t HalfVector __attribute__((vector_size(lane_block * 2)));
-      w = __builtin_convertvector(__builtin_convertvector(v, HalfVector), ToVector);
-    } else {
-      w = __builtin_convertvector(v, ToVector);
-    }
-    std::memcpy(to + lo, &w, sizeof w);
+  FromVector v;
+  std::memcpy(&v, from, sizeof v);
+  ToVector w;
+  if constexpr (sizeof(From) == 1 && sizeof(To) > 2) {  // GCC 12 widens bytes to 32 bits one at a time
+    typedef std::uint16_t HalfVector __attribute__((vector_size(lane_block * 2)));
+    w = __builtin_convertvector(__builtin_convertvector(v, HalfVector), ToVector);
+  } else {
+    w = __builtin_convertvector(v, ToVector);
+  }
+  std::memcpy(to, &w, sizeof w);
+}
+
+// Copies the lanes [0, n) of columns into others: columns(copy) calls copy(to, from) for each pair of
+// columns. Eight lanes at a time, each column's as one vector: blocks of eight from 0, then the last
+// eight, which overlap those before them when n is not a multiple of eight (their lanes are copied
+// twice). Copies in and out of the scratch cannot run over padding lanes, which are other classrooms'
+// students or past the columns. A loop over the lanes to a run-time bound was vectorised sixteen lanes
+// at a time for the byte and 16-bit columns, which left every block of eight to its scalar remainder.
+// Fewer than eight students: one at a time.
+template <class Columns>
+inline void copy_columns(std::uint32_t n, Columns&& columns) {
+  if (n < lane_block) {
+    columns([n](auto* to, const auto* from) {
+      for (std::uint32_t q = 0; q < n; ++q) to[q] = static_cast<std::remove_reference_t<decltype(*to)>>(from[q]);
+    });
+    return;
+  }
+  const auto blocks_at = [&](std::uint32_t lo) {
+    columns([lo](auto* to, const auto* from) { copy_block(to + lo, from + lo); });
   };
   std::uint32_t lo = 0;
-  for (; lo + lane_block <= n; lo += lane_block) block(lo);
-  if (lo < n) block(n - lane_block);
+  for (; lo + lane_block <= n; lo += lane_block) blocks_at(lo);
+  if (lo < n) blocks_at(n - lane_block);
 }
 
 struct ClassroomLanes {
@@ -107,20 +117,29 @@ struct ClassroomLanes {
 
 // Copies the columns the passes read into the scratch, zeros in the padding lanes.
 inline void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t n, ClassroomLanes& x) {
-  copy_column(n, x.ids.data(), st.id.data() + b);
-  copy_column(n, x.frl.data(), st.frl.data() + b);
-  copy_column(n, x.engagement.data(), st.engagement.data() + b);
-  copy_column(n, x.attendance.data(), st.attendance.data() + b);
-  copy_column(n, x.self_regulation.data(), st.self_regulation.data() + b);
+  const std::uint32_t* id = st.id.data() + b;
+  const std::uint8_t* frl = st.frl.data() + b;
+  const float* engagement = st.engagement.data() + b;
+  const float* attendance = st.attendance.data() + b;
+  const float* self_regulation = st.self_regulation.data() + b;
+  copy_columns(n, [&](auto&& copy) {
+    copy(x.ids.data(), id), copy(x.frl.data(), frl), copy(x.engagement.data(), engagement);
+    copy(x.attendance.data(), attendance), copy(x.self_regulation.data(), self_regulation);
+  });
   pad_lanes(n, x.ids, x.frl, x.engagement, x.attendance, x.self_regulation);
   for (int s = 0; s < n_subjects; ++s) {
-    copy_column(n, x.front[s].data(), st.frontier[s].data() + b);
-    copy_column(n, x.gap_count[s].data(), st.gaps[s].data() + b);
-    copy_column(n, x.fragile[s].data(), st.fragile[s].data() + b);
-    copy_column(n, x.recent[s].data(), st.recent_gaps[s].data() + b);
-    copy_column(n, x.known[s].data(), st.p_known[s].data() + b);
-    copy_column(n, x.learning_rate[s].data(), st.learning_rate[s].data() + b);
-    copy_column(n, x.group_target[s].data(), st.group_target[s].data() + b);
+    const std::uint16_t* frontier = st.frontier[s].data() + b;
+    const std::uint16_t* gaps = st.gaps[s].data() + b;
+    const std::uint16_t* fragile = st.fragile[s].data() + b;
+    const std::uint64_t* recent = st.recent_gaps[s].data() + b;
+    const float* p_known = st.p_known[s].data() + b;
+    const float* learning_rate = st.learning_rate[s].data() + b;
+    const float* group_target = st.group_target[s].data() + b;
+    copy_columns(n, [&](auto&& copy) {
+      copy(x.front[s].data(), frontier), copy(x.gap_count[s].data(), gaps), copy(x.fragile[s].data(), fragile);
+      copy(x.recent[s].data(), recent), copy(x.known[s].data(), p_known);
+      copy(x.learning_rate[s].data(), learning_rate), copy(x.group_target[s].data(), group_target);
+    });
     pad_lanes(n, x.front[s], x.gap_count[s], x.recent[s], x.fragile[s], x.known[s], x.learning_rate[s],
               x.group_target[s]);
   }
@@ -129,11 +148,15 @@ inline void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t
 // The subject's columns from the scratch, once its passes are done (frontier and gaps kept within 16
 // bits by the passes: the conversion keeps their low bits, as a cast would).
 inline void write_back(StudentColumns& st, int s, std::uint32_t b, std::uint32_t n, const ClassroomLanes& x) {
-  copy_column(n, st.frontier[s].data() + b, x.front[s].data());
-  copy_column(n, st.gaps[s].data() + b, x.gap_count[s].data());
-  copy_column(n, st.recent_gaps[s].data() + b, x.recent[s].data());
-  copy_column(n, st.p_known[s].data() + b, x.known[s].data());
-  copy_column(n, st.fragile[s].data() + b, x.fragile[s].data());
+  std::uint16_t* frontier = st.frontier[s].data() + b;
+  std::uint16_t* gaps = st.gaps[s].data() + b;
+  std::uint16_t* fragile = st.fragile[s].data() + b;
+  std::uint64_t* recent = st.recent_gaps[s].data() + b;
+  float* p_known = st.p_known[s].data() + b;
+  copy_columns(n, [&](auto&& copy) {
+    copy(frontier, x.front[s].data()), copy(gaps, x.gap_count[s].data()), copy(recent, x.recent[s].data());
+    copy(p_known, x.known[s].data()), copy(fragile, x.fragile[s].data());
+  });
 }
 
 // Bits set in a word with the operations of a vector unit (AVX2 has no popcount): counts of pairs,

@@ -628,7 +628,8 @@ void engagement_lanes(const ClassroomWeek& cw, const LearningParameters& L, cons
     const float e = engagement[q] + engagement_rate * (target - engagement[q]);
     engagement[q] = e < 0.0f ? 0.0f : (e > 1.0f ? 1.0f : e);
   }
-  copy_column(n, st.engagement.data() + b, engagement);
+  float* column = st.engagement.data() + b;
+  copy_columns(n, [&](auto&& copy) { copy(column, engagement); });
 }
 
 // Students earn autonomy with engagement and self-regulation, and lose it when disengaged; each level
