@@ -14,6 +14,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "plsim/bit_counts.hpp"
 #include "plsim/simd.hpp"
 #include "plsim/state.hpp"
 #include "plsim/types.hpp"
@@ -157,18 +158,6 @@ inline void write_back(StudentColumns& st, int s, std::uint32_t b, std::uint32_t
     copy(frontier, x.front[s].data()), copy(gaps, x.gap_count[s].data()), copy(recent, x.recent[s].data());
     copy(p_known, x.known[s].data()), copy(fragile, x.fragile[s].data());
   });
-}
-
-// Bits set in a word with the operations of a vector unit (AVX2 has no popcount): counts of pairs,
-// nibbles and bytes, then the bytes added by shifts.
-inline std::uint64_t bit_count(std::uint64_t v) {
-  v = v - ((v >> 1) & 0x5555555555555555u);
-  v = (v & 0x3333333333333333u) + ((v >> 2) & 0x3333333333333333u);
-  v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
-  v = v + (v >> 8);
-  v = v + (v >> 16);
-  v = v + (v >> 32);
-  return v & 0x7F;
 }
 
 }  // namespace plsim::lanes

@@ -339,6 +339,7 @@ void uptake_lanes(const ClassroomWeek& cw, std::uint32_t m, ClassroomLanes& x) {
 // With review or forgetting (`dynamics`) also what decide_lanes needs of the counts once the week's
 // progression has shifted the window by one: the count of each and whether its top bit was a gap (a
 // count after the shift is the count before less that bit), so that it needs no popcount of its own.
+// The counts are passes of their own (bit_counts), between passes over the words and the floats.
 template <bool dynamics>
 void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
   const std::uint64_t* recent = x.recent[s].data();
@@ -349,12 +350,13 @@ void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& 
   const std::int32_t* gaps = x.gap_count[s].data();
   const float old_weight = cw.review > 0 ? cw.old_gap_weight : 0.0f;
   const std::int32_t pace = static_cast<std::int32_t>(cw.pace[s]);
-  PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < m; ++q) {
-    const std::uint64_t window = recent[q] & window_mask;
-    const std::int32_t window_gaps = static_cast<std::int32_t>(bit_count(window));
-    x.prerequisite_gaps[s][q] = static_cast<float>(window_gaps);
-    if constexpr (dynamics) {
+  std::int32_t* window_gaps = x.window_gaps[s].data();
+  bit_counts(recent, window_mask, window_gaps, m);
+  if constexpr (dynamics) {
+    std::int32_t* reviewed_count = x.reviewed_count[s].data();
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < m; ++q) {
+      const std::uint64_t window = recent[q] & window_mask;
       // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews,
       // the `above` lowest bits (all of them from 64 up). The bits are cleared by shifting the window
       // down and up: GCC 12 does not vectorise a constant shifted by a lane's count.
@@ -362,16 +364,21 @@ void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& 
       const std::int32_t above = ahead < 0 ? 0 : (ahead > 63 ? 63 : ahead);
       const std::uint64_t keep = (std::uint64_t(0) - static_cast<std::uint64_t>(ahead < 64)) & review_mask;
       const std::uint64_t reviewed = ((window >> above) << above) & keep;
-      const std::int32_t reviewed_count = static_cast<std::int32_t>(bit_count(reviewed));
       x.reviewed[s][q] = reviewed;
-      x.window_gaps[s][q] = window_gaps;
       x.window_oldest[s][q] = static_cast<std::int32_t>(window >> window_top);
-      x.reviewed_count[s][q] = reviewed_count;
       x.reviewed_oldest[s][q] = static_cast<std::int32_t>(reviewed >> 63);
+    }
+    bit_counts(x.reviewed[s].data(), ~std::uint64_t(0), reviewed_count, m);
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < m; ++q) {
+      x.prerequisite_gaps[s][q] = static_cast<float>(window_gaps[q]);
       // Gaps older than the window lie far below the pace: review re-teaches them too, at their weight.
       x.old_reviewed[s][q] = old_weight * (static_cast<float>(gaps[q]) - x.prerequisite_gaps[s][q]);
-      x.reviewed_gaps[s][q] = static_cast<float>(reviewed_count) + x.old_reviewed[s][q];
+      x.reviewed_gaps[s][q] = static_cast<float>(reviewed_count[q]) + x.old_reviewed[s][q];
     }
+  } else {
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < m; ++q) x.prerequisite_gaps[s][q] = static_cast<float>(window_gaps[q]);
   }
 }
 
