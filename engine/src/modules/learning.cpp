@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include <tbb/parallel_for.h>
 
@@ -22,30 +23,43 @@ using namespace lanes;
 // Small-group target unit of each student of a classroom, per subject, re-formed at each regrouping:
 // students are ranked by the teacher's estimate of their frontier (true frontier plus placement
 // error) and split into groups taught at their group's mean estimate. Between regroupings the groups
-// keep their target (students.group_target).
-using ClassArray = std::array<float, max_class_size>;
-
+// keep their target (students.group_target). The draws and estimates run over padded lanes, and each
+// student's rank is the count of those before him (a lower estimate, or an equal one and a lower
+// index): the order std::sort gives, in vectorised passes instead of its mispredicted branches.
 void regroup(State& state, const Model& model, int small_groups, float error, std::uint32_t b, std::uint32_t e,
              const WeekContext& week) {
   StudentColumns& st = state.students;
   const Rng rng(model.seed);
-  const int n = static_cast<int>(e - b);
-  std::array<ClassArray, n_subjects> estimate;
+  const std::uint32_t n = e - b, m = padded_lanes(n);
+  LaneArray<std::uint32_t> ids;
+  std::array<LaneArray<std::int32_t>, n_subjects> frontier;
+  copy_columns(n, [&](auto&& copy) {
+    copy(ids.data(), st.id.data() + b), copy(frontier[0].data(), st.frontier[0].data() + b);
+    copy(frontier[1].data(), st.frontier[1].data() + b);
+  });
+  pad_lanes(n, ids, frontier[0], frontier[1]);
+  std::array<Lanes, n_subjects> estimate;
   std::array<std::array<std::uint32_t, max_class_size>, 4> words;
-  rng.words_of(Stream::weekly_learning, st.id.data() + b, e - b, week.tick(), 2, words);
-  for (int q = 0; q < n; ++q) {
+  rng.words_of(Stream::weekly_learning, ids.data(), m, week.tick(), 2, words);
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < m; ++q) {
     const auto noise = fast::standard_normal_pair(words[0][q], words[1][q]);
-    for (int s = 0; s < n_subjects; ++s) estimate[s][q] = st.frontier[s][b + q] + error * noise[s];
+    estimate[0][q] = static_cast<float>(frontier[0][q]) + error * noise[0];
+    estimate[1][q] = static_cast<float>(frontier[1][q]) + error * noise[1];
   }
-  const int groups = std::min(small_groups, n);
-  std::array<int, max_class_size> order;
+  const int groups = std::min<int>(small_groups, static_cast<int>(n));
+  std::array<std::uint32_t, max_class_size> order;
   for (int s = 0; s < n_subjects; ++s) {
-    const ClassArray& est = estimate[s];
-    for (int q = 0; q < n; ++q) order[q] = q;
-    std::sort(order.begin(), order.begin() + n,
-              [&](int a, int c) { return est[a] < est[c] || (est[a] == est[c] && a < c); });
+    Lanes& est = estimate[s];
+    std::fill(est.begin() + n, est.begin() + m, std::numeric_limits<float>::infinity());  // after everyone
+    for (std::uint32_t q = 0; q < n; ++q) {
+      const float v = est[q];
+      std::int32_t rank = 0;
+      for (std::uint32_t a = 0; a < m; ++a) rank += (est[a] < v) | ((est[a] == v) & (a < q));
+      order[rank] = q;
+    }
     for (int gi = 0; gi < groups; ++gi) {
-      const int lo = gi * n / groups, hi = (gi + 1) * n / groups;
+      const int lo = gi * static_cast<int>(n) / groups, hi = (gi + 1) * static_cast<int>(n) / groups;
       float sum = 0;
       for (int q = lo; q < hi; ++q) sum += est[order[q]];
       for (int q = lo; q < hi; ++q) st.group_target[s][b + order[q]] = sum / float(hi - lo);
