@@ -262,8 +262,11 @@ void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* i
       x.test_draw[0][q] = fast::uniform01(x.words[2][q]), x.test_draw[1][q] = fast::uniform01(x.words[3][q]);
     }
   } else {
-    for (int s = 0; s < n_subjects; ++s)
-      for (std::uint32_t q = 0; q < n; ++q) x.hold_draw[s][q] = x.test_draw[s][q] = 1.0f;
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < n; ++q) {
+      x.hold_draw[0][q] = x.test_draw[0][q] = 1.0f;
+      x.hold_draw[1][q] = x.test_draw[1][q] = 1.0f;
+    }
   }
 }
 
@@ -324,7 +327,19 @@ void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t mode
       set_offer(x, q, w, shares, plan.choice * t * cw.matched);
     }
   } else {
-    for (std::uint32_t q = 0; q < n; ++q) set_offer(x, q, plan.weight, plan.shares, plan.choice * cw.matched);
+    // The whole class the same offer: vectorised stores of the model's figures, over whole vectors (the
+    // padding lanes are set to zero below).
+    const ModeWeights& w = plan.weight;
+    const TimeShares& shares = plan.shares;
+    const float w_class = w[int(Mode::whole_class)] + w[int(Mode::collaborative)], w_tutoring = w[int(Mode::tutoring)];
+    const float w_small = w[int(Mode::small_group)], software = w[int(Mode::adaptive_software)];
+    const float choice = plan.choice * cw.matched;
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < padded_lanes(n); ++q) {
+      x.w_class[q] = w_class, x.w_tutoring[q] = w_tutoring, x.w_small[q] = w_small, x.software_use[q] = software;
+      x.collaborative[q] = shares.collaborative, x.contact[q] = shares.contact, x.software_share[q] = shares.software;
+      x.choice[q] = choice;
+    }
   }
   pad_lanes(n, x.w_class, x.w_tutoring, x.w_small, x.software_use, x.collaborative, x.contact, x.software_share,
             x.choice);
@@ -490,14 +505,14 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
     const std::int32_t mastered = p >= threshold;
     // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
     // whether a test is available is the one that decides holds: the two ways exclude each other.
-    const std::int32_t tested = (1 - mastered) * test_out * (p >= test_threshold) * (held < f_progression);
+    const std::int32_t tested = (1 - mastered) & test_out & (p >= test_threshold) & (held < f_progression);
     const float pass_known = p * (1 - slip);
     const std::int32_t passes = draw < pass_known + (1 - p) * guess;
     // The class has moved on and the student is not held at his unit: passed without mastery.
-    const std::int32_t seat_time = (1 - mastered) * (1 - tested) * (f + slack < pace) * (held >= hold_chance);
+    const std::int32_t seat_time = (1 - mastered) & (1 - tested) & (f + slack < pace) & (held >= hold_chance);
     const std::int32_t moves = (mastered | (tested & passes) | seat_time) & (f < 65535.0f);
     const std::int32_t as_gap = (tested & (draw >= pass_known)) | seat_time;
-    x.move[q] = moves * (1 + as_gap);
+    x.move[q] = moves + (moves & as_gap);
     // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
     // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
     float next = prior;
