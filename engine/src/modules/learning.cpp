@@ -55,7 +55,8 @@ void regroup(State& state, const Model& model, int small_groups, float error, st
     for (std::uint32_t q = 0; q < n; ++q) {
       const float v = est[q];
       std::int32_t rank = 0;
-      for (std::uint32_t a = 0; a < m; ++a) rank += (est[a] < v) | ((est[a] == v) & (a < q));
+      for (std::uint32_t a = 0; a < m; ++a)
+        rank += std::int32_t(est[a] < v) | (std::int32_t(est[a] == v) & std::int32_t(a < q));
       order[rank] = q;
     }
     for (int gi = 0; gi < groups; ++gi) {
