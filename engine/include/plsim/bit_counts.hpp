@@ -22,8 +22,8 @@ inline std::uint64_t bit_count(std::uint64_t v) {
 }
 
 // counts[q] = the bits set in words[q] & mask, for q in [0, m), m a multiple of eight. With AVX2 a
-// table of the nibbles' counts (vpshufb) and a sum of each word's bytes (vpsadbw): a third of
-// bit_count's instructions, which GCC 12 does not find on its own (with Rng::words_of_8 the engine's
+// table of the nibbles' counts (vpshufb) and a sum of each word's bytes (vpsadbw): less than half
+// the instructions of bit_count, which GCC 12 does not find on its own (with Rng::words_of_8 the engine's
 // only intrinsics).
 inline void bit_counts(const std::uint64_t* words, std::uint64_t mask, std::int32_t* counts, std::uint32_t m) {
 #if defined(__AVX2__)

@@ -543,7 +543,8 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
       const float window_count = static_cast<float>(in_window_count);
       const float chance = x.repair_chance[s][q], old = x.old_reviewed[s][q], total = window_count + old;
       const std::int32_t old_left = gaps[q] > x.window_gaps[s][q] - (moves & x.window_oldest[s][q]);
-      const std::int32_t pick_old = (in_window_count == 0) | (repair_draw >= chance * window_count / (total > 0 ? total : 1.0f));
+      const std::int32_t pick_old =
+          (in_window_count == 0) | (repair_draw >= chance * window_count / (total > 0 ? total : 1.0f));
       old_review = (1 - targeted) & old_left & (old > 0) & (repair_draw < chance) & pick_old;
       const std::int32_t review = (1 - targeted) & (1 - old_review) & (in_window_count != 0) & (repair_draw < chance);
       repairs = targeted | review;
@@ -555,8 +556,9 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
   }
 }
 
-// A student whose leftover hazard masters the next unit(s) too (one in twenty a week): his week's
-// bookkeeping again from the columns, one unit at a time, as decide_lanes does it otherwise.
+// A student whose leftover hazard masters the next unit(s) too (in district_station_rotation one
+// student and subject in five hundred a week): his week's bookkeeping again from the columns, one unit
+// at a time, as decide_lanes does it otherwise.
 template <bool targeted_time>
 void settle_again(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t q,
                   ClassroomLanes& x) {
