@@ -11,7 +11,10 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <type_traits>
 
+#include "plsim/bit_counts.hpp"
 #include "plsim/simd.hpp"
 #include "plsim/state.hpp"
 #include "plsim/types.hpp"
@@ -35,16 +38,45 @@ inline void pad_lanes(std::uint32_t n, Arrays&... arrays) {
   (std::fill_n(arrays.data() + n, lane_block, typename Arrays::value_type(0)), ...);
 }
 
-// Runs copy(lo, hi), a vectorised loop over the lanes [lo, hi), over whole vectors of the n students:
-// [0, n rounded down to eight), then the last eight again, which overlap those before them when n is
-// not a multiple of eight (their lanes are done twice: for copies only). Copies in and out of the
-// scratch cannot run over padding lanes, which are other classrooms' students or past the columns;
-// this way they have no scalar remainder either (but with fewer than eight students).
-template <class F>
-inline void copy_lanes(std::uint32_t n, F&& copy) {
-  const std::uint32_t whole = n / lane_block * lane_block;
-  copy(0u, whole);
-  if (whole < n) copy(n < lane_block ? 0u : n - lane_block, n);
+// Eight lanes of one column into another, converting each element, as one vector (GCC's vector
+// extensions).
+template <class To, class From>
+inline void copy_block(To* to, const From* from) {
+  typedef From FromVector __attribute__((vector_size(lane_block * sizeof(From))));
+  typedef To ToVector __attribute__((vector_size(lane_block * sizeof(To))));
+  FromVector v;
+  std::memcpy(&v, from, sizeof v);
+  ToVector w;
+  if constexpr (sizeof(From) == 1 && sizeof(To) > 2) {  // GCC 12 widens bytes to 32 bits one at a time
+    typedef std::uint16_t HalfVector __attribute__((vector_size(lane_block * 2)));
+    w = __builtin_convertvector(__builtin_convertvector(v, HalfVector), ToVector);
+  } else {
+    w = __builtin_convertvector(v, ToVector);
+  }
+  std::memcpy(to, &w, sizeof w);
+}
+
+// Copies the lanes [0, n) of columns into others: columns(copy) calls copy(to, from) for each pair of
+// columns. Eight lanes at a time, each column's as one vector: blocks of eight from 0, then the last
+// eight, which overlap those before them when n is not a multiple of eight (their lanes are copied
+// twice). Copies in and out of the scratch cannot run over padding lanes, which are other classrooms'
+// students or past the columns. A loop over the lanes to a run-time bound was vectorised sixteen lanes
+// at a time for the byte and 16-bit columns, which left every block of eight to its scalar remainder.
+// Fewer than eight students: one at a time.
+template <class Columns>
+inline void copy_columns(std::uint32_t n, Columns&& columns) {
+  if (n < lane_block) {
+    columns([n](auto* to, const auto* from) {
+      for (std::uint32_t q = 0; q < n; ++q) to[q] = static_cast<std::remove_reference_t<decltype(*to)>>(from[q]);
+    });
+    return;
+  }
+  const auto blocks_at = [&](std::uint32_t lo) {
+    columns([lo](auto* to, const auto* from) { copy_block(to + lo, from + lo); });
+  };
+  std::uint32_t lo = 0;
+  for (; lo + lane_block <= n; lo += lane_block) blocks_at(lo);
+  if (lo < n) blocks_at(n - lane_block);
 }
 
 struct ClassroomLanes {
@@ -73,6 +105,8 @@ struct ClassroomLanes {
   std::array<Lanes, n_subjects> reviewed_gaps;      // those of them below the class's pacing unit, plus old ones
   std::array<Lanes, n_subjects> old_reviewed;       // the weighted gaps older than the window among them
   std::array<LaneArray<std::uint64_t>, n_subjects> reviewed;  // their bits
+  // The window's gaps and the reviewed ones as integers, and whether the oldest unit of each is a gap.
+  std::array<LaneArray<std::int32_t>, n_subjects> window_gaps, window_oldest, reviewed_count, reviewed_oldest;
   std::array<Lanes, n_subjects> targeted_chance;     // chance that targeted time repairs a gap
   std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
   std::array<Lanes, n_subjects> position;            // mastered position before the week (units)
@@ -89,12 +123,9 @@ inline void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t
   const float* engagement = st.engagement.data() + b;
   const float* attendance = st.attendance.data() + b;
   const float* self_regulation = st.self_regulation.data() + b;
-  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
-    PLSIM_VECTORIZE_LOOP
-    for (std::uint32_t q = lo; q < hi; ++q) {
-      x.ids[q] = id[q], x.frl[q] = frl[q];
-      x.engagement[q] = engagement[q], x.attendance[q] = attendance[q], x.self_regulation[q] = self_regulation[q];
-    }
+  copy_columns(n, [&](auto&& copy) {
+    copy(x.ids.data(), id), copy(x.frl.data(), frl), copy(x.engagement.data(), engagement);
+    copy(x.attendance.data(), attendance), copy(x.self_regulation.data(), self_regulation);
   });
   pad_lanes(n, x.ids, x.frl, x.engagement, x.attendance, x.self_regulation);
   for (int s = 0; s < n_subjects; ++s) {
@@ -105,45 +136,28 @@ inline void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t
     const float* p_known = st.p_known[s].data() + b;
     const float* learning_rate = st.learning_rate[s].data() + b;
     const float* group_target = st.group_target[s].data() + b;
-    copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
-      PLSIM_VECTORIZE_LOOP
-      for (std::uint32_t q = lo; q < hi; ++q) {
-        x.front[s][q] = frontier[q], x.gap_count[s][q] = gaps[q], x.fragile[s][q] = fragile[q];
-        x.recent[s][q] = recent[q], x.known[s][q] = p_known[q], x.learning_rate[s][q] = learning_rate[q];
-        x.group_target[s][q] = group_target[q];
-      }
+    copy_columns(n, [&](auto&& copy) {
+      copy(x.front[s].data(), frontier), copy(x.gap_count[s].data(), gaps), copy(x.fragile[s].data(), fragile);
+      copy(x.recent[s].data(), recent), copy(x.known[s].data(), p_known);
+      copy(x.learning_rate[s].data(), learning_rate), copy(x.group_target[s].data(), group_target);
     });
     pad_lanes(n, x.front[s], x.gap_count[s], x.recent[s], x.fragile[s], x.known[s], x.learning_rate[s],
               x.group_target[s]);
   }
 }
 
-// The subject's columns from the scratch, once its passes are done.
+// The subject's columns from the scratch, once its passes are done (frontier and gaps kept within 16
+// bits by the passes: the conversion keeps their low bits, as a cast would).
 inline void write_back(StudentColumns& st, int s, std::uint32_t b, std::uint32_t n, const ClassroomLanes& x) {
   std::uint16_t* frontier = st.frontier[s].data() + b;
   std::uint16_t* gaps = st.gaps[s].data() + b;
   std::uint16_t* fragile = st.fragile[s].data() + b;
   std::uint64_t* recent = st.recent_gaps[s].data() + b;
   float* p_known = st.p_known[s].data() + b;
-  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
-    PLSIM_VECTORIZE_LOOP
-    for (std::uint32_t q = lo; q < hi; ++q) {
-      frontier[q] = static_cast<std::uint16_t>(x.front[s][q]), gaps[q] = static_cast<std::uint16_t>(x.gap_count[s][q]);
-      recent[q] = x.recent[s][q], p_known[q] = x.known[s][q], fragile[q] = x.fragile[s][q];
-    }
+  copy_columns(n, [&](auto&& copy) {
+    copy(frontier, x.front[s].data()), copy(gaps, x.gap_count[s].data()), copy(recent, x.recent[s].data());
+    copy(p_known, x.known[s].data()), copy(fragile, x.fragile[s].data());
   });
-}
-
-// Bits set in a word with the operations of a vector unit (AVX2 has no popcount): counts of pairs,
-// nibbles and bytes, then the bytes added by shifts.
-inline std::uint64_t bit_count(std::uint64_t v) {
-  v = v - ((v >> 1) & 0x5555555555555555u);
-  v = (v & 0x3333333333333333u) + ((v >> 2) & 0x3333333333333333u);
-  v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0Fu;
-  v = v + (v >> 8);
-  v = v + (v >> 16);
-  v = v + (v >> 32);
-  return v & 0x7F;
 }
 
 }  // namespace plsim::lanes

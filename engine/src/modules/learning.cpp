@@ -4,6 +4,7 @@
 #include <array>
 #include <bit>
 #include <cmath>
+#include <limits>
 
 #include <tbb/parallel_for.h>
 
@@ -22,30 +23,44 @@ using namespace lanes;
 // Small-group target unit of each student of a classroom, per subject, re-formed at each regrouping:
 // students are ranked by the teacher's estimate of their frontier (true frontier plus placement
 // error) and split into groups taught at their group's mean estimate. Between regroupings the groups
-// keep their target (students.group_target).
-using ClassArray = std::array<float, max_class_size>;
-
+// keep their target (students.group_target). The draws and estimates run over padded lanes, and each
+// student's rank is the count of those before him (a lower estimate, or an equal one and a lower
+// index): the order std::sort gives, in vectorised passes instead of its mispredicted branches.
 void regroup(State& state, const Model& model, int small_groups, float error, std::uint32_t b, std::uint32_t e,
              const WeekContext& week) {
   StudentColumns& st = state.students;
   const Rng rng(model.seed);
-  const int n = static_cast<int>(e - b);
-  std::array<ClassArray, n_subjects> estimate;
+  const std::uint32_t n = e - b, m = padded_lanes(n);
+  LaneArray<std::uint32_t> ids;
+  std::array<LaneArray<std::int32_t>, n_subjects> frontier;
+  copy_columns(n, [&](auto&& copy) {
+    copy(ids.data(), st.id.data() + b), copy(frontier[0].data(), st.frontier[0].data() + b);
+    copy(frontier[1].data(), st.frontier[1].data() + b);
+  });
+  pad_lanes(n, ids, frontier[0], frontier[1]);
+  std::array<Lanes, n_subjects> estimate;
   std::array<std::array<std::uint32_t, max_class_size>, 4> words;
-  rng.words_of(Stream::weekly_learning, st.id.data() + b, e - b, week.tick(), 2, words);
-  for (int q = 0; q < n; ++q) {
+  rng.words_of(Stream::weekly_learning, ids.data(), m, week.tick(), 2, words);
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = 0; q < m; ++q) {
     const auto noise = fast::standard_normal_pair(words[0][q], words[1][q]);
-    for (int s = 0; s < n_subjects; ++s) estimate[s][q] = st.frontier[s][b + q] + error * noise[s];
+    estimate[0][q] = static_cast<float>(frontier[0][q]) + error * noise[0];
+    estimate[1][q] = static_cast<float>(frontier[1][q]) + error * noise[1];
   }
-  const int groups = std::min(small_groups, n);
-  std::array<int, max_class_size> order;
+  const int groups = std::min<int>(small_groups, static_cast<int>(n));
+  std::array<std::uint32_t, max_class_size> order;
   for (int s = 0; s < n_subjects; ++s) {
-    const ClassArray& est = estimate[s];
-    for (int q = 0; q < n; ++q) order[q] = q;
-    std::sort(order.begin(), order.begin() + n,
-              [&](int a, int c) { return est[a] < est[c] || (est[a] == est[c] && a < c); });
+    Lanes& est = estimate[s];
+    std::fill(est.begin() + n, est.begin() + m, std::numeric_limits<float>::infinity());  // after everyone
+    for (std::uint32_t q = 0; q < n; ++q) {
+      const float v = est[q];
+      std::int32_t rank = 0;
+      for (std::uint32_t a = 0; a < m; ++a)
+        rank += std::int32_t(est[a] < v) | (std::int32_t(est[a] == v) & std::int32_t(a < q));
+      order[rank] = q;
+    }
     for (int gi = 0; gi < groups; ++gi) {
-      const int lo = gi * n / groups, hi = (gi + 1) * n / groups;
+      const int lo = gi * static_cast<int>(n) / groups, hi = (gi + 1) * static_cast<int>(n) / groups;
       float sum = 0;
       for (int q = lo; q < hi; ++q) sum += est[order[q]];
       for (int q = lo; q < hi; ++q) st.group_target[s][b + order[q]] = sum / float(hi - lo);
@@ -248,8 +263,11 @@ void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* i
       x.test_draw[0][q] = fast::uniform01(x.words[2][q]), x.test_draw[1][q] = fast::uniform01(x.words[3][q]);
     }
   } else {
-    for (int s = 0; s < n_subjects; ++s)
-      for (std::uint32_t q = 0; q < n; ++q) x.hold_draw[s][q] = x.test_draw[s][q] = 1.0f;
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < n; ++q) {
+      x.hold_draw[0][q] = x.test_draw[0][q] = 1.0f;
+      x.hold_draw[1][q] = x.test_draw[1][q] = 1.0f;
+    }
   }
 }
 
@@ -310,7 +328,19 @@ void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t mode
       set_offer(x, q, w, shares, plan.choice * t * cw.matched);
     }
   } else {
-    for (std::uint32_t q = 0; q < n; ++q) set_offer(x, q, plan.weight, plan.shares, plan.choice * cw.matched);
+    // The whole class the same offer: vectorised stores of the model's figures, over whole vectors (the
+    // padding lanes are set to zero below).
+    const ModeWeights& w = plan.weight;
+    const TimeShares& shares = plan.shares;
+    const float w_class = w[int(Mode::whole_class)] + w[int(Mode::collaborative)], w_tutoring = w[int(Mode::tutoring)];
+    const float w_small = w[int(Mode::small_group)], software = w[int(Mode::adaptive_software)];
+    const float choice = plan.choice * cw.matched;
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < padded_lanes(n); ++q) {
+      x.w_class[q] = w_class, x.w_tutoring[q] = w_tutoring, x.w_small[q] = w_small, x.software_use[q] = software;
+      x.collaborative[q] = shares.collaborative, x.contact[q] = shares.contact, x.software_share[q] = shares.software;
+      x.choice[q] = choice;
+    }
   }
   pad_lanes(n, x.w_class, x.w_tutoring, x.w_small, x.software_use, x.collaborative, x.contact, x.software_share,
             x.choice);
@@ -336,29 +366,49 @@ void uptake_lanes(const ClassroomWeek& cw, std::uint32_t m, ClassroomLanes& x) {
 }
 
 // Gaps in each student's prerequisite window and, with review, those of them below the pacing unit.
+// With review or forgetting (`dynamics`) also what decide_lanes needs of the counts once the week's
+// progression has shifted the window by one: the count of each and whether its top bit was a gap (a
+// count after the shift is the count before less that bit), so that it needs no popcount of its own.
+// The counts are passes of their own (bit_counts), between passes over the words and the floats.
+template <bool dynamics>
 void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
   const std::uint64_t* recent = x.recent[s].data();
   const std::int32_t* frontier = x.front[s].data();
   const std::uint64_t window_mask = cw.window_mask;
+  const int window_top = std::bit_width(window_mask) - 1;  // the oldest unit of the window
   const std::uint64_t review_mask = cw.review > 0 ? ~std::uint64_t(0) : 0;  // no review: nothing reviewed
   const std::int32_t* gaps = x.gap_count[s].data();
   const float old_weight = cw.review > 0 ? cw.old_gap_weight : 0.0f;
   const std::int32_t pace = static_cast<std::int32_t>(cw.pace[s]);
-  PLSIM_VECTORIZE_LOOP
-  for (std::uint32_t q = 0; q < m; ++q) {
-    const std::uint64_t window = recent[q] & window_mask;
-    // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews,
-    // the `above` lowest bits (all of them from 64 up). The bits are cleared by shifting the window
-    // down and up: GCC 12 does not vectorise a constant shifted by a lane's count.
-    const std::int32_t ahead = frontier[q] - pace;
-    const std::int32_t above = ahead < 0 ? 0 : (ahead > 63 ? 63 : ahead);
-    const std::uint64_t keep = (std::uint64_t(0) - static_cast<std::uint64_t>(ahead < 64)) & review_mask;
-    const std::uint64_t reviewed = ((window >> above) << above) & keep;
-    x.reviewed[s][q] = reviewed;
-    x.prerequisite_gaps[s][q] = static_cast<float>(static_cast<std::int32_t>(bit_count(window)));
-    // Gaps older than the window lie far below the pace: review re-teaches them too, at their weight.
-    x.old_reviewed[s][q] = old_weight * (static_cast<float>(gaps[q]) - x.prerequisite_gaps[s][q]);
-    x.reviewed_gaps[s][q] = static_cast<float>(static_cast<std::int32_t>(bit_count(reviewed))) + x.old_reviewed[s][q];
+  std::int32_t* window_gaps = x.window_gaps[s].data();
+  bit_counts(recent, window_mask, window_gaps, m);
+  if constexpr (dynamics) {
+    std::int32_t* reviewed_count = x.reviewed_count[s].data();
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < m; ++q) {
+      const std::uint64_t window = recent[q] & window_mask;
+      // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews,
+      // the `above` lowest bits (all of them from 64 up). The bits are cleared by shifting the window
+      // down and up: GCC 12 does not vectorise a constant shifted by a lane's count.
+      const std::int32_t ahead = frontier[q] - pace;
+      const std::int32_t above = ahead < 0 ? 0 : (ahead > 63 ? 63 : ahead);
+      const std::uint64_t keep = (std::uint64_t(0) - static_cast<std::uint64_t>(ahead < 64)) & review_mask;
+      const std::uint64_t reviewed = ((window >> above) << above) & keep;
+      x.reviewed[s][q] = reviewed;
+      x.window_oldest[s][q] = static_cast<std::int32_t>(window >> window_top);
+      x.reviewed_oldest[s][q] = static_cast<std::int32_t>(reviewed >> 63);
+    }
+    bit_counts(x.reviewed[s].data(), ~std::uint64_t(0), reviewed_count, m);
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < m; ++q) {
+      x.prerequisite_gaps[s][q] = static_cast<float>(window_gaps[q]);
+      // Gaps older than the window lie far below the pace: review re-teaches them too, at their weight.
+      x.old_reviewed[s][q] = old_weight * (static_cast<float>(gaps[q]) - x.prerequisite_gaps[s][q]);
+      x.reviewed_gaps[s][q] = static_cast<float>(reviewed_count[q]) + x.old_reviewed[s][q];
+    }
+  } else {
+    PLSIM_VECTORIZE_LOOP
+    for (std::uint32_t q = 0; q < m; ++q) x.prerequisite_gaps[s][q] = static_cast<float>(window_gaps[q]);
   }
 }
 
@@ -456,14 +506,14 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
     const std::int32_t mastered = p >= threshold;
     // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
     // whether a test is available is the one that decides holds: the two ways exclude each other.
-    const std::int32_t tested = (1 - mastered) * test_out * (p >= test_threshold) * (held < f_progression);
+    const std::int32_t tested = (1 - mastered) & test_out & (p >= test_threshold) & (held < f_progression);
     const float pass_known = p * (1 - slip);
     const std::int32_t passes = draw < pass_known + (1 - p) * guess;
     // The class has moved on and the student is not held at his unit: passed without mastery.
-    const std::int32_t seat_time = (1 - mastered) * (1 - tested) * (f + slack < pace) * (held >= hold_chance);
+    const std::int32_t seat_time = (1 - mastered) & (1 - tested) & (f + slack < pace) & (held >= hold_chance);
     const std::int32_t moves = (mastered | (tested & passes) | seat_time) & (f < 65535.0f);
     const std::int32_t as_gap = (tested & (draw >= pass_known)) | seat_time;
-    x.move[q] = moves * (1 + as_gap);
+    x.move[q] = moves + (moves & as_gap);
     // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
     // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
     float next = prior;
@@ -481,18 +531,22 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
     if constexpr (!dynamics && targeted_time)
       repairs = (x.prerequisite_gaps[s][q] > 0) & repair_on & (r != 0) & (repair_draw < x.targeted_chance[s][q]);
     if constexpr (dynamics) {
-      const std::uint64_t reviewed = x.reviewed[s][q] << moves;
       std::int32_t targeted = 0;
       if constexpr (targeted_time)
         targeted = (x.prerequisite_gaps[s][q] > 0) & (r != 0) & (repair_draw < x.targeted_chance[s][q]);
       // Review repairs a gap of the window or an older one in proportion to their shares of its time.
-      const std::uint64_t in_window = r & reviewed;
-      const float window_count = static_cast<float>(static_cast<std::int32_t>(bit_count(in_window)));
+      // The reviewed gaps are gaps of r, shifted with the window (the oldest falls out when it moves):
+      // their count is gap_lanes' less that bit, and the gaps of r's window are its count less the
+      // window's oldest plus the new gap (gaps + new_gap > that is gaps > the count less the oldest).
+      const std::uint64_t in_window = x.reviewed[s][q] << moves;
+      const std::int32_t in_window_count = x.reviewed_count[s][q] - (moves & x.reviewed_oldest[s][q]);
+      const float window_count = static_cast<float>(in_window_count);
       const float chance = x.repair_chance[s][q], old = x.old_reviewed[s][q], total = window_count + old;
-      const std::int32_t old_left = gaps[q] + new_gap > static_cast<std::int32_t>(bit_count(r & cw.window_mask));
-      const std::int32_t pick_old = (in_window == 0) | (repair_draw >= chance * window_count / (total > 0 ? total : 1.0f));
+      const std::int32_t old_left = gaps[q] > x.window_gaps[s][q] - (moves & x.window_oldest[s][q]);
+      const std::int32_t pick_old =
+          (in_window_count == 0) | (repair_draw >= chance * window_count / (total > 0 ? total : 1.0f));
       old_review = (1 - targeted) & old_left & (old > 0) & (repair_draw < chance) & pick_old;
-      const std::int32_t review = (1 - targeted) & (1 - old_review) & (in_window != 0) & (repair_draw < chance);
+      const std::int32_t review = (1 - targeted) & (1 - old_review) & (in_window_count != 0) & (repair_draw < chance);
       repairs = targeted | review;
       pool = targeted ? r : in_window;
     }
@@ -502,8 +556,9 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
   }
 }
 
-// A student whose leftover hazard masters the next unit(s) too (one in twenty a week): his week's
-// bookkeeping again from the columns, one unit at a time, as decide_lanes does it otherwise.
+// A student whose leftover hazard masters the next unit(s) too (in district_station_rotation one
+// student and subject in five hundred a week): his week's bookkeeping again from the columns, one unit
+// at a time, as decide_lanes does it otherwise.
 template <bool targeted_time>
 void settle_again(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t q,
                   ClassroomLanes& x) {
@@ -613,10 +668,7 @@ void engagement_lanes(const ClassroomWeek& cw, const LearningParameters& L, cons
     engagement[q] = e < 0.0f ? 0.0f : (e > 1.0f ? 1.0f : e);
   }
   float* column = st.engagement.data() + b;
-  copy_lanes(n, [&](std::uint32_t lo, std::uint32_t hi) {
-    PLSIM_VECTORIZE_LOOP
-    for (std::uint32_t q = lo; q < hi; ++q) column[q] = engagement[q];
-  });
+  copy_columns(n, [&](auto&& copy) { copy(column, engagement); });
 }
 
 // Students earn autonomy with engagement and self-regulation, and lose it when disengaged; each level
@@ -713,7 +765,10 @@ void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekCon
   offer_lanes(cw, state, state.classrooms.instructional_model[c], b, n, L, lanes);
   uptake_lanes(cw, m, lanes);
   for (int s = 0; s < n_subjects; ++s) {
-    gap_lanes(cw, s, m, lanes);
+    if (cw.dynamics)
+      gap_lanes<true>(cw, s, m, lanes);
+    else
+      gap_lanes<false>(cw, s, m, lanes);
     if (cw.plan.targeted && cw.dynamics) {
       learn_lanes<true, true>(cw, s, m, lanes);
       progress_lanes<true, true>(cw, st, s, b, n, m, lanes);
