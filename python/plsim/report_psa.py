@@ -38,8 +38,15 @@ def _strategies(s: pd.DataFrame, interval: str) -> str:
     def b(r, column, unit):
         return formats.band(r.get(column), r.get(f"{column}_q05"), r.get(f"{column}_q95"), unit)
 
+    def per_sd(r):
+        # More than 5% of the draws gain no SD-students: the ratio's upper end is unbounded, not missing.
+        if r.get("cost_per_sd_q95") == float("inf") and formats.money(r.get("cost_per_sd_q05")) != formats.NOT_AVAILABLE:
+            return (f"{formats.money(r.get('cost_per_sd'))} ({formats.money(r.get('cost_per_sd_q05'))} to ∞: some "
+                    f"draws gain no SD-students)")
+        return b(r, "cost_per_sd", "money")
+
     rows = [[str(r["scenario"]), b(r, "cost", "money"), b(r, "effect", "sd"), b(r, "students_reached", "count"),
-             b(r, "sd_students", "count"), b(r, "cost_per_sd", "money"),
+             b(r, "sd_students", "count"), per_sd(r),
              formats.share(r.get("probability_effect_positive"))] for r in s.to_dict("records")]
     return page.table_html(rows, ["strategy", "cost, whole run", "effect (PL cohort, last year)", "students reached",
                                   "SD-students gained", "cost per SD-student", "probability the effect is positive"],

@@ -193,3 +193,19 @@ def test_a_draws_figures_are_compares_figures_for_the_same_run(tmp_path):
     assert row["effect_math"] == pytest.approx(expected["effect_math_sd_pl_cohort"])
     assert row["effect_reading"] == pytest.approx(expected["effect_reading_sd_pl_cohort"])
     assert row["cost_year_1"] == pytest.approx(expected["cost_year_1"])
+
+
+def test_the_psa_report_says_when_a_cost_per_sd_student_has_no_upper_end(tmp_path):
+    """More than 5% of the draws gaining no SD-students make the ratio's 95th percentile infinite: the
+    report says so instead of dropping the interval."""
+    from plsim.report_psa import psa_page
+
+    (tmp_path / "psa.json").write_text(json.dumps({"strategies": ["a"], "draws": 2, "seeds": [1], "wtp": [5000.0],
+                                                   "uncertainty": "the priors", "interval": "90% of the draws"}))
+    pd.DataFrame([{"scenario": "a", "cost": 1e6, "cost_q05": 9e5, "cost_q95": 1.1e6, "effect": 0.1,
+                   "effect_q05": -0.01, "effect_q95": 0.2, "students_reached": 100, "students_reached_q05": 90,
+                   "students_reached_q95": 110, "sd_students": 10, "sd_students_q05": -1, "sd_students_q95": 20,
+                   "cost_per_sd": 1e5, "cost_per_sd_q05": 5e4, "cost_per_sd_q95": np.inf,
+                   "probability_effect_positive": 0.9}]).to_csv(tmp_path / "psa_summary.csv", index=False)
+    page = psa_page(tmp_path)
+    assert "$100,000 ($50,000 to ∞: some draws gain no SD-students)" in page and "$1,000,000" in page
