@@ -124,6 +124,62 @@ TEST_CASE("classrooms are independent: a week of one classroom does not depend o
   CHECK(plsim_test::differing_structure_columns(forward, backward) == std::vector<std::string>{});
 }
 
+namespace {
+
+// Schools of every model and classrooms of 3 to 27 students: consecutive classrooms of a model form
+// runs of different sizes and kinds (small groups, tests and holds, autonomy levels, tutoring).
+json mixed_classrooms() {
+  const json mix = {{"station_rotation", 0.2}, {"adaptive_playlist", 0.15}, {"autonomy_levels", 0.15},
+                    {"mastery_based", 0.15}, {"algorithmic_schedule", 0.1}, {"traditional", 0.25}};
+  json schools = json::array();
+  int size_index = 0;
+  for (int size : {3, 5, 7, 9, 13, 20, 25, 27}) {
+    const char* level = size_index++ % 2 == 0 ? "elementary" : "middle";
+    schools.push_back({{"level", level}, {"count", 2}, {"enrollment", 8 * size + 5}, {"class_size", size}, {"models", mix}});
+  }
+  return plsim_test::scenario(schools, {{"years", 1}, {"seed", 77}});
+}
+
+// Whether some run has more than one classroom: consecutive classrooms of a model, students contiguous.
+bool has_runs(const State& state) {
+  const ClassroomColumns& cl = state.classrooms;
+  for (std::uint32_t c = 1; c < cl.size(); ++c)
+    if (cl.instructional_model[c] == cl.instructional_model[c - 1] && cl.begin[c] == cl.end[c - 1] &&
+        cl.end[c] - cl.begin[c - 1] <= 128)
+      return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("runs of classrooms of different sizes and kinds equal classroom by classroom, bit for bit",
+          "[determinism]") {
+  for (const bool dynamics : {true, false}) {
+    json doc = mixed_classrooms();
+    if (!dynamics) {
+      doc["parameters"]["learning"]["review_share"] = 0.0;
+      doc["parameters"]["learning"]["forgetting_rate"] = 0.0;
+    }
+    const auto model = plsim_test::shared_model_of(doc);
+    Simulation sim(model, 1);
+    for (int w = 0; w < 3; ++w) sim.step();
+    REQUIRE(has_runs(sim.state()));
+    const LearningProcess learning(*model);
+    for (int w = 3; w < 9; ++w) {
+      State runs = sim.state(), single = sim.state();
+      const WeekContext week{sim.state().year, w};
+      const auto n = static_cast<std::uint32_t>(runs.classrooms.size());
+      learning.run_classrooms(runs, 0, n, week);
+      for (std::uint32_t c = 0; c < n; ++c) learning.run_classroom(single, c, week);
+      INFO("week " << w << (dynamics ? ", review and forgetting on" : ", off"));
+      CHECK(plsim_test::differing_student_columns(runs.students, single.students) == std::vector<std::string>{});
+      CHECK(plsim_test::differing_structure_columns(runs, single) == std::vector<std::string>{});
+      CHECK_FALSE(plsim_test::same_bits(runs.students.p_known[1], sim.state().students.p_known[1]));
+      sim.state() = single;
+    }
+  }
+}
+
 TEST_CASE("a run keeps its model alive after the caller drops it", "[determinism]") {
   json doc = two_year_district();
   doc["years"] = 1;

@@ -1,11 +1,14 @@
-// The scratch of a classroom's week in the learning stage (modules/learning.cpp) and the helpers of its
-// lanes. The week is computed in passes over the classroom's students, each a loop over lanes (one per
-// student) of this scratch, so that the compiler vectorises them (docs/architecture.md, "Vectorised
-// passes"). The passes run over the students rounded up to whole vectors of eight floats, so that a
-// loop has no scalar remainder: with 23 students a classroom, the remainder's lanes, one at a time,
-// took as long as the vectors. They read the scratch only: the columns are copied in first
-// (stage_lanes) and written back after (write_back); the padding lanes are zeros (finite in every
-// formula), and their results never leave the scratch.
+// The scratch of a run's week in the learning stage (modules/learning.cpp) and the helpers of its
+// lanes. A run is a sequence of consecutive classrooms of the same instructional model, whose students
+// are contiguous in the columns (one classroom where a classroom has max_class_size students). The
+// week is computed in passes over the run's students, each a loop over lanes (one per student) of this
+// scratch, so that the compiler vectorises them (docs/architecture.md, "Vectorised passes"); what
+// differs between the run's classrooms (pace, rate, delivered fidelity, ...) is in lanes too, so a
+// lane's arithmetic is the same whichever classrooms share its vector. The passes run over the
+// students rounded up to whole vectors of eight floats, so that a loop has no scalar remainder. They
+// read the scratch only: the columns are copied in first (stage_lanes) and written back after
+// (write_back); the padding lanes are zeros (finite in every formula), and their results never leave
+// the scratch.
 #pragma once
 
 #include <algorithm>
@@ -23,13 +26,14 @@ namespace plsim::lanes {
 
 constexpr int max_class_size = 64;  // the scenario spec bounds class_size by this
 constexpr std::uint32_t lane_block = 8;  // floats in an AVX2 vector (two SSE vectors)
-static_assert(max_class_size % lane_block == 0);
+constexpr int max_run_lanes = 128;      // students of a run: a few classrooms, the scratch within L2
+static_assert(max_class_size % lane_block == 0 && max_run_lanes % lane_block == 0 && max_run_lanes >= max_class_size);
 inline std::uint32_t padded_lanes(std::uint32_t n) { return (n + lane_block - 1) / lane_block * lane_block; }
 
 // A lane array has room for a whole block of padding after the last student, so that padding is one
 // fixed-size store (a loop up to the next multiple of eight becomes a call to memset).
 template <class T>
-using LaneArray = std::array<T, max_class_size + lane_block>;
+using LaneArray = std::array<T, max_run_lanes + lane_block>;
 using Lanes = LaneArray<float>;
 
 // Zeros in the padding lanes [n, n + lane_block) of each array (those up to the padded count and more).
@@ -79,8 +83,8 @@ inline void copy_columns(std::uint32_t n, Columns&& columns) {
   if (lo < n) blocks_at(n - lane_block);
 }
 
-struct ClassroomLanes {
-  std::array<std::array<std::uint32_t, max_class_size>, 4> words;  // one Philox block per student
+struct RunLanes {
+  std::array<std::array<std::uint32_t, max_run_lanes>, 4> words;  // one Philox block per student
   LaneArray<std::uint32_t> ids;                                    // the students' ids
   // The student columns of each subject, copied in (stage_lanes) and written back at the end of the
   // subject (write_back): frontier and gaps (32-bit, kept within 16 bits as the columns would),
@@ -114,10 +118,18 @@ struct ClassroomLanes {
   Lanes match_sum;                                    // how well the week matched him, summed over subjects
   LaneArray<std::int32_t> move;   // a subject's progression: 0 stays, 1 mastered, 2 gap
   LaneArray<std::int32_t> again;  // 1: the hazard left over masters the next unit too
+  // Each student's classroom's constants of the week (ClassroomWeek): pacing unit (and as an integer),
+  // class learn rate, learning paths' match, the software's error, competency progression's test
+  // availability and hold chance, the tests' slip and guess, check-ins' lift of software time, the
+  // routine's and tutoring's efficiencies, the engagement target's base and check-ins.
+  std::array<Lanes, n_subjects> pace, rate;
+  std::array<LaneArray<std::int32_t>, n_subjects> pace_unit;
+  Lanes matched, software_error, f_progression, hold, slip, guess, check_in_lift, routine, tutoring;
+  Lanes engagement_base, check_in;
 };
 
 // Copies the columns the passes read into the scratch, zeros in the padding lanes.
-inline void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t n, ClassroomLanes& x) {
+inline void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t n, RunLanes& x) {
   const std::uint32_t* id = st.id.data() + b;
   const std::uint8_t* frl = st.frl.data() + b;
   const float* engagement = st.engagement.data() + b;
@@ -148,7 +160,7 @@ inline void stage_lanes(const StudentColumns& st, std::uint32_t b, std::uint32_t
 
 // The subject's columns from the scratch, once its passes are done (frontier and gaps kept within 16
 // bits by the passes: the conversion keeps their low bits, as a cast would).
-inline void write_back(StudentColumns& st, int s, std::uint32_t b, std::uint32_t n, const ClassroomLanes& x) {
+inline void write_back(StudentColumns& st, int s, std::uint32_t b, std::uint32_t n, const RunLanes& x) {
   std::uint16_t* frontier = st.frontier[s].data() + b;
   std::uint16_t* gaps = st.gaps[s].data() + b;
   std::uint16_t* fragile = st.fragile[s].data() + b;

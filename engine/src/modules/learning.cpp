@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <limits>
+#include <optional>
 
 #include <tbb/parallel_for.h>
 
@@ -218,13 +219,13 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
 }
 
 void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
-                 const WeekContext& week, ClassroomLanes& x);
+                 const WeekContext& week, RunLanes& x);
 
 // The student's random numbers of the week, one Philox block per use (stream weekly_learning, his id,
 // the week, a slot): slot 0 for the software's estimate errors and gap repair, slot 1 for holds and
 // on-demand tests, slot 2 is regroup's. Each block is drawn only when the model can use it.
 void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
-                const WeekContext& week, ClassroomLanes& x) {
+                const WeekContext& week, RunLanes& x) {
   // Gap repair draws where targeted time or review can repair (and forgetting takes the same words'
   // low bits); the software's estimate errors only where there is targeted time. Both arms of a
   // comparison share these draws. Traditional classrooms without review or forgetting draw nothing.
@@ -254,7 +255,7 @@ void draw_lanes(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id
 
 // Slot 1: holds and on-demand tests.
 void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* id, std::uint32_t n,
-                 const WeekContext& week, ClassroomLanes& x) {
+                 const WeekContext& week, RunLanes& x) {
   if (cw.second_draw) {
     rng.words_of(Stream::weekly_learning, id, n, week.tick(), 1, x.words);
     PLSIM_VECTORIZE_LOOP
@@ -272,7 +273,7 @@ void draw_second(const ClassroomWeek& cw, const Rng& rng, const std::uint32_t* i
 }
 
 // One student's offer from mode weights, shares and choice.
-inline void set_offer(ClassroomLanes& x, std::uint32_t q, const ModeWeights& w, const TimeShares& shares, float choice) {
+inline void set_offer(RunLanes& x, std::uint32_t q, const ModeWeights& w, const TimeShares& shares, float choice) {
   x.w_class[q] = w[int(Mode::whole_class)] + w[int(Mode::collaborative)];
   x.w_tutoring[q] = w[int(Mode::tutoring)];
   x.w_small[q] = w[int(Mode::small_group)];
@@ -284,9 +285,10 @@ inline void set_offer(ClassroomLanes& x, std::uint32_t q, const ModeWeights& w, 
 // The model's minutes, moved toward its top level's as far as the student has earned autonomy, or the
 // minutes a Python policy set for him this week (converted only where a row differs from the previous
 // student's: policies mostly give whole classes the same minutes). Choice is only real where learning
-// paths let students work on what they chose.
+// paths let students work on what they chose. The classroom's students are the lanes [o, o + n); the
+// run's padding lanes are set to zero once its classrooms' offers are in (pad_offer).
 void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t model, std::uint32_t b, std::uint32_t n,
-                 const LearningParameters& L, ClassroomLanes& x) {
+                 std::uint32_t o, const LearningParameters& L, RunLanes& x) {
   const InstructionPlan& plan = cw.plan;
   const double* first = plan.python_policy ? state.python_policy_minutes.data() + std::size_t(b) * n_modes : nullptr;
   // One row for every student of the model (the policy returned one: state.python_policy_rows), else
@@ -301,7 +303,7 @@ void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t mode
     std::copy(first, first + n_modes, row.begin());
     const ModeWeights weights = mode_weights(row, L);
     const TimeShares shares = time_shares(row);
-    for (std::uint32_t q = 0; q < n; ++q) set_offer(x, q, weights, shares, plan.choice * cw.matched);
+    for (std::uint32_t q = 0; q < n; ++q) set_offer(x, o + q, weights, shares, plan.choice * cw.matched);
   } else if (plan.python_policy) {
     std::array<double, n_modes> row;
     row.fill(-1.0);  // no row yet: the first student converts his
@@ -314,7 +316,7 @@ void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t mode
         weights = mode_weights(row, L);
         shares = time_shares(row);
       }
-      set_offer(x, q, weights, shares, plan.choice * cw.matched);
+      set_offer(x, o + q, weights, shares, plan.choice * cw.matched);
     }
   } else if (plan.autonomy_levels >= 2) {
     for (std::uint32_t q = 0; q < n; ++q) {
@@ -325,41 +327,60 @@ void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t mode
       shares.collaborative += t * (plan.top_shares.collaborative - shares.collaborative);
       shares.contact += t * (plan.top_shares.contact - shares.contact);
       shares.software += t * (plan.top_shares.software - shares.software);
-      set_offer(x, q, w, shares, plan.choice * t * cw.matched);
+      set_offer(x, o + q, w, shares, plan.choice * t * cw.matched);
     }
   } else {
-    // The whole class the same offer: vectorised stores of the model's figures, over whole vectors (the
-    // padding lanes are set to zero below).
+    // The whole class the same offer: vectorised stores of the model's figures, over whole vectors (lanes
+    // past the classroom's are the next classroom's, set after, or the run's padding, set to zero after).
     const ModeWeights& w = plan.weight;
     const TimeShares& shares = plan.shares;
     const float w_class = w[int(Mode::whole_class)] + w[int(Mode::collaborative)], w_tutoring = w[int(Mode::tutoring)];
     const float w_small = w[int(Mode::small_group)], software = w[int(Mode::adaptive_software)];
     const float choice = plan.choice * cw.matched;
     PLSIM_VECTORIZE_LOOP
-    for (std::uint32_t q = 0; q < padded_lanes(n); ++q) {
+    for (std::uint32_t q = o; q < o + padded_lanes(n); ++q) {
       x.w_class[q] = w_class, x.w_tutoring[q] = w_tutoring, x.w_small[q] = w_small, x.software_use[q] = software;
       x.collaborative[q] = shares.collaborative, x.contact[q] = shares.contact, x.software_share[q] = shares.software;
       x.choice[q] = choice;
     }
   }
+}
+
+// A classroom's constants of the week in its lanes [o, o + n) (RunLanes).
+void constant_lanes(const ClassroomWeek& cw, std::uint32_t o, std::uint32_t n, RunLanes& x) {
+  const auto fill = [o, n](auto& lanes, auto value) { std::fill_n(lanes.data() + o, n, value); };
+  for (int s = 0; s < n_subjects; ++s) {
+    fill(x.pace[s], cw.pace[s]), fill(x.pace_unit[s], static_cast<std::int32_t>(cw.pace[s]));
+    fill(x.rate[s], cw.rate[s]);
+  }
+  fill(x.matched, cw.matched), fill(x.software_error, cw.software_error), fill(x.f_progression, cw.f_progression);
+  fill(x.hold, cw.hold), fill(x.slip, cw.slip), fill(x.guess, cw.guess), fill(x.check_in_lift, cw.check_in_lift);
+  fill(x.routine, cw.routine), fill(x.tutoring, cw.routine * cw.tutoring);
+  fill(x.engagement_base, cw.engagement_base), fill(x.check_in, cw.check_in);
+}
+
+// Zeros in the run's padding lanes of the offer and the classrooms' constants.
+void pad_offer(std::uint32_t n, RunLanes& x) {
   pad_lanes(n, x.w_class, x.w_tutoring, x.w_small, x.software_use, x.collaborative, x.contact, x.software_share,
             x.choice);
+  pad_lanes(n, x.pace[0], x.pace[1], x.pace_unit[0], x.pace_unit[1], x.rate[0], x.rate[1], x.matched,
+            x.software_error, x.f_progression, x.hold, x.slip, x.guess, x.check_in_lift, x.routine, x.tutoring,
+            x.engagement_base, x.check_in);
 }
 
 // How much of what is offered reaches the student, the same in both subjects. Self-paced software
 // counts only as far as the student works alone, and check-ins recover part of the shortfall; engaged
 // students who attend learn more of everything.
-void uptake_lanes(const ClassroomWeek& cw, std::uint32_t m, ClassroomLanes& x) {
+void uptake_lanes(const ClassroomWeek& cw, std::uint32_t m, RunLanes& x) {
   const float frl_mult = cw.frl_mult, inv_engagement = cw.inv_engagement, sr_floor = cw.sr_floor;
-  const float sr_slope = 1 - cw.sr_floor, check_in_lift = cw.check_in_lift, routine = cw.routine;
-  const float tutoring = cw.routine * cw.tutoring;
+  const float sr_slope = 1 - cw.sr_floor;
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < m; ++q) {
     x.student[q] = (x.frl[q] != 0 ? frl_mult : 1.0f) * x.engagement[q] * inv_engagement * x.attendance[q];
     const float sr = x.self_regulation[q];
-    x.software_use[q] *= (sr_floor + sr_slope * sr + check_in_lift * (1 - sr)) * routine;
-    x.w_small[q] *= routine;
-    x.w_tutoring[q] *= tutoring;
+    x.software_use[q] *= (sr_floor + sr_slope * sr + x.check_in_lift[q] * (1 - sr)) * x.routine[q];
+    x.w_small[q] *= x.routine[q];
+    x.w_tutoring[q] *= x.tutoring[q];
     x.offered[q] = x.w_class[q] + x.w_tutoring[q] + x.w_small[q] + x.software_use[q];
     x.match_sum[q] = 0.0f;
   }
@@ -371,7 +392,7 @@ void uptake_lanes(const ClassroomWeek& cw, std::uint32_t m, ClassroomLanes& x) {
 // count after the shift is the count before less that bit), so that it needs no popcount of its own.
 // The counts are passes of their own (bit_counts), between passes over the words and the floats.
 template <bool dynamics>
-void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, RunLanes& x) {
   const std::uint64_t* recent = x.recent[s].data();
   const std::int32_t* frontier = x.front[s].data();
   const std::uint64_t window_mask = cw.window_mask;
@@ -379,7 +400,7 @@ void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& 
   const std::uint64_t review_mask = cw.review > 0 ? ~std::uint64_t(0) : 0;  // no review: nothing reviewed
   const std::int32_t* gaps = x.gap_count[s].data();
   const float old_weight = cw.review > 0 ? cw.old_gap_weight : 0.0f;
-  const std::int32_t pace = static_cast<std::int32_t>(cw.pace[s]);
+  const std::int32_t* pace = x.pace_unit[s].data();
   std::int32_t* window_gaps = x.window_gaps[s].data();
   bit_counts(recent, window_mask, window_gaps, m);
   if constexpr (dynamics) {
@@ -390,7 +411,7 @@ void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& 
       // Bit k is unit frontier-1-k: units at or above the pacing unit are not what the class reviews,
       // the `above` lowest bits (all of them from 64 up). The bits are cleared by shifting the window
       // down and up: GCC 12 does not vectorise a constant shifted by a lane's count.
-      const std::int32_t ahead = frontier[q] - pace;
+      const std::int32_t ahead = frontier[q] - pace[q];
       const std::int32_t above = ahead < 0 ? 0 : (ahead > 63 ? 63 : ahead);
       const std::uint64_t keep = (std::uint64_t(0) - static_cast<std::uint64_t>(ahead < 64)) & review_mask;
       const std::uint64_t reviewed = ((window >> above) << above) & keep;
@@ -420,36 +441,39 @@ void gap_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& 
 // much it teaches (reading software teaches less). Targeted time spends its repair share on recent gaps.
 // `dynamics`: review or forgetting is on (their extra work is compiled out of the default path).
 template <bool targeted_time, bool dynamics>
-void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, RunLanes& x) {
   const std::int32_t* frontier = x.front[s].data();
   const std::int32_t* gaps = x.gap_count[s].data();
   const float* p_known = x.known[s].data();
   const float* learning_rate = x.learning_rate[s].data();
   const float* group_target = x.group_target[s].data();
-  const float pace = cw.pace[s], rate = cw.rate[s], matched = cw.matched, software_subject = cw.software_subject[s];
+  const float* pace = x.pace[s].data();
+  const float* rate = x.rate[s].data();
+  const float software_subject = cw.software_subject[s];
   const float* noise = x.software_noise[s].data();
   // The classroom's constants in locals: read through cw, each would be loaded again in every
   // iteration (a store to the float lanes might change them, as far as the compiler knows).
   const MismatchKernel kernel = cw.kernel;
-  const float software_error = cw.software_error, repair_share = cw.repair_share, gap_penalty = cw.gap_penalty;
+  const float repair_share = cw.repair_share, gap_penalty = cw.gap_penalty;
   const float review = cw.review, not_review = 1 - cw.review, absorption = cw.absorption;
   const float not_threshold = 1.0f - cw.threshold, repair_per_hazard = cw.repair_per_hazard;
   const float review_per_gap = cw.review_per_gap;
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < m; ++q) {
     const float f = frontier[q];
-    const float at_class = kernel(f - pace);
+    const float at_class = kernel(f - pace[q]);
+    const float matched = x.matched[q];
     float targeted = 0, fit = 0, repair = 0;
     if constexpr (targeted_time) {
       const float small = matched * kernel(f - group_target[q]) + (1 - matched) * at_class;
-      const float software = matched * kernel(-software_error * noise[q]) + (1 - matched) * at_class;
+      const float software = matched * kernel(-x.software_error[q] * noise[q]) + (1 - matched) * at_class;
       targeted = x.w_tutoring[q] + x.w_small[q] * small + x.software_use[q] * software_subject * software;
       fit = x.w_tutoring[q] + x.w_small[q] * small + x.software_use[q] * software;
       repair = x.prerequisite_gaps[s][q] > 0 ? repair_share : 0.0f;
     }
     const float whole_class = x.w_class[q] * at_class;
     x.match_sum[q] += x.offered[q] > 0 ? (whole_class + fit) / x.offered[q] : 0.0f;
-    const float student_rate = rate * learning_rate[q] * x.student[q];
+    const float student_rate = rate[q] * learning_rate[q] * x.student[q];
     const float gap_factor = 1.0f - gap_penalty * x.prerequisite_gaps[s][q];
     // Review time teaches no new unit: a student without gaps meets content he already knows.
     const float taught = dynamics ? whole_class * not_review : whole_class;
@@ -487,13 +511,13 @@ void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes
 // recent one below the pace (the week's progression may have shifted the window by one: the review's
 // bits shift with it). Students who master more than one unit are done again (settle_again).
 template <bool targeted_time, bool dynamics>
-void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, RunLanes& x) {
   std::int32_t* frontier = x.front[s].data();
   std::int32_t* gaps = x.gap_count[s].data();
   std::uint64_t* recent = x.recent[s].data();
   float* known_after = x.known[s].data();
-  const float pace = cw.pace[s], threshold = cw.threshold, test_threshold = cw.test_threshold;
-  const float f_progression = cw.f_progression, hold_chance = cw.hold, slip = cw.slip, guess = cw.guess;
+  const float* pace = x.pace[s].data();
+  const float threshold = cw.threshold, test_threshold = cw.test_threshold;
   const std::int32_t test_out = cw.plan.test_out, repair_on = cw.repair_share > 0;
   const float slack = cw.slack, prior = cw.prior, not_prior = 1.0f - cw.prior;
   const float* hold = x.hold_draw[s].data();
@@ -503,6 +527,7 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
     // Every condition is evaluated, as a 32-bit 0 or 1 (a condition skipped is a branch, and bools
     // are bytes, which GCC 12 does not vectorise beside floats).
     const float p = x.p[s][q], f = static_cast<float>(frontier[q]), held = hold[q], draw = test[q];
+    const float f_progression = x.f_progression[q], hold_chance = x.hold[q], slip = x.slip[q], guess = x.guess[q];
     const std::int32_t mastered = p >= threshold;
     // Pass when known and no slip, or by a guess (the unit then becomes a gap). The draw that decides
     // whether a test is available is the one that decides holds: the two ways exclude each other.
@@ -510,7 +535,7 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
     const float pass_known = p * (1 - slip);
     const std::int32_t passes = draw < pass_known + (1 - p) * guess;
     // The class has moved on and the student is not held at his unit: passed without mastery.
-    const std::int32_t seat_time = (1 - mastered) & (1 - tested) & (f + slack < pace) & (held >= hold_chance);
+    const std::int32_t seat_time = (1 - mastered) & (1 - tested) & (f + slack < pace[q]) & (held >= hold_chance);
     const std::int32_t moves = (mastered | (tested & passes) | seat_time) & (f < 65535.0f);
     const std::int32_t as_gap = (tested & (draw >= pass_known)) | seat_time;
     x.move[q] = moves + (moves & as_gap);
@@ -561,7 +586,7 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLane
 // at a time, as decide_lanes does it otherwise.
 template <bool targeted_time>
 void settle_again(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t q,
-                  ClassroomLanes& x) {
+                  RunLanes& x) {
   const std::uint32_t moves = x.move[q] != 0, as_gap = x.move[q] == 2;
   std::uint16_t f = static_cast<std::uint16_t>(st.frontier[s][b + q] + moves);
   std::uint64_t recent = (st.recent_gaps[s][b + q] << moves) | as_gap;
@@ -596,7 +621,7 @@ void settle_again(const ClassroomWeek& cw, const StudentColumns& st, int s, std:
 // A subject's progression: the decision, its bookkeeping, and those who master more than one unit.
 template <bool targeted_time, bool dynamics>
 void progress_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, std::uint32_t b, std::uint32_t n,
-                    std::uint32_t m, ClassroomLanes& x) {
+                    std::uint32_t m, RunLanes& x) {
   decide_lanes<targeted_time, dynamics>(cw, s, m, x);
   if constexpr (dynamics)
     for (std::uint32_t q = 0; q < n; ++q)
@@ -607,7 +632,7 @@ void progress_lanes(const ClassroomWeek& cw, const StudentColumns& st, int s, st
 // fragile knowledge is forgotten at forgetting_rate: a week forgets a whole unit, the most recently
 // mastered one, with probability equal to the expected loss. The working unit's P(known) is left
 // alone: BKT approaches the mastery threshold slowly, and a loss taken from it stalls students below it.
-void consolidate_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, ClassroomLanes& x) {
+void consolidate_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, RunLanes& x) {
   const std::int32_t* frontier = x.front[s].data();
   const std::int32_t* gaps = x.gap_count[s].data();
   const float* p_known = x.known[s].data();
@@ -629,7 +654,7 @@ void consolidate_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, Classroo
 // A forgotten unit: the unit just below the frontier is known, so forgetting it moves the frontier
 // back (the unit is to be learned again, keeping his partial knowledge); else the most recent known
 // unit becomes a gap (forget_latest_unit, as a select: four in ten students forget a unit a week).
-void forget_lanes(int s, std::uint32_t m, ClassroomLanes& x) {
+void forget_lanes(int s, std::uint32_t m, RunLanes& x) {
   std::int32_t* frontier = x.front[s].data();
   std::int32_t* gaps = x.gap_count[s].data();
   std::uint64_t* recent = x.recent[s].data();
@@ -653,17 +678,17 @@ void forget_lanes(int s, std::uint32_t m, ClassroomLanes& x) {
 // taught matches the student, and noise; part of the way each week, so that it reflects the weeks
 // before as well as this one.
 void engagement_lanes(const ClassroomWeek& cw, const LearningParameters& L, const PersonalizationParameters& P,
-                      StudentColumns& st, std::uint32_t b, std::uint32_t n, std::uint32_t m, ClassroomLanes& x) {
+                      StudentColumns& st, std::uint32_t b, std::uint32_t n, std::uint32_t m, RunLanes& x) {
   float* engagement = x.engagement.data();
   const float collaborative_bonus = static_cast<float>(L.engagement_collaborative_bonus);
   const float choice = static_cast<float>(P.engagement_choice), contact = static_cast<float>(P.engagement_contact);
   const float mismatch = static_cast<float>(P.engagement_mismatch);
-  const float base = cw.engagement_base, check_in = cw.check_in, engagement_rate = cw.engagement_rate;
+  const float engagement_rate = cw.engagement_rate;
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < m; ++q) {
     const float match = x.match_sum[q] / n_subjects;
-    const float target = base + collaborative_bonus * x.collaborative[q] + choice * x.choice[q] +
-                         contact * (x.contact[q] + check_in * x.software_share[q]) - mismatch * (1.0f - match);
+    const float target = x.engagement_base[q] + collaborative_bonus * x.collaborative[q] + choice * x.choice[q] +
+                         contact * (x.contact[q] + x.check_in[q] * x.software_share[q]) - mismatch * (1.0f - match);
     const float e = engagement[q] + engagement_rate * (target - engagement[q]);
     engagement[q] = e < 0.0f ? 0.0f : (e > 1.0f ? 1.0f : e);
   }
@@ -689,9 +714,9 @@ void review_autonomy(const PersonalizationParameters& P, int top_level, StudentC
 
 // The pacing guide moves on at a fixed rate whatever the students learned: it is what seat time
 // measures them against.
-inline void advance_pacing(ClassroomColumns& cl, std::uint32_t c, const std::array<float, n_subjects>& pace,
-                           const GradeTable& per_week) {
-  for (int s = 0; s < n_subjects; ++s) cl.pacing_unit[s][c] = pace[s] + static_cast<float>(per_week[s][cl.grade[c]]);
+inline void advance_pacing(ClassroomColumns& cl, std::uint32_t c, const GradeTable& per_week) {
+  for (int s = 0; s < n_subjects; ++s)
+    cl.pacing_unit[s][c] = cl.pacing_unit[s][c] + static_cast<float>(per_week[s][cl.grade[c]]);
 }
 
 }  // namespace
@@ -741,56 +766,88 @@ void LearningProcess::run_week(State& state, const WeekContext& week) const {
   if (week.week == 0 || state.tutoring_quality.size() != state.districts.size()) update_tutoring_quality(model_, state);
   tbb::parallel_for(tbb::blocked_range<std::uint32_t>(0, static_cast<std::uint32_t>(state.classrooms.size()), 8),
                     [&](const tbb::blocked_range<std::uint32_t>& range) {
-                      for (std::uint32_t c = range.begin(); c != range.end(); ++c) run_classroom(state, c, week);
+                      run_classrooms(state, range.begin(), range.end(), week);
                     });
 }
 
 void LearningProcess::run_classroom(State& state, std::uint32_t c, const WeekContext& week) const {
+  run_classrooms(state, c, c + 1, week);
+}
+
+void LearningProcess::run_classrooms(State& state, std::uint32_t first, std::uint32_t last,
+                                     const WeekContext& week) const {
+  RunLanes lanes;
+  for (std::uint32_t c = first; c < last;) c = run_run(state, c, last, week, lanes);
+}
+
+// The run of classrooms from `first` (before `last`): consecutive classrooms of the same instructional
+// model (and the same need of the second draw), their students contiguous in the columns and at most
+// max_run_lanes of them. Each classroom's own steps (regrouping, offer, its constants in its lanes;
+// autonomy and pacing after) run classroom by classroom, the passes over all the run's lanes. Returns
+// the classroom after the run.
+std::uint32_t LearningProcess::run_run(State& state, std::uint32_t first, std::uint32_t last, const WeekContext& week,
+                                       RunLanes& lanes) const {
   const LearningParameters& L = model_.params.learning;
   const PersonalizationParameters& P = model_.params.personalization;
   StudentColumns& st = state.students;
-  const std::uint32_t b = state.classrooms.begin[c], e = state.classrooms.end[c];
+  const ClassroomColumns& cl = state.classrooms;
+  const std::uint32_t model = cl.instructional_model[first], b = cl.begin[first];
   const Rng rng(model_.seed);
   // The steps' structs are not const: GCC keeps a const aggregate that a constructor or an inlined call
   // fills in memory instead of registers, which costs the weekly loop a few percent.
-  ClassroomWeek cw(state, model_, plans_[state.classrooms.instructional_model[c]], kernel_, window_mask_,
-                   constants_, c, week);
-  if (cw.plan.uses_small_groups && week.week % cw.regroup_weeks == 0)
-    regroup(state, model_, cw.plan.small_groups, cw.group_error, b, e, week);
-
-  const std::uint32_t n = e - b, m = padded_lanes(n);
-  ClassroomLanes lanes;
-  stage_lanes(st, b, n, lanes);
-  draw_lanes(cw, rng, lanes.ids.data(), m, week, lanes);
-  offer_lanes(cw, state, state.classrooms.instructional_model[c], b, n, L, lanes);
-  uptake_lanes(cw, m, lanes);
-  for (int s = 0; s < n_subjects; ++s) {
-    if (cw.dynamics)
-      gap_lanes<true>(cw, s, m, lanes);
-    else
-      gap_lanes<false>(cw, s, m, lanes);
-    if (cw.plan.targeted && cw.dynamics) {
-      learn_lanes<true, true>(cw, s, m, lanes);
-      progress_lanes<true, true>(cw, st, s, b, n, m, lanes);
-    } else if (cw.plan.targeted) {
-      learn_lanes<true, false>(cw, s, m, lanes);
-      progress_lanes<true, false>(cw, st, s, b, n, m, lanes);
-    } else if (cw.dynamics) {  // traditional: no targeted time
-      learn_lanes<false, true>(cw, s, m, lanes);
-      progress_lanes<false, true>(cw, st, s, b, n, m, lanes);
-    } else {
-      learn_lanes<false, false>(cw, s, m, lanes);
-      progress_lanes<false, false>(cw, st, s, b, n, m, lanes);
+  ClassroomWeek run(state, model_, plans_[model], kernel_, window_mask_, constants_, first, week);
+  std::optional<ClassroomWeek> next;  // the week of each classroom after the first
+  std::array<std::uint8_t, max_run_lanes> level_review;
+  std::uint32_t c = first;
+  for (; c < last && c - first < max_run_lanes; ++c) {
+    if (c > first) {
+      if (cl.instructional_model[c] != model || cl.begin[c] != cl.end[c - 1] || cl.end[c] - b > max_run_lanes) break;
+      next.emplace(state, model_, plans_[model], kernel_, window_mask_, constants_, c, week);
+      if (next->second_draw != run.second_draw) break;
     }
-    if (cw.forget_share > 0) {
-      consolidate_lanes(cw, s, m, lanes);
+    ClassroomWeek& cw = c > first ? *next : run;
+    const std::uint32_t n = cl.end[c] - cl.begin[c], o = cl.begin[c] - b;
+    if (cw.plan.uses_small_groups && week.week % cw.regroup_weeks == 0)
+      regroup(state, model_, cw.plan.small_groups, cw.group_error, cl.begin[c], cl.end[c], week);
+    constant_lanes(cw, o, n, lanes);
+    offer_lanes(cw, state, model, cl.begin[c], n, o, L, lanes);
+    level_review[c - first] = cw.level_review;
+  }
+  const std::uint32_t end = c, n = cl.end[end - 1] - b, m = padded_lanes(n);
+  pad_offer(n, lanes);
+  stage_lanes(st, b, n, lanes);
+  draw_lanes(run, rng, lanes.ids.data(), m, week, lanes);
+  uptake_lanes(run, m, lanes);
+  for (int s = 0; s < n_subjects; ++s) {
+    if (run.dynamics)
+      gap_lanes<true>(run, s, m, lanes);
+    else
+      gap_lanes<false>(run, s, m, lanes);
+    if (run.plan.targeted && run.dynamics) {
+      learn_lanes<true, true>(run, s, m, lanes);
+      progress_lanes<true, true>(run, st, s, b, n, m, lanes);
+    } else if (run.plan.targeted) {
+      learn_lanes<true, false>(run, s, m, lanes);
+      progress_lanes<true, false>(run, st, s, b, n, m, lanes);
+    } else if (run.dynamics) {  // traditional: no targeted time
+      learn_lanes<false, true>(run, s, m, lanes);
+      progress_lanes<false, true>(run, st, s, b, n, m, lanes);
+    } else {
+      learn_lanes<false, false>(run, s, m, lanes);
+      progress_lanes<false, false>(run, st, s, b, n, m, lanes);
+    }
+    if (run.forget_share > 0) {
+      consolidate_lanes(run, s, m, lanes);
       forget_lanes(s, m, lanes);
     }
     write_back(st, s, b, n, lanes);
   }
-  engagement_lanes(cw, L, P, st, b, n, m, lanes);
-  if (cw.level_review) review_autonomy(P, cw.top_level, st, b, n);
-  advance_pacing(state.classrooms, c, cw.pace, model_.pacing_per_week);
+  engagement_lanes(run, L, P, st, b, n, m, lanes);
+  for (c = first; c < end; ++c) {
+    if (level_review[c - first]) review_autonomy(P, run.top_level, st, cl.begin[c], cl.end[c] - cl.begin[c]);
+    advance_pacing(state.classrooms, c, model_.pacing_per_week);
+  }
+  return end;
 }
 
 }  // namespace plsim

@@ -10,6 +10,10 @@
 
 namespace plsim {
 
+namespace lanes {
+struct RunLanes;  // modules/classroom_lanes.hpp
+}
+
 // Learner model and instruction (scenario key "parameters/learning"); equations in docs/model.md.
 // One line a parameter: type, name, default, range, unit, doc, source.
 #define PLSIM_LEARNING_PARAMETERS(X)                                                                          \
@@ -223,10 +227,16 @@ class LearningProcess {
   // recent_gaps, p_known, engagement, classroom pacing. Classrooms are independent, so the result does
   // not depend on how they are spread over threads.
   void run_week(State& state, const WeekContext& week) const;
-  // One classroom; run_week calls it for each, and tests call it directly.
+  // One classroom; tests call it directly.
   void run_classroom(State& state, std::uint32_t classroom, const WeekContext& week) const;
+  // The classrooms [first, last), in runs of consecutive classrooms of the same model (their students
+  // contiguous), each run's passes over all its students (run_week calls it for each thread's range of
+  // classrooms). The same results, bit for bit, as run_classroom for each.
+  void run_classrooms(State& state, std::uint32_t first, std::uint32_t last, const WeekContext& week) const;
 
  private:
+  std::uint32_t run_run(State& state, std::uint32_t first, std::uint32_t last, const WeekContext& week,
+                        lanes::RunLanes& lanes) const;
   const Model& model_;
   std::vector<InstructionPlan> plans_;
   MismatchKernel kernel_;
