@@ -18,6 +18,7 @@ from scipy import stats
 
 from .by_year import comparison, of_run  # every year of every run, with bands (plsim.by_year)
 from .money import KRAFT_COST_CLASSES, KRAFT_EFFECT_CLASSES, _mean_finite, kraft_class
+from .psa import psa
 from .safe_io import plot_label
 from .scenarios import ScenarioLike, load_scenario
 from .seeds import seed_list
@@ -109,8 +110,6 @@ def compare(scenarios: Iterable[ScenarioLike], *, seeds=3, client=None, threads:
         if uncertainty is None or draws is None:
             raise ValueError("uncertainty and draws: a probabilistic sensitivity analysis needs both (e.g. "
                              "uncertainty='priors', draws=40)")
-        from .psa import psa
-
         return psa(documents, uncertainty=uncertainty, draws=draws, seeds=seeds, workers=workers, client=client,
                    seed=draw_seed, progress=progress)
     tasks = [(doc, seed) for doc in documents for seed in seeds]

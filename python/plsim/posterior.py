@@ -19,6 +19,8 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
+from .safe_io import SCENARIO_MAX_BYTES, json_ready, parse_json, read_bounded
+
 #: The files of a saved posterior.
 DRAWS_FILE, META_FILE = "posterior.csv", "posterior.json"
 
@@ -108,14 +110,12 @@ class Posterior:
         meta = {"format": "plsim posterior 1", "parameters": self.parameters,
                 "targets": {k: list(v) for k, v in self.targets.items()}, "ess": self.ess,
                 "rounds": self.rounds.to_dict("records"), "meta": self.meta}
-        (out / META_FILE).write_text(json.dumps(_plain(meta), indent=2) + "\n")
+        (out / META_FILE).write_text(json.dumps(json_ready(meta), indent=2) + "\n")
         return out
 
     @classmethod
     def load(cls, path) -> "Posterior":
         """A posterior saved by `save`: its directory, or its posterior.csv (posterior.json beside it)."""
-        from .safe_io import SCENARIO_MAX_BYTES, parse_json, read_bounded
-
         p = Path(path)
         directory = p if p.is_dir() else p.parent
         meta_path = directory / META_FILE
@@ -210,16 +210,3 @@ class Posterior:
 
     def __repr__(self) -> str:
         return f"Posterior(parameters={self.parameters!r}, draws={len(self.draws)}, ess={self.ess:.1f})"
-
-
-def _plain(value):
-    """JSON-ready: numpy scalars as Python ones, NaN as None."""
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    return value
