@@ -114,7 +114,7 @@ struct RunLanes {
   std::array<Lanes, n_subjects> targeted_chance;     // chance that targeted time repairs a gap
   std::array<Lanes, n_subjects> p, repair_chance;    // P(known) after the week's learning, chance to repair a gap
   std::array<Lanes, n_subjects> position;            // mastered position before the week (units)
-  std::array<Lanes, n_subjects> carry;               // hazard left over after mastering the working unit
+  std::array<Lanes, n_subjects> carry;               // e^-(hazard left over after mastering the working unit)
   Lanes match_sum;                                    // how well the week matched him, summed over subjects
   LaneArray<std::int32_t> move;   // a subject's progression: 0 stays, 1 mastered, 2 gap
   LaneArray<std::int32_t> again;  // 1: the hazard left over masters the next unit too

@@ -90,7 +90,7 @@ struct ClassroomWeek {
   float check_in_lift;   // share of the self-regulation shortfall of software time that check-ins recover
   float repair_share, repair_per_hazard;
   float review;          // share of whole-class time that reviews earlier units
-  float unit_hazard;     // hazard that takes a new unit from the prior to the mastery threshold
+  float unit_growth;     // e^unit_hazard: (1 - prior) / (1 - mastery threshold)
   float review_per_gap;  // repair hazard of each window gap per unit of review hazard
   float old_gap_weight;  // review of a gap older than the window, per window gap's
   float keep_fragile;    // share of fragile knowledge neither forgotten nor consolidated in a week
@@ -198,7 +198,7 @@ inline ClassroomWeek::ClassroomWeek(const State& state, const Model& model, cons
   repair_per_hazard = k.repair_per_hazard;
   review = static_cast<float>(L.review_share);
   old_gap_weight = static_cast<float>(L.review_old_gaps);
-  unit_hazard = k.unit_hazard;
+  unit_growth = k.unit_growth;
   review_per_gap = k.review_per_gap;
   keep_fragile = k.keep_fragile;
   forget_share = k.forget_share;
@@ -456,8 +456,8 @@ void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, RunLanes& x) {
   const MismatchKernel kernel = cw.kernel;
   const float repair_share = cw.repair_share, gap_penalty = cw.gap_penalty;
   const float review = cw.review, not_review = 1 - cw.review, absorption = cw.absorption;
-  const float not_threshold = 1.0f - cw.threshold, repair_per_hazard = cw.repair_per_hazard;
-  const float review_per_gap = cw.review_per_gap;
+  const float not_threshold = 1.0f - cw.threshold, inv_not_threshold = 1.0f / not_threshold;
+  const float repair_per_hazard = cw.repair_per_hazard, review_per_gap = cw.review_per_gap;
   PLSIM_VECTORIZE_LOOP
   for (std::uint32_t q = 0; q < m; ++q) {
     const float f = frontier[q];
@@ -479,14 +479,17 @@ void learn_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, RunLanes& x) {
     const float taught = dynamics ? whole_class * not_review : whole_class;
     const float offered_hazard = (taught + targeted * (1 - repair)) * student_rate * gap_factor;
     const float hazard = offered_hazard * absorption / (absorption + offered_hazard);
-    x.p[s][q] = 1.0f - (1.0f - p_known[q]) * fast::exp(-hazard);
+    const float survives = fast::exp(-hazard);
+    x.p[s][q] = 1.0f - (1.0f - p_known[q]) * survives;
     if constexpr (dynamics) {
       // The week's hazard beyond what mastering the working unit took goes on to the next unit: with
-      // forgetting, a year's norm growth needs more than one mastery a week in the early grades.
+      // forgetting, a year's norm growth needs more than one mastery a week in the early grades. The
+      // leftover hazard is h - max(0, ln((1 - p) / (1 - threshold))), at least 0; what the passes need
+      // is e^-left = min(1, e^-h max(1, (1 - p) / (1 - threshold))), which takes no log or exp of its own.
       const float unknown = 1.0f - p_known[q];
-      const float need = fast::log((unknown > 1e-6f ? unknown : 1e-6f) / not_threshold);
-      const float left = hazard - (need > 0.0f ? need : 0.0f);
-      x.carry[s][q] = left > 0.0f ? left : 0.0f;
+      const float over = (unknown > not_threshold ? unknown : not_threshold) * inv_not_threshold;
+      const float carry = survives * over;
+      x.carry[s][q] = carry < 1.0f ? carry : 1.0f;
     }
     if constexpr (targeted_time)
       x.targeted_chance[s][q] = 1.0f - fast::exp(-targeted * repair * student_rate * repair_per_hazard);
@@ -542,7 +545,7 @@ void decide_lanes(const ClassroomWeek& cw, int s, std::uint32_t m, RunLanes& x) 
     // Moving on never changes what a student knows: a unit passed without mastery becomes a gap, and
     // his partial knowledge carries to the next unit; a mastered unit's successor starts at the prior.
     float next = prior;
-    if constexpr (dynamics) next = 1.0f - not_prior * fast::exp(-x.carry[s][q]);
+    if constexpr (dynamics) next = 1.0f - not_prior * x.carry[s][q];
     const float known = (moves & (1 - as_gap)) != 0 ? next : p;
     known_after[q] = known;
     // Leftover hazard enough to master the next unit too (settle_again).
@@ -591,12 +594,13 @@ void settle_again(const ClassroomWeek& cw, const StudentColumns& st, int s, std:
   std::uint16_t f = static_cast<std::uint16_t>(st.frontier[s][b + q] + moves);
   std::uint64_t recent = (st.recent_gaps[s][b + q] << moves) | as_gap;
   float p_known = x.known[s][q];
-  float left = x.carry[s][q];
+  float carry = x.carry[s][q];  // e^-left
   do {
+    // Each unit mastered takes unit_hazard from what is left: e^-left grows by e^unit_hazard, to 1.
     f = static_cast<std::uint16_t>(f + 1);
     recent <<= 1;
-    left -= cw.unit_hazard;
-    p_known = 1.0f - (1.0f - cw.prior) * fast::exp(-(left > 0.0f ? left : 0.0f));
+    carry = std::min(1.0f, carry * cw.unit_growth);
+    p_known = 1.0f - (1.0f - cw.prior) * carry;
   } while (p_known >= cw.threshold && f < 65535);
   const float draw = x.repair_draw[s][q];
   const std::uint64_t reviewed = x.reviewed[s][q] << moves;
@@ -732,7 +736,7 @@ LearningProcess::LearningProcess(const Model& model)
 
 LearningConstants::LearningConstants(const LearningParameters& L) {
   const double unit = std::log((1.0 - L.prior) / (1.0 - L.mastery_threshold));
-  unit_hazard = static_cast<float>(unit);
+  unit_growth = static_cast<float>((1.0 - L.prior) / (1.0 - L.mastery_threshold));
   // A gap costs the learning hazard of a new unit divided by the ease.
   repair_per_hazard = static_cast<float>(L.gap_repair_ease / unit);
   // Review time is spread over the prerequisite window: each gap in it gets its share of the time.

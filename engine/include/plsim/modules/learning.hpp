@@ -211,7 +211,9 @@ double delivered_share(const Model& model, const State& state, std::uint32_t cla
 
 // Constants of the weekly loop derived from the parameters once per run (docs/model.md).
 struct LearningConstants {
-  float unit_hazard;        // hazard that takes a new unit from the prior to the mastery threshold
+  // e^unit_hazard, where unit_hazard = ln((1 - prior) / (1 - threshold)) takes a new unit from the prior to
+  // the mastery threshold: a unit mastered multiplies e^-(hazard left) by it
+  float unit_growth;
   float repair_per_hazard;  // gap_repair_ease over unit_hazard: a gap's share of a unit's hazard
   float review_per_gap;     // repair hazard of each window gap per unit of review hazard
   float keep_fragile;       // share of fragile knowledge neither forgotten nor consolidated in a week
