@@ -15,7 +15,7 @@ from . import report_page as page
 from .by_year import KEY_METRICS, SOURCES, bands, of_frames
 from .report_psa import psa_page
 from .safe_io import (FORMULA_STARTS, SCENARIO_MAX_BYTES, FileRefused, parse_json, read_bounded,
-                      regular_file_size)
+                      read_table)
 from .version import __version__
 
 
@@ -119,14 +119,9 @@ def _unquoted(name) -> str:
     return text[1:] if text.startswith("'") and text[1:2] in FORMULA_STARTS else text
 
 
-def _csv(path: Path) -> pd.DataFrame:
-    regular_file_size(path, path.name)
-    return pd.read_csv(path)
-
-
 def _runs_page(d: Path, kind: str) -> str:
     """The page of a comparison or an ensemble: its bands by year, and its table of the whole run."""
-    table = _csv(d / f"{kind}_by_year.csv")
+    table = read_table(d / f"{kind}_by_year.csv")
     missing = {"scenario", "year", "metric", "mean", "low", "high"} - set(table.columns)
     if missing:
         raise FileRefused(f"{d / f'{kind}_by_year.csv'}: not a table of plsim {'compare' if kind == 'comparison' else kind}"
@@ -144,7 +139,7 @@ def _runs_page(d: Path, kind: str) -> str:
                  f"Lines are means over the seeds; shaded bands are the {band}."]
         top = [page.glance(table, KEY_METRICS)]
         if (d / "comparison.csv").is_file():
-            top.append(_comparison_table(_csv(d / "comparison.csv")))
+            top.append(_comparison_table(read_table(d / "comparison.csv")))
     else:
         title = f"plsim ensemble: {', '.join(names)}"
         intro = [f"{seeds} runs of one scenario. Lines are means over the runs; shaded bands are the {band}."]
@@ -193,7 +188,7 @@ def _run_page(run: Path) -> str:
         """RUN/name.csv, or name.csv.gz (plsim run --compress); None when the run wrote neither."""
         for path in (run / f"{name}.csv", run / f"{name}.csv.gz"):
             if path.is_file():
-                frame = _csv(path)
+                frame = read_table(path)
                 if shift and "year" in frame:
                     frame["year"] += shift
                 return frame

@@ -12,16 +12,14 @@ import pandas as pd
 
 from . import formats
 from . import report_page as page
-from .safe_io import SCENARIO_MAX_BYTES, FileRefused, parse_json, read_bounded, regular_file_size
+from .safe_io import SCENARIO_MAX_BYTES, FileRefused, parse_json, read_bounded, read_table, regular_file_size
 from .version import __version__
 
 
 def _csv(d: Path, name: str) -> Optional[pd.DataFrame]:
+    """The PSA's table `name` in `d`, or None where this run did not write it."""
     path = d / name
-    if not path.is_file():
-        return None
-    regular_file_size(path, name)
-    return pd.read_csv(path)
+    return read_table(path) if path.is_file() else None
 
 
 def _image(d: Path, name: str, title: str, caption: str) -> list:

@@ -53,6 +53,13 @@ def regular_file_size(path: PathLike, what: str, error: Callable[[str], Exceptio
     return info.st_size
 
 
+def read_table(path: PathLike) -> pd.DataFrame:
+    """A CSV table plsim wrote (a report reads its run's tables), after checking that it is a regular
+    file: a device or a pipe under a table's name is refused, not read forever."""
+    regular_file_size(path, Path(path).name)
+    return pd.read_csv(path)
+
+
 def read_bounded(path: PathLike, *, limit: int, what: str,
                  error: Callable[[str], Exception] = FileRefused) -> bytes:
     """The bytes of the regular file `path`, refused (`error(message)`) when it is larger than `limit`
