@@ -299,11 +299,10 @@ def test_district_tables_written_by_a_run_quote_a_formula_name(tmp_path):
 
 
 def test_a_report_reads_a_table_only_from_a_regular_file(tmp_path):
-    from plsim.safe_io import FileRefused, read_table
     table = tmp_path / "comparison.csv"
     table.write_text("year,effect\n1,0.1\n")
-    assert read_table(table).to_dict("list") == {"year": [1], "effect": [0.1]}
+    assert safe_io.read_table(table).to_dict("list") == {"year": [1], "effect": [0.1]}
     fifo = tmp_path / "evpi.csv"
     os.mkfifo(fifo)  # read_csv would wait on it for ever: refused before it is opened
-    with pytest.raises(FileRefused, match=r"evpi\.csv: not a regular file"):
-        read_table(fifo)
+    with pytest.raises(safe_io.FileRefused, match=r"evpi\.csv: not a regular file"):
+        safe_io.read_table(fifo)
