@@ -346,17 +346,26 @@ void offer_lanes(const ClassroomWeek& cw, const State& state, std::uint32_t mode
   }
 }
 
-// A classroom's constants of the week in its lanes [o, o + n) (RunLanes).
+// A classroom's constants of the week in its lanes [o, o + n) (RunLanes), as whole vectors from o, like
+// the common offer (offer_lanes): lanes past the classroom's are the next classroom's, set after, or the
+// run's padding, set to zero after. A fill to a run-time count was a scalar loop: a tenth of the
+// learning stage's instructions in an all-traditional district.
 void constant_lanes(const ClassroomWeek& cw, std::uint32_t o, std::uint32_t n, RunLanes& x) {
-  const auto fill = [o, n](auto& lanes, auto value) { std::fill_n(lanes.data() + o, n, value); };
-  for (int s = 0; s < n_subjects; ++s) {
-    fill(x.pace[s], cw.pace[s]), fill(x.pace_unit[s], static_cast<std::int32_t>(cw.pace[s]));
-    fill(x.rate[s], cw.rate[s]);
+  const float pace0 = cw.pace[0], pace1 = cw.pace[1], rate0 = cw.rate[0], rate1 = cw.rate[1];
+  const auto unit0 = static_cast<std::int32_t>(cw.pace[0]), unit1 = static_cast<std::int32_t>(cw.pace[1]);
+  const float matched = cw.matched, software_error = cw.software_error, f_progression = cw.f_progression;
+  const float hold = cw.hold, slip = cw.slip, guess = cw.guess, check_in_lift = cw.check_in_lift;
+  const float routine = cw.routine, tutoring = cw.routine * cw.tutoring, engagement_base = cw.engagement_base;
+  const float check_in = cw.check_in;
+  PLSIM_VECTORIZE_LOOP
+  for (std::uint32_t q = o; q < o + padded_lanes(n); ++q) {
+    x.pace[0][q] = pace0, x.pace[1][q] = pace1, x.pace_unit[0][q] = unit0, x.pace_unit[1][q] = unit1;
+    x.rate[0][q] = rate0, x.rate[1][q] = rate1;
+    x.matched[q] = matched, x.software_error[q] = software_error, x.f_progression[q] = f_progression;
+    x.hold[q] = hold, x.slip[q] = slip, x.guess[q] = guess, x.check_in_lift[q] = check_in_lift;
+    x.routine[q] = routine, x.tutoring[q] = tutoring, x.engagement_base[q] = engagement_base;
+    x.check_in[q] = check_in;
   }
-  fill(x.matched, cw.matched), fill(x.software_error, cw.software_error), fill(x.f_progression, cw.f_progression);
-  fill(x.hold, cw.hold), fill(x.slip, cw.slip), fill(x.guess, cw.guess), fill(x.check_in_lift, cw.check_in_lift);
-  fill(x.routine, cw.routine), fill(x.tutoring, cw.routine * cw.tutoring);
-  fill(x.engagement_base, cw.engagement_base), fill(x.check_in, cw.check_in);
 }
 
 // Zeros in the run's padding lanes of the offer and the classrooms' constants.
